@@ -1,0 +1,97 @@
+import os from 'node:os';
+import path from 'node:path';
+import { AppError } from '../errors/app-error.js';
+
+/** Everything `paas server` needs to know, validated once at start. */
+export interface ServerConfig {
+  dataDir: string;
+  sshPort: number;
+  httpPort: number;
+  httpsPort: number;
+  listen: string;
+  domain: string;
+  dockerHost: string | undefined;
+  /** proxy worker processes; 0 means one per core */
+  proxyWorkers: number;
+  logLevel: string;
+}
+
+const FLAGS: Record<string, { env: string; key: keyof ServerConfig }> = {
+  'data-dir': { env: 'PAAS_DATA_DIR', key: 'dataDir' },
+  'ssh-port': { env: 'PAAS_SSH_PORT', key: 'sshPort' },
+  'http-port': { env: 'PAAS_HTTP_PORT', key: 'httpPort' },
+  'https-port': { env: 'PAAS_HTTPS_PORT', key: 'httpsPort' },
+  listen: { env: 'PAAS_LISTEN', key: 'listen' },
+  domain: { env: 'PAAS_DOMAIN', key: 'domain' },
+  'proxy-workers': { env: 'PAAS_PROXY_WORKERS', key: 'proxyWorkers' },
+  'log-level': { env: 'PAAS_LOG_LEVEL', key: 'logLevel' },
+};
+
+const configError = (message: string) => new AppError('PAAS_ERR_CONFIG_INVALID', message, { exitCode: 2 });
+
+function parsePort(name: string, raw: string): number {
+  if (!/^\d+$/.test(raw)) throw configError(`--${name} must be a port number 0-65535, got '${raw}'`);
+  const n = Number(raw);
+  if (n > 65535) throw configError(`--${name} must be a port number 0-65535, got '${raw}'`);
+  return n;
+}
+
+/**
+ * Reads `--flag value` / `--flag=value` from argv, falling back to the environment, then defaults.
+ * Unknown flags are an error: a typo must not silently start a server on port 80.
+ */
+export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const raw: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw configError(`unexpected argument '${arg}'`);
+    const eq = arg.indexOf('=');
+    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    if (!FLAGS[name]) throw configError(`unknown flag --${name} (known: ${Object.keys(FLAGS).map((f) => `--${f}`).join(', ')})`);
+    let value: string | undefined = eq === -1 ? argv[++i] : arg.slice(eq + 1);
+    if (value === undefined) throw configError(`--${name} needs a value`);
+    raw[name] = value;
+  }
+  const get = (name: string): string | undefined => raw[name] ?? env[FLAGS[name].env] ?? undefined;
+  const dataDir = path.resolve(get('data-dir') ?? '/var/lib/paas');
+  const workers = get('proxy-workers');
+  const proxyWorkers = workers === undefined ? 1 : Number(workers);
+  if (!Number.isInteger(proxyWorkers) || proxyWorkers < 0 || proxyWorkers > 64) {
+    throw configError(`--proxy-workers must be 0 (one per core) to 64, got '${workers}'`);
+  }
+  const domain = (get('domain') ?? os.hostname()).toLowerCase();
+  if (!/^[a-z0-9.-]+$/.test(domain)) throw configError(`--domain '${domain}' is not a valid host name`);
+  return {
+    dataDir,
+    sshPort: parsePort('ssh-port', get('ssh-port') ?? '2222'),
+    httpPort: parsePort('http-port', get('http-port') ?? '80'),
+    httpsPort: parsePort('https-port', get('https-port') ?? '443'),
+    listen: get('listen') ?? '0.0.0.0',
+    domain,
+    dockerHost: env.DOCKER_HOST,
+    proxyWorkers,
+    logLevel: get('log-level') ?? 'info',
+  };
+}
+
+/** Paths inside the data dir, in one place. */
+export function dataPaths(dataDir: string) {
+  return {
+    db: path.join(dataDir, 'paas.db'),
+    repos: path.join(dataDir, 'repos'),
+    hooks: path.join(dataDir, 'hooks'),
+    keys: path.join(dataDir, 'keys'),
+    hostKey: path.join(dataDir, 'keys', 'ssh_host_ed25519_key'),
+    run: path.join(dataDir, 'run'),
+    portsFile: path.join(dataDir, 'run', 'ports.json'),
+    controlPid: path.join(dataDir, 'run', 'control.pid'),
+    proxyPid: path.join(dataDir, 'run', 'proxy.pid'),
+    proxySocket: path.join(dataDir, 'run', 'proxy.sock'),
+    hookSocket: path.join(dataDir, 'run', 'hook.sock'),
+    proxyState: path.join(dataDir, 'proxy', 'routes.json'),
+    builds: path.join(dataDir, 'builds'),
+    storage: path.join(dataDir, 'storage'),
+    logs: path.join(dataDir, 'logs'),
+  };
+}
+export type DataPaths = ReturnType<typeof dataPaths>;
