@@ -55,7 +55,7 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv = proce
   const get = (name: string): string | undefined => raw[name] ?? env[FLAGS[name].env] ?? undefined;
   const dataDir = path.resolve(get('data-dir') ?? '/var/lib/paas');
   const workers = get('proxy-workers');
-  const proxyWorkers = workers === undefined ? 1 : Number(workers);
+  const proxyWorkers = workers === undefined ? 0 : Number(workers);
   if (!Number.isInteger(proxyWorkers) || proxyWorkers < 0 || proxyWorkers > 64) {
     throw configError(`--proxy-workers must be 0 (one per core) to 64, got '${workers}'`);
   }

@@ -1,0 +1,29 @@
+import { commandHelp, overviewHelp } from '../../src/plugin-host/help-text.js';
+import { definePlugin } from '../../src/plugin-host/plugin.js';
+
+export default definePlugin({
+  name: 'help',
+  commands: {
+    help: {
+      summary: 'List commands, or show one command in detail',
+      usage: 'help [command]',
+      maxArgs: 1,
+      adminOnly: false,
+      run({ args, services, stdout }) {
+        const reg = services.registry;
+        stdout.write(args[0] ? commandHelp(reg.resolve(args[0]), reg) : overviewHelp(reg));
+        return 0;
+      },
+    },
+    version: {
+      summary: 'Print the paas version',
+      usage: 'version',
+      maxArgs: 0,
+      adminOnly: false,
+      run({ services, stdout, json }) {
+        stdout.write(json ? `${JSON.stringify({ version: services.version })}\n` : `paas ${services.version}\n`);
+        return 0;
+      },
+    },
+  },
+});

@@ -1,0 +1,74 @@
+import { spawn } from 'node:child_process';
+import { execa } from 'execa';
+import { quote } from 'shell-quote';
+import { AppError } from '../errors/app-error.js';
+import type { CommandRegistry } from '../plugin-host/command-registry.js';
+import { parseGitRemote, type RemoteTarget } from './git-remote.js';
+
+const CLIENT_FLAGS = new Set(['--remote', '--host', '--ssh-port', '--app', '-a']);
+
+/**
+ * The `paas` client: runs a command on the server through the system `ssh` (so the user's ssh
+ * config, agent and keys apply), taking host, port and app from the git remote `paas` of the
+ * current checkout, or from --remote / --host / --app. Returns ssh's exit code.
+ */
+export async function runClient(argv: string[], registry: CommandRegistry): Promise<number> {
+  const opts: Record<string, string> = {};
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const eq = a.indexOf('=');
+    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    if (CLIENT_FLAGS.has(name) && words.length > 0 && words[0] === 'run' && words.length > 1) {
+      words.push(a); // after `run <cmd>` everything belongs to the command
+      continue;
+    }
+    if (CLIENT_FLAGS.has(name)) {
+      const value = eq > 0 && name !== a ? a.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw new AppError('PAAS_ERR_CLIENT_USAGE', `${name} needs a value`, { exitCode: 2 });
+      opts[name === '-a' ? '--app' : name] = value;
+    } else words.push(a);
+  }
+  if (words.length === 0) words.push('help');
+  const target = await resolveTarget(opts);
+  const command = words[0];
+  const known = registry.has(command) ? registry.resolve(command).spec : null;
+  const remoteWords = [...words];
+  if (known && (known.app ?? 'none') === 'required' && target.app) remoteWords.splice(1, 0, '--app', target.app);
+  const wantsTty = typeof known?.wantsTty === 'function' ? known.wantsTty(words.slice(1)) : known?.wantsTty === true;
+  const tty = wantsTty && process.stdin.isTTY && process.stdout.isTTY;
+  const sshArgs = [tty ? '-t' : '-T', ...(target.port ? ['-p', String(target.port)] : []), `${target.user}@${target.host}`, '--', quote(remoteWords)];
+  return new Promise((resolve) => {
+    const child = spawn('ssh', sshArgs, { stdio: 'inherit' });
+    child.on('error', (err) => {
+      process.stderr.write(`paas: cannot run ssh: ${err.message}\n`);
+      resolve(255);
+    });
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
+async function resolveTarget(opts: Record<string, string>): Promise<RemoteTarget> {
+  let target: RemoteTarget;
+  if (opts['--host']) {
+    const h = opts['--host'];
+    const m = /^(?:([^@]+)@)?(.+?)(?::(\d+))?$/.exec(h)!;
+    target = { user: m[1] ?? 'paas', host: m[2], port: m[3] ? Number(m[3]) : null, app: null };
+  } else {
+    const remote = opts['--remote'] ?? 'paas';
+    let url: string;
+    try {
+      url = (await execa('git', ['remote', 'get-url', remote])).stdout.trim();
+    } catch {
+      throw new AppError(
+        'PAAS_ERR_CLIENT_NO_REMOTE',
+        `no git remote '${remote}' here: run inside your app's checkout (git remote add paas ssh://paas@HOST:2222/APP) or pass --host HOST --app APP`,
+        { exitCode: 2 },
+      );
+    }
+    target = parseGitRemote(url);
+  }
+  if (opts['--ssh-port']) target.port = Number(opts['--ssh-port']);
+  if (opts['--app']) target.app = opts['--app'];
+  return target;
+}

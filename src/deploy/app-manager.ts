@@ -1,0 +1,79 @@
+import type { Writable } from 'node:stream';
+import type { GitService } from '../git/git-service.js';
+import type { Logger } from '../log/logger.js';
+import type { AppLifecycle, ContainerView, Operations } from '../plugin-host/services.js';
+import type { State } from '../state/state.js';
+import type { AppLocks } from './app-locks.js';
+import type { ProxyPort, RuntimePort } from './ports.js';
+import type { Rollout } from './rollout.js';
+
+/** Creating and destroying apps, and the read/route operations commands need. */
+export class AppManager implements AppLifecycle, Operations {
+  constructor(
+    private readonly state: State,
+    private readonly git: GitService,
+    private readonly runtime: RuntimePort,
+    private readonly proxy: ProxyPort,
+    private readonly rollout: Rollout,
+    private readonly locks: AppLocks,
+    private readonly log: Logger,
+  ) {}
+
+  async create(app: string): Promise<void> {
+    await this.git.ensureRepo(app);
+    if (!this.state.apps.exists(app)) this.state.apps.create(app);
+    this.log.info({ app }, 'app created');
+  }
+
+  /** Creates the app on its first push; a concurrent first push of the same name is fine. */
+  async ensure(app: string): Promise<void> {
+    if (!this.state.apps.exists(app)) {
+      try {
+        this.state.apps.create(app);
+      } catch {
+        // created by a concurrent push
+      }
+    }
+  }
+
+  async destroy(app: string, out: Writable, signal: AbortSignal): Promise<void> {
+    await this.locks.withLock(app, 'apps:destroy', async () => {
+      await this.proxy.remove(app).catch(() => undefined);
+      const containers = await this.runtime.list({ app });
+      if (containers.length) out.write(`-----> Stopping ${containers.length} container(s)\n`);
+      await this.rollout.stopAll(containers, 10);
+      const images = [...new Set(this.state.releases.list(app, 10_000).map((r) => r.image).filter((i): i is string => !!i))];
+      if (images.length) await this.runtime.removeImages(images).catch((err) => this.log.warn({ err, app }, 'image removal failed'));
+      this.git.removeRepo(app);
+      this.state.apps.delete(app);
+    }, undefined, signal);
+    this.log.info({ app }, 'app destroyed');
+  }
+
+  async containers(app: string): Promise<ContainerView[]> {
+    const list = await this.runtime.list({ app });
+    return list.map((c) => ({
+      id: c.id,
+      name: c.name,
+      process: c.process,
+      release: c.release,
+      replica: c.replica,
+      state: c.state,
+      ip: c.ip,
+      startedAt: c.startedAt,
+      restartCount: c.restartCount,
+    }));
+  }
+
+  async reroute(app: string): Promise<void> {
+    const web = (await this.runtime.list({ app, process: 'web' })).filter((c) => c.state === 'running' && c.ip);
+    const live = this.state.releases.current(app);
+    if (!live || web.length === 0) return;
+    const checks = this.rollout.checks(app);
+    await this.proxy.deploy(app, {
+      hosts: this.rollout.hosts(app),
+      targets: web.filter((c) => c.release === live.version).map((c) => `${c.ip}:${c.port}`),
+      healthCheck: { path: checks.path, timeoutMs: checks.timeout * 1000 },
+    });
+  }
+}

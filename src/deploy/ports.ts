@@ -1,0 +1,60 @@
+/**
+ * What the deploy pipeline needs from the runtime and the proxy, as narrow interfaces: the real
+ * ContainerRuntime and ProxyClient satisfy them, and a unit test can hand in fakes.
+ */
+export interface ContainerSpec {
+  app: string;
+  process: string;
+  release: number;
+  replica: number;
+  image: string;
+  command?: string;
+  env: Record<string, string>;
+  port: number;
+  restart?: { policy: 'on-failure' | 'always' | 'no'; maxRetries?: number };
+  memoryBytes?: number;
+  nanoCpus?: number;
+  binds?: string[];
+  labels?: Record<string, string>;
+}
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  app: string;
+  process: string;
+  release: number;
+  replica: number;
+  ip: string | null;
+  port: number;
+  state: string;
+  startedAt: string | null;
+  restartCount: number;
+  /** `paas run` containers: never part of a formation */
+  oneOff?: boolean;
+}
+
+export interface RuntimePort {
+  ensureNetwork(): Promise<void>;
+  start(spec: ContainerSpec): Promise<ContainerInfo>;
+  waitUp(id: string, ms: number, signal?: AbortSignal): Promise<void>;
+  stop(id: string, graceSeconds?: number): Promise<void>;
+  list(filter?: { app?: string; process?: string; release?: number }): Promise<ContainerInfo[]>;
+  logsTail(id: string, lines: number): Promise<string>;
+  removeImages(tags: string[]): Promise<unknown>;
+  pruneDanglingImages(): Promise<unknown>;
+  imageExists?(tag: string): Promise<boolean>;
+}
+
+export interface ProxyDeploySpec {
+  hosts: string[];
+  targets: string[];
+  healthCheck: { path: string | null; intervalMs?: number; timeoutMs?: number };
+  deployTimeoutMs?: number;
+  drainTimeoutMs?: number;
+}
+
+export interface ProxyPort {
+  deploy(service: string, spec: ProxyDeploySpec): Promise<{ drainedMs: number }>;
+  remove(service: string): Promise<unknown>;
+}

@@ -1,0 +1,138 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import { type Builder, isBuilderName } from '../builders/builder.js';
+import { userMessage } from '../errors/app-error.js';
+import { exportCommit, resolveRef } from '../git/export-commit.js';
+import { type HookRequest, type RefUpdate, ZERO_SHA } from '../git/hook-protocol.js';
+import type { PushSession } from '../git/hook-server.js';
+import type { Logger } from '../log/logger.js';
+import type { State } from '../state/state.js';
+import { parseAppJson } from './app-json.js';
+import type { AppLocks } from './app-locks.js';
+import { parseProcfile } from './procfile.js';
+import type { ReleaseManager } from './release-manager.js';
+import { StageOutput } from './stage-output.js';
+
+export interface BuilderSelector {
+  select(sourceDir: string, forced: string | null): Promise<Builder>;
+}
+
+/**
+ * A `git push` to the deploy branch: export the pushed commit, build it, record the release, roll
+ * it out. Runs inside the pre-receive hook, so a non-zero result rejects the push.
+ */
+export class PushDeploy {
+  constructor(
+    private readonly state: State,
+    private readonly locks: AppLocks,
+    private readonly builders: BuilderSelector,
+    private readonly releases: ReleaseManager,
+    private readonly buildsDir: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** The update to deploy: main, or master when the repo has (and gets) no main. */
+  async deployUpdate(session: PushSession, req: HookRequest): Promise<RefUpdate | null> {
+    const live = (u: RefUpdate | undefined) => (u && !ZERO_SHA.test(u.newSha) ? u : undefined);
+    const main = live(req.updates.find((u) => u.ref === 'refs/heads/main'));
+    if (main) return main;
+    const master = live(req.updates.find((u) => u.ref === 'refs/heads/master'));
+    if (master && !req.updates.some((u) => u.ref === 'refs/heads/main') && !(await resolveRef(session.repoDir, 'refs/heads/main'))) return master;
+    return null;
+  }
+
+  async handle(session: PushSession, req: HookRequest, out: Writable): Promise<number> {
+    const { app } = session;
+    const update = await this.deployUpdate(session, req);
+    if (!update) {
+      const refs = req.updates.map((u) => u.ref.replace('refs/heads/', '')).join(', ');
+      out.write(`-----> Stored ${refs}; only main (or master without main) deploys\n`);
+      return 0;
+    }
+    const stage = new StageOutput(out);
+    return this.locks.withLock(
+      app,
+      'a git push',
+      () => this.deploy(app, session, req, update, stage),
+      (holder) => out.write(`-----> Waiting for ${holder} of ${app} to finish\n`),
+      session.signal,
+    );
+  }
+
+  private async deploy(app: string, session: PushSession, req: HookRequest, update: RefUpdate, stage: StageOutput): Promise<number> {
+    const sha = update.newSha;
+    const log = this.log.child({ app, commit: sha.slice(0, 7) });
+    const deployId = this.state.deploys.start(app, process.pid);
+    const dir = path.join(this.buildsDir, `${app}-${sha.slice(0, 12)}-${deployId}`);
+    let version: number | null = null;
+    let current = 'export';
+    try {
+      stage.stage('export', `Deploying ${app} ${sha.slice(0, 7)} (${update.ref.replace('refs/heads/', '')})`);
+      await exportCommit(session.repoDir, sha, dir, req.gitEnv, session.signal);
+      const procfile = fs.existsSync(path.join(dir, 'Procfile')) ? parseProcfile(fs.readFileSync(path.join(dir, 'Procfile'), 'utf8')) : {};
+      const appJson = fs.existsSync(path.join(dir, 'app.json')) ? parseAppJson(fs.readFileSync(path.join(dir, 'app.json'), 'utf8')) : null;
+      const forced = this.state.appSettings.get<string>(app, 'builder') ?? null;
+      const builder = await this.builders.select(dir, forced && isBuilderName(forced) ? forced : null);
+
+      const first = !this.state.releases.current(app);
+      const formation = this.state.formation.all(app);
+      if (first) Object.assign(formation, { web: 1 }, appJson?.formation ?? {});
+      const { release: releaseTask, ...processes } = procfile;
+      for (const p of Object.keys(processes)) formation[p] ??= 0;
+      if (appJson?.healthcheck) this.state.appSettings.set(app, 'checks.appjson', appJson.healthcheck);
+      else this.state.appSettings.unset(app, 'checks.appjson');
+
+      const release = this.state.releases.create({
+        app,
+        image: null,
+        commitSha: sha,
+        description: `Deploy ${sha.slice(0, 7)}`,
+        config: this.state.config.all(app),
+        formation,
+        status: 'building',
+        builder: builder.name,
+        processes,
+        port: null,
+      });
+      version = release.version;
+      this.state.deploys.setRelease(deployId, version);
+      const tag = `paas/${app}:v${version}`;
+      current = 'build';
+      stage.stage('build', `Building ${tag} (${builder.name})`);
+      const built = await builder.build({
+        app,
+        release: version,
+        sourceDir: dir,
+        imageTag: tag,
+        buildArgs: {},
+        labels: { 'paas.app': app, 'paas.release': String(version) },
+        output: stage.out,
+        signal: session.signal,
+      });
+      const port = built.exposedPorts.length === 1 ? built.exposedPorts[0] : 5000;
+      this.state.releases.update(app, version, { image: built.image, port, status: 'deploying' });
+      current = 'deploy';
+      const hooks = { releaseTask: releaseTask ?? appJson?.predeploy ?? null, postdeploy: appJson?.postdeploy ?? null };
+      await this.releases.activate(app, this.state.releases.get(app, version)!, stage, session.signal, hooks);
+      this.state.formation.replace(app, formation);
+      this.state.deploys.finish(deployId, 'succeeded');
+      stage.end();
+      this.state.releases.update(app, version, { timings: stage.timings });
+      stage.out.write(`-----> Release v${version} live at http://${this.releases.hosts(app)[0]} (${stage.elapsed()})\n`);
+      log.info({ release: version }, 'deploy succeeded');
+      return 0;
+    } catch (err) {
+      const message = session.signal.aborted ? 'cancelled: the client went away' : userMessage(err);
+      if (version !== null) this.state.releases.update(app, version, { status: 'failed', timings: stage.timings });
+      this.state.deploys.finish(deployId, 'failed', message.split('\n')[0]);
+      stage.fail(current, message);
+      const live = this.state.releases.current(app);
+      stage.out.write(live ? ` !     v${live.version} keeps serving; the push is rejected\n` : ' !     the push is rejected\n');
+      log.warn({ err, release: version, stage: current }, 'deploy failed');
+      return 1;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,185 @@
+import type { Logger } from '../log/logger.js';
+import type { Release } from '../state/releases-repository.js';
+import type { State } from '../state/state.js';
+import { DEFAULT_CHECKS, type HealthCheckSettings } from './app-json.js';
+import { DeployErrors } from './deploy-errors.js';
+import type { ContainerInfo, ContainerSpec, ProxyPort, RuntimePort } from './ports.js';
+import type { StageOutput } from './stage-output.js';
+
+export const DEFAULT_PORT = 5000;
+const LOG_LINES = 20;
+
+/**
+ * Puts containers behind the proxy safely. `release()` replaces every container of an app with
+ * those of a release (blue-green); `converge()` makes the current release's containers match
+ * the desired formation (scale, recovery). Both start new containers, wait for them to stay up,
+ * let the proxy health-gate and switch traffic (it drains the old targets), and only then stop
+ * what is no longer wanted. On any failure the new containers are removed and the old keep serving.
+ */
+export class Rollout {
+  constructor(
+    private readonly state: State,
+    private readonly runtime: RuntimePort,
+    private readonly proxy: ProxyPort,
+    private readonly domain: () => string,
+    private readonly log: Logger,
+  ) {}
+
+  checks(app: string): HealthCheckSettings {
+    return {
+      ...DEFAULT_CHECKS,
+      ...(this.state.appSettings.get<Partial<HealthCheckSettings>>(app, 'checks.appjson') ?? {}),
+      ...(this.state.appSettings.get<Partial<HealthCheckSettings>>(app, 'checks') ?? {}),
+    };
+  }
+
+  hosts(app: string): string[] {
+    return [`${app}.${this.domain()}`, ...this.state.domains.list(app)];
+  }
+
+  spec(app: string, release: Release, process: string, replica: number): ContainerSpec {
+    const port = release.port ?? DEFAULT_PORT;
+    const limits = this.state.appSettings.get<Record<string, { memoryBytes?: number; nanoCpus?: number }>>(app, 'resources') ?? {};
+    const lim = limits[process] ?? limits['*'] ?? {};
+    const restart = this.state.appSettings.get<{ policy: 'on-failure' | 'always' | 'no'; maxRetries?: number }>(app, 'restart-policy');
+    return {
+      app,
+      process,
+      release: release.version,
+      replica,
+      image: release.image!,
+      ...(release.processes[process] ? { command: release.processes[process]! } : {}),
+      env: { ...release.config, PORT: String(port) },
+      port,
+      restart: restart ?? { policy: 'on-failure', maxRetries: 10 },
+      ...lim,
+      binds: this.state.appSettings.get<string[]>(app, 'mounts') ?? [],
+    };
+  }
+
+  /** Blue-green: all containers of `release` replace all others of the app. */
+  async release(app: string, release: Release, out: StageOutput, signal: AbortSignal): Promise<void> {
+    await this.runtime.ensureNetwork();
+    const old = (await this.runtime.list({ app })).filter((c) => !c.oneOff);
+    const wanted = Object.entries(release.formation).filter(([, n]) => n > 0);
+    out.stage('start', `Starting ${wanted.map(([p, n]) => `${p}=${n}`).join(' ') || 'no processes (formation is empty)'}`);
+    const started: ContainerInfo[] = [];
+    try {
+      for (const [proc, n] of wanted) {
+        for (let r = 1; r <= n; r++) {
+          this.checkAbort(signal);
+          const c = await this.runtime.start(this.spec(app, release, proc, r));
+          started.push(c);
+          out.info(`${c.name} started`);
+        }
+      }
+      await this.gate(app, started, started.filter((c) => c.process === 'web'), out, signal);
+    } catch (err) {
+      await this.stopAll(started, 1);
+      throw err;
+    }
+    if (old.length) {
+      out.stage('retire', `Stopping ${old.length} old container(s)`);
+      await this.stopAll(old, 10);
+    }
+    out.end();
+  }
+
+  /** Makes the running containers of the live release match the formation table. */
+  async converge(app: string, out: StageOutput | null, signal: AbortSignal): Promise<{ added: ContainerInfo[]; removed: ContainerInfo[] }> {
+    const live = this.state.releases.current(app);
+    if (!live) return { added: [], removed: [] };
+    await this.runtime.ensureNetwork();
+    const formation = this.state.formation.all(app);
+    const all = (await this.runtime.list({ app })).filter((c) => !c.oneOff);
+    const mine = all.filter((c) => c.release === live.version && (c.state === 'running' || c.state === 'restarting'));
+    const strays = all.filter((c) => !mine.includes(c));
+    const removed: ContainerInfo[] = [];
+    const added: ContainerInfo[] = [];
+    const procs = new Set([...Object.keys(formation), ...mine.map((c) => c.process)]);
+    try {
+      for (const proc of procs) {
+        const want = formation[proc] ?? 0;
+        const have = mine.filter((c) => c.process === proc).sort((a, b) => a.replica - b.replica);
+        removed.push(...have.slice(want));
+        const used = new Set(have.slice(0, want).map((c) => c.replica));
+        for (let i = have.length, r = 1; i < want; i++) {
+          while (used.has(r)) r++;
+          used.add(r);
+          this.checkAbort(signal);
+          const c = await this.runtime.start(this.spec(app, live, proc, r));
+          added.push(c);
+          out?.info(`${c.name} started`);
+        }
+      }
+      const keptWeb = mine.filter((c) => c.process === 'web' && !removed.includes(c));
+      await this.gate(app, added, [...keptWeb, ...added.filter((c) => c.process === 'web')], out, signal);
+    } catch (err) {
+      await this.stopAll(added, 1);
+      throw err;
+    }
+    await this.stopAll([...removed, ...strays], 10);
+    for (const c of removed) out?.info(`${c.name} stopped`);
+    return { added, removed };
+  }
+
+  /** Waits for `fresh` containers to stay up, then hands the web set to the proxy (health gate, swap, drain). */
+  private async gate(app: string, fresh: ContainerInfo[], web: ContainerInfo[], out: StageOutput | null, signal: AbortSignal): Promise<void> {
+    const checks = this.checks(app);
+    const uptimeMs = checks.path ? 0 : checks.wait * 1000;
+    if (fresh.length && uptimeMs > 0) {
+      out?.stage('boot', `Waiting ${checks.wait} s for ${fresh.length} container(s) to stay up`);
+      await Promise.all(fresh.map((c) => this.withLogs(c, this.runtime.waitUp(c.id, uptimeMs, signal))));
+    }
+    this.checkAbort(signal);
+    if (web.length === 0) {
+      await this.proxy.remove(app).catch(() => undefined);
+      return;
+    }
+    const targets = web.map((c) => `${c.ip}:${c.port}`);
+    out?.stage('route', `Health-checking ${checks.path ? `GET ${checks.path}` : 'the port'} and switching traffic to ${targets.length} web container(s)`);
+    const crashWatch = new AbortController();
+    const onAbort = () => crashWatch.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const freshWeb = fresh.filter((c) => c.process === 'web');
+      const watchers = freshWeb.map((c) => this.withLogs(c, this.runtime.waitUp(c.id, 24 * 3600_000, crashWatch.signal)));
+      const deploy = this.proxy
+        .deploy(app, {
+          hosts: this.hosts(app),
+          targets,
+          healthCheck: { path: checks.path, intervalMs: 1000, timeoutMs: checks.timeout * 1000 },
+          deployTimeoutMs: Math.max(5, checks.wait + checks.attempts) * 1000,
+          drainTimeoutMs: 30_000,
+        })
+        .catch(async (err) => {
+          const logs = freshWeb.length ? await this.runtime.logsTail(freshWeb[0].id, LOG_LINES).catch(() => '') : '';
+          throw DeployErrors.unhealthy(`${(err as Error).message}${logs ? `\nLast ${LOG_LINES} log lines of ${freshWeb[0].name}:\n${logs}` : ''}`, err);
+        });
+      const r = await Promise.race([deploy, ...watchers.map((w) => w.then(() => new Promise<never>(() => {})))]);
+      out?.info(`traffic switched; old targets drained in ${r.drainedMs} ms`);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      crashWatch.abort();
+    }
+  }
+
+  private async withLogs(c: ContainerInfo, p: Promise<void>): Promise<void> {
+    try {
+      await p;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'PAAS_ERR_RUNTIME_CRASHED') throw DeployErrors.crashed(`${c.name}: ${(err as Error).message}`, err);
+      throw err;
+    }
+  }
+
+  private checkAbort(signal: AbortSignal): void {
+    if (signal.aborted) throw DeployErrors.cancelled();
+  }
+
+  async stopAll(cs: ContainerInfo[], grace: number): Promise<void> {
+    await Promise.all(
+      cs.map((c) => this.runtime.stop(c.id, grace).catch((err) => this.log.warn({ err, container: c.name }, 'container stop failed'))),
+    );
+  }
+}

@@ -1,0 +1,35 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-fs';
+import { GitErrors } from './git-errors.js';
+
+/**
+ * Writes the tree of `sha` into `dest` with `git archive`, using git's quarantine environment
+ * when called from inside a pre-receive hook (the pushed objects are not in the repo yet).
+ */
+export async function exportCommit(repoDir: string, sha: string, dest: string, gitEnv: Record<string, string>, signal: AbortSignal): Promise<void> {
+  fs.rmSync(dest, { recursive: true, force: true });
+  fs.mkdirSync(dest, { recursive: true, mode: 0o700 });
+  const child = spawn('git', ['archive', '--format=tar', sha], { cwd: repoDir, env: { ...process.env, ...gitEnv, GIT_DIR: repoDir }, signal });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  try {
+    await pipeline(child.stdout, tar.extract(dest));
+    const code = await exited;
+    if (code !== 0) throw new Error(stderr.trim() || `git archive exited ${code}`);
+  } catch (cause) {
+    throw GitErrors.exportFailed(sha, cause);
+  }
+}
+
+/** Reads a ref's sha in a bare repo, or null. */
+export async function resolveRef(repoDir: string, ref: string, gitEnv: Record<string, string> = {}): Promise<string | null> {
+  return new Promise((resolve) => {
+    const child = spawn('git', ['rev-parse', '--verify', '--quiet', ref], { cwd: repoDir, env: { ...process.env, ...gitEnv, GIT_DIR: repoDir } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('close', (code) => resolve(code === 0 ? out.trim() : null));
+  });
+}

@@ -1,0 +1,101 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import type { Logger } from '../log/logger.js';
+import type { CommandIo } from '../plugin-host/command-host.js';
+import { GitErrors } from './git-errors.js';
+import type { HookServer } from './hook-server.js';
+import { appFromRepoPath } from './repo-path.js';
+
+export interface GitServiceOptions {
+  reposDir: string;
+  hooksDir: string;
+  hookSocket: string;
+  hookServer: HookServer;
+  /** creates the app (state + repo) when a push names one that does not exist */
+  ensureApp(app: string): Promise<void>;
+  log: Logger;
+}
+
+export const GIT_COMMANDS = new Set(['git-receive-pack', 'git-upload-pack']);
+
+/**
+ * Bare repositories per app and the two git services over SSH: receive-pack (push, with the
+ * pre-receive hook that deploys) and upload-pack (clone/fetch back).
+ */
+export class GitService {
+  constructor(private readonly opts: GitServiceOptions) {}
+
+  repoDir(app: string): string {
+    return path.join(this.opts.reposDir, `${app}.git`);
+  }
+
+  /** Writes the hooks folder every repo uses through core.hooksPath: upgrades take effect at once. */
+  installHooks(): void {
+    fs.mkdirSync(this.opts.hooksDir, { recursive: true });
+    const here = path.dirname(fileURLToPath(import.meta.url));
+    const ext = path.extname(fileURLToPath(import.meta.url));
+    const entry = path.join(here, `pre-receive-hook${ext}`);
+    const argv = [process.execPath, ...process.execArgv.filter((a) => a !== '--test'), entry].map((a) => `'${a.replace(/'/g, `'\\''`)}'`);
+    const file = path.join(this.opts.hooksDir, 'pre-receive');
+    fs.writeFileSync(file, `#!/bin/sh\nexec ${argv.join(' ')}\n`, { mode: 0o755 });
+  }
+
+  async ensureRepo(app: string): Promise<string> {
+    const dir = this.repoDir(app);
+    if (!fs.existsSync(path.join(dir, 'HEAD'))) {
+      fs.mkdirSync(this.opts.reposDir, { recursive: true, mode: 0o700 });
+      await execa('git', ['init', '--quiet', '--bare', '--initial-branch=main', dir]);
+    }
+    return dir;
+  }
+
+  removeRepo(app: string): void {
+    fs.rmSync(this.repoDir(app), { recursive: true, force: true });
+  }
+
+  /** Runs `git-receive-pack '<path>'` or `git-upload-pack '<path>'` for an SSH exec. */
+  async handle(words: string[], io: CommandIo): Promise<number> {
+    const [service, rawPath, ...rest] = words;
+    if (rawPath === undefined || rest.length) throw GitErrors.badPath(words.slice(1).join(' '));
+    const app = appFromRepoPath(rawPath);
+    const log = this.opts.log.child({ app, service });
+    let dir = this.repoDir(app);
+    if (service === 'git-receive-pack') {
+      await this.opts.ensureApp(app);
+      dir = await this.ensureRepo(app);
+    } else if (!fs.existsSync(path.join(dir, 'HEAD'))) {
+      throw GitErrors.noRepo(app);
+    }
+    const token = randomBytes(16).toString('hex');
+    const unregister = this.opts.hookServer.register(token, { app, repoDir: dir, signal: io.signal });
+    const args =
+      service === 'git-receive-pack' ? ['-c', `core.hooksPath=${this.opts.hooksDir}`, 'receive-pack', dir] : ['upload-pack', '--strict', dir];
+    log.info('git session start');
+    try {
+      return await new Promise<number>((resolve) => {
+        const child = spawn('git', args, {
+          stdio: ['pipe', 'pipe', 'pipe'],
+          env: { ...process.env, PAAS_HOOK_SOCKET: this.opts.hookSocket, PAAS_PUSH_TOKEN: token },
+        });
+        io.stdin.pipe(child.stdin);
+        child.stdout.pipe(io.stdout, { end: false });
+        child.stderr.pipe(io.stderr, { end: false });
+        child.stdin.on('error', () => {});
+        const onAbort = () => child.kill('SIGTERM');
+        io.signal.addEventListener('abort', onAbort, { once: true });
+        child.on('close', (code) => {
+          io.signal.removeEventListener('abort', onAbort);
+          io.stdin.unpipe(child.stdin);
+          resolve(code ?? 1);
+        });
+      });
+    } finally {
+      unregister();
+      log.info('git session end');
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import { Writable } from 'node:stream';
+import type { Logger } from '../log/logger.js';
+import type { HookReply, HookRequest } from './hook-protocol.js';
+
+/** What a push session registers so the hook's callback can find it. */
+export interface PushSession {
+  app: string;
+  repoDir: string;
+  signal: AbortSignal;
+}
+
+export type PushHandler = (session: PushSession, req: HookRequest, out: Writable) => Promise<number>;
+
+/**
+ * The daemon's end of the pre-receive hook: a unix socket (mode 600) that accepts one request
+ * per connection, finds the push session by its one-time token, and streams the handler's
+ * output back, ending with its exit code.
+ */
+export class HookServer {
+  private readonly sessions = new Map<string, PushSession>();
+  private server: net.Server | null = null;
+
+  constructor(
+    private readonly socketPath: string,
+    private readonly handler: PushHandler,
+    private readonly log: Logger,
+  ) {}
+
+  async listen(): Promise<void> {
+    fs.rmSync(this.socketPath, { force: true });
+    const server = net.createServer((conn) => this.onConnection(conn));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.socketPath, () => resolve());
+    });
+    fs.chmodSync(this.socketPath, 0o600);
+    this.server = server;
+  }
+
+  register(token: string, session: PushSession): () => void {
+    this.sessions.set(token, session);
+    return () => this.sessions.delete(token);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private onConnection(conn: net.Socket): void {
+    let buf = '';
+    conn.setEncoding('utf8');
+    const reply = (m: HookReply) => {
+      if (!conn.destroyed) conn.write(`${JSON.stringify(m)}\n`);
+    };
+    const onData = (d: string) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl === -1) return;
+      conn.off('data', onData);
+      let req: HookRequest;
+      try {
+        req = JSON.parse(buf.slice(0, nl));
+      } catch {
+        reply({ o: 'paas: malformed hook request\n' });
+        reply({ exit: 1 });
+        return void conn.end();
+      }
+      const session = this.sessions.get(req.token);
+      if (!session) {
+        reply({ o: 'paas: unknown push session\n' });
+        reply({ exit: 1 });
+        return void conn.end();
+      }
+      const out = new Writable({
+        write(chunk, _enc, cb) {
+          reply({ o: chunk.toString() });
+          cb();
+        },
+      });
+      this.handler(session, req, out)
+        .catch((err) => {
+          this.log.error({ err, app: session.app }, 'push handler failed');
+          reply({ o: `paas: internal error: ${(err as Error).message}\n` });
+          return 1;
+        })
+        .then((code) => {
+          reply({ exit: code });
+          conn.end();
+        });
+    };
+    conn.on('data', onData);
+    conn.on('error', () => {});
+  }
+}

@@ -1,0 +1,60 @@
+import type { CommandSpec, Plugin } from './plugin.js';
+import { CommandErrors } from './command-errors.js';
+import { suggest } from './suggest.js';
+import type { TriggerBus } from './trigger-bus.js';
+import type { TriggerHandler, TriggerName } from './triggers.js';
+
+export interface RegisteredCommand {
+  name: string;
+  plugin: string;
+  spec: CommandSpec;
+}
+
+/**
+ * Holds every plugin's commands. Registration fails loudly on a duplicate command or alias and
+ * on a plugin whose declared dependency is not loaded.
+ */
+export class CommandRegistry {
+  private readonly commands = new Map<string, RegisteredCommand>();
+  private readonly aliases = new Map<string, string>();
+
+  constructor(plugins: Plugin[], bus?: TriggerBus) {
+    const names = new Set(plugins.map((p) => p.name));
+    for (const p of plugins) {
+      for (const dep of p.dependencies ?? []) if (!names.has(dep)) throw CommandErrors.missingDependency(p.name, dep);
+      for (const [name, spec] of Object.entries(p.commands)) {
+        const existing = this.commands.get(name);
+        if (existing) throw CommandErrors.duplicate(name, existing.plugin, p.name);
+        this.commands.set(name, { name, plugin: p.name, spec });
+      }
+    }
+    for (const p of plugins) {
+      for (const [alias, target] of Object.entries(p.aliases ?? {})) {
+        if (this.commands.has(alias) || this.aliases.has(alias)) throw CommandErrors.duplicate(alias, p.name, p.name);
+        if (!this.commands.has(target)) throw CommandErrors.unknown(target, null);
+        this.aliases.set(alias, target);
+      }
+      if (bus && p.triggers) {
+        for (const [name, fn] of Object.entries(p.triggers)) bus.on(name as TriggerName, p.name, fn as TriggerHandler<TriggerName>);
+      }
+    }
+  }
+
+  resolve(name: string): RegisteredCommand {
+    const cmd = this.commands.get(this.aliases.get(name) ?? name);
+    if (!cmd) throw CommandErrors.unknown(name, suggest(name, [...this.commands.keys(), ...this.aliases.keys()]));
+    return cmd;
+  }
+
+  has(name: string): boolean {
+    return this.commands.has(this.aliases.get(name) ?? name);
+  }
+
+  list(): RegisteredCommand[] {
+    return [...this.commands.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  aliasesOf(name: string): string[] {
+    return [...this.aliases.entries()].filter(([, t]) => t === name).map(([a]) => a);
+  }
+}

@@ -1,0 +1,38 @@
+import { dataPaths } from '../config/server-config.js';
+import { parseServerConfig } from '../config/server-config.js';
+import type { Logger } from '../log/logger.js';
+import { ProxyClient } from '../proxy/proxy-client.js';
+import { State } from '../state/state.js';
+import { buildControlPlane } from './build-services.js';
+
+/**
+ * `paas admin <command> [args]` on the server host: the same command registry and output as
+ * over SSH, run in this process as the admin identity (bootstrap of the first key). Takes
+ * `--data-dir` anywhere on the line, or PAAS_DATA_DIR.
+ */
+export async function runAdmin(argv: string[], log: Logger): Promise<number> {
+  const words: string[] = [];
+  const serverFlags: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--data-dir') serverFlags.push(argv[i], argv[++i] ?? '');
+    else if (argv[i].startsWith('--data-dir=')) serverFlags.push(argv[i]);
+    else words.push(argv[i]);
+  }
+  const config = parseServerConfig(serverFlags);
+  const paths = dataPaths(config.dataDir);
+  const state = State.open(paths.db);
+  try {
+    const cp = await buildControlPlane(config, paths, state, new ProxyClient(paths.proxySocket), log);
+    const ac = new AbortController();
+    process.once('SIGINT', () => ac.abort());
+    return await cp.host.run(words, { keyName: 'admin', role: 'admin' }, {
+      stdin: process.stdin,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      signal: ac.signal,
+      pty: null,
+    });
+  } finally {
+    state.close();
+  }
+}

@@ -1,0 +1,87 @@
+import fs from 'node:fs';
+import { type ServerConfig, dataPaths } from '../config/server-config.js';
+import { AppError } from '../errors/app-error.js';
+import { Recovery } from '../deploy/recovery.js';
+import { GIT_COMMANDS } from '../git/git-service.js';
+import type { Logger } from '../log/logger.js';
+import { ensureHostKey } from '../ssh/host-key.js';
+import { SshServer } from '../ssh/ssh-server.js';
+import { State } from '../state/state.js';
+import { buildControlPlane } from './build-services.js';
+import { livePid, removeOwnPidFile, writeJsonAtomic, writePidFile } from './pid-file.js';
+import { ensureProxy } from './proxy-supervisor.js';
+
+/**
+ * `paas server`: the control plane (SSH, commands, deploys) plus a proxy process it finds or
+ * starts. SIGTERM/SIGINT stop both; SIGUSR2 stops only the control plane (upgrades: the proxy
+ * keeps serving the last routes and the next control plane reconciles).
+ */
+export async function startServer(config: ServerConfig, mainScript: string, log: Logger): Promise<void> {
+  const paths = dataPaths(config.dataDir);
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  for (const d of [paths.run, paths.logs, paths.builds]) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+  const other = livePid(paths.controlPid);
+  if (other && other !== process.pid) throw new AppError('PAAS_ERR_SERVER_RUNNING', `paas server already runs with pid ${other} on ${config.dataDir}`);
+  writePidFile(paths.controlPid);
+
+  const state = State.open(paths.db);
+  const proxy = await ensureProxy(config, paths, mainScript, log.child({ module: 'proxy-supervisor' }));
+  const cp = await buildControlPlane(config, paths, state, proxy.client, log);
+  cp.git.installHooks();
+  await cp.hookServer.listen();
+  const ssh = new SshServer({
+    hostKey: await ensureHostKey(paths.hostKey),
+    findKey: (fp) => state.keys.byFingerprint(fp),
+    handler: (words, identity, io) => (GIT_COMMANDS.has(words[0]) ? cp.git.handle(words, io) : cp.host.run(words, identity, io)),
+    log: log.child({ module: 'ssh' }),
+  });
+  const sshPort = await ssh.listen(config.sshPort, config.listen);
+  writePidFile(paths.proxyPid, proxy.status.pid);
+  writeJsonAtomic(paths.portsFile, { ssh: sshPort, http: proxy.status.httpPort, https: proxy.status.httpsPort });
+  log.info({ ssh: sshPort, http: proxy.status.httpPort, https: proxy.status.httpsPort, dataDir: config.dataDir }, 'paas server ready');
+
+  const stopping = new AbortController();
+  const recovery = new Recovery(state, cp.runtime, cp.rollout, cp.locks, log.child({ module: 'recovery' }));
+  const recovered = recovery.run(stopping.signal).catch((err) => log.error({ err }, 'recovery failed'));
+
+  let shuttingDown = false;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    const withProxy = signal !== 'SIGUSR2';
+    log.info({ signal, withProxy }, 'paas server stopping');
+    stopping.abort();
+    const force = setTimeout(() => process.exit(1), 4500);
+    force.unref();
+    await Promise.allSettled([ssh.close(), cp.hookServer.close(), recovered]);
+    if (withProxy) await stopProxy(proxy.status.pid);
+    state.close();
+    removeOwnPidFile(paths.controlPid);
+    if (withProxy) fs.rmSync(paths.portsFile, { force: true });
+    log.flush?.();
+    process.exit(0);
+  };
+  for (const s of ['SIGTERM', 'SIGINT', 'SIGUSR2'] as const) process.on(s, () => void shutdown(s));
+}
+
+async function stopProxy(pid: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + 4000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
+}

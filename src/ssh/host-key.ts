@@ -1,0 +1,17 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { AppError } from '../errors/app-error.js';
+
+/** Returns the SSH host key, creating an ed25519 key with ssh-keygen the first time. Never overwrites one. */
+export async function ensureHostKey(file: string): Promise<Buffer> {
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    try {
+      await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'paas-host', '-f', file]);
+    } catch (cause) {
+      throw new AppError('PAAS_ERR_SSH_HOST_KEY', `cannot create the SSH host key at ${file} (is ssh-keygen installed?)`, { cause });
+    }
+  }
+  return fs.readFileSync(file);
+}

@@ -1,0 +1,184 @@
+import type { AddressInfo } from 'node:net';
+import ssh2 from 'ssh2';
+import { isAppError, userMessage } from '../errors/app-error.js';
+import type { Logger } from '../log/logger.js';
+import type { CommandIo } from '../plugin-host/command-host.js';
+import type { Identity, PtyInfo } from '../plugin-host/plugin.js';
+import type { SshKeyRow } from '../state/ssh-keys-repository.js';
+import { AuthLimiter } from './auth-limiter.js';
+import { parseExecCommand } from './exec-parser.js';
+import { fingerprintOf } from './public-key.js';
+
+export type ExecHandler = (words: string[], identity: Identity, io: CommandIo) => Promise<number>;
+
+export interface SshLimits {
+  sessionsPerKey: number;
+  authTimeoutMs: number;
+  /** a connection with no open channel for this long is closed */
+  idleTimeoutMs: number;
+  failedAuthPerMinute: number;
+}
+
+export interface SshServerOptions {
+  hostKey: Buffer;
+  findKey(fingerprint: string): SshKeyRow | undefined;
+  handler: ExecHandler;
+  log: Logger;
+  limits?: Partial<SshLimits>;
+}
+
+const DEFAULT_LIMITS: SshLimits = { sessionsPerKey: 16, authTimeoutMs: 30_000, idleTimeoutMs: 10 * 60_000, failedAuthPerMinute: 20 };
+
+/**
+ * The embedded SSH server: public-key auth against the keys in the database, exec requests only.
+ * Every exec runs through `handler` with the channel's streams and an AbortSignal that fires
+ * when the client goes away.
+ */
+export class SshServer {
+  private readonly server: ssh2.Server;
+  private readonly limits: SshLimits;
+  private readonly limiter: AuthLimiter;
+  private readonly sessionsByKey = new Map<string, number>();
+  private readonly clients = new Set<ssh2.Connection>();
+
+  constructor(private readonly opts: SshServerOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.limiter = new AuthLimiter(this.limits.failedAuthPerMinute);
+    this.server = new ssh2.Server({ hostKeys: [opts.hostKey], ident: 'paas' }, (client, info) => this.onConnection(client, info));
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    for (const c of this.clients) c.end();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private onConnection(client: ssh2.Connection, info: ssh2.ClientInfo): void {
+    const address = info.ip;
+    const log = this.opts.log.child({ remote: address });
+    this.clients.add(client);
+    if (this.limiter.blocked(address)) {
+      log.warn('ssh connection refused: too many failed authentications');
+      client.end();
+      return;
+    }
+    let key: SshKeyRow | undefined;
+    let attempted = false;
+    let openChannels = 0;
+    let idleTimer: NodeJS.Timeout | undefined;
+    const armIdle = () => {
+      clearTimeout(idleTimer);
+      if (openChannels === 0) idleTimer = setTimeout(() => client.end(), key ? this.limits.idleTimeoutMs : this.limits.authTimeoutMs);
+    };
+    armIdle();
+    client.on('error', (err) => log.debug({ err }, 'ssh client error'));
+    client.on('close', () => {
+      clearTimeout(idleTimer);
+      this.clients.delete(client);
+      if (!key && attempted) this.limiter.fail(address);
+    });
+
+    client.on('authentication', (ctx) => {
+      attempted = true;
+      if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
+      const row = this.opts.findKey(fingerprintOf(ctx.key.data));
+      if (!row) return ctx.reject(['publickey']);
+      if (!ctx.signature) return ctx.accept(); // the client asks whether this key would do
+      const pub = ssh2.utils.parseKey(row.public_key);
+      if (pub instanceof Error || Array.isArray(pub) || pub.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) !== true) {
+        return ctx.reject(['publickey']);
+      }
+      key = row;
+      ctx.accept();
+    });
+
+    client.on('ready', () => {
+      const identity: Identity = { keyName: key!.name, role: key!.role };
+      log.info({ key: identity.keyName }, 'ssh session authenticated');
+      armIdle();
+      client.on('request', (accept, reject) => reject?.()); // tcpip-forward and friends
+      client.on('tcpip', (_accept, reject) => reject());
+      client.on('openssh.streamlocal', (_accept, reject) => reject());
+      client.on('session', (acceptSession) => {
+        const session = acceptSession();
+        openChannels++;
+        clearTimeout(idleTimer);
+        let pty: { cols: number; rows: number; term: string } | null = null;
+        const resizeListeners: ((c: number, r: number) => void)[] = [];
+        session.on('close', () => {
+          openChannels--;
+          armIdle();
+        });
+        session.on('pty', (accept, _reject, p) => {
+          pty = { cols: p.cols, rows: p.rows, term: p.term };
+          accept?.();
+        });
+        session.on('window-change', (accept, _reject, w) => {
+          accept?.();
+          for (const fn of resizeListeners) fn(w.cols, w.rows);
+        });
+        session.on('env', (_accept, reject) => reject?.());
+        session.on('x11', (_accept, reject) => reject?.());
+        session.on('auth-agent', (_accept, reject) => reject?.());
+        session.on('signal', (accept) => accept?.());
+        session.on('sftp', (_accept, reject) => reject());
+        session.on('subsystem', (_accept, reject) => reject());
+        session.on('shell', (accept) => {
+          const ch = accept();
+          ch.stderr.write(`Hi ${identity.keyName}! paas gives no shell. Try: ssh -p <port> paas@<host> help\r\n`);
+          ch.exit(1);
+          ch.end();
+        });
+        session.on('exec', (accept, _reject, req) => {
+          const channel = accept();
+          const ptyInfo: PtyInfo | null = pty && { ...pty, onResize: (fn) => resizeListeners.push(fn) };
+          void this.runExec(channel, req.command, identity, ptyInfo, log);
+        });
+      });
+    });
+  }
+
+  private async runExec(channel: ssh2.ServerChannel, command: string, identity: Identity, pty: PtyInfo | null, log: Logger): Promise<void> {
+    const ac = new AbortController();
+    channel.on('close', () => ac.abort());
+    const active = this.sessionsByKey.get(identity.keyName) ?? 0;
+    let code = 1;
+    if (active >= this.limits.sessionsPerKey) {
+      channel.stderr.write(`error: too many concurrent sessions for key '${identity.keyName}' (limit ${this.limits.sessionsPerKey})\n`);
+      return this.finish(channel, 1);
+    }
+    this.sessionsByKey.set(identity.keyName, active + 1);
+    try {
+      const words = parseExecCommand(command);
+      code = await this.opts.handler(words, identity, { stdin: channel, stdout: channel, stderr: channel.stderr, signal: ac.signal, pty });
+    } catch (err) {
+      code = isAppError(err) ? err.exitCode : 1;
+      if (!isAppError(err)) log.error({ err }, 'ssh exec failed');
+      channel.stderr.write(`error: ${userMessage(err)}\n`);
+    } finally {
+      const n = (this.sessionsByKey.get(identity.keyName) ?? 1) - 1;
+      if (n <= 0) this.sessionsByKey.delete(identity.keyName);
+      else this.sessionsByKey.set(identity.keyName, n);
+    }
+    this.finish(channel, code);
+  }
+
+  private finish(channel: ssh2.ServerChannel, code: number): void {
+    if (channel.destroyed) return;
+    try {
+      channel.exit(code);
+    } catch {
+      // channel already closing
+    }
+    channel.end();
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Versioned schema. Each entry runs once, in order, inside a transaction; `PRAGMA user_version`
+ * records how far a database has come. Never edit a shipped migration: add the next one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // v1: the first schema
+  `
+  CREATE TABLE apps (
+    name TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE ssh_keys (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    fingerprint TEXT NOT NULL UNIQUE,
+    public_key TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE releases (
+    app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    image TEXT,
+    commit_sha TEXT,
+    description TEXT NOT NULL,
+    config_json TEXT NOT NULL,
+    formation_json TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (app, version)
+  );
+  CREATE TABLE config_vars (
+    app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (app, key)
+  );
+  CREATE TABLE formation (
+    app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+    process TEXT NOT NULL,
+    quantity INTEGER NOT NULL,
+    PRIMARY KEY (app, process)
+  );
+  CREATE TABLE domains (
+    domain TEXT PRIMARY KEY,
+    app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE
+  );
+  CREATE TABLE deploys (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    app TEXT NOT NULL,
+    release INTEGER,
+    status TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    error TEXT
+  );
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    key_name TEXT,
+    command TEXT NOT NULL,
+    app TEXT,
+    exit_code INTEGER NOT NULL
+  );
+  CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+  // v2: roles and per-app scopes on keys (collaborators later), per-app settings,
+  // release stage timings, builder, process commands and port, the owning pid of a running deploy (crash recovery)
+  `
+  ALTER TABLE ssh_keys ADD COLUMN role TEXT NOT NULL DEFAULT 'admin';
+  CREATE TABLE ssh_key_apps (
+    key_id INTEGER NOT NULL REFERENCES ssh_keys(id) ON DELETE CASCADE,
+    app TEXT NOT NULL,
+    PRIMARY KEY (key_id, app)
+  );
+  CREATE TABLE app_settings (
+    app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (app, key)
+  );
+  ALTER TABLE releases ADD COLUMN builder TEXT;
+  ALTER TABLE releases ADD COLUMN timings_json TEXT NOT NULL DEFAULT '{}';
+  ALTER TABLE deploys ADD COLUMN pid INTEGER;
+  ALTER TABLE releases ADD COLUMN processes_json TEXT NOT NULL DEFAULT '{}';
+  ALTER TABLE releases ADD COLUMN port INTEGER;
+  `,
+];

@@ -1,0 +1,112 @@
+import { type Db, now } from './database.js';
+
+export type ReleaseStatus = 'pending' | 'building' | 'deploying' | 'live' | 'superseded' | 'failed';
+
+export interface Release {
+  app: string;
+  version: number;
+  image: string | null;
+  commitSha: string | null;
+  description: string;
+  config: Record<string, string>;
+  formation: Record<string, number>;
+  status: ReleaseStatus;
+  builder: string | null;
+  timings: Record<string, number>;
+  /** process type -> command (Procfile); a type without a command runs the image's own */
+  processes: Record<string, string | null>;
+  /** PORT the containers listen on */
+  port: number | null;
+  createdAt: string;
+}
+
+interface ReleaseRow {
+  app: string;
+  version: number;
+  image: string | null;
+  commit_sha: string | null;
+  description: string;
+  config_json: string;
+  formation_json: string;
+  status: ReleaseStatus;
+  builder: string | null;
+  timings_json: string;
+  processes_json: string;
+  port: number | null;
+  created_at: string;
+}
+
+const fromRow = (r: ReleaseRow): Release => ({
+  app: r.app,
+  version: r.version,
+  image: r.image,
+  commitSha: r.commit_sha,
+  description: r.description,
+  config: JSON.parse(r.config_json),
+  formation: JSON.parse(r.formation_json),
+  status: r.status,
+  builder: r.builder,
+  timings: JSON.parse(r.timings_json),
+  processes: JSON.parse(r.processes_json),
+  port: r.port,
+  createdAt: r.created_at,
+});
+
+export class ReleasesRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Allocates the next version number atomically and records the release. */
+  create(r: Omit<Release, 'version' | 'createdAt' | 'timings'>): Release {
+    return this.db
+      .transaction(() => {
+        const { v } = this.db.prepare('SELECT coalesce(max(version), 0) + 1 AS v FROM releases WHERE app = ?').get(r.app) as { v: number };
+        this.db
+          .prepare(
+            `INSERT INTO releases (app, version, image, commit_sha, description, config_json, formation_json, status, builder, timings_json,
+               processes_json, port, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?)`,
+          )
+          .run(
+            r.app, v, r.image, r.commitSha, r.description, JSON.stringify(r.config), JSON.stringify(r.formation), r.status, r.builder,
+            JSON.stringify(r.processes), r.port, now(),
+          );
+        return this.get(r.app, v)!;
+      })
+      .immediate();
+  }
+  get(app: string, version: number): Release | undefined {
+    const row = this.db.prepare('SELECT * FROM releases WHERE app = ? AND version = ?').get(app, version) as ReleaseRow | undefined;
+    return row && fromRow(row);
+  }
+  list(app: string, limit = 100): Release[] {
+    return (this.db.prepare('SELECT * FROM releases WHERE app = ? ORDER BY version DESC LIMIT ?').all(app, limit) as ReleaseRow[]).map(fromRow);
+  }
+  /** The release that is serving now. */
+  current(app: string): Release | undefined {
+    const row = this.db.prepare("SELECT * FROM releases WHERE app = ? AND status = 'live' ORDER BY version DESC LIMIT 1").get(app) as
+      | ReleaseRow
+      | undefined;
+    return row && fromRow(row);
+  }
+  update(app: string, version: number, patch: Partial<Pick<Release, 'image' | 'status' | 'builder' | 'timings' | 'formation' | 'description' | 'processes' | 'port'>>): void {
+    const cols: string[] = [];
+    const vals: unknown[] = [];
+    if (patch.image !== undefined) cols.push('image = ?'), vals.push(patch.image);
+    if (patch.status !== undefined) cols.push('status = ?'), vals.push(patch.status);
+    if (patch.builder !== undefined) cols.push('builder = ?'), vals.push(patch.builder);
+    if (patch.description !== undefined) cols.push('description = ?'), vals.push(patch.description);
+    if (patch.timings !== undefined) cols.push('timings_json = ?'), vals.push(JSON.stringify(patch.timings));
+    if (patch.formation !== undefined) cols.push('formation_json = ?'), vals.push(JSON.stringify(patch.formation));
+    if (patch.processes !== undefined) cols.push('processes_json = ?'), vals.push(JSON.stringify(patch.processes));
+    if (patch.port !== undefined) cols.push('port = ?'), vals.push(patch.port);
+    if (cols.length === 0) return;
+    this.db.prepare(`UPDATE releases SET ${cols.join(', ')} WHERE app = ? AND version = ?`).run(...vals, app, version);
+  }
+  /** Marks `version` live and every other live release of the app superseded, in one transaction. */
+  markLive(app: string, version: number): void {
+    this.db.transaction(() => {
+      this.db.prepare("UPDATE releases SET status = 'superseded' WHERE app = ? AND status = 'live' AND version != ?").run(app, version);
+      this.db.prepare("UPDATE releases SET status = 'live' WHERE app = ? AND version = ?").run(app, version);
+    })();
+  }
+}
