@@ -30,6 +30,6 @@ export function parseGitRemote(url: string): RemoteTarget {
     return { user: decodeURIComponent(u.username) || 'paas', host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : null, app: stripApp(u.pathname) };
   }
   const m = /^(?:([^@/]+)@)?([^:/]+):(.*)$/.exec(url);
-  if (!m) throw badRemote(url);
+  if (!m || /^[a-z+]+:\/\//i.test(url) || m[3].replace(/^\/+/, '').includes('/')) throw badRemote(url);
   return { user: m[1] ?? 'paas', host: m[2], port: null, app: stripApp(m[3]) };
 }

@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { execa } from 'execa';
+import { makeKey, PaasServer, paasCli, sshOptions } from '../helpers/paas-server.js';
+
+let paas: PaasServer;
+before(async () => {
+  paas = await new PaasServer().start();
+});
+after(async () => {
+  await paas?.destroy();
+});
+
+test('server writes ports.json and pid files; host key is ed25519 and the db is mode 600', () => {
+  const run = path.join(paas.dataDir, 'run');
+  const ports = JSON.parse(fs.readFileSync(path.join(run, 'ports.json'), 'utf8'));
+  for (const k of ['ssh', 'http', 'https']) assert.ok(Number.isInteger(ports[k]) && ports[k] > 0, `${k} port`);
+  assert.equal(Number(fs.readFileSync(path.join(run, 'control.pid'), 'utf8')), paas.pid);
+  const proxyPid = Number(fs.readFileSync(path.join(run, 'proxy.pid'), 'utf8'));
+  assert.ok(proxyPid > 0);
+  process.kill(proxyPid, 0);
+  assert.match(fs.readFileSync(path.join(paas.dataDir, 'keys', 'ssh_host_ed25519_key.pub'), 'utf8'), /^ssh-ed25519 /);
+  assert.equal(fs.statSync(path.join(paas.dataDir, 'paas.db')).mode & 0o777, 0o600);
+});
+
+test('apps:create, list, info and destroy over real ssh, with --json', async () => {
+  let r = await paas.ssh('apps:create shop');
+  assert.equal(r.exitCode, 0, r.stderr);
+  r = await paas.ssh('apps:create shop');
+  assert.equal(r.exitCode, 1);
+  assert.equal(r.stderr, "error: app 'shop' already exists\n");
+  r = await paas.ssh('apps:list --json');
+  assert.deepEqual(JSON.parse(r.stdout).map((a: { name: string }) => a.name), ['shop']);
+  r = await paas.ssh('apps:list');
+  assert.match(r.stdout, /^NAME\s+RELEASE\s+CREATED\nshop\s+-/);
+  r = await paas.ssh('apps:info --app shop --json');
+  assert.equal(r.exitCode, 0, r.stderr);
+  const info = JSON.parse(r.stdout);
+  assert.equal(info.url, 'http://shop.paas.test');
+  assert.equal(info.release, null);
+  r = await paas.ssh('apps:destroy shop');
+  assert.equal(r.exitCode, 2);
+  assert.match(r.stderr, /confirm with --force/);
+  r = await paas.ssh('apps:destroy shop other');
+  assert.match(r.stderr, /does not match/);
+  assert.equal((await paas.ssh('apps:list --json')).stdout.includes('shop'), true, 'nothing destroyed yet');
+  r = await paas.ssh('apps:destroy shop shop');
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.deepEqual(JSON.parse((await paas.ssh('apps:list --json')).stdout), []);
+  assert.equal(fs.existsSync(path.join(paas.dataDir, 'repos', 'shop.git')), false);
+});
+
+test('bad input gets one line on stderr, a non-zero exit and changes nothing', async () => {
+  const cases: [string, RegExp, number][] = [
+    ['apps:lst', /^error: unknown command 'apps:lst'; did you mean 'apps:list'\?/, 2],
+    ['apps:create Bad_Name', /^error: invalid app name 'Bad_Name'/, 2],
+    ['apps:create ../x', /^error: invalid app name '..\/x'/, 2],
+    [`apps:create a${'b'.repeat(48)}`, /^error: invalid app name/, 2],
+    ['apps:create', /^error: no app given/, 2],
+    ['apps:create one two', /^error: unexpected argument 'two'/, 2],
+    ['apps:info nope', /^error: app 'nope' does not exist/, 1],
+    ['apps:list; rm -rf /', /^error: shell syntax ';' is not supported/, 2],
+    ['apps:list --frobnicate', /^error: Unknown option '--frobnicate'/, 2],
+    ['ssh-keys:remove ghost', /^error: no key named 'ghost'/, 1],
+  ];
+  for (const [cmd, re, code] of cases) {
+    const r = await paas.ssh(cmd);
+    assert.equal(r.exitCode, code, `${cmd}: ${r.stderr}`);
+    assert.match(r.stderr, re, cmd);
+    assert.equal(r.stderr.trim().split('\n').length, 1, `${cmd} prints one line`);
+  }
+  assert.deepEqual(JSON.parse((await paas.ssh('apps:list --json')).stdout), []);
+});
+
+test('ssh-keys: add from stdin, duplicate refused, unknown key refused, last admin kept', async () => {
+  const bob = await makeKey(paas.keyDir, 'bob');
+  let r = await paas.ssh('ssh-keys:add bob', { input: fs.readFileSync(bob.pub, 'utf8') });
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.match(r.stdout, /Added key bob \(ssh-ed25519 SHA256:/);
+  r = await paas.ssh('ssh-keys:add bob2', { input: fs.readFileSync(bob.pub, 'utf8') });
+  assert.equal(r.exitCode, 1);
+  assert.match(r.stderr, /already registered as 'bob'/);
+  r = await paas.ssh('ssh-keys:add junk', { input: 'not a key' });
+  assert.equal(r.exitCode, 2);
+  assert.match(r.stderr, /not an OpenSSH public key/);
+  r = await paas.ssh('apps:list', { key: bob.priv });
+  assert.equal(r.exitCode, 0, 'bob can log in');
+  const keys = JSON.parse((await paas.ssh('ssh-keys:list --json')).stdout).map((k: { name: string }) => k.name);
+  assert.deepEqual(keys, ['bob', 'tester']);
+  r = await paas.ssh('ssh-keys:remove bob');
+  assert.equal(r.exitCode, 0);
+  r = await paas.ssh('apps:list', { key: bob.priv });
+  assert.equal(r.exitCode, 255, 'removed key is refused');
+  assert.match(r.stderr, /Permission denied \(publickey\)/);
+  r = await paas.ssh('ssh-keys:remove tester');
+  assert.equal(r.exitCode, 1);
+  assert.match(r.stderr, /last admin key/);
+  const stranger = await makeKey(paas.keyDir, 'stranger');
+  r = await paas.ssh('apps:list', { key: stranger.priv });
+  assert.equal(r.exitCode, 255);
+  assert.match(r.stderr, /Permission denied \(publickey\)/);
+});
+
+test('no shell, no password auth, no port forwarding', async () => {
+  const shell = await execa('ssh', [...sshOptions(paas.key.priv, paas.ports.ssh), 'paas@127.0.0.1'], { reject: false, input: '' });
+  assert.notEqual(shell.exitCode, 0);
+  assert.match(String(shell.stderr), /paas gives no shell/);
+  const pw = await execa(
+    'ssh',
+    ['-p', String(paas.ports.ssh), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'PubkeyAuthentication=no', '-o', 'BatchMode=yes', 'paas@127.0.0.1', 'apps:list'],
+    { reject: false },
+  );
+  assert.equal(pw.exitCode, 255);
+  assert.match(String(pw.stderr), /Permission denied \(publickey\)/);
+  const fwd = await execa('ssh', [...sshOptions(paas.key.priv, paas.ports.ssh), '-o', 'ExitOnForwardFailure=yes', '-N', '-L', '0:127.0.0.1:22', 'paas@127.0.0.1'], {
+    reject: false,
+    timeout: 10_000,
+  });
+  assert.notEqual(fwd.exitCode, 0, 'local forward refused');
+});
+
+test('help, version and the audit log', async () => {
+  let r = await paas.ssh('help');
+  assert.equal(r.exitCode, 0);
+  for (const c of ['apps:create', 'apps:list', 'ssh-keys:add', 'version']) assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
+  r = await paas.ssh('help apps:destroy');
+  assert.match(r.stdout, /Usage: paas apps:destroy/);
+  assert.match(r.stdout, /--force/);
+  r = await paas.ssh('version');
+  assert.match(r.stdout, /^paas \d+\.\d+\.\d+\n$/);
+  const db = await execa('python3', ['-c', `import sqlite3;c=sqlite3.connect('${paas.dataDir}/paas.db');print(c.execute("select count(*) from events where key_name='tester'").fetchone()[0])`]);
+  assert.ok(Number(db.stdout) > 10);
+});
+
+test('the paas client finds host, port and app from the git remote and passes the exit code', async () => {
+  const repo = fs.mkdtempSync(path.join(paas.dataDir, 'client-'));
+  await execa('git', ['init', '-q', repo]);
+  await execa('git', ['-C', repo, 'remote', 'add', 'paas', paas.remoteUrl('clientapp')]);
+  // the user's ssh config is what the client relies on; OpenSSH reads ~ from passwd, so a wrapper passes -F
+  const bin = path.join(paas.keyDir, 'bin');
+  fs.mkdirSync(bin, { recursive: true });
+  const config = path.join(paas.keyDir, 'ssh_config');
+  fs.writeFileSync(path.join(bin, 'ssh'), `#!/bin/sh\nexec /usr/bin/ssh -F ${config} "$@"\n`, { mode: 0o755 });
+  const env = { PATH: `${bin}:${process.env.PATH}` };
+  fs.writeFileSync(
+    config,
+    `Host 127.0.0.1\n  IdentityFile ${paas.key.priv}\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n  BatchMode yes\n`,
+  );
+  let r = await paasCli(['apps:create', 'clientapp'], { cwd: repo, env });
+  assert.equal(r.exitCode, 0, String(r.stderr));
+  r = await paasCli(['apps:info', '--json'], { cwd: repo, env });
+  assert.equal(r.exitCode, 0, String(r.stderr));
+  assert.equal(JSON.parse(String(r.stdout)).name, 'clientapp');
+  r = await paasCli(['apps:info', '--app', 'missing'], { cwd: repo, env });
+  assert.equal(r.exitCode, 1);
+  assert.match(String(r.stderr), /app 'missing' does not exist/);
+  r = await paasCli(['apps:list'], { cwd: paas.keyDir, env });
+  assert.equal(r.exitCode, 2);
+  assert.match(String(r.stderr), /no git remote 'paas' here/);
+  r = await paasCli(['apps:list', '--host', `paas@127.0.0.1:${paas.ports.ssh}`], { cwd: paas.keyDir, env });
+  assert.equal(r.exitCode, 0, String(r.stderr));
+  assert.match(String(r.stdout), /clientapp/);
+});
