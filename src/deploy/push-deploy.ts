@@ -30,6 +30,8 @@ export class PushDeploy {
     private readonly releases: ReleaseManager,
     private readonly buildsDir: string,
     private readonly log: Logger,
+    /** labels put on every image (tests mark theirs for cleanup) */
+    private readonly extraLabels: Record<string, string> = {},
   ) {}
 
   /** The update to deploy: main, or master when the repo has (and gets) no main. */
@@ -106,7 +108,7 @@ export class PushDeploy {
         sourceDir: dir,
         imageTag: tag,
         buildArgs: {},
-        labels: { 'paas.app': app, 'paas.release': String(version) },
+        labels: { ...this.extraLabels, 'paas.app': app, 'paas.release': String(version) },
         output: stage.out,
         signal: session.signal,
       });

@@ -36,7 +36,8 @@ export interface ControlPlane {
 
 export async function buildControlPlane(config: ServerConfig, paths: DataPaths, state: State, proxy: ProxyPort, log: Logger): Promise<ControlPlane> {
   const docker = new Dockerode(config.dockerHost ? undefined : { socketPath: '/var/run/docker.sock' });
-  const runtime = new ContainerRuntime(docker, log.child({ module: 'runtime' }), runtimeLabels());
+  const labels = runtimeLabels();
+  const runtime = new ContainerRuntime(docker, log.child({ module: 'runtime' }), labels);
   const domain = () => state.settings.get('domain') ?? config.domain;
   const locks = new AppLocks();
   const rollout = new Rollout(state, runtime, proxy, domain, log.child({ module: 'rollout' }));
@@ -50,6 +51,7 @@ export async function buildControlPlane(config: ServerConfig, paths: DataPaths, 
     releases,
     paths.builds,
     log.child({ module: 'deploy' }),
+    labels.labels,
   );
   const hookServer = new HookServer(paths.hookSocket, (session, req, out) => push.handle(session, req, out), log.child({ module: 'hooks' }));
   let apps!: AppManager;
