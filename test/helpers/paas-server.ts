@@ -5,9 +5,12 @@ import path from 'node:path';
 import { execa, type Options } from 'execa';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
-export const MAIN = path.join(ROOT, 'src', 'main.ts');
+/** PAAS_USE_DIST=1 runs the compiled dist/ (as installed) instead of the sources through tsx */
+const USE_DIST = process.env.PAAS_USE_DIST === '1';
+export const MAIN = USE_DIST ? path.join(ROOT, 'dist', 'src', 'main.js') : path.join(ROOT, 'src', 'main.ts');
 /** tsx by absolute URL: child processes (hooks, the proxy) run with other working directories */
 export const TSX = import.meta.resolve('tsx');
+const NODE_ARGS = USE_DIST ? [] : ['--import', TSX];
 
 export interface Ports {
   ssh: number;
@@ -38,7 +41,7 @@ export function sshOptions(key: string, port: number): string[] {
 
 /** Runs `paas` (client/admin modes) from the sources, like the installed binary would. */
 export function paasCli(args: string[], opts: Options = {}) {
-  return execa(process.execPath, ['--import', TSX, MAIN, ...args], { reject: false, ...opts });
+  return execa(process.execPath, [...NODE_ARGS, MAIN, ...args], { reject: false, ...opts });
 }
 
 /**
@@ -79,7 +82,7 @@ export class PaasServer {
     const out = fs.openSync(this.logFile, 'a');
     this.child = spawn(
       process.execPath,
-      ['--import', TSX, MAIN, 'server', '--data-dir', this.dataDir, '--ssh-port', '0', '--http-port', '0', '--https-port', '0', '--listen', '127.0.0.1'],
+      [...NODE_ARGS, MAIN, 'server', '--data-dir', this.dataDir, '--ssh-port', '0', '--http-port', '0', '--https-port', '0', '--listen', '127.0.0.1'],
       { stdio: ['ignore', out, out], env: { ...process.env, ...this.serverEnv } },
     );
     fs.closeSync(out);

@@ -1,0 +1,128 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from '../log/logger.js';
+import { proxyErrors } from './proxy-errors.js';
+import type { DrainResult } from './proxy-worker.js';
+import { mergeInflight, type InflightStats, type RouteTable } from './route-table.js';
+import { isProxyMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
+import { type BoundPorts, sumDrain, type WorkerPool } from './worker-pool.js';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type Call = DistributiveOmit<PrimaryMessage, 'id' | 'kind'>;
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+/** N worker processes (node:cluster) sharing the listening ports; the primary drives them over IPC. */
+export class ClusterWorkers implements WorkerPool {
+  private readonly count: number;
+  private readonly log: Logger;
+  private readonly workers = new Set<Worker>();
+  private readonly pending = new Map<Worker, Map<number, Pending>>();
+  private table: RouteTable = { version: 0, services: [] };
+  private nextId = 0;
+  private closing = false;
+  private ports: BoundPorts = { http: 0, https: 0 };
+
+  constructor(count: number, logger: Logger) {
+    this.count = count;
+    this.log = logger;
+  }
+
+  async start(table: RouteTable): Promise<BoundPorts> {
+    this.table = table;
+    const ready: Array<Promise<BoundPorts>> = [];
+    for (let i = 0; i < this.count; i++) ready.push(this.fork());
+    const ports = await Promise.all(ready);
+    this.ports = ports[0];
+    return this.ports;
+  }
+
+  private fork(): Promise<BoundPorts> {
+    const worker = cluster.fork();
+    this.workers.add(worker);
+    this.pending.set(worker, new Map());
+    return new Promise<BoundPorts>((resolve, reject) => {
+      let isReady = false;
+      worker.on('message', (m: unknown) => {
+        if (!isProxyMessage(m)) return;
+        const msg = m as WorkerMessage;
+        if (msg.op === 'hello') {
+          this.send(worker, { op: 'apply', table: this.table }).catch(() => {});
+        } else if (msg.op === 'ready') {
+          isReady = true;
+          resolve({ http: msg.http, https: msg.https });
+        } else if (msg.op === 'reply') {
+          const p = this.pending.get(worker)?.get(msg.id);
+          if (!p) return;
+          this.pending.get(worker)!.delete(msg.id);
+          if (msg.error) p.reject(proxyErrors.workerFailed(msg.error));
+          else p.resolve(msg.result);
+        }
+      });
+      worker.once('exit', (code, signal) => {
+        this.workers.delete(worker);
+        const waiting = this.pending.get(worker);
+        this.pending.delete(worker);
+        // a dead worker has nothing left in flight: count its calls as done
+        for (const p of waiting?.values() ?? []) p.resolve(undefined);
+        if (!isReady) reject(proxyErrors.workerFailed(`proxy worker exited during start (code ${code}, signal ${signal})`));
+        if (this.closing) return;
+        this.log.error({ worker: worker.process.pid, code, signal }, 'proxy worker died, restarting');
+        this.fork().catch((err) => this.log.error({ err: (err as Error).message }, 'proxy worker restart failed'));
+      });
+    });
+  }
+
+  private send(worker: Worker, call: Call): Promise<unknown> {
+    const id = ++this.nextId;
+    const msg = { kind: 'paas-proxy', id, ...call } as PrimaryMessage;
+    return new Promise((resolve, reject) => {
+      const map = this.pending.get(worker);
+      if (!map || !worker.isConnected()) {
+        resolve(undefined);
+        return;
+      }
+      map.set(id, { resolve, reject });
+      worker.send(msg, (err: Error | null) => {
+        if (err) {
+          map.delete(id);
+          resolve(undefined);
+        }
+      });
+    });
+  }
+
+  private broadcast(call: Call): Promise<unknown[]> {
+    return Promise.all([...this.workers].map((w) => this.send(w, call)));
+  }
+
+  async apply(table: RouteTable): Promise<void> {
+    this.table = table;
+    await this.broadcast({ op: 'apply', table });
+  }
+
+  async drain(service: string, addresses: readonly string[], timeoutMs: number): Promise<DrainResult> {
+    const results = await this.broadcast({ op: 'drain', service, addresses: [...addresses], timeoutMs });
+    return sumDrain(results.filter((r): r is DrainResult => r !== undefined));
+  }
+
+  async stats(): Promise<InflightStats> {
+    const results = await this.broadcast({ op: 'stats' });
+    const out: InflightStats = {};
+    for (const r of results) if (r) mergeInflight(out, r as InflightStats);
+    return out;
+  }
+
+  async close(graceMs: number): Promise<void> {
+    this.closing = true;
+    const exits = [...this.workers].map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
+    await this.broadcast({ op: 'shutdown', graceMs });
+    const timer = setTimeout(() => {
+      for (const w of this.workers) w.process.kill('SIGKILL');
+    }, graceMs + 2000);
+    await Promise.all(exits);
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,121 @@
+import { chmod, unlink } from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import { isAppError } from '../errors/app-error.js';
+import type { Logger } from '../log/logger.js';
+import type { ProxyController } from './proxy-controller.js';
+import { ProxyErrorCode, proxyErrors } from './proxy-errors.js';
+import { parseServiceSpec } from './service-spec.js';
+
+export interface ProxyStatus {
+  pid: number;
+  httpPort: number;
+  httpsPort: number;
+  services: number;
+}
+
+const MAX_BODY = 1 << 20;
+
+function readJson(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(proxyErrors.invalidSpec('request body is larger than 1 MiB'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.once('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '') return resolve({});
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        reject(proxyErrors.invalidSpec('request body is not valid JSON'));
+      }
+    });
+    req.once('error', reject);
+  });
+}
+
+/** The proxy's control API: JSON over HTTP on a unix socket (mode 0600), used through ProxyClient. */
+export class ControlApi {
+  private readonly server: http.Server;
+  private readonly controller: ProxyController;
+  private readonly status: () => ProxyStatus;
+  private readonly log: Logger;
+
+  constructor(controller: ProxyController, status: () => ProxyStatus, logger: Logger) {
+    this.controller = controller;
+    this.status = status;
+    this.log = logger;
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.requestTimeout = 0;
+    this.server.headersTimeout = 30_000;
+  }
+
+  async listen(socketPath: string): Promise<void> {
+    await removeStaleSocket(socketPath);
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(socketPath, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    await chmod(socketPath, 0o600);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const send = (status: number, body: unknown) => {
+      const text = JSON.stringify(body);
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    };
+    try {
+      const url = new URL(req.url ?? '/', 'http://proxy');
+      const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+      const method = req.method ?? 'GET';
+      if (method === 'GET' && url.pathname === '/status') return send(200, this.status());
+      if (method === 'GET' && url.pathname === '/services') return send(200, await this.controller.list());
+      if (parts.length === 2 && parts[0] === 'services') {
+        const name = parts[1];
+        if (method === 'PUT') {
+          const spec = parseServiceSpec(await readJson(req));
+          return send(200, await this.controller.deploy(name, spec));
+        }
+        if (method === 'DELETE') return send(200, await this.controller.remove(name));
+      }
+      throw proxyErrors.notFound(`no control endpoint ${method} ${url.pathname}`);
+    } catch (err) {
+      if (isAppError(err)) return send(err.status, { code: err.code, message: err.message });
+      this.log.error({ err: (err as Error).message, stack: (err as Error).stack }, 'control request failed');
+      return send(500, { code: ProxyErrorCode.INTERNAL, message: `internal error: ${(err as Error).message}` });
+    }
+  }
+}
+
+/** A socket file left by a dead proxy is removed; one a live proxy answers on is an error. */
+async function removeStaleSocket(socketPath: string): Promise<void> {
+  const alive = await new Promise<boolean>((resolve) => {
+    const s = net.connect(socketPath);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+  if (alive) throw proxyErrors.alreadyRunning(`another proxy is already listening on ${socketPath}`);
+  await unlink(socketPath).catch(() => {});
+}

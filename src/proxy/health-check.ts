@@ -1,0 +1,98 @@
+import http from 'node:http';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { HealthCheckSpec } from './service-spec.js';
+
+export interface HealthCheckResult {
+  healthy: boolean;
+  /** the last probe's outcome, e.g. "HTTP 200", "HTTP 500", "connect ECONNREFUSED", "timed out after 5000 ms" */
+  detail: string;
+  probes: number;
+}
+
+function splitAddress(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(':');
+  let host = address.slice(0, i);
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  return { host, port: Number(address.slice(i + 1)) };
+}
+
+/**
+ * Probes one target until it is healthy or the deadline passes: HTTP GET on the path (healthy on
+ * the first 2xx) or, without a path, a TCP connect.
+ */
+export class HealthCheck {
+  readonly address: string;
+  private readonly spec: HealthCheckSpec;
+
+  constructor(address: string, spec: HealthCheckSpec) {
+    this.address = address;
+    this.spec = spec;
+  }
+
+  async waitHealthy(deadline: number, signal?: AbortSignal): Promise<HealthCheckResult> {
+    let probes = 0;
+    let detail = 'not probed';
+    for (;;) {
+      if (signal?.aborted) return { healthy: false, detail: 'aborted', probes };
+      const remaining = deadline - Date.now();
+      if (remaining <= 0 && probes > 0) return { healthy: false, detail, probes };
+      const started = Date.now();
+      const r = await this.probe(Math.max(1, Math.min(this.spec.timeoutMs, remaining)));
+      probes++;
+      detail = r.detail;
+      if (r.ok) return { healthy: true, detail, probes };
+      const wait = this.spec.intervalMs - (Date.now() - started);
+      if (Date.now() + Math.max(0, wait) >= deadline) return { healthy: false, detail, probes };
+      if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => {});
+    }
+  }
+
+  probe(timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+    return this.spec.path === null ? this.probeTcp(timeoutMs) : this.probeHttp(this.spec.path, timeoutMs);
+  }
+
+  private probeTcp(timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+    const { host, port } = splitAddress(this.address);
+    return new Promise((resolve) => {
+      const socket = net.connect({ host, port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve({ ok: false, detail: `TCP connect timed out after ${timeoutMs} ms` });
+      }, timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve({ ok: true, detail: 'TCP connect ok' });
+      });
+      socket.once('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        resolve({ ok: false, detail: `TCP connect ${err.code ?? err.message}` });
+      });
+    });
+  }
+
+  private probeHttp(path: string, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+    const { host, port } = splitAddress(this.address);
+    return new Promise((resolve) => {
+      let settled = false;
+      const done = (ok: boolean, detail: string) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        req.destroy();
+        resolve({ ok, detail });
+      };
+      const req = http.get(
+        { host, port, path, agent: false, headers: { 'user-agent': 'paas-proxy-healthcheck', connection: 'close' } },
+        (res) => {
+          const code = res.statusCode ?? 0;
+          res.resume();
+          done(code >= 200 && code < 300, `HTTP ${code} on GET ${path}`);
+        },
+      );
+      const timer = setTimeout(() => done(false, `GET ${path} timed out after ${timeoutMs} ms`), timeoutMs);
+      req.once('error', (err: NodeJS.ErrnoException) => done(false, `GET ${path} failed: ${err.code ?? err.message}`));
+    });
+  }
+}

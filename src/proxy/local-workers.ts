@@ -1,0 +1,33 @@
+import { ProxyWorker, type DrainResult, type ProxyWorkerOptions } from './proxy-worker.js';
+import type { InflightStats, RouteTable } from './route-table.js';
+import type { BoundPorts, WorkerPool } from './worker-pool.js';
+
+/** A single worker living in the primary's process: no IPC, the cheapest setup for one core. */
+export class LocalWorkers implements WorkerPool {
+  readonly worker: ProxyWorker;
+
+  constructor(opts: ProxyWorkerOptions) {
+    this.worker = new ProxyWorker(opts);
+  }
+
+  async start(table: RouteTable): Promise<BoundPorts> {
+    this.worker.apply(table);
+    return this.worker.listen();
+  }
+
+  async apply(table: RouteTable): Promise<void> {
+    this.worker.apply(table);
+  }
+
+  drain(service: string, addresses: readonly string[], timeoutMs: number): Promise<DrainResult> {
+    return this.worker.drain(service, addresses, timeoutMs);
+  }
+
+  async stats(): Promise<InflightStats> {
+    return this.worker.stats();
+  }
+
+  close(graceMs: number): Promise<void> {
+    return this.worker.close(graceMs);
+  }
+}

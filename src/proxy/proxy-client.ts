@@ -1,0 +1,81 @@
+import http from 'node:http';
+import { AppError } from '../errors/app-error.js';
+import type { ProxyStatus } from './control-api.js';
+import type { DeployResult, ServiceInfo } from './proxy-controller.js';
+import { ProxyErrorCode, proxyErrors } from './proxy-errors.js';
+
+export type { DeployResult, ProxyStatus, ServiceInfo };
+
+/** What the control plane sends for one service; omitted fields take kamal-proxy's defaults. */
+export interface DeploySpec {
+  hosts: string[];
+  /** "ip:port" */
+  targets: string[];
+  healthCheck?: { path: string | null; intervalMs?: number; timeoutMs?: number };
+  deployTimeoutMs?: number;
+  drainTimeoutMs?: number;
+}
+
+/** The control plane's handle on the proxy: JSON over the proxy's unix socket. */
+export class ProxyClient {
+  readonly socketPath: string;
+
+  constructor(socketPath: string) {
+    this.socketPath = socketPath;
+  }
+
+  status(): Promise<ProxyStatus> {
+    return this.call('GET', '/status');
+  }
+
+  /** Health-gates new targets, swaps, drains removed ones; resolves once drained. */
+  deploy(service: string, spec: DeploySpec): Promise<DeployResult> {
+    return this.call('PUT', `/services/${encodeURIComponent(service)}`, spec);
+  }
+
+  remove(service: string): Promise<DeployResult> {
+    return this.call('DELETE', `/services/${encodeURIComponent(service)}`);
+  }
+
+  list(): Promise<ServiceInfo[]> {
+    return this.call('GET', '/services');
+  }
+
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise<T>((resolve, reject) => {
+      const req = http.request(
+        {
+          socketPath: this.socketPath,
+          method,
+          path,
+          headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.once('error', reject);
+          res.once('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let json: unknown;
+            try {
+              json = text ? JSON.parse(text) : {};
+            } catch {
+              return reject(proxyErrors.internal(`proxy answered ${res.statusCode} with invalid JSON`));
+            }
+            const status = res.statusCode ?? 500;
+            if (status >= 200 && status < 300) return resolve(json as T);
+            const e = json as { code?: string; message?: string };
+            reject(new AppError(e.code ?? ProxyErrorCode.INTERNAL, e.message ?? `proxy answered ${status}`, { status }));
+          });
+        },
+      );
+      req.once('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
+          reject(proxyErrors.unreachable(`the proxy is not running (no answer on ${this.socketPath})`, err));
+        } else reject(proxyErrors.unreachable(`cannot talk to the proxy on ${this.socketPath}: ${err.message}`, err));
+      });
+      req.end(payload);
+    });
+  }
+}

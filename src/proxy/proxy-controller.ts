@@ -1,0 +1,142 @@
+import type { Logger } from '../log/logger.js';
+import { HealthCheck } from './health-check.js';
+import { proxyErrors } from './proxy-errors.js';
+import type { RouteTable } from './route-table.js';
+import type { RouteStore } from './route-store.js';
+import { assertServiceName, type ServiceSpec } from './service-spec.js';
+import type { WorkerPool } from './worker-pool.js';
+
+export interface DeployResult {
+  drainedMs: number;
+  /** targets that were health-checked (new to the service) */
+  checked: string[];
+  /** requests answered 504 because the drain timed out */
+  expired: number;
+  /** time from the swap decision to the new routes applied in every worker (persisting included) */
+  swapMs: number;
+}
+
+export interface ServiceInfo {
+  name: string;
+  hosts: string[];
+  targets: string[];
+  inflight: Record<string, number>;
+}
+
+/**
+ * The primary's brain: owns the services, health-gates new targets, swaps the route table in
+ * every worker at once, persists it, and waits for retired targets to drain.
+ */
+export class ProxyController {
+  private readonly services: Map<string, ServiceSpec>;
+  private readonly store: RouteStore;
+  private readonly workers: WorkerPool;
+  private readonly log: Logger;
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private version = 1;
+
+  constructor(services: Map<string, ServiceSpec>, store: RouteStore, workers: WorkerPool, logger: Logger) {
+    this.services = services;
+    this.store = store;
+    this.workers = workers;
+    this.log = logger;
+  }
+
+  get serviceCount(): number {
+    return this.services.size;
+  }
+
+  table(): RouteTable {
+    return {
+      version: this.version,
+      services: [...this.services].map(([name, s]) => ({ name, hosts: s.hosts, targets: s.targets })),
+    };
+  }
+
+  /** Runs operations on one service one after the other; other services proceed in parallel. */
+  private serialize<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.queues.get(name) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => {});
+    this.queues.set(name, tail);
+    tail.then(() => {
+      if (this.queues.get(name) === tail) this.queues.delete(name);
+    });
+    return run;
+  }
+
+  private assertHostsFree(name: string, hosts: readonly string[]): void {
+    for (const [other, spec] of this.services) {
+      if (other === name) continue;
+      const clash = hosts.find((h) => spec.hosts.includes(h));
+      if (clash) throw proxyErrors.hostConflict(`host '${clash}' is already routed to service '${other}'`);
+    }
+  }
+
+  private async commit(): Promise<void> {
+    this.version++;
+    await this.store.save(this.services);
+    await this.workers.apply(this.table());
+  }
+
+  /** Blue-green deploy: health-gate new targets, swap, then drain the removed ones. */
+  deploy(name: string, spec: ServiceSpec): Promise<DeployResult> {
+    assertServiceName(name);
+    this.assertHostsFree(name, spec.hosts);
+    return this.serialize(name, async () => {
+      const current = this.services.get(name);
+      const fresh = spec.targets.filter((t) => !current?.targets.includes(t));
+      if (fresh.length > 0) {
+        const deadline = Date.now() + spec.deployTimeoutMs;
+        const results = await Promise.all(fresh.map((addr) => new HealthCheck(addr, spec.healthCheck).waitHealthy(deadline)));
+        const badIndex = results.findIndex((r) => !r.healthy);
+        if (badIndex !== -1) {
+          const bad = results[badIndex];
+          this.log.warn({ service: name, target: fresh[badIndex], detail: bad.detail, probes: bad.probes }, 'target failed health check');
+          throw proxyErrors.unhealthy(
+            `target ${fresh[badIndex]} of service '${name}' did not become healthy within ${spec.deployTimeoutMs} ms (${bad.probes} probes, last: ${bad.detail})`,
+          );
+        }
+      }
+      this.assertHostsFree(name, spec.hosts);
+      const removed = current ? current.targets.filter((t) => !spec.targets.includes(t)) : [];
+      const swapStart = performance.now();
+      this.services.set(name, spec);
+      await this.commit();
+      const swapMs = performance.now() - swapStart;
+      this.log.info({ service: name, targets: spec.targets, removed, hosts: spec.hosts }, 'service routes swapped');
+      const started = Date.now();
+      const drain = removed.length > 0 ? await this.workers.drain(name, removed, spec.drainTimeoutMs) : { expired: 0 };
+      const drainedMs = Date.now() - started;
+      if (removed.length > 0) this.log.info({ service: name, removed, drainedMs, expired: drain.expired }, 'targets drained');
+      return { drainedMs, checked: fresh, expired: drain.expired, swapMs };
+    });
+  }
+
+  /** Removes a service's routes and drains all its targets. */
+  remove(name: string): Promise<DeployResult> {
+    return this.serialize(name, async () => {
+      const current = this.services.get(name);
+      if (!current) throw proxyErrors.serviceNotFound(`no service '${name}'`);
+      const swapStart = performance.now();
+      this.services.delete(name);
+      await this.commit();
+      const swapMs = performance.now() - swapStart;
+      const started = Date.now();
+      const drain = current.targets.length > 0 ? await this.workers.drain(name, current.targets, current.drainTimeoutMs) : { expired: 0 };
+      const drainedMs = Date.now() - started;
+      this.log.info({ service: name, drainedMs }, 'service removed');
+      return { drainedMs, checked: [], expired: drain.expired, swapMs };
+    });
+  }
+
+  async list(): Promise<ServiceInfo[]> {
+    const stats = await this.workers.stats();
+    return [...this.services].map(([name, s]) => ({
+      name,
+      hosts: s.hosts,
+      targets: s.targets,
+      inflight: Object.fromEntries(s.targets.map((t) => [t, stats[name]?.[t] ?? 0])),
+    }));
+  }
+}

@@ -1,0 +1,42 @@
+import cluster from 'node:cluster';
+import { createLogger } from '../log/logger.js';
+import { startProxy, workerOptions } from './proxy-server.js';
+import { runWorkerProcess } from './worker-process.js';
+
+export interface RunProxyOptions {
+  dataDir: string;
+  httpPort: number;
+  httpsPort: number;
+  listen: string;
+  /** 0 = one per core */
+  workers: number;
+  logLevel?: string;
+}
+
+const SHUTDOWN_GRACE_MS = 5000;
+
+/**
+ * Entry of the hidden `paas proxy` subcommand. In the primary: start, then run until SIGTERM or
+ * SIGINT, drain for up to 5 s and exit 0. In a cluster worker: serve traffic for the primary.
+ */
+export async function runProxy(opts: RunProxyOptions): Promise<void> {
+  const logger = createLogger({ level: opts.logLevel }).child({ component: 'proxy' });
+  const base = { ...opts, logger };
+  if (cluster.isWorker) {
+    await runWorkerProcess(await workerOptions(base), logger);
+    return;
+  }
+  const handle = await startProxy(base);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'proxy stopping');
+      handle
+        .close(SHUTDOWN_GRACE_MS)
+        .catch((err) => logger.error({ err: (err as Error).message }, 'proxy close failed'))
+        .finally(resolve);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  process.exit(0);
+}

@@ -1,0 +1,106 @@
+import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { dataPaths } from '../config/server-config.js';
+import type { Logger } from '../log/logger.js';
+import { ClusterWorkers } from './cluster-workers.js';
+import { ControlApi, type ProxyStatus } from './control-api.js';
+import { ErrorPages } from './error-pages.js';
+import { LocalWorkers } from './local-workers.js';
+import { ProxyController } from './proxy-controller.js';
+import type { ProxyWorkerOptions } from './proxy-worker.js';
+import { RouteStore } from './route-store.js';
+import { ensureDefaultCert } from './tls-cert.js';
+import { UPSTREAM_DEFAULTS, type UpstreamOptions } from './upstream-pools.js';
+import type { WorkerPool } from './worker-pool.js';
+
+export interface ProxyOptions {
+  dataDir: string;
+  httpPort: number;
+  httpsPort: number;
+  listen: string;
+  /** 0 = one per core; 1 = traffic served by the primary itself */
+  workers: number;
+  logger: Logger;
+  /** max request body in bytes (default 100 MiB, env PAAS_PROXY_BODY_LIMIT) */
+  bodyLimit?: number;
+  upstream?: Partial<UpstreamOptions>;
+}
+
+export interface ProxyHandle {
+  status(): ProxyStatus;
+  controller: ProxyController;
+  close(graceMs?: number): Promise<void>;
+}
+
+export const DEFAULT_BODY_LIMIT = 100 * 1024 * 1024;
+
+function envNumber(name: string): number | undefined {
+  const v = process.env[name];
+  return v && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+/** Worker options shared by the primary (in-process worker) and cluster workers. */
+export async function workerOptions(opts: ProxyOptions): Promise<ProxyWorkerOptions> {
+  const timeout = envNumber('PAAS_PROXY_UPSTREAM_TIMEOUT_MS');
+  return {
+    listen: opts.listen,
+    httpPort: opts.httpPort,
+    httpsPort: opts.httpsPort,
+    tls: await ensureDefaultCert(opts.dataDir),
+    bodyLimit: opts.bodyLimit ?? envNumber('PAAS_PROXY_BODY_LIMIT') ?? DEFAULT_BODY_LIMIT,
+    upstream: {
+      ...UPSTREAM_DEFAULTS,
+      ...(timeout ? { headersTimeoutMs: timeout, bodyTimeoutMs: timeout } : {}),
+      ...opts.upstream,
+    },
+    errorPages: new ErrorPages(),
+    logger: opts.logger,
+  };
+}
+
+/**
+ * Starts the proxy primary: restores routes, starts the workers with them (only then do they
+ * listen), opens the control socket and writes the pid file.
+ */
+export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
+  const paths = dataPaths(opts.dataDir);
+  const log = opts.logger;
+  await mkdir(paths.run, { recursive: true });
+  const store = new RouteStore(paths.proxyState);
+  const services = await store.load();
+  const wopts = await workerOptions(opts);
+  const count = opts.workers === 0 ? os.availableParallelism() : opts.workers;
+  const workers: WorkerPool = count <= 1 ? new LocalWorkers(wopts) : new ClusterWorkers(count, log);
+  const controller = new ProxyController(services, store, workers, log);
+  let ports = { http: 0, https: 0 };
+  const status = (): ProxyStatus => ({ pid: process.pid, httpPort: ports.http, httpsPort: ports.https, services: controller.serviceCount });
+  const api = new ControlApi(controller, status, log);
+  // claim the control socket first: a second proxy on the same data dir must fail before listening
+  await api.listen(paths.proxySocket);
+  await writeFile(paths.proxyPid, `${process.pid}\n`);
+  try {
+    ports = await workers.start(controller.table());
+  } catch (err) {
+    await api.close();
+    await unlink(paths.proxySocket).catch(() => {});
+    await unlink(paths.proxyPid).catch(() => {});
+    throw err;
+  }
+  log.info({ http: ports.http, https: ports.https, workers: count, services: services.size }, 'proxy listening');
+  let closing: Promise<void> | null = null;
+  return {
+    status,
+    controller,
+    close(graceMs = 5000) {
+      closing ??= (async () => {
+        await api.close();
+        await workers.close(graceMs);
+        await unlink(paths.proxySocket).catch(() => {});
+        const pid = await readFile(paths.proxyPid, 'utf8').catch(() => '');
+        if (pid.trim() === String(process.pid)) await unlink(paths.proxyPid).catch(() => {});
+        log.info({}, 'proxy stopped');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { proxyErrors } from './proxy-errors.js';
+import { parseServiceSpec, type ServiceSpec } from './service-spec.js';
+
+interface StoredState {
+  version: 1;
+  services: Record<string, ServiceSpec>;
+}
+
+/** The proxy's routes on disk: one JSON file, replaced atomically (temp file + rename). */
+export class RouteStore {
+  readonly file: string;
+  private chain: Promise<void> = Promise.resolve();
+  private seq = 0;
+
+  constructor(file: string) {
+    this.file = file;
+  }
+
+  async load(): Promise<Map<string, ServiceSpec>> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+      throw proxyErrors.stateCorrupt(`cannot read proxy state ${this.file}`, err);
+    }
+    try {
+      const state = JSON.parse(text) as StoredState;
+      const out = new Map<string, ServiceSpec>();
+      for (const [name, spec] of Object.entries(state.services ?? {})) out.set(name, parseServiceSpec(spec));
+      return out;
+    } catch (err) {
+      throw proxyErrors.stateCorrupt(`proxy state ${this.file} is not valid: ${(err as Error).message}`, err);
+    }
+  }
+
+  /** Writes a snapshot; concurrent saves are applied in call order. */
+  save(services: ReadonlyMap<string, ServiceSpec>): Promise<void> {
+    const state: StoredState = { version: 1, services: Object.fromEntries(services) };
+    const text = `${JSON.stringify(state, null, 1)}\n`;
+    const run = async () => {
+      await mkdir(path.dirname(this.file), { recursive: true });
+      const tmp = `${this.file}.${process.pid}.${++this.seq}.tmp`;
+      await writeFile(tmp, text, { mode: 0o600 });
+      await rename(tmp, this.file);
+    };
+    const next = this.chain.then(run, run);
+    this.chain = next.catch(() => {});
+    return next;
+  }
+}

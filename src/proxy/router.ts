@@ -1,0 +1,58 @@
+import type { RouteTable } from './route-table.js';
+import { normalizeHost } from './service-spec.js';
+import { Service } from './service.js';
+import type { Target } from './target.js';
+
+export interface RetiredTargets {
+  service: string;
+  targets: Target[];
+}
+
+/** Host header -> service. Applying a route table is synchronous, so a swap is atomic for requests. */
+export class Router {
+  private byHost = new Map<string, Service>();
+  readonly services = new Map<string, Service>();
+  version = -1;
+
+  /** Finds the service for a raw Host header value (any case, with or without a port). */
+  match(host: string | undefined): Service | undefined {
+    if (host === undefined) return undefined;
+    return this.byHost.get(host) ?? this.byHost.get(normalizeHost(host));
+  }
+
+  /** Makes the router serve `table`; returns the targets each service no longer uses. */
+  apply(table: RouteTable): RetiredTargets[] {
+    const retired: RetiredTargets[] = [];
+    const byHost = new Map<string, Service>();
+    const seen = new Set<string>();
+    for (const entry of table.services) {
+      seen.add(entry.name);
+      let svc = this.services.get(entry.name);
+      if (!svc) {
+        svc = new Service(entry.name);
+        this.services.set(entry.name, svc);
+      }
+      svc.hosts = entry.hosts;
+      const removed = svc.setTargets(entry.targets);
+      if (removed.length > 0) retired.push({ service: entry.name, targets: removed });
+      for (const h of entry.hosts) byHost.set(h, svc);
+    }
+    for (const [name, svc] of this.services) {
+      if (seen.has(name)) continue;
+      this.services.delete(name);
+      const removed = svc.setTargets([]);
+      if (removed.length > 0) retired.push({ service: name, targets: removed });
+    }
+    this.byHost = byHost;
+    this.version = table.version;
+    return retired;
+  }
+
+  /** True when some live service still routes to this origin. */
+  usesOrigin(origin: string): boolean {
+    for (const svc of this.services.values()) {
+      for (const t of svc.targets.values()) if (t.origin === origin) return true;
+    }
+    return false;
+  }
+}

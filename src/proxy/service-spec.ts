@@ -1,0 +1,90 @@
+import { proxyErrors } from './proxy-errors.js';
+
+export interface HealthCheckSpec {
+  /** HTTP path probed with GET; null probes a TCP connect */
+  path: string | null;
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+/** What the control plane asks for one service: where it is reachable and which targets serve it. */
+export interface ServiceSpec {
+  hosts: string[];
+  /** "ip:port" addresses */
+  targets: string[];
+  healthCheck: HealthCheckSpec;
+  deployTimeoutMs: number;
+  drainTimeoutMs: number;
+}
+
+export const SERVICE_DEFAULTS = {
+  intervalMs: 1000,
+  timeoutMs: 5000,
+  deployTimeoutMs: 60_000,
+  drainTimeoutMs: 30_000,
+} as const;
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$/;
+const HOST_RE = /^[a-z0-9*]([a-z0-9.-]{0,252})$/;
+const TARGET_RE = /^(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+):(\d{1,5})$/;
+
+/** Lowercases a Host header value and strips its port ("App.io:8080" -> "app.io", "[::1]:80" -> "[::1]"). */
+export function normalizeHost(raw: string): string {
+  let host = raw;
+  if (host.charCodeAt(0) === 91 /* [ */) {
+    const end = host.indexOf(']');
+    if (end !== -1) host = host.slice(0, end + 1);
+  } else {
+    const colon = host.indexOf(':');
+    if (colon !== -1) host = host.slice(0, colon);
+  }
+  return host.toLowerCase();
+}
+
+export function assertServiceName(name: string): void {
+  if (!NAME_RE.test(name)) throw proxyErrors.invalidSpec(`service name '${name}' is invalid (letters, digits, '.', '_', '-'; max 100)`);
+}
+
+function positiveMs(value: unknown, field: string, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 86_400_000) {
+    throw proxyErrors.invalidSpec(`${field} must be a number of milliseconds, got ${JSON.stringify(value)}`);
+  }
+  return Math.floor(value);
+}
+
+/** Validates a PUT /services/:name body and fills in defaults. */
+export function parseServiceSpec(body: unknown): ServiceSpec {
+  if (typeof body !== 'object' || body === null) throw proxyErrors.invalidSpec('service spec must be a JSON object');
+  const b = body as Record<string, unknown>;
+  if (!Array.isArray(b.hosts) || !b.hosts.every((h) => typeof h === 'string')) {
+    throw proxyErrors.invalidSpec('hosts must be an array of host names');
+  }
+  const hosts = [...new Set((b.hosts as string[]).map((h) => normalizeHost(h.trim())))];
+  for (const h of hosts) if (!HOST_RE.test(h)) throw proxyErrors.invalidSpec(`host '${h}' is not a valid host name`);
+  if (!Array.isArray(b.targets) || !b.targets.every((t) => typeof t === 'string')) {
+    throw proxyErrors.invalidSpec('targets must be an array of "ip:port" strings');
+  }
+  const targets = [...new Set(b.targets as string[])];
+  for (const t of targets) {
+    const m = TARGET_RE.exec(t);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw proxyErrors.invalidSpec(`target '${t}' is not an "ip:port" address`);
+  }
+  const hc = (b.healthCheck ?? {}) as Record<string, unknown>;
+  if (typeof hc !== 'object') throw proxyErrors.invalidSpec('healthCheck must be an object');
+  const path = hc.path === undefined || hc.path === null ? null : hc.path;
+  if (path !== null && (typeof path !== 'string' || !path.startsWith('/'))) {
+    throw proxyErrors.invalidSpec(`healthCheck.path must start with '/' or be null, got ${JSON.stringify(path)}`);
+  }
+  return {
+    hosts,
+    targets,
+    healthCheck: {
+      path,
+      intervalMs: Math.max(10, positiveMs(hc.intervalMs, 'healthCheck.intervalMs', SERVICE_DEFAULTS.intervalMs)),
+      timeoutMs: Math.max(10, positiveMs(hc.timeoutMs, 'healthCheck.timeoutMs', SERVICE_DEFAULTS.timeoutMs)),
+    },
+    deployTimeoutMs: positiveMs(b.deployTimeoutMs, 'deployTimeoutMs', SERVICE_DEFAULTS.deployTimeoutMs),
+    drainTimeoutMs: positiveMs(b.drainTimeoutMs, 'drainTimeoutMs', SERVICE_DEFAULTS.drainTimeoutMs),
+  };
+}

@@ -1,0 +1,72 @@
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+
+/** Close code sent to websocket clients whose target is retired ("service restart"). */
+export const WS_CLOSE_SERVICE_RESTART = 1012;
+
+/**
+ * One upstream address of one service, as a worker sees it: counts its in-flight requests and
+ * tracks its websocket connections, so a retired target can be drained.
+ */
+export class Target {
+  readonly address: string;
+  readonly origin: string;
+  inflight = 0;
+  /** removed from its service: receives no new request */
+  retired = false;
+  /** its drain timed out: requests still running are answered 504 */
+  expired = false;
+  /** raw client sockets of upgraded (websocket) connections */
+  readonly upgrades = new Set<Socket>();
+  readonly websockets = new Map<Socket, WebSocket>();
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(address: string) {
+    this.address = address;
+    this.origin = `http://${address}`;
+  }
+
+  acquire(): void {
+    this.inflight++;
+  }
+
+  release(): void {
+    this.inflight--;
+    if (this.inflight === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Resolves once no request is in flight on this target. */
+  whenIdle(): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  trackUpgrade(socket: Socket): void {
+    if (this.upgrades.has(socket)) return;
+    this.upgrades.add(socket);
+    socket.once('close', () => {
+      this.upgrades.delete(socket);
+      this.websockets.delete(socket);
+    });
+  }
+
+  attachWebSocket(socket: Socket, ws: WebSocket): void {
+    if (this.upgrades.has(socket)) this.websockets.set(socket, ws);
+  }
+
+  /** Closes every websocket on this target with 1012 so clients reconnect elsewhere; returns how many. */
+  closeWebSockets(): number {
+    let n = 0;
+    for (const socket of this.upgrades) {
+      const ws = this.websockets.get(socket);
+      if (ws) ws.close(WS_CLOSE_SERVICE_RESTART, 'service restart');
+      else socket.destroy();
+      n++;
+    }
+    return n;
+  }
+}

@@ -1,0 +1,17 @@
+import type { RouteTable } from './route-table.js';
+
+/** IPC between the proxy primary and its cluster workers. */
+export type PrimaryMessage =
+  | { kind: 'paas-proxy'; id: number; op: 'apply'; table: RouteTable }
+  | { kind: 'paas-proxy'; id: number; op: 'drain'; service: string; addresses: string[]; timeoutMs: number }
+  | { kind: 'paas-proxy'; id: number; op: 'stats' }
+  | { kind: 'paas-proxy'; id: number; op: 'shutdown'; graceMs: number };
+
+export type WorkerMessage =
+  | { kind: 'paas-proxy'; op: 'hello' }
+  | { kind: 'paas-proxy'; op: 'ready'; http: number; https: number }
+  | { kind: 'paas-proxy'; op: 'reply'; id: number; result?: unknown; error?: string };
+
+export function isProxyMessage(m: unknown): m is { kind: 'paas-proxy' } {
+  return typeof m === 'object' && m !== null && (m as { kind?: unknown }).kind === 'paas-proxy';
+}

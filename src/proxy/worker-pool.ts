@@ -1,0 +1,30 @@
+import type { DrainResult } from './proxy-worker.js';
+import type { InflightStats, RouteTable } from './route-table.js';
+
+export interface BoundPorts {
+  http: number;
+  https: number;
+}
+
+/**
+ * The primary's view of the processes that carry traffic: one in-process worker or a cluster.
+ * Every call resolves once all live workers have done it.
+ */
+export interface WorkerPool {
+  /** starts the workers with `table` already applied, then listens */
+  start(table: RouteTable): Promise<BoundPorts>;
+  apply(table: RouteTable): Promise<void>;
+  drain(service: string, addresses: readonly string[], timeoutMs: number): Promise<DrainResult>;
+  stats(): Promise<InflightStats>;
+  close(graceMs: number): Promise<void>;
+}
+
+export function sumDrain(results: DrainResult[]): DrainResult {
+  const out: DrainResult = { drained: 0, expired: 0, websockets: 0 };
+  for (const r of results) {
+    out.drained += r.drained;
+    out.expired += r.expired;
+    out.websockets += r.websockets;
+  }
+  return out;
+}
