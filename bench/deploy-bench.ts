@@ -42,7 +42,8 @@ async function main() {
       fs.writeFileSync(path.join(hand, f), c);
     }
     const repo = path.join(paas.dataDir, 'repo');
-    await commitFiles(repo, busyboxApp('warmup'));
+    // the app declares a health check path, as kamal-proxy requires (/up) and Dokku recommends
+    await commitFiles(repo, busyboxApp('warmup', { 'app.json': JSON.stringify({ healthchecks: { web: [{ path: '/', attempts: 30 }] } }) }));
     const first = await push(paas, repo, 'bench');
     if (first.exitCode !== 0) throw new Error(first.output);
     await byHand(hand, 'warmup');

@@ -3,6 +3,7 @@ import { execa } from 'execa';
 import { quote } from 'shell-quote';
 import { AppError } from '../errors/app-error.js';
 import type { CommandRegistry } from '../plugin-host/command-registry.js';
+import { packageVersion } from '../server/package-info.js';
 import { parseGitRemote, type RemoteTarget } from './git-remote.js';
 
 const CLIENT_FLAGS = new Set(['--remote', '--host', '--ssh-port', '--app', '-a']);
@@ -30,6 +31,10 @@ export async function runClient(argv: string[], registry: CommandRegistry): Prom
     } else words.push(a);
   }
   if (words.length === 0) words.push('help');
+  if (words[0] === 'version' && !opts['--host'] && !opts['--remote']) {
+    process.stdout.write(`paas ${packageVersion()} (client)\n`);
+    return 0;
+  }
   const target = await resolveTarget(opts);
   const command = words[0];
   const known = registry.has(command) ? registry.resolve(command).spec : null;

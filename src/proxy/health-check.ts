@@ -42,7 +42,9 @@ export class HealthCheck {
       probes++;
       detail = r.detail;
       if (r.ok) return { healthy: true, detail, probes };
-      const wait = this.spec.intervalMs - (Date.now() - started);
+      // fast start: 50, 100, 200, 400, 800 ms between the first probes, then every intervalMs, so a
+      // target that is up within milliseconds goes live without waiting a whole interval
+      const wait = Math.min(this.spec.intervalMs, 50 * 2 ** (probes - 1)) - (Date.now() - started);
       if (Date.now() + Math.max(0, wait) >= deadline) return { healthy: false, detail, probes };
       if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => {});
     }

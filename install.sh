@@ -1,0 +1,638 @@
+#!/usr/bin/env bash
+# install.sh: installs or upgrades paas on one Debian 12+ / Ubuntu 22.04+ host, as root.
+#
+#   from a checkout:   sudo ./install.sh [flags]
+#   from the web:      curl -fsSL <raw-url>/install.sh | sudo bash -s -- [flags]
+#
+# It installs what is missing (git, ssh-keygen, openssl, the Docker engine, Node.js >= 20 and,
+# when native modules must compile, a C++ toolchain), builds paas, creates the data dir and the
+# SSH host key once, registers the first admin key, and starts paas: a systemd unit when systemd
+# is PID 1, else a background daemon. Running it again is an in-place upgrade: the data dir,
+# the settings (kept in the env file) and the running proxy stay; only the control plane restarts.
+#
+# Flags (each also read from the environment as PAAS_*; then from the env file of an earlier
+# install; then the defaults):
+#   --data-dir DIR      PAAS_DATA_DIR     default /var/lib/paas
+#   --ssh-port N        PAAS_SSH_PORT     default 2222
+#   --http-port N       PAAS_HTTP_PORT    default 80
+#   --https-port N      PAAS_HTTPS_PORT   default 443
+#   --listen ADDR       PAAS_LISTEN       default 0.0.0.0
+#   --domain NAME       PAAS_DOMAIN       default: the host name (decided by paas itself)
+#   --admin-key FILE    first admin public key (default: root's first ~/.ssh/authorized_keys key)
+#   --no-start          install and configure, but do not start or restart paas
+#   --yes, -y           never ask (also implied when stdin is not a terminal or CI is set)
+#   --help, -h
+#
+# Knobs for tests and unusual hosts (environment only):
+#   PAAS_ENV_FILE       settings file                 default /etc/paas/paas.env
+#   PAAS_BIN_DIR        where `paas` (and pack) go    default /usr/local/bin
+#   PAAS_INIT           systemd | daemon              default: systemd when it is PID 1
+#   PAAS_OS_RELEASE     os-release file to check      default /etc/os-release
+#   PAAS_PUBLIC_HOST    host name printed in the final git/ssh lines
+#   PAAS_REPO_URL, PAAS_REF, PAAS_INSTALL_DIR   source of a web install (see install_from_web)
+#   PAAS_NODE_LINE      Node.js release line downloaded when the host's is too old (v22)
+#   PAAS_PACK_VERSION   pack release downloaded when possible
+set -euo pipefail
+
+# Everything runs from main(), called on the script's last line, so a truncated download of
+# `curl ... | bash` runs nothing at all.
+
+readonly DEFAULT_DATA_DIR=/var/lib/paas
+readonly NODE_MIN_MAJOR=20
+
+INSTALL_T0=0
+STEP_NAME=''
+STEP_T0=0
+STEP_LABELS=()
+STEP_SECS=()
+LOG=/dev/null
+FAILED_QUIETLY=0
+
+# ---------------------------------------------------------------- output and timing helpers
+
+now_us() { local t=${EPOCHREALTIME/[.,]/}; printf '%s' "$((10#$t))"; }
+secs_since() { # $1: start in µs -> "12.3"
+  local d=$(($(now_us) - $1))
+  printf '%d.%d' $((d / 1000000)) $(((d % 1000000) / 100000))
+}
+say() { printf '    %s\n' "$*"; }
+warn() { printf '    warning: %s\n' "$*" >&2; }
+# die: one clear line on stderr, nothing else, non-zero exit.
+die() {
+  printf 'paas install: %s\n' "$1" >&2
+  FAILED_QUIETLY=1
+  exit "${2:-1}"
+}
+step() { STEP_NAME=$1; STEP_T0=$(now_us); }
+# done_step [label]: closes the current step, printing "==> label (12.3 s)".
+done_step() {
+  local label=${1:-$STEP_NAME} s
+  s=$(secs_since "$STEP_T0")
+  printf '==> %s (%s s)\n' "$label" "$s"
+  STEP_LABELS+=("$label")
+  STEP_SECS+=("$s")
+}
+# run: a noisy command whose output goes to the install log; on failure, show its tail.
+run() {
+  local shown=("$@")
+  [[ $1 == env && ${2:-} == -C ]] && shown=("${@:4}") # `run env -C DIR cmd ...` runs cmd in DIR
+  printf '+ %s\n' "$*" >>"$LOG"
+  if ! "$@" >>"$LOG" 2>&1; then
+    printf "paas install: '%s' failed during \"%s\"; last lines of %s:\n" "${shown[*]:0:2}" "$STEP_NAME" "$LOG" >&2
+    tail -n 25 "$LOG" | sed 's/^/    /' >&2
+    FAILED_QUIETLY=1
+    exit 1
+  fi
+}
+on_exit() {
+  local rc=$?
+  if ((rc != 0 && FAILED_QUIETLY == 0)); then
+    printf 'paas install: failed during "%s" (exit %d); log: %s\n' "${STEP_NAME:-start}" "$rc" "$LOG" >&2
+  fi
+}
+
+usage() {
+  local self=${BASH_SOURCE[0]:-}
+  if [[ -f $self ]]; then sed -n '2,/^set -euo/p' "$self" | sed '$d; s/^# \{0,1\}//'; else printf 'see the comments at the top of install.sh\n'; fi
+}
+
+# ---------------------------------------------------------------- settings
+
+FLAG_DATA_DIR='' FLAG_SSH_PORT='' FLAG_HTTP_PORT='' FLAG_HTTPS_PORT='' FLAG_LISTEN='' FLAG_DOMAIN=''
+ADMIN_KEY_FILE=''
+NO_START=0
+ASSUME_YES=0
+
+parse_args() {
+  while (($#)); do
+    local arg=$1 name value
+    case $arg in
+      -y | --yes | --non-interactive) ASSUME_YES=1; shift; continue ;;
+      --no-start) NO_START=1; shift; continue ;;
+      -h | --help) usage; exit 0 ;;
+      --*=*) name=${arg%%=*}; value=${arg#*=}; shift ;;
+      --data-dir | --ssh-port | --http-port | --https-port | --listen | --domain | --admin-key)
+        name=$arg
+        (($# >= 2)) || die "$name needs a value" 2
+        value=$2; shift 2 ;;
+      *) die "unknown argument '$arg' (see --help)" 2 ;;
+    esac
+    case $name in
+      --data-dir) FLAG_DATA_DIR=$value ;;
+      --ssh-port) FLAG_SSH_PORT=$value ;;
+      --http-port) FLAG_HTTP_PORT=$value ;;
+      --https-port) FLAG_HTTPS_PORT=$value ;;
+      --listen) FLAG_LISTEN=$value ;;
+      --domain) FLAG_DOMAIN=$value ;;
+      --admin-key) ADMIN_KEY_FILE=$value ;;
+      *) die "unknown flag '$name' (see --help)" 2 ;;
+    esac
+  done
+}
+
+# Values from an earlier install's env file (KEY=value lines; never sourced).
+declare -A SAVED=()
+read_env_file() {
+  [[ -r $ENV_FILE ]] || return 0
+  local key value
+  while IFS='=' read -r key value; do
+    [[ $key =~ ^PAAS_[A-Z_]+$ ]] || continue
+    value=${value%\"}; value=${value#\"}
+    SAVED[$key]=$value
+  done <"$ENV_FILE"
+}
+
+# setting FLAGVALUE ENVNAME DEFAULT: flag, then environment, then env file, then default.
+setting() {
+  local flag=$1 env=$2 default=$3
+  if [[ -n $flag ]]; then printf '%s' "$flag"
+  elif [[ -n ${!env:-} ]]; then printf '%s' "${!env}"
+  elif [[ -n ${SAVED[$env]:-} ]]; then printf '%s' "${SAVED[$env]}"
+  else printf '%s' "$default"
+  fi
+}
+
+check_port() {
+  if [[ ! $2 =~ ^[0-9]{1,5}$ ]] || (($2 > 65535)); then die "--$1 must be a port number 0-65535, got '$2'" 2; fi
+}
+
+resolve_settings() {
+  ENV_FILE=${PAAS_ENV_FILE:-/etc/paas/paas.env}
+  BIN_DIR=${PAAS_BIN_DIR:-/usr/local/bin}
+  read_env_file
+  DATA_DIR=$(setting "$FLAG_DATA_DIR" PAAS_DATA_DIR "$DEFAULT_DATA_DIR")
+  SSH_PORT=$(setting "$FLAG_SSH_PORT" PAAS_SSH_PORT 2222)
+  HTTP_PORT=$(setting "$FLAG_HTTP_PORT" PAAS_HTTP_PORT 80)
+  HTTPS_PORT=$(setting "$FLAG_HTTPS_PORT" PAAS_HTTPS_PORT 443)
+  LISTEN=$(setting "$FLAG_LISTEN" PAAS_LISTEN 0.0.0.0)
+  DOMAIN=$(setting "$FLAG_DOMAIN" PAAS_DOMAIN '')
+  [[ $DATA_DIR == /* ]] || DATA_DIR=$(realpath -m -- "$DATA_DIR")
+  [[ $DATA_DIR =~ ^/[A-Za-z0-9._/-]+$ ]] || die "--data-dir must be an absolute path of letters, digits, '.', '_', '-' and '/', got '$DATA_DIR'" 2
+  check_port ssh-port "$SSH_PORT"
+  check_port http-port "$HTTP_PORT"
+  check_port https-port "$HTTPS_PORT"
+  [[ $LISTEN =~ ^[0-9A-Fa-f.:]+$ ]] || die "--listen must be an IP address, got '$LISTEN'" 2
+  DOMAIN=${DOMAIN,,}
+  [[ -z $DOMAIN || $DOMAIN =~ ^[a-z0-9.-]+$ ]] || die "--domain '$DOMAIN' is not a valid host name" 2
+  if [[ -n $ADMIN_KEY_FILE ]]; then
+    [[ -r $ADMIN_KEY_FILE ]] || die "--admin-key: cannot read '$ADMIN_KEY_FILE'" 2
+  fi
+  case ${PAAS_INIT:-} in
+    systemd | daemon) INIT=$PAAS_INIT ;;
+    '') if [[ $(cat /proc/1/comm 2>/dev/null) == systemd ]]; then INIT=systemd; else INIT=daemon; fi ;;
+    *) die "PAAS_INIT must be 'systemd' or 'daemon', got '$PAAS_INIT'" 2 ;;
+  esac
+}
+
+# ---------------------------------------------------------------- preflight
+
+check_os() {
+  local file=${PAAS_OS_RELEASE:-/etc/os-release} id='' version='' pretty=''
+  [[ -r $file ]] || die "unsupported system: $file is missing; paas installs on Debian 12+ or Ubuntu 22.04+" 3
+  # shellcheck disable=SC1090 # os-release is a documented shell-compatible KEY=value file
+  id=$(. "$file" && printf '%s' "${ID:-}")
+  # shellcheck disable=SC1090
+  version=$(. "$file" && printf '%s' "${VERSION_ID:-}")
+  # shellcheck disable=SC1090
+  pretty=$(. "$file" && printf '%s' "${PRETTY_NAME:-$id $version}")
+  local major=${version%%.*} minor=${version#*.}
+  [[ $major =~ ^[0-9]+$ ]] || major=0
+  [[ $minor =~ ^[0-9]+$ && $version == *.* ]] || minor=0
+  case $id in
+    debian) ((major >= 12)) && return 0 ;;
+    ubuntu) ((major > 22 || (major == 22 && minor >= 4))) && return 0 ;;
+  esac
+  die "unsupported system '$pretty': paas installs on Debian 12+ or Ubuntu 22.04+" 3
+}
+
+check_root() {
+  [[ $(id -u) -eq 0 ]] || die "must run as root (use sudo)" 4
+}
+
+# Where paas comes from: the checkout this script sits in, or (piped from the web) /opt/paas.
+locate_source() {
+  local self=${BASH_SOURCE[0]:-} dir=''
+  [[ -n $self && -f $self ]] && dir=$(cd "$(dirname "$self")" && pwd -P)
+  if [[ -n $dir && -f $dir/package.json && -d $dir/src ]]; then
+    SOURCE=checkout
+    APP_DIR=$dir
+  else
+    SOURCE=web
+    APP_DIR=${PAAS_INSTALL_DIR:-/opt/paas}
+  fi
+}
+
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || printf '0'; }
+
+docker_answers() { timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+# Dependencies are installed again only when package-lock.json or the Node ABI changed.
+deps_stamp() {
+  printf '%s node-abi-%s\n' "$(sha256sum "$APP_DIR/package-lock.json" | cut -d' ' -f1)" \
+    "$(node -p process.versions.modules 2>/dev/null || printf none)"
+}
+deps_current() {
+  [[ $SOURCE == checkout && -f $APP_DIR/package-lock.json && -d $APP_DIR/node_modules ]] || return 1
+  [[ -f $APP_DIR/node_modules/.paas-install-stamp ]] || return 1
+  [[ $(cat "$APP_DIR/node_modules/.paas-install-stamp") == "$(deps_stamp)" ]]
+}
+
+# Decide what the system lacks, before changing anything (so the prompt can list it).
+plan_packages() {
+  PKGS=()
+  command -v git >/dev/null || PKGS+=(git)
+  command -v ssh-keygen >/dev/null || PKGS+=(openssh-client)
+  command -v openssl >/dev/null || PKGS+=(openssl)
+  command -v curl >/dev/null || PKGS+=(curl)
+  [[ -f /etc/ssl/certs/ca-certificates.crt ]] || PKGS+=(ca-certificates)
+  if ! command -v dockerd >/dev/null && ! docker_answers; then PKGS+=(docker.io); fi
+  # better-sqlite3 (and ssh2's optional cpu-features) compile from source when their prebuilt
+  # binaries cannot be downloaded; so when dependencies will be installed, make sure a
+  # toolchain is there.
+  if ! deps_current; then
+    local t missing=0
+    for t in make g++ python3; do command -v "$t" >/dev/null || missing=1; done
+    ((missing)) && PKGS+=(build-essential python3)
+  fi
+  NEED_NODE=0
+  if (($(node_major) < NODE_MIN_MAJOR)) || ! command -v npm >/dev/null; then NEED_NODE=1; fi
+}
+
+confirm() {
+  ((ASSUME_YES)) && return 0
+  [[ -n ${CI:-} ]] && return 0
+  [[ -t 0 && -t 1 ]] || return 0
+  local adds=()
+  ((${#PKGS[@]})) && adds+=("apt packages: ${PKGS[*]}")
+  ((NEED_NODE)) && adds+=("Node.js ${PAAS_NODE_LINE:-v22} LTS from nodejs.org")
+  ((${#adds[@]})) || return 0
+  printf 'paas install will add %s.\n' "$(IFS=';'; printf '%s' "${adds[*]}")"
+  local answer=''
+  read -r -p 'Continue? [Y/n] ' answer || true
+  [[ -z $answer || $answer == [Yy]* ]] || die "cancelled" 1
+}
+
+# ---------------------------------------------------------------- steps
+
+make_data_dir() {
+  step "Preparing data dir $DATA_DIR"
+  install -d -m 0700 "$DATA_DIR"
+  chmod 0700 "$DATA_DIR"
+  install -d -m 0700 "$DATA_DIR/keys" "$DATA_DIR/run" "$DATA_DIR/logs"
+  LOG=$DATA_DIR/logs/install.log
+  printf '\n=== install.sh %s (%s, %s)\n' "$(date -u +%FT%TZ)" "$SOURCE" "$APP_DIR" >>"$LOG"
+  done_step
+}
+
+install_packages() {
+  step "Installing system packages"
+  if ((${#PKGS[@]} == 0)); then
+    done_step "System packages already installed (git, ssh-keygen, openssl, curl, Docker, toolchain)"
+    return
+  fi
+  say "apt-get install ${PKGS[*]}"
+  export DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=a
+  run apt-get -o DPkg::Lock::Timeout=300 update -q
+  # With recommends, as docker.io wants them: cgroupfs-mount (for hosts without an init system),
+  # apparmor, xz-utils.
+  run apt-get -o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confold install -y -q "${PKGS[@]}"
+  hash -r
+  done_step "Installing ${PKGS[*]}"
+}
+
+start_docker() {
+  step "Starting Docker engine"
+  if docker_answers; then
+    done_step "Docker engine answering ($(docker version --format '{{.Server.Version}}' 2>/dev/null))"
+    return
+  fi
+  [[ -z ${DOCKER_HOST:-} ]] || die "Docker at DOCKER_HOST=$DOCKER_HOST does not answer" 1
+  if [[ $INIT == systemd ]]; then
+    run systemctl enable --now docker
+  else
+    # No init system (containers, micro-VMs): run dockerd in the background, logging to a file.
+    say "no init system: starting dockerd in the background (log: /var/log/dockerd.log)"
+    if command -v cgroupfs-mount >/dev/null && ! mountpoint -q /sys/fs/cgroup; then run cgroupfs-mount; fi
+    (exec setsid nohup dockerd >>/var/log/dockerd.log 2>&1 </dev/null &)
+  fi
+  local deadline=$((SECONDS + 60))
+  until docker_answers; do
+    if ((SECONDS > deadline)); then
+      printf 'paas install: the Docker engine did not answer within 60 s; last lines of /var/log/dockerd.log:\n' >&2
+      tail -n 15 /var/log/dockerd.log 2>/dev/null | sed 's/^/    /' >&2
+      FAILED_QUIETLY=1
+      exit 1
+    fi
+    sleep 0.2
+  done
+  done_step "Started Docker engine $(docker version --format '{{.Server.Version}}' 2>/dev/null)"
+}
+
+# Node.js >= 20. Debian 12's own nodejs is 18, so where the host's is missing or too old the
+# official LTS build is downloaded from nodejs.org; a host that cannot reach it gets one clear line.
+ensure_node() {
+  step "Checking Node.js"
+  if ((NEED_NODE == 0)); then
+    done_step "Node.js $(node -v) already installed"
+    return
+  fi
+  local found line arch base file sum dest sums
+  found=$(node -v 2>/dev/null || printf 'none')
+  line=${PAAS_NODE_LINE:-v22}
+  case $(uname -m) in
+    x86_64) arch=x64 ;; aarch64) arch=arm64 ;; *) arch=unsupported ;;
+  esac
+  base=https://nodejs.org/dist/latest-$line.x
+  say "Node.js $found is older than v$NODE_MIN_MAJOR (or npm is missing): downloading the official $line LTS build"
+  if [[ $arch != unsupported ]] && sums=$(curl -fsSL --connect-timeout 10 --max-time 60 "$base/SHASUMS256.txt" 2>>"$LOG"); then
+    file=$(awk -v a="linux-$arch.tar.gz" '$2 ~ a"$" {print $2; exit}' <<<"$sums")
+    sum=$(awk -v a="linux-$arch.tar.gz" '$2 ~ a"$" {print $1; exit}' <<<"$sums")
+    dest=/usr/local/lib/nodejs
+    if [[ -n $file ]] && curl -fsSL --connect-timeout 10 --max-time 600 -o "/tmp/$file" "$base/$file" 2>>"$LOG" &&
+      printf '%s  %s\n' "$sum" "/tmp/$file" | sha256sum -c --quiet >>"$LOG" 2>&1; then
+      install -d "$dest"
+      tar -xzf "/tmp/$file" -C "$dest"
+      rm -f "/tmp/$file"
+      local n
+      for n in node npm npx; do ln -sfn "$dest/${file%.tar.gz}/bin/$n" "/usr/local/bin/$n"; done
+      hash -r
+      done_step "Installed Node.js $(node -v) from nodejs.org"
+      return
+    fi
+  fi
+  die "Node.js >= $NODE_MIN_MAJOR is required (found $found) and the official build could not be downloaded from nodejs.org; install Node.js $NODE_MIN_MAJOR+ with npm and re-run" 5
+}
+
+# Piped from the web there is no checkout: clone (or update) a release into /opt/paas and build
+# there. Online hosts only; this path cannot run on the offline CI machine, so it stays small.
+install_from_web() {
+  local url=${PAAS_REPO_URL:-https://github.com/paas-sh/paas.git} ref=${PAAS_REF:-main}
+  step "Fetching paas $ref into $APP_DIR"
+  if [[ -d $APP_DIR/.git ]]; then
+    run git -C "$APP_DIR" fetch --depth 1 origin "$ref"
+    run git -C "$APP_DIR" checkout -q -f FETCH_HEAD
+  else
+    run git clone -q --depth 1 --branch "$ref" "$url" "$APP_DIR"
+  fi
+  done_step "Fetched paas $ref ($(git -C "$APP_DIR" rev-parse --short HEAD)) into $APP_DIR"
+}
+
+build_paas() {
+  step "Installing npm dependencies"
+  if deps_current; then
+    done_step "npm dependencies up to date"
+  else
+    say "npm ci in $APP_DIR (better-sqlite3 compiles from source when no prebuilt binary downloads)"
+    rm -f "$APP_DIR/node_modules/.paas-install-stamp"
+    run env -C "$APP_DIR" npm ci --no-audit --no-fund --loglevel=warn
+    deps_stamp >"$APP_DIR/node_modules/.paas-install-stamp"
+    done_step "Installed npm dependencies (npm ci)"
+  fi
+
+  step "Building paas"
+  run env -C "$APP_DIR" npm run build
+  local main=$APP_DIR/dist/src/main.js
+  [[ -f $main ]] || die "the build did not produce $main" 1
+  chmod 0755 "$main"
+  install -d "$BIN_DIR"
+  PAAS_BIN=$BIN_DIR/paas
+  [[ $(readlink "$PAAS_BIN" 2>/dev/null) == "$main" ]] || ln -sfn "$main" "$PAAS_BIN"
+  if ! PAAS_VERSION=$(cd / && "$PAAS_BIN" version 2>>"$LOG" | head -n 1) || [[ -z $PAAS_VERSION ]]; then
+    PAAS_VERSION=$(node -p "require(process.argv[1]).version" "$APP_DIR/package.json")
+    warn "'paas version' did not answer (see $LOG); package.json says $PAAS_VERSION"
+  fi
+  done_step "Built paas ${PAAS_VERSION:-?} and linked $PAAS_BIN"
+}
+
+host_key() {
+  step "SSH host key"
+  local key=$DATA_DIR/keys/ssh_host_ed25519_key
+  if [[ -f $key ]]; then
+    done_step "SSH host key kept ($(ssh-keygen -lf "$key" | cut -d' ' -f2))"
+    return
+  fi
+  run ssh-keygen -q -t ed25519 -N '' -C "paas@$(hostname)" -f "$key"
+  chmod 0600 "$key"
+  done_step "Made SSH host key ($(ssh-keygen -lf "$key" | cut -d' ' -f2))"
+}
+
+write_env_file() {
+  step "Writing settings to $ENV_FILE"
+  local tmp
+  install -d -m 0755 "$(dirname "$ENV_FILE")"
+  tmp=$(mktemp "$ENV_FILE.XXXXXX")
+  {
+    printf '# paas settings, written by install.sh; a re-run keeps them unless flags change them.\n'
+    printf 'PAAS_DATA_DIR=%s\n' "$DATA_DIR"
+    printf 'PAAS_SSH_PORT=%s\n' "$SSH_PORT"
+    printf 'PAAS_HTTP_PORT=%s\n' "$HTTP_PORT"
+    printf 'PAAS_HTTPS_PORT=%s\n' "$HTTPS_PORT"
+    printf 'PAAS_LISTEN=%s\n' "$LISTEN"
+    [[ -z $DOMAIN ]] || printf 'PAAS_DOMAIN=%s\n' "$DOMAIN"
+  } >"$tmp"
+  chmod 0644 "$tmp"
+  if cmp -s "$tmp" "$ENV_FILE"; then
+    rm -f "$tmp"
+    done_step "Settings unchanged ($ENV_FILE)"
+  else
+    mv -f "$tmp" "$ENV_FILE"
+    done_step "Wrote settings to $ENV_FILE"
+  fi
+}
+
+# paas with this install's settings.
+paas_cmd() {
+  env PAAS_DATA_DIR="$DATA_DIR" PAAS_SSH_PORT="$SSH_PORT" PAAS_HTTP_PORT="$HTTP_PORT" \
+    PAAS_HTTPS_PORT="$HTTPS_PORT" PAAS_LISTEN="$LISTEN" ${DOMAIN:+PAAS_DOMAIN="$DOMAIN"} \
+    "$PAAS_BIN" "$@"
+}
+
+register_admin_key() {
+  step "Admin SSH key"
+  local src=$ADMIN_KEY_FILE key fp comment name out list
+  if [[ -z $src ]]; then
+    src="$(getent passwd root | cut -d: -f6)/.ssh/authorized_keys"
+    if [[ ! -s $src ]]; then
+      done_step "No admin key given (--admin-key) and none in $src; add one later: paas admin ssh-keys:add NAME < key.pub"
+      return
+    fi
+  fi
+  # First key line; authorized_keys lines may start with options, so start at the key type.
+  key=$(awk '/^[[:space:]]*(#|$)/ {next} { for (i = 1; i <= NF; i++) if ($i ~ /^(ssh-|ecdsa-|sk-)/) { out = $i " " $(i+1); for (j = i + 2; j <= NF; j++) out = out " " $j; print out; exit } }' "$src")
+  [[ -n $key ]] || die "no SSH public key found in $src" 1
+  fp=$(ssh-keygen -lf - <<<"$key" 2>/dev/null | cut -d' ' -f2) || true
+  [[ $fp == SHA256:* ]] || die "the first key in $src is not a valid SSH public key" 1
+  list=$(paas_cmd admin ssh-keys:list 2>>"$LOG") || die "'paas admin ssh-keys:list' failed; see $LOG" 1
+  if grep -qF -- "$fp" <<<"$list"; then
+    done_step "Admin key $fp already registered"
+    return
+  fi
+  comment=$(cut -d' ' -f3- <<<"$key")
+  name=$(printf '%s' "$comment" | sed 's/[^A-Za-z0-9._@-]/-/g; s/^[^A-Za-z0-9]*//' | cut -c1-64)
+  name=${name:-admin}
+  if ! out=$(paas_cmd admin ssh-keys:add "$name" <<<"$key" 2>&1); then
+    # The same fingerprint registered under a listing format this script did not recognise:
+    # that is the idempotent case, not an error.
+    if grep -qiE 'exist|already|duplicate' <<<"$out"; then
+      done_step "Admin key $fp already registered"
+      return
+    fi
+    printf '%s\n' "$out" >>"$LOG"
+    die "could not register the admin key from $src: $(tail -n 1 <<<"$out")" 1
+  fi
+  done_step "Registered admin key '$name' ($fp) from $src"
+}
+
+# pack (Cloud Native Buildpacks) is optional: paas falls back to Dockerfiles and its templates.
+install_pack() {
+  step "pack CLI"
+  if command -v pack >/dev/null || [[ -x $BIN_DIR/pack ]]; then
+    done_step "pack already installed"
+    return
+  fi
+  local v=${PAAS_PACK_VERSION:-0.38.2} suffix='' tmp
+  [[ $(uname -m) == aarch64 ]] && suffix=-arm64
+  tmp=$(mktemp -d)
+  if curl -fsSL --connect-timeout 10 --max-time 120 -o "$tmp/pack.tgz" \
+    "https://github.com/buildpacks/pack/releases/download/v$v/pack-v$v-linux$suffix.tgz" 2>>"$LOG" &&
+    tar -xzf "$tmp/pack.tgz" -C "$tmp" pack 2>>"$LOG"; then
+    install -m 0755 "$tmp/pack" "$BIN_DIR/pack"
+    rm -rf "$tmp"
+    done_step "Installed pack v$v"
+  else
+    rm -rf "$tmp"
+    done_step "pack could not be downloaded from github.com: skipped (apps build from a Dockerfile or paas's templates)"
+  fi
+}
+
+read_pid() { local p; p=$(cat "$1" 2>/dev/null || true); [[ $p =~ ^[0-9]+$ ]] && printf '%s' "$p"; }
+# alive PID: running, and not a zombie left unreaped by an init that does not reap (no-init hosts).
+alive() {
+  [[ -n $1 ]] && kill -0 "$1" 2>/dev/null || return 1
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != Z ]]
+}
+ssh_port_from_ports_json() { sed -n 's/.*"ssh"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$DATA_DIR/run/ports.json" 2>/dev/null; }
+ssh_answers() {
+  local banner
+  # shellcheck disable=SC2016 # $0/$1 expand in the inner bash
+  banner=$(timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1" && head -c 4 <&3' "$1" "$2" 2>/dev/null) || return 1
+  [[ $banner == SSH- ]]
+}
+
+start_paas() {
+  step "Starting paas"
+  if ((NO_START)); then
+    done_step "Not starting paas (--no-start)"
+    return
+  fi
+  local run_dir=$DATA_DIR/run old='' new='' what=Started
+  old=$(read_pid "$run_dir/control.pid" || true)
+  alive "$old" || old=''
+
+  if [[ $INIT == systemd ]]; then
+    local unit=/etc/systemd/system/paas.service tmp
+    tmp=$(mktemp)
+    sed -e "s|@PAAS_BIN@|$PAAS_BIN|g" -e "s|@ENV_FILE@|$ENV_FILE|g" "$APP_DIR/templates/paas.service" >"$tmp"
+    if cmp -s "$tmp" "$unit"; then rm -f "$tmp"; else install -m 0644 "$tmp" "$unit"; rm -f "$tmp"; run systemctl daemon-reload; fi
+    if systemctl is-active --quiet paas; then
+      # Upgrade: the control plane exits on SIGUSR2 (the proxy keeps serving) and systemd
+      # (Restart=always, KillMode=process) starts the new one.
+      what=Upgraded
+      run systemctl kill --signal=SIGUSR2 --kill-whom=main paas
+    else
+      run systemctl enable --now paas
+    fi
+  else
+    if [[ -n $old ]]; then
+      # Upgrade: stop only the control plane; the proxy keeps its sockets and serves on.
+      what=Upgraded
+      say "stopping the old control plane (pid $old) with SIGUSR2; the proxy keeps serving"
+      kill -USR2 "$old"
+      local deadline=$((SECONDS + 20))
+      while alive "$old"; do
+        if ((SECONDS > deadline)); then
+          warn "control plane $old did not exit within 20 s of SIGUSR2; killing it"
+          kill -KILL "$old" 2>/dev/null || true
+          break
+        fi
+        sleep 0.1
+      done
+    fi
+    say "background daemon, log: $DATA_DIR/logs/paas.log"
+    (cd / && exec setsid nohup "$PAAS_BIN" server --data-dir "$DATA_DIR" --ssh-port "$SSH_PORT" \
+      --http-port "$HTTP_PORT" --https-port "$HTTPS_PORT" --listen "$LISTEN" ${DOMAIN:+--domain "$DOMAIN"} \
+      >>"$DATA_DIR/logs/paas.log" 2>&1 </dev/null &)
+  fi
+
+  # Ready when a new control plane wrote its pid, ports.json exists and the SSH port answers.
+  local host=$LISTEN port='' deadline=$((SECONDS + 60))
+  [[ $host == 0.0.0.0 || $host == :: ]] && host=127.0.0.1
+  while :; do
+    new=$(read_pid "$run_dir/control.pid" || true)
+    if alive "$new" && [[ $new != "$old" && -f $run_dir/ports.json ]]; then
+      port=$(ssh_port_from_ports_json)
+      [[ -n $port ]] && ssh_answers "$host" "$port" && break
+    fi
+    if ((SECONDS > deadline)); then
+      printf 'paas install: paas did not come up within 60 s; last lines of %s:\n' "$DATA_DIR/logs/paas.log" >&2
+      tail -n 20 "$DATA_DIR/logs/paas.log" 2>/dev/null | sed 's/^/    /' >&2
+      FAILED_QUIETLY=1
+      exit 1
+    fi
+    sleep 0.2
+  done
+  SSH_PORT_LIVE=$port
+  done_step "$what paas (control pid $new, proxy pid $(read_pid "$run_dir/proxy.pid" || printf '?'), ssh port $port)"
+}
+
+public_host() {
+  if [[ -n ${PAAS_PUBLIC_HOST:-} ]]; then printf '%s' "$PAAS_PUBLIC_HOST"; return; fi
+  if [[ -n $DOMAIN ]]; then printf '%s' "$DOMAIN"; return; fi
+  local ip
+  ip=$(hostname -I 2>/dev/null | awk '{print $1}')
+  printf '%s' "${ip:-$(hostname -f 2>/dev/null || hostname)}"
+}
+
+summary() {
+  local host port=${SSH_PORT_LIVE:-$SSH_PORT} i
+  host=$(public_host)
+  printf '\nInstall step timings (total %s s):\n' "$(secs_since "$INSTALL_T0")"
+  for i in "${!STEP_LABELS[@]}"; do printf '  %7s s  %s\n' "${STEP_SECS[$i]}" "${STEP_LABELS[$i]}"; done
+  printf '\npaas %s is installed; data in %s, settings in %s.\n' "${PAAS_VERSION:-}" "$DATA_DIR" "$ENV_FILE"
+  printf 'Deploy an app from its git repository:\n\n'
+  printf '  git remote add paas ssh://paas@%s:%s/myapp\n' "$host" "$port"
+  printf '  git push paas main\n\n'
+  printf 'Run commands:\n\n'
+  printf '  ssh -p %s paas@%s help\n\n' "$port" "$host"
+}
+
+main() {
+  INSTALL_T0=$(now_us)
+  trap on_exit EXIT
+  parse_args "$@"
+  check_os
+  check_root
+  locate_source
+  resolve_settings
+  plan_packages
+  confirm
+  exec </dev/null # never read the terminal (or, piped, the rest of this script) again
+
+  make_data_dir
+  install_packages
+  start_docker
+  ensure_node
+  [[ $SOURCE == web ]] && install_from_web
+  build_paas
+  host_key
+  write_env_file
+  register_admin_key
+  install_pack
+  start_paas
+  summary
+}
+
+main "$@"
