@@ -1,0 +1,21 @@
+import { errorFactory } from '../errors/app-error.js';
+
+/** Every error the builders throw. A user sees the message as one line; the cause goes to the log. */
+export const BuildErrors = {
+  /** the build ran and failed (a Dockerfile step, pack exiting non-zero) */
+  failed: errorFactory('PAAS_ERR_BUILD_FAILED'),
+  /** the build was cancelled through its AbortSignal */
+  cancelled: errorFactory('PAAS_ERR_BUILD_CANCELLED', 130),
+  /** builder forced to `pack` (or selected) but no `pack` binary on PATH */
+  packMissing: errorFactory('PAAS_ERR_BUILD_PACK_MISSING'),
+  /** the template builder recognised no stack */
+  undetected: errorFactory('PAAS_ERR_BUILD_UNDETECTED'),
+  /** `builder:set` named a builder that does not exist */
+  unknownBuilder: errorFactory('PAAS_ERR_BUILD_UNKNOWN_BUILDER'),
+  /** the dockerfile builder was forced but the source has no Dockerfile */
+  noDockerfile: errorFactory('PAAS_ERR_BUILD_NO_DOCKERFILE'),
+  /** a template or the source could not be read */
+  badSource: errorFactory('PAAS_ERR_BUILD_BAD_SOURCE'),
+  /** the Docker engine could not be reached or refused the request */
+  docker: errorFactory('PAAS_ERR_BUILD_DOCKER', 1, 503),
+} as const;

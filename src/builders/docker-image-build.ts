@@ -1,0 +1,165 @@
+import type { Readable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import type { Logger } from '../log/logger.js';
+import { createBuildContext } from './build-context.js';
+import { BuildErrors } from './build-errors.js';
+
+export interface DockerImageBuildOptions {
+  contextDir: string;
+  /** relative to contextDir */
+  dockerfile: string;
+  imageTag: string;
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  output: NodeJS.WritableStream;
+  signal: AbortSignal;
+  /** extra .dockerignore patterns for this build (a generated Dockerfile) */
+  extraIgnore?: string[];
+}
+
+export interface DockerImageBuildResult {
+  imageId: string;
+  exposedPorts: number[];
+}
+
+interface BuildMessage {
+  stream?: string;
+  status?: string;
+  progress?: string;
+  id?: string;
+  error?: string;
+  errorDetail?: { message?: string; code?: number };
+  aux?: { ID?: string };
+}
+
+/**
+ * The one path every Docker build takes (the Dockerfile builder and the template builder):
+ * POST /build with a tar of the context, the engine's progress lines streamed to `output` as
+ * they arrive, a failed step turned into one clear line, the request aborted on `signal`.
+ */
+export async function buildDockerImage(docker: Dockerode, log: Logger, o: DockerImageBuildOptions): Promise<DockerImageBuildResult> {
+  if (o.signal.aborted) throw BuildErrors.cancelled('build cancelled');
+  const context = await createBuildContext(o.contextDir, { dockerfile: o.dockerfile, extraIgnore: o.extraIgnore });
+
+  let stream: Readable;
+  try {
+    stream = (await docker.buildImage(
+      context as unknown as NodeJS.ReadableStream,
+      {
+        t: o.imageTag,
+        dockerfile: o.dockerfile,
+        buildargs: o.buildArgs,
+        labels: o.labels,
+        rm: true,
+        forcerm: true,
+        pull: false,
+        abortSignal: o.signal,
+      } as Dockerode.ImageBuildOptions,
+    )) as unknown as Readable;
+  } catch (e) {
+    context.destroy();
+    if (o.signal.aborted) throw BuildErrors.cancelled('build cancelled', e);
+    // The engine rejects a bad Dockerfile (parse error, unknown instruction) before streaming: a build failure.
+    const status = (e as { statusCode?: number }).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) throw BuildErrors.failed(`build failed: ${oneLine(engineMessage(e))}`, e);
+    throw BuildErrors.docker(`docker build request failed: ${oneLine(engineMessage(e))}`, e);
+  }
+
+  const outcome = await followBuild(stream, o.output, o.signal);
+  if (o.signal.aborted) throw BuildErrors.cancelled('build cancelled');
+  if (outcome.error) {
+    const step = outcome.lastStep ? ` (${outcome.lastStep})` : '';
+    throw BuildErrors.failed(`build failed${step}: ${oneLine(outcome.error)}`);
+  }
+
+  let info: Dockerode.ImageInspectInfo;
+  try {
+    info = await docker.getImage(o.imageTag).inspect();
+  } catch (e) {
+    throw BuildErrors.failed(`build finished but image ${o.imageTag} is missing: ${errMessage(e)}`, e);
+  }
+  log.debug({ image: o.imageTag, imageId: info.Id }, 'image built');
+  return { imageId: info.Id, exposedPorts: exposedPortsOf(info) };
+}
+
+interface BuildOutcome {
+  error: string | null;
+  lastStep: string | null;
+  imageId: string | null;
+}
+
+function followBuild(stream: Readable, output: NodeJS.WritableStream, signal: AbortSignal): Promise<BuildOutcome> {
+  return new Promise((resolve) => {
+    const outcome: BuildOutcome = { error: null, lastStep: null, imageId: null };
+    let buf = '';
+    let done = false;
+    const finish = (err?: string) => {
+      if (done) return;
+      done = true;
+      signal.removeEventListener('abort', onAbort);
+      if (buf.trim()) handle(buf);
+      if (err && !outcome.error) outcome.error = err;
+      resolve(outcome);
+    };
+    const onAbort = () => {
+      stream.destroy();
+      finish('cancelled');
+    };
+    const handle = (line: string) => {
+      if (!line.trim()) return;
+      let msg: BuildMessage;
+      try {
+        msg = JSON.parse(line) as BuildMessage;
+      } catch {
+        output.write(`${line}\n`);
+        return;
+      }
+      if (msg.stream !== undefined) {
+        output.write(msg.stream);
+        const m = /^Step \d+\/\d+ : (.*)/.exec(msg.stream.trim());
+        if (m) outcome.lastStep = `${msg.stream.trim().split(' : ')[0]}: ${m[1]}`;
+      } else if (msg.status !== undefined) {
+        output.write(`${msg.id ? `${msg.id}: ` : ''}${msg.status}${msg.progress ? ` ${msg.progress}` : ''}\n`);
+      }
+      if (msg.aux?.ID) outcome.imageId = msg.aux.ID;
+      if (msg.errorDetail || msg.error) {
+        outcome.error = msg.errorDetail?.message ?? msg.error ?? 'unknown build error';
+        output.write(`${outcome.error}\n`);
+      }
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      buf += chunk;
+      let i = buf.indexOf('\n');
+      while (i >= 0) {
+        handle(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+        i = buf.indexOf('\n');
+      }
+    });
+    stream.on('end', () => finish());
+    stream.on('close', () => finish());
+    stream.on('error', (e) => finish(signal.aborted ? 'cancelled' : `build stream failed: ${e.message}`));
+  });
+}
+
+export function exposedPortsOf(info: Dockerode.ImageInspectInfo): number[] {
+  const keys = Object.keys(info.Config?.ExposedPorts ?? {});
+  const ports = keys.map((k) => Number.parseInt(k, 10)).filter((n) => Number.isInteger(n) && n > 0 && n < 65536);
+  return [...new Set(ports)].sort((a, b) => a - b);
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+function engineMessage(e: unknown): string {
+  const j = (e as { json?: { message?: string } } | null)?.json;
+  if (j && typeof j.message === 'string') return j.message;
+  return errMessage(e);
+}
+
+function errMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

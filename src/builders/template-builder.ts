@@ -1,0 +1,56 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type Dockerode from 'dockerode';
+import type { ImageConfig } from '../config/image-config.js';
+import type { Logger } from '../log/logger.js';
+import { BuildErrors } from './build-errors.js';
+import type { Builder, BuildRequest, BuildResult } from './builder.js';
+import { buildDockerImage } from './docker-image-build.js';
+import { renderStackDockerfile } from './dockerfile-template.js';
+import { detectStack } from './stack-detection.js';
+
+/** The generated Dockerfile's name, written next to the source and kept out of the image. */
+export const GENERATED_DOCKERFILE = 'Dockerfile.paas';
+
+export interface TemplateBuilderOptions {
+  images: ImageConfig;
+  /** default: the repository's templates/ */
+  templatesDir?: string;
+}
+
+/**
+ * For apps without a Dockerfile: detects the stack, renders templates/dockerfiles/<stack>.Dockerfile
+ * with the configured base image, writes it as Dockerfile.paas and builds it through the same path
+ * as the Dockerfile builder.
+ */
+export class TemplateBuilder implements Builder {
+  readonly name = 'template' as const;
+
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly log: Logger,
+    private readonly opts: TemplateBuilderOptions,
+  ) {}
+
+  async build(req: BuildRequest): Promise<BuildResult> {
+    const detected = await detectStack(req.sourceDir);
+    const dockerfile = await renderStackDockerfile(req.sourceDir, detected, this.opts.images, this.opts.templatesDir);
+    req.output.write(`Detected ${detected.stack} app (${detected.detectedBy.join(', ')}); building from ${GENERATED_DOCKERFILE}\n`);
+    try {
+      await fs.writeFile(path.join(req.sourceDir, GENERATED_DOCKERFILE), dockerfile);
+    } catch (e) {
+      throw BuildErrors.badSource(`cannot write ${GENERATED_DOCKERFILE} into the build directory`, e);
+    }
+    const r = await buildDockerImage(this.docker, this.log.child({ app: req.app, release: req.release, builder: this.name }), {
+      contextDir: req.sourceDir,
+      dockerfile: GENERATED_DOCKERFILE,
+      extraIgnore: [GENERATED_DOCKERFILE],
+      imageTag: req.imageTag,
+      buildArgs: req.buildArgs,
+      labels: { 'paas.stack': detected.stack, ...req.labels },
+      output: req.output,
+      signal: req.signal,
+    });
+    return { image: req.imageTag, imageId: r.imageId, builder: this.name, exposedPorts: r.exposedPorts };
+  }
+}

@@ -1,0 +1,340 @@
+import type Dockerode from 'dockerode';
+import { AppError } from '../errors/app-error.js';
+import type { Logger } from '../log/logger.js';
+import { containerStats, type ContainerStats } from './container-stats.js';
+import { containerName, LABELS, labelFilters, specEnv, specLabels, validateSpec } from './container-naming.js';
+import { type ContainerInfo, type ContainerSpec, DEFAULT_RESTART } from './container-spec.js';
+import { type DockerEvent, watchDockerEvents } from './docker-events.js';
+import { demuxToLines } from './docker-frames.js';
+import { LogStream, type LogStreamOptions } from './log-stream.js';
+import { type OneOffIo, runOneOff } from './one-off-runner.js';
+import { RuntimeErrors } from './runtime-errors.js';
+
+export interface ContainerRuntimeOptions {
+  /** the bridge network every container joins; default 'paas' */
+  network?: string;
+  /** labels added to everything this runtime creates (networks, containers); tests add paas.test */
+  labels?: Record<string, string>;
+  /** run an init (docker-init/tini) as PID 1 so `sh -c` commands get signals; default true */
+  init?: boolean;
+  /** json-file log rotation per container; default 10m x 3 */
+  logMaxSize?: string;
+  logMaxFiles?: number;
+}
+
+/** Lines of container log kept in a boot-crash error. */
+export const CRASH_LOG_LINES = 20;
+
+/** A container that exited during boot: the message carries the exit code and the last log lines. */
+export class ContainerCrashedError extends AppError {
+  constructor(
+    readonly containerName: string,
+    readonly containerExitCode: number | null,
+    readonly logTail: string[],
+  ) {
+    const code = containerExitCode === null ? 'restarting' : `exit code ${containerExitCode}`;
+    const head = `container ${containerName} exited during boot (${code})`;
+    const body = logTail.length ? `\nlast ${logTail.length} log lines:\n${logTail.map((l) => `  ${l}`).join('\n')}` : '\n(no log output)';
+    super('PAAS_ERR_RUNTIME_CRASHED', head + body);
+  }
+}
+
+/**
+ * Container lifecycle through the Docker Engine API. Knows nothing of git or routing: it is
+ * given specs and returns addresses; the deploy pipeline and the proxy decide what to do.
+ */
+export class ContainerRuntime {
+  readonly network: string;
+  private networkReady: Promise<void> | null = null;
+  private readonly extraLabels: Record<string, string>;
+
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly log: Logger,
+    private readonly opts: ContainerRuntimeOptions = {},
+  ) {
+    this.network = opts.network ?? 'paas';
+    this.extraLabels = opts.labels ?? {};
+  }
+
+  /** Creates the bridge network once; concurrent and repeated calls are safe. */
+  ensureNetwork(): Promise<void> {
+    if (!this.networkReady) {
+      this.networkReady = this.createNetwork().catch((e) => {
+        this.networkReady = null;
+        throw e;
+      });
+    }
+    return this.networkReady;
+  }
+
+  private async createNetwork(): Promise<void> {
+    const existing = await this.docker.listNetworks({ filters: { name: [this.network] } }).catch((e) => {
+      throw dockerError('cannot list Docker networks', e);
+    });
+    if (existing.some((n) => n.Name === this.network)) return;
+    try {
+      await this.docker.createNetwork({
+        Name: this.network,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        Labels: { ...this.extraLabels, [LABELS.managed]: '1' },
+      });
+      this.log.info({ network: this.network }, 'docker network created');
+    } catch (e) {
+      if (statusOf(e) === 409) return; // created concurrently
+      throw dockerError(`cannot create Docker network ${this.network}`, e);
+    }
+  }
+
+  /** Creates and starts one container; on any failure nothing is left behind. */
+  async start(spec: ContainerSpec): Promise<ContainerInfo> {
+    validateSpec(spec);
+    await this.ensureNetwork();
+    await this.requireImage(spec.image);
+    const restart = { ...DEFAULT_RESTART, ...(spec.restart ?? {}) };
+    const name = containerName(spec);
+    let container: Dockerode.Container;
+    try {
+      container = await this.docker.createContainer({
+        name,
+        Image: spec.image,
+        Cmd: spec.command ? ['/bin/sh', '-c', spec.command] : undefined,
+        Env: specEnv(spec),
+        Labels: specLabels(spec, this.extraLabels),
+        ExposedPorts: { [`${spec.port}/tcp`]: {} },
+        HostConfig: {
+          NetworkMode: this.network,
+          RestartPolicy:
+            restart.policy === 'on-failure' ? { Name: 'on-failure', MaximumRetryCount: restart.maxRetries } : { Name: restart.policy },
+          Memory: spec.memoryBytes,
+          NanoCpus: spec.nanoCpus,
+          Binds: spec.binds,
+          Init: this.opts.init ?? true,
+          LogConfig: {
+            Type: 'json-file',
+            Config: { 'max-size': this.opts.logMaxSize ?? '10m', 'max-file': String(this.opts.logMaxFiles ?? 3) },
+          },
+        },
+        NetworkingConfig: { EndpointsConfig: { [this.network]: { Aliases: [`${spec.app}.${spec.process}`] } } },
+      });
+    } catch (e) {
+      throw RuntimeErrors.startFailed(`cannot create container for ${spec.app} ${spec.process}: ${engineMessage(e)}`, e);
+    }
+    try {
+      await container.start();
+    } catch (e) {
+      await container.remove({ force: true }).catch(() => {});
+      throw RuntimeErrors.startFailed(`cannot start container ${name}: ${engineMessage(e)}`, e);
+    }
+    const info = await this.inspect(container.id);
+    if (!info) throw RuntimeErrors.startFailed(`container ${name} vanished right after start`);
+    this.log.info(
+      { app: spec.app, process: spec.process, release: spec.release, replica: spec.replica, id: info.id, ip: info.ip },
+      'container started',
+    );
+    return info;
+  }
+
+  private async requireImage(image: string): Promise<void> {
+    try {
+      await this.docker.getImage(image).inspect();
+    } catch (e) {
+      if (statusOf(e) === 404) throw RuntimeErrors.imageMissing(`image ${image} is not on this host (pruned or never built)`, e);
+      throw dockerError(`cannot inspect image ${image}`, e);
+    }
+  }
+
+  /**
+   * Resolves when the container is still running (not restarted) after `ms`; throws
+   * ContainerCrashedError (PAAS_ERR_RUNTIME_CRASHED) with the exit code and last log lines if it exits.
+   */
+  async waitUp(id: string, ms: number, signal?: AbortSignal): Promise<void> {
+    const first = await this.inspectRaw(id);
+    if (!first) throw RuntimeErrors.notFound(`no container ${id}`);
+    const startCount = first.RestartCount;
+    const deadline = Date.now() + ms;
+    for (;;) {
+      if (signal?.aborted) throw RuntimeErrors.cancelled('cancelled while waiting for the container to boot');
+      const c = await this.inspectRaw(id);
+      if (!c) throw new ContainerCrashedError(id, null, ['(container was removed)']);
+      const s = c.State;
+      const crashed = !s.Running || s.Restarting || c.RestartCount > startCount || s.Status === 'exited' || s.Status === 'dead';
+      if (crashed) {
+        const lines = (await this.logsTail(id, CRASH_LOG_LINES).catch(() => '')).split('\n').filter((l) => l !== '');
+        const exit = s.Running && !s.Restarting ? null : s.ExitCode;
+        throw new ContainerCrashedError(c.Name.replace(/^\//, ''), exit, lines.slice(-CRASH_LOG_LINES));
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      await sleep(Math.min(200, left), signal);
+    }
+  }
+
+  /** Stops (SIGTERM, then SIGKILL after the grace) and removes; a container already gone is fine. */
+  async stop(id: string, graceSeconds = 10): Promise<void> {
+    const c = this.docker.getContainer(id);
+    try {
+      await c.stop({ t: graceSeconds });
+    } catch (e) {
+      const st = statusOf(e);
+      if (st === 404) return;
+      if (st !== 304) this.log.warn({ id, err: engineMessage(e) }, 'container stop failed; removing by force');
+    }
+    try {
+      await c.remove({ force: true, v: true });
+    } catch (e) {
+      const st = statusOf(e);
+      if (st === 404 || (st === 409 && /already in progress/i.test(engineMessage(e)))) return;
+      throw dockerError(`cannot remove container ${id}`, e);
+    }
+  }
+
+  /** Containers managed by paas (any state), optionally narrowed by app, process and release. */
+  async list(filter: { app?: string; process?: string; release?: number } = {}): Promise<ContainerInfo[]> {
+    let entries: Dockerode.ContainerInfo[];
+    try {
+      entries = await this.docker.listContainers({ all: true, filters: { label: labelFilters(filter) } });
+    } catch (e) {
+      throw dockerError('cannot list containers', e);
+    }
+    const infos = await Promise.all(entries.map((e) => this.inspect(e.Id)));
+    return infos
+      .filter((i): i is ContainerInfo => i !== null)
+      .sort((a, b) => a.app.localeCompare(b.app) || a.process.localeCompare(b.process) || a.replica - b.replica || a.release - b.release);
+  }
+
+  async inspect(id: string): Promise<ContainerInfo | null> {
+    const c = await this.inspectRaw(id);
+    return c ? this.toInfo(c) : null;
+  }
+
+  private async inspectRaw(id: string): Promise<Dockerode.ContainerInspectInfo | null> {
+    try {
+      return await this.docker.getContainer(id).inspect();
+    } catch (e) {
+      if (statusOf(e) === 404) return null;
+      throw dockerError(`cannot inspect container ${id}`, e);
+    }
+  }
+
+  private toInfo(c: Dockerode.ContainerInspectInfo): ContainerInfo {
+    const labels = c.Config.Labels ?? {};
+    const ip = c.NetworkSettings.Networks?.[this.network]?.IPAddress || null;
+    const started = c.State.StartedAt;
+    return {
+      id: c.Id,
+      name: c.Name.replace(/^\//, ''),
+      app: labels[LABELS.app] ?? '',
+      process: labels[LABELS.process] ?? '',
+      release: Number(labels[LABELS.release] ?? 0),
+      replica: Number(labels[LABELS.replica] ?? 0),
+      ip,
+      port: Number(labels[LABELS.port] ?? 0),
+      state: c.State.Status,
+      startedAt: started && !started.startsWith('0001-') ? started : null,
+      restartCount: c.RestartCount,
+      image: c.Config.Image,
+      exitCode: c.State.ExitCode,
+      oneOff: labels[LABELS.oneOff] === '1',
+    };
+  }
+
+  /** The last `lines` lines of stdout and stderr, in order, as one string. */
+  async logsTail(id: string, lines: number): Promise<string> {
+    let buf: Buffer;
+    try {
+      buf = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+    } catch (e) {
+      if (statusOf(e) === 404) throw RuntimeErrors.notFound(`no container ${id}`, e);
+      throw dockerError(`cannot read logs of ${id}`, e);
+    }
+    return demuxToLines(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)))
+      .map((l) => l.line)
+      .join('\n');
+  }
+
+  /**
+   * Merged logs of several containers, one line at a time with a `process.replica` prefix.
+   * Not following: the last `tail` lines of each, merged in time order, then the stream ends.
+   * Following: lines as they come until `signal` aborts; `add()` attaches containers started later.
+   */
+  streamLogs(ids: string[], opts: LogStreamOptions = {}, signal?: AbortSignal): LogStream {
+    const s = new LogStream(this.docker, this.log, opts, signal);
+    for (const id of ids) s.add(id);
+    if (!opts.follow) s.closeWhenDrained();
+    return s;
+  }
+
+  /** A one-off container (`paas run`): attached, exit code returned, removed after, killed on abort. */
+  runOneOff(spec: ContainerSpec, io: OneOffIo): Promise<number> {
+    validateSpec(spec);
+    return this.ensureNetwork().then(() =>
+      runOneOff(this.docker, this.log, { spec, network: this.network, extraLabels: this.extraLabels, init: this.opts.init ?? true }, io),
+    );
+  }
+
+  stats(id: string): Promise<ContainerStats> {
+    return containerStats(this.docker, id);
+  }
+
+  /** Removes image tags; tags still used by a container are skipped and reported. */
+  async removeImages(tags: string[]): Promise<{ removed: string[]; skipped: Array<{ tag: string; reason: string }> }> {
+    const removed: string[] = [];
+    const skipped: Array<{ tag: string; reason: string }> = [];
+    for (const tag of tags) {
+      try {
+        await this.docker.getImage(tag).remove({ noprune: false });
+        removed.push(tag);
+      } catch (e) {
+        if (statusOf(e) === 404) continue;
+        skipped.push({ tag, reason: engineMessage(e) });
+      }
+    }
+    if (removed.length) this.log.info({ removed, skipped: skipped.length }, 'images removed');
+    return { removed, skipped };
+  }
+
+  /** Removes dangling images (old build layers, untagged releases); returns the bytes reclaimed. */
+  async pruneDanglingImages(): Promise<{ deleted: number; spaceReclaimed: number }> {
+    try {
+      const r = await this.docker.pruneImages({ filters: { dangling: ['true'] } });
+      return { deleted: r.ImagesDeleted?.length ?? 0, spaceReclaimed: r.SpaceReclaimed ?? 0 };
+    } catch (e) {
+      throw dockerError('cannot prune images', e);
+    }
+  }
+
+  /** Docker container events for paas containers, until `signal` aborts; reconnects if dockerd restarts. */
+  events(onEvent: (e: DockerEvent) => void, signal: AbortSignal): void {
+    watchDockerEvents(this.docker, this.log, onEvent, signal);
+  }
+}
+
+export function statusOf(e: unknown): number | undefined {
+  const s = (e as { statusCode?: unknown } | null)?.statusCode;
+  return typeof s === 'number' ? s : undefined;
+}
+
+/** The engine's own message (`json.message`) rather than dockerode's "(HTTP code 404) no such container -" prefix. */
+export function engineMessage(e: unknown): string {
+  const j = (e as { json?: { message?: string } } | null)?.json;
+  if (j && typeof j.message === 'string') return j.message;
+  return e instanceof Error ? e.message : String(e);
+}
+
+function dockerError(what: string, e: unknown): AppError {
+  return RuntimeErrors.docker(`${what}: ${engineMessage(e)}`, e);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

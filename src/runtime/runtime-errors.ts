@@ -1,0 +1,19 @@
+import { errorFactory } from '../errors/app-error.js';
+
+/** Every error the container runtime throws. A user sees the message as one line; the cause goes to the log. */
+export const RuntimeErrors = {
+  /** a container exited while it was expected to stay up (boot crash) */
+  crashed: errorFactory('PAAS_ERR_RUNTIME_CRASHED'),
+  /** create/start was refused by the engine (bad image, bad bind, name clash) */
+  startFailed: errorFactory('PAAS_ERR_RUNTIME_START_FAILED'),
+  /** the image to run does not exist locally (pruned, never built) */
+  imageMissing: errorFactory('PAAS_ERR_RUNTIME_IMAGE_MISSING'),
+  /** no such container */
+  notFound: errorFactory('PAAS_ERR_RUNTIME_NOT_FOUND', 1, 404),
+  /** the operation was cancelled through its AbortSignal */
+  cancelled: errorFactory('PAAS_ERR_RUNTIME_CANCELLED', 130),
+  /** the Docker engine could not be reached or answered with an unexpected error */
+  docker: errorFactory('PAAS_ERR_RUNTIME_DOCKER', 1, 503),
+  /** a spec that can never run (bad name, bad port, bad bind) */
+  invalidSpec: errorFactory('PAAS_ERR_RUNTIME_INVALID_SPEC'),
+} as const;
