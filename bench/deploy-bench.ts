@@ -64,8 +64,12 @@ async function main() {
     const ma = median(a);
     const mb = median(b);
     console.log(`deploy of a busybox httpd app until the first 200 with new content, median of ${RUNS} (interleaved):`);
-    console.log(`  by hand: docker build + docker run + curl   ${(ma / 1000).toFixed(2)} s   [${a.map((x) => (x / 1000).toFixed(2)).join(' ')}]`);
-    console.log(`  paas:    git push + first 200 via proxy     ${(mb / 1000).toFixed(2)} s   [${b.map((x) => (x / 1000).toFixed(2)).join(' ')}]`);
+    console.log(
+      `  by hand: docker build + docker run + curl   ${(ma / 1000).toFixed(2)} s   [${a.map((x) => (x / 1000).toFixed(2)).join(' ')}]`,
+    );
+    console.log(
+      `  paas:    git push + first 200 via proxy     ${(mb / 1000).toFixed(2)} s   [${b.map((x) => (x / 1000).toFixed(2)).join(' ')}]`,
+    );
     console.log(`  ratio paas/by-hand: ${(mb / ma).toFixed(2)}x (target <= 1.3x)`);
   } finally {
     await paas.destroy();

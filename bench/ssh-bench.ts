@@ -20,11 +20,32 @@ async function main() {
   fs.copyFileSync(paas.key.pub, path.join(dir, 'authorized_keys'));
   const port = 20000 + Math.floor(Math.random() * 20000);
   fs.mkdirSync('/run/sshd', { recursive: true });
-  const sshd = spawn('/usr/sbin/sshd', [
-    '-D', '-e', '-p', String(port), '-h', path.join(dir, 'host'),
-    '-o', `AuthorizedKeysFile=${path.join(dir, 'authorized_keys')}`, '-o', 'StrictModes=no', '-o', 'ListenAddress=127.0.0.1',
-    '-o', 'PermitRootLogin=yes', '-o', 'UsePAM=no', '-o', 'PidFile=none', '-o', 'UseDNS=no',
-  ], { stdio: 'ignore' });
+  const sshd = spawn(
+    '/usr/sbin/sshd',
+    [
+      '-D',
+      '-e',
+      '-p',
+      String(port),
+      '-h',
+      path.join(dir, 'host'),
+      '-o',
+      `AuthorizedKeysFile=${path.join(dir, 'authorized_keys')}`,
+      '-o',
+      'StrictModes=no',
+      '-o',
+      'ListenAddress=127.0.0.1',
+      '-o',
+      'PermitRootLogin=yes',
+      '-o',
+      'UsePAM=no',
+      '-o',
+      'PidFile=none',
+      '-o',
+      'UseDNS=no',
+    ],
+    { stdio: 'ignore' },
+  );
   try {
     await new Promise((r) => setTimeout(r, 500));
     const opensshRun = () => execa('ssh', [...sshOptions(paas.key.priv, port), 'root@127.0.0.1', 'true']);

@@ -7,7 +7,9 @@ import path from 'node:path';
 
 function collect(p) {
   if (statSync(p).isFile()) return p.endsWith('.test.ts') ? [p] : [];
-  return readdirSync(p).sort().flatMap((f) => collect(path.join(p, f)));
+  return readdirSync(p)
+    .sort()
+    .flatMap((f) => collect(path.join(p, f)));
 }
 const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['test'];
 const files = roots.flatMap(collect);

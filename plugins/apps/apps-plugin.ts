@@ -52,7 +52,13 @@ export default definePlugin({
         });
         if (json) writeJson(stdout, apps);
         else if (apps.length === 0) stdout.write('No apps yet. Push one: git push paas main\n');
-        else stdout.write(table(['NAME', 'RELEASE', 'CREATED'], apps.map((a) => [a.name, a.release, a.createdAt])));
+        else
+          stdout.write(
+            table(
+              ['NAME', 'RELEASE', 'CREATED'],
+              apps.map((a) => [a.name, a.release, a.createdAt]),
+            ),
+          );
         return 0;
       },
     },
@@ -88,7 +94,12 @@ export default definePlugin({
             ['Image', info.image],
             ['Commit', info.commit],
             ['Domains', info.domains.join(', ')],
-            ['Formation', Object.entries(info.formation).map(([p, n]) => `${p}=${n}`).join(' ') || '-'],
+            [
+              'Formation',
+              Object.entries(info.formation)
+                .map(([p, n]) => `${p}=${n}`)
+                .join(' ') || '-',
+            ],
             ['Containers', info.containers.length],
           ]),
         );

@@ -17,7 +17,10 @@ export default definePlugin({
       maxArgs: 1,
       async run({ args, services, stdin, stdout, signal }) {
         const name = args[0];
-        if (!KEY_NAME.test(name)) throw new AppError('PAAS_ERR_KEY_NAME', `invalid key name '${name}': use letters, digits, '.', '_', '@', '-' (max 64)`, { exitCode: 2 });
+        if (!KEY_NAME.test(name))
+          throw new AppError('PAAS_ERR_KEY_NAME', `invalid key name '${name}': use letters, digits, '.', '_', '@', '-' (max 64)`, {
+            exitCode: 2,
+          });
         const key = parsePublicKey(await readStdin(stdin, 16 * 1024, signal));
         const keys = services.state.keys;
         if (keys.byName(name)) throw new AppError('PAAS_ERR_KEY_EXISTS', `a key named '${name}' already exists; remove it first`);
@@ -52,9 +55,17 @@ export default definePlugin({
       usage: 'ssh-keys:list [--json]',
       maxArgs: 0,
       run({ services, stdout, json }) {
-        const rows = services.state.keys.list().map((k) => ({ name: k.name, role: k.role, fingerprint: k.fingerprint, createdAt: k.created_at }));
+        const rows = services.state.keys
+          .list()
+          .map((k) => ({ name: k.name, role: k.role, fingerprint: k.fingerprint, createdAt: k.created_at }));
         if (json) writeJson(stdout, rows);
-        else stdout.write(table(['NAME', 'ROLE', 'FINGERPRINT', 'ADDED'], rows.map((r) => [r.name, r.role, r.fingerprint, r.createdAt])));
+        else
+          stdout.write(
+            table(
+              ['NAME', 'ROLE', 'FINGERPRINT', 'ADDED'],
+              rows.map((r) => [r.name, r.role, r.fingerprint, r.createdAt]),
+            ),
+          );
         return 0;
       },
     },

@@ -8,12 +8,20 @@ export interface RemoteTarget {
 }
 
 const badRemote = (url: string) =>
-  new AppError('PAAS_ERR_CLIENT_REMOTE', `cannot read host and app from the git remote '${url}' (expected ssh://paas@HOST:2222/APP or paas@HOST:APP)`, {
-    exitCode: 2,
-  });
+  new AppError(
+    'PAAS_ERR_CLIENT_REMOTE',
+    `cannot read host and app from the git remote '${url}' (expected ssh://paas@HOST:2222/APP or paas@HOST:APP)`,
+    {
+      exitCode: 2,
+    },
+  );
 
 const stripApp = (p: string): string | null => {
-  const s = p.replace(/^\/+/, '').replace(/^~\//, '').replace(/\/+$/, '').replace(/\.git$/, '');
+  const s = p
+    .replace(/^\/+/, '')
+    .replace(/^~\//, '')
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '');
   return s || null;
 };
 
@@ -27,7 +35,12 @@ export function parseGitRemote(url: string): RemoteTarget {
       throw badRemote(url);
     }
     if (!u.hostname) throw badRemote(url);
-    return { user: decodeURIComponent(u.username) || 'paas', host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : null, app: stripApp(u.pathname) };
+    return {
+      user: decodeURIComponent(u.username) || 'paas',
+      host: u.hostname.replace(/^\[|\]$/g, ''),
+      port: u.port ? Number(u.port) : null,
+      app: stripApp(u.pathname),
+    };
   }
   const m = /^(?:([^@/]+)@)?([^:/]+):(.*)$/.exec(url);
   if (!m || /^[a-z+]+:\/\//i.test(url) || m[3].replace(/^\/+/, '').includes('/')) throw badRemote(url);

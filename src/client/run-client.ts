@@ -42,7 +42,13 @@ export async function runClient(argv: string[], registry: CommandRegistry): Prom
   if (known && (known.app ?? 'none') === 'required' && target.app) remoteWords.splice(1, 0, '--app', target.app);
   const wantsTty = typeof known?.wantsTty === 'function' ? known.wantsTty(words.slice(1)) : known?.wantsTty === true;
   const tty = wantsTty && process.stdin.isTTY && process.stdout.isTTY;
-  const sshArgs = [tty ? '-t' : '-T', ...(target.port ? ['-p', String(target.port)] : []), `${target.user}@${target.host}`, '--', quote(remoteWords)];
+  const sshArgs = [
+    tty ? '-t' : '-T',
+    ...(target.port ? ['-p', String(target.port)] : []),
+    `${target.user}@${target.host}`,
+    '--',
+    quote(remoteWords),
+  ];
   return new Promise((resolve) => {
     const child = spawn('ssh', sshArgs, { stdio: 'inherit' });
     child.on('error', (err) => {

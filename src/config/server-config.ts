@@ -47,8 +47,13 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     if (!arg.startsWith('--')) throw configError(`unexpected argument '${arg}'`);
     const eq = arg.indexOf('=');
     const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    if (!FLAGS[name]) throw configError(`unknown flag --${name} (known: ${Object.keys(FLAGS).map((f) => `--${f}`).join(', ')})`);
-    let value: string | undefined = eq === -1 ? argv[++i] : arg.slice(eq + 1);
+    if (!FLAGS[name])
+      throw configError(
+        `unknown flag --${name} (known: ${Object.keys(FLAGS)
+          .map((f) => `--${f}`)
+          .join(', ')})`,
+      );
+    const value: string | undefined = eq === -1 ? argv[++i] : arg.slice(eq + 1);
     if (value === undefined) throw configError(`--${name} needs a value`);
     raw[name] = value;
   }

@@ -10,7 +10,10 @@ export const DeployErrors = {
   noRelease: (app: string) => new AppError('PAAS_ERR_DEPLOY_NO_RELEASE', `app '${app}' has no live release yet: push it first`),
   releaseNotFound: (app: string, v: string) => new AppError('PAAS_ERR_DEPLOY_RELEASE_NOT_FOUND', `app '${app}' has no release ${v}`),
   imageGone: (app: string, v: number, image: string) =>
-    new AppError('PAAS_ERR_DEPLOY_IMAGE_PRUNED', `release v${v} of '${app}' cannot be restored: its image ${image} was pruned (only the last 5 are kept)`),
+    new AppError(
+      'PAAS_ERR_DEPLOY_IMAGE_PRUNED',
+      `release v${v} of '${app}' cannot be restored: its image ${image} was pruned (only the last 5 are kept)`,
+    ),
   releaseTaskFailed: (code: number, logs: string) =>
     new AppError('PAAS_ERR_DEPLOY_RELEASE_TASK', `the release task exited with code ${code}${logs ? `\n${logs}` : ''}`),
 };

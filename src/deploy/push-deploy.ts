@@ -40,7 +40,8 @@ export class PushDeploy {
     const main = live(req.updates.find((u) => u.ref === 'refs/heads/main'));
     if (main) return main;
     const master = live(req.updates.find((u) => u.ref === 'refs/heads/master'));
-    if (master && !req.updates.some((u) => u.ref === 'refs/heads/main') && !(await resolveRef(session.repoDir, 'refs/heads/main'))) return master;
+    if (master && !req.updates.some((u) => u.ref === 'refs/heads/main') && !(await resolveRef(session.repoDir, 'refs/heads/main')))
+      return master;
     return null;
   }
 

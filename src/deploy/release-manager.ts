@@ -12,7 +12,13 @@ const KEEP_IMAGES = 5;
 export interface OneOffRunner {
   runOneOff(
     spec: ContainerSpec,
-    io: { tty: boolean; stdin: NodeJS.ReadableStream | null; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; signal: AbortSignal },
+    io: {
+      tty: boolean;
+      stdin: NodeJS.ReadableStream | null;
+      stdout: NodeJS.WritableStream;
+      stderr: NodeJS.WritableStream;
+      signal: AbortSignal;
+    },
   ): Promise<number>;
 }
 
@@ -75,7 +81,14 @@ export class ReleaseManager {
   }
 
   /** A new release from the live one with some fields changed (config, rollback), activated. */
-  async derive(app: string, from: Release, patch: Partial<Pick<Release, 'config' | 'formation' | 'image' | 'processes' | 'port'>>, description: string, stage: StageOutput, signal: AbortSignal): Promise<Release> {
+  async derive(
+    app: string,
+    from: Release,
+    patch: Partial<Pick<Release, 'config' | 'formation' | 'image' | 'processes' | 'port'>>,
+    description: string,
+    stage: StageOutput,
+    signal: AbortSignal,
+  ): Promise<Release> {
     const r = this.state.releases.create({
       app,
       image: patch.image ?? from.image,

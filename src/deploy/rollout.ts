@@ -73,7 +73,13 @@ export class Rollout {
           out.info(`${c.name} started`);
         }
       }
-      await this.gate(app, started, started.filter((c) => c.process === 'web'), out, signal);
+      await this.gate(
+        app,
+        started,
+        started.filter((c) => c.process === 'web'),
+        out,
+        signal,
+      );
     } catch (err) {
       await this.stopAll(started, 1);
       throw err;
@@ -124,7 +130,13 @@ export class Rollout {
   }
 
   /** Waits for `fresh` containers to stay up, then hands the web set to the proxy (health gate, swap, drain). */
-  private async gate(app: string, fresh: ContainerInfo[], web: ContainerInfo[], out: StageOutput | null, signal: AbortSignal): Promise<void> {
+  private async gate(
+    app: string,
+    fresh: ContainerInfo[],
+    web: ContainerInfo[],
+    out: StageOutput | null,
+    signal: AbortSignal,
+  ): Promise<void> {
     const checks = this.checks(app);
     const uptimeMs = checks.path ? 0 : checks.wait * 1000;
     if (fresh.length && uptimeMs > 0) {
@@ -137,7 +149,10 @@ export class Rollout {
       return;
     }
     const targets = web.map((c) => `${c.ip}:${c.port}`);
-    out?.stage('route', `Health-checking ${checks.path ? `GET ${checks.path}` : 'the port'} and switching traffic to ${targets.length} web container(s)`);
+    out?.stage(
+      'route',
+      `Health-checking ${checks.path ? `GET ${checks.path}` : 'the port'} and switching traffic to ${targets.length} web container(s)`,
+    );
     const crashWatch = new AbortController();
     const onAbort = () => crashWatch.abort();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -154,7 +169,10 @@ export class Rollout {
         })
         .catch(async (err) => {
           const logs = freshWeb.length ? await this.runtime.logsTail(freshWeb[0].id, LOG_LINES).catch(() => '') : '';
-          throw DeployErrors.unhealthy(`${(err as Error).message}${logs ? `\nLast ${LOG_LINES} log lines of ${freshWeb[0].name}:\n${logs}` : ''}`, err);
+          throw DeployErrors.unhealthy(
+            `${(err as Error).message}${logs ? `\nLast ${LOG_LINES} log lines of ${freshWeb[0].name}:\n${logs}` : ''}`,
+            err,
+          );
         });
       const r = await Promise.race([deploy, ...watchers.map((w) => w.then(() => new Promise<never>(() => {})))]);
       out?.info(`traffic switched; old targets drained in ${r.drainedMs} ms`);
@@ -168,7 +186,8 @@ export class Rollout {
     try {
       await p;
     } catch (err) {
-      if ((err as { code?: string }).code === 'PAAS_ERR_RUNTIME_CRASHED') throw DeployErrors.crashed(`${c.name}: ${(err as Error).message}`, err);
+      if ((err as { code?: string }).code === 'PAAS_ERR_RUNTIME_CRASHED')
+        throw DeployErrors.crashed(`${c.name}: ${(err as Error).message}`, err);
       throw err;
     }
   }

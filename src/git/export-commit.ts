@@ -8,10 +8,20 @@ import { GitErrors } from './git-errors.js';
  * Writes the tree of `sha` into `dest` with `git archive`, using git's quarantine environment
  * when called from inside a pre-receive hook (the pushed objects are not in the repo yet).
  */
-export async function exportCommit(repoDir: string, sha: string, dest: string, gitEnv: Record<string, string>, signal: AbortSignal): Promise<void> {
+export async function exportCommit(
+  repoDir: string,
+  sha: string,
+  dest: string,
+  gitEnv: Record<string, string>,
+  signal: AbortSignal,
+): Promise<void> {
   fs.rmSync(dest, { recursive: true, force: true });
   fs.mkdirSync(dest, { recursive: true, mode: 0o700 });
-  const child = spawn('git', ['archive', '--format=tar', sha], { cwd: repoDir, env: { ...process.env, ...gitEnv, GIT_DIR: repoDir }, signal });
+  const child = spawn('git', ['archive', '--format=tar', sha], {
+    cwd: repoDir,
+    env: { ...process.env, ...gitEnv, GIT_DIR: repoDir },
+    signal,
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
@@ -27,7 +37,10 @@ export async function exportCommit(repoDir: string, sha: string, dest: string, g
 /** Reads a ref's sha in a bare repo, or null. */
 export async function resolveRef(repoDir: string, ref: string, gitEnv: Record<string, string> = {}): Promise<string | null> {
   return new Promise((resolve) => {
-    const child = spawn('git', ['rev-parse', '--verify', '--quiet', ref], { cwd: repoDir, env: { ...process.env, ...gitEnv, GIT_DIR: repoDir } });
+    const child = spawn('git', ['rev-parse', '--verify', '--quiet', ref], {
+      cwd: repoDir,
+      env: { ...process.env, ...gitEnv, GIT_DIR: repoDir },
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('close', (code) => resolve(code === 0 ? out.trim() : null));

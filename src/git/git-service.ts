@@ -73,7 +73,9 @@ export class GitService {
     const token = randomBytes(16).toString('hex');
     const unregister = this.opts.hookServer.register(token, { app, repoDir: dir, signal: io.signal });
     const args =
-      service === 'git-receive-pack' ? ['-c', `core.hooksPath=${this.opts.hooksDir}`, 'receive-pack', dir] : ['upload-pack', '--strict', dir];
+      service === 'git-receive-pack'
+        ? ['-c', `core.hooksPath=${this.opts.hooksDir}`, 'receive-pack', dir]
+        : ['upload-pack', '--strict', dir];
     log.info('git session start');
     try {
       return await new Promise<number>((resolve) => {

@@ -13,7 +13,10 @@ export const CommandErrors = {
       `invalid app name '${name}': use 1-48 characters, lowercase letters, digits and '-', starting with a letter`,
       { exitCode: 2 },
     ),
-  noApp: (usage: string) => new AppError('PAAS_ERR_APP_MISSING', `no app given: pass it as the first argument or with --app NAME (usage: ${usage})`, { exitCode: 2 }),
+  noApp: (usage: string) =>
+    new AppError('PAAS_ERR_APP_MISSING', `no app given: pass it as the first argument or with --app NAME (usage: ${usage})`, {
+      exitCode: 2,
+    }),
   appNotFound: (name: string) => new AppError('PAAS_ERR_APP_NOT_FOUND', `app '${name}' does not exist`),
   appExists: (name: string) => new AppError('PAAS_ERR_APP_EXISTS', `app '${name}' already exists`),
   forbidden: (command: string) => new AppError('PAAS_ERR_CMD_FORBIDDEN', `'${command}' needs an admin key`),

@@ -6,7 +6,8 @@ export function commandHelp(cmd: RegisteredCommand, registry: CommandRegistry): 
   const flags = Object.entries(cmd.spec.flags ?? {});
   if (flags.length) {
     lines.push('', 'Flags:');
-    for (const [name, f] of flags) lines.push(`  ${f.short ? `-${f.short}, ` : '    '}--${name}${f.type === 'string' ? ' VALUE' : ''}  ${f.description}`);
+    for (const [name, f] of flags)
+      lines.push(`  ${f.short ? `-${f.short}, ` : '    '}--${name}${f.type === 'string' ? ' VALUE' : ''}  ${f.description}`);
   }
   const aliases = registry.aliasesOf(cmd.name);
   if (aliases.length) lines.push('', `Aliases: ${aliases.join(', ')}`);

@@ -16,7 +16,12 @@ export interface ProxyStatus {
  * Finds the running proxy (it outlives control-plane restarts and crashes) or starts one as a
  * detached process in its own session, so killing the control plane never drops a request.
  */
-export async function ensureProxy(config: ServerConfig, paths: { proxyPid: string; proxySocket: string; logs: string }, mainScript: string, log: Logger): Promise<{ client: ProxyClient; status: ProxyStatus; started: boolean }> {
+export async function ensureProxy(
+  config: ServerConfig,
+  paths: { proxyPid: string; proxySocket: string; logs: string },
+  mainScript: string,
+  log: Logger,
+): Promise<{ client: ProxyClient; status: ProxyStatus; started: boolean }> {
   const client = new ProxyClient(paths.proxySocket);
   if (livePid(paths.proxyPid)) {
     try {
@@ -33,12 +38,18 @@ export async function ensureProxy(config: ServerConfig, paths: { proxyPid: strin
     ...process.execArgv.filter((a) => a !== '--test'),
     mainScript,
     'proxy',
-    '--data-dir', config.dataDir,
-    '--http-port', String(config.httpPort),
-    '--https-port', String(config.httpsPort),
-    '--listen', config.listen,
-    '--proxy-workers', String(config.proxyWorkers),
-    '--log-level', config.logLevel,
+    '--data-dir',
+    config.dataDir,
+    '--http-port',
+    String(config.httpPort),
+    '--https-port',
+    String(config.httpsPort),
+    '--listen',
+    config.listen,
+    '--proxy-workers',
+    String(config.proxyWorkers),
+    '--log-level',
+    config.logLevel,
   ];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd], env: process.env });
   fs.closeSync(logFd);

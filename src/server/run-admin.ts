@@ -25,13 +25,17 @@ export async function runAdmin(argv: string[], log: Logger): Promise<number> {
     const cp = await buildControlPlane(config, paths, state, new ProxyClient(paths.proxySocket), log);
     const ac = new AbortController();
     process.once('SIGINT', () => ac.abort());
-    return await cp.host.run(words, { keyName: 'admin', role: 'admin' }, {
-      stdin: process.stdin,
-      stdout: process.stdout,
-      stderr: process.stderr,
-      signal: ac.signal,
-      pty: null,
-    });
+    return await cp.host.run(
+      words,
+      { keyName: 'admin', role: 'admin' },
+      {
+        stdin: process.stdin,
+        stdout: process.stdout,
+        stderr: process.stderr,
+        signal: ac.signal,
+        pty: null,
+      },
+    );
   } finally {
     state.close();
   }

@@ -21,7 +21,8 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   for (const d of [paths.run, paths.logs, paths.builds]) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
   const other = livePid(paths.controlPid);
-  if (other && other !== process.pid) throw new AppError('PAAS_ERR_SERVER_RUNNING', `paas server already runs with pid ${other} on ${config.dataDir}`);
+  if (other && other !== process.pid)
+    throw new AppError('PAAS_ERR_SERVER_RUNNING', `paas server already runs with pid ${other} on ${config.dataDir}`);
   writePidFile(paths.controlPid);
 
   const state = State.open(paths.db);

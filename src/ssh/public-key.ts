@@ -23,10 +23,13 @@ export function parsePublicKey(text: string): PublicKey {
     .map((l) => l.trim())
     .find((l) => l && !l.startsWith('#'));
   if (!line) throw new AppError('PAAS_ERR_KEY_INVALID', 'no public key given on stdin', { exitCode: 2 });
-  if (line.includes('PRIVATE KEY')) throw new AppError('PAAS_ERR_KEY_INVALID', 'that is a private key; give the .pub file', { exitCode: 2 });
+  if (line.includes('PRIVATE KEY'))
+    throw new AppError('PAAS_ERR_KEY_INVALID', 'that is a private key; give the .pub file', { exitCode: 2 });
   const parsed = ssh2.utils.parseKey(line);
   if (parsed instanceof Error || Array.isArray(parsed)) {
-    throw new AppError('PAAS_ERR_KEY_INVALID', 'not an OpenSSH public key (expected a line like "ssh-ed25519 AAAA… comment")', { exitCode: 2 });
+    throw new AppError('PAAS_ERR_KEY_INVALID', 'not an OpenSSH public key (expected a line like "ssh-ed25519 AAAA… comment")', {
+      exitCode: 2,
+    });
   }
   if (parsed.isPrivateKey()) throw new AppError('PAAS_ERR_KEY_INVALID', 'that is a private key; give the .pub file', { exitCode: 2 });
   const blob = parsed.getPublicSSH();

@@ -5,7 +5,10 @@ export class ConfigRepository {
   constructor(private readonly db: Db) {}
 
   all(app: string): Record<string, string> {
-    const rows = this.db.prepare('SELECT key, value FROM config_vars WHERE app = ? ORDER BY key').all(app) as { key: string; value: string }[];
+    const rows = this.db.prepare('SELECT key, value FROM config_vars WHERE app = ? ORDER BY key').all(app) as {
+      key: string;
+      value: string;
+    }[];
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
   /** Replaces the whole set in one transaction. */

@@ -18,7 +18,10 @@ export class DeploysRepository {
   constructor(private readonly db: Db) {}
 
   start(app: string, pid: number): number {
-    return Number(this.db.prepare("INSERT INTO deploys (app, status, started_at, pid) VALUES (?, 'running', ?, ?)").run(app, now(), pid).lastInsertRowid);
+    return Number(
+      this.db.prepare("INSERT INTO deploys (app, status, started_at, pid) VALUES (?, 'running', ?, ?)").run(app, now(), pid)
+        .lastInsertRowid,
+    );
   }
   setRelease(id: number, release: number): void {
     this.db.prepare('UPDATE deploys SET release = ? WHERE id = ?').run(release, id);

@@ -13,6 +13,8 @@ export class DomainsRepository {
     return (this.db.prepare('SELECT app FROM domains WHERE domain = ?').get(domain) as { app: string } | undefined)?.app;
   }
   list(app: string): string[] {
-    return (this.db.prepare('SELECT domain FROM domains WHERE app = ? ORDER BY domain').all(app) as { domain: string }[]).map((r) => r.domain);
+    return (this.db.prepare('SELECT domain FROM domains WHERE app = ? ORDER BY domain').all(app) as { domain: string }[]).map(
+      (r) => r.domain,
+    );
   }
 }

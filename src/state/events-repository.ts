@@ -14,7 +14,9 @@ export class EventsRepository {
   constructor(private readonly db: Db) {}
 
   record(e: { keyName: string | null; command: string; app: string | null; exitCode: number }): void {
-    this.db.prepare('INSERT INTO events (at, key_name, command, app, exit_code) VALUES (?, ?, ?, ?, ?)').run(now(), e.keyName, e.command, e.app, e.exitCode);
+    this.db
+      .prepare('INSERT INTO events (at, key_name, command, app, exit_code) VALUES (?, ?, ?, ?, ?)')
+      .run(now(), e.keyName, e.command, e.app, e.exitCode);
   }
   recent(limit = 100): EventRow[] {
     return this.db.prepare('SELECT * FROM events ORDER BY id DESC LIMIT ?').all(limit) as EventRow[];

@@ -67,8 +67,18 @@ export class ReleasesRepository {
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?)`,
           )
           .run(
-            r.app, v, r.image, r.commitSha, r.description, JSON.stringify(r.config), JSON.stringify(r.formation), r.status, r.builder,
-            JSON.stringify(r.processes), r.port, now(),
+            r.app,
+            v,
+            r.image,
+            r.commitSha,
+            r.description,
+            JSON.stringify(r.config),
+            JSON.stringify(r.formation),
+            r.status,
+            r.builder,
+            JSON.stringify(r.processes),
+            r.port,
+            now(),
           );
         return this.get(r.app, v)!;
       })
@@ -79,7 +89,9 @@ export class ReleasesRepository {
     return row && fromRow(row);
   }
   list(app: string, limit = 100): Release[] {
-    return (this.db.prepare('SELECT * FROM releases WHERE app = ? ORDER BY version DESC LIMIT ?').all(app, limit) as ReleaseRow[]).map(fromRow);
+    return (this.db.prepare('SELECT * FROM releases WHERE app = ? ORDER BY version DESC LIMIT ?').all(app, limit) as ReleaseRow[]).map(
+      fromRow,
+    );
   }
   /** The release that is serving now. */
   current(app: string): Release | undefined {
@@ -88,17 +100,28 @@ export class ReleasesRepository {
       | undefined;
     return row && fromRow(row);
   }
-  update(app: string, version: number, patch: Partial<Pick<Release, 'image' | 'status' | 'builder' | 'timings' | 'formation' | 'description' | 'processes' | 'port'>>): void {
+  update(
+    app: string,
+    version: number,
+    patch: Partial<Pick<Release, 'image' | 'status' | 'builder' | 'timings' | 'formation' | 'description' | 'processes' | 'port'>>,
+  ): void {
+    const columns: [keyof typeof patch, string, (v: never) => unknown][] = [
+      ['image', 'image', (v) => v],
+      ['status', 'status', (v) => v],
+      ['builder', 'builder', (v) => v],
+      ['description', 'description', (v) => v],
+      ['timings', 'timings_json', (v) => JSON.stringify(v)],
+      ['formation', 'formation_json', (v) => JSON.stringify(v)],
+      ['processes', 'processes_json', (v) => JSON.stringify(v)],
+      ['port', 'port', (v) => v],
+    ];
     const cols: string[] = [];
     const vals: unknown[] = [];
-    if (patch.image !== undefined) cols.push('image = ?'), vals.push(patch.image);
-    if (patch.status !== undefined) cols.push('status = ?'), vals.push(patch.status);
-    if (patch.builder !== undefined) cols.push('builder = ?'), vals.push(patch.builder);
-    if (patch.description !== undefined) cols.push('description = ?'), vals.push(patch.description);
-    if (patch.timings !== undefined) cols.push('timings_json = ?'), vals.push(JSON.stringify(patch.timings));
-    if (patch.formation !== undefined) cols.push('formation_json = ?'), vals.push(JSON.stringify(patch.formation));
-    if (patch.processes !== undefined) cols.push('processes_json = ?'), vals.push(JSON.stringify(patch.processes));
-    if (patch.port !== undefined) cols.push('port = ?'), vals.push(patch.port);
+    for (const [key, column, encode] of columns) {
+      if (patch[key] === undefined) continue;
+      cols.push(`${column} = ?`);
+      vals.push(encode(patch[key] as never));
+    }
     if (cols.length === 0) return;
     this.db.prepare(`UPDATE releases SET ${cols.join(', ')} WHERE app = ? AND version = ?`).run(...vals, app, version);
   }

@@ -54,9 +54,17 @@ test('first push creates and deploys the app; a second push replaces it', async 
   res = await viaProxy(paas, 'web1.paas.test');
   assert.equal(res.body, 'version-two\n');
   const after2 = await containersOf('web1');
-  assert.deepEqual(after2.map((c) => c.release), ['2'], 'v1 containers retired');
+  assert.deepEqual(
+    after2.map((c) => c.release),
+    ['2'],
+    'v1 containers retired',
+  );
   const releases = await paas.ssh('releases web1 --json');
-  if (releases.exitCode === 0) assert.deepEqual(JSON.parse(releases.stdout).map((x: { version: number }) => x.version), [2, 1]);
+  if (releases.exitCode === 0)
+    assert.deepEqual(
+      JSON.parse(releases.stdout).map((x: { version: number }) => x.version),
+      [2, 1],
+    );
 });
 
 test('an unchanged rebuild reuses the layer cache', async () => {
@@ -92,7 +100,11 @@ test('an app that exits on boot fails the push with its last log lines; nothing 
   assert.match(r.output, /v1 keeps serving/);
   assert.equal((await viaProxy(paas, 'crashy.paas.test')).body, 'ok\n');
   const cs = await containersOf('crashy');
-  assert.deepEqual(cs.map((c) => c.release), ['1'], 'the crashed v2 containers are gone');
+  assert.deepEqual(
+    cs.map((c) => c.release),
+    ['1'],
+    'the crashed v2 containers are gone',
+  );
 });
 
 test('a push to another branch is stored and deploys nothing', async () => {

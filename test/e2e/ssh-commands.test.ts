@@ -32,7 +32,10 @@ test('apps:create, list, info and destroy over real ssh, with --json', async () 
   assert.equal(r.exitCode, 1);
   assert.equal(r.stderr, "error: app 'shop' already exists\n");
   r = await paas.ssh('apps:list --json');
-  assert.deepEqual(JSON.parse(r.stdout).map((a: { name: string }) => a.name), ['shop']);
+  assert.deepEqual(
+    JSON.parse(r.stdout).map((a: { name: string }) => a.name),
+    ['shop'],
+  );
   r = await paas.ssh('apps:list');
   assert.match(r.stdout, /^NAME\s+RELEASE\s+CREATED\nshop\s+-/);
   r = await paas.ssh('apps:info --app shop --json');
@@ -109,15 +112,32 @@ test('no shell, no password auth, no port forwarding', async () => {
   assert.match(String(shell.stderr), /paas gives no shell/);
   const pw = await execa(
     'ssh',
-    ['-p', String(paas.ports.ssh), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'PubkeyAuthentication=no', '-o', 'BatchMode=yes', 'paas@127.0.0.1', 'apps:list'],
+    [
+      '-p',
+      String(paas.ports.ssh),
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      'UserKnownHostsFile=/dev/null',
+      '-o',
+      'PubkeyAuthentication=no',
+      '-o',
+      'BatchMode=yes',
+      'paas@127.0.0.1',
+      'apps:list',
+    ],
     { reject: false },
   );
   assert.equal(pw.exitCode, 255);
   assert.match(String(pw.stderr), /Permission denied \(publickey\)/);
-  const fwd = await execa('ssh', [...sshOptions(paas.key.priv, paas.ports.ssh), '-o', 'ExitOnForwardFailure=yes', '-N', '-L', '0:127.0.0.1:22', 'paas@127.0.0.1'], {
-    reject: false,
-    timeout: 10_000,
-  });
+  const fwd = await execa(
+    'ssh',
+    [...sshOptions(paas.key.priv, paas.ports.ssh), '-o', 'ExitOnForwardFailure=yes', '-N', '-L', '0:127.0.0.1:22', 'paas@127.0.0.1'],
+    {
+      reject: false,
+      timeout: 10_000,
+    },
+  );
   assert.notEqual(fwd.exitCode, 0, 'local forward refused');
 });
 
@@ -130,7 +150,10 @@ test('help, version and the audit log', async () => {
   assert.match(r.stdout, /--force/);
   r = await paas.ssh('version');
   assert.match(r.stdout, /^paas \d+\.\d+\.\d+\n$/);
-  const db = await execa('python3', ['-c', `import sqlite3;c=sqlite3.connect('${paas.dataDir}/paas.db');print(c.execute("select count(*) from events where key_name='tester'").fetchone()[0])`]);
+  const db = await execa('python3', [
+    '-c',
+    `import sqlite3;c=sqlite3.connect('${paas.dataDir}/paas.db');print(c.execute("select count(*) from events where key_name='tester'").fetchone()[0])`,
+  ]);
   assert.ok(Number(db.stdout) > 10);
 });
 

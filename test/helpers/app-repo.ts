@@ -50,14 +50,22 @@ export async function push(paas: PaasServer, dir: string, app: string, refspec =
 }
 
 /** GET through the paas proxy with a Host header. */
-export function viaProxy(paas: PaasServer, host: string, urlPath = '/', timeoutMs = 10_000): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+export function viaProxy(
+  paas: PaasServer,
+  host: string,
+  urlPath = '/',
+  timeoutMs = 10_000,
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: paas.ports.http, path: urlPath, headers: { host }, timeout: timeoutMs, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-    });
+    const req = http.get(
+      { host: '127.0.0.1', port: paas.ports.http, path: urlPath, headers: { host }, timeout: timeoutMs, agent: false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
   });

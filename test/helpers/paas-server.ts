@@ -33,9 +33,22 @@ export async function makeKey(dir: string, name: string): Promise<{ priv: string
 
 export function sshOptions(key: string, port: number): string[] {
   return [
-    '-i', key, '-p', String(port),
-    '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes',
-    '-o', 'LogLevel=ERROR', '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none',
+    '-i',
+    key,
+    '-p',
+    String(port),
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'LogLevel=ERROR',
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'IdentityAgent=none',
   ];
 }
 
@@ -82,7 +95,21 @@ export class PaasServer {
     const out = fs.openSync(this.logFile, 'a');
     this.child = spawn(
       process.execPath,
-      [...NODE_ARGS, MAIN, 'server', '--data-dir', this.dataDir, '--ssh-port', '0', '--http-port', '0', '--https-port', '0', '--listen', '127.0.0.1'],
+      [
+        ...NODE_ARGS,
+        MAIN,
+        'server',
+        '--data-dir',
+        this.dataDir,
+        '--ssh-port',
+        '0',
+        '--http-port',
+        '0',
+        '--https-port',
+        '0',
+        '--listen',
+        '127.0.0.1',
+      ],
       { stdio: ['ignore', out, out], env: { ...process.env, ...this.serverEnv } },
     );
     fs.closeSync(out);

@@ -18,7 +18,8 @@ test('exec commands split as POSIX words without a shell', () => {
 
 test('repo paths name the same app with or without / and .git; bad paths are refused', () => {
   for (const p of ['myapp', '/myapp', 'myapp.git', '/myapp.git', '~/myapp']) assert.equal(appFromRepoPath(p), 'myapp');
-  for (const p of ['../x', 'a/b', 'UPPER', '', '/', `a${'b'.repeat(48)}`, '9lives']) assert.throws(() => appFromRepoPath(p), /not an app repository/);
+  for (const p of ['../x', 'a/b', 'UPPER', '', '/', `a${'b'.repeat(48)}`, '9lives'])
+    assert.throws(() => appFromRepoPath(p), /not an app repository/);
 });
 
 test('git remotes in both forms give user, host, port and app', () => {
@@ -30,7 +31,10 @@ test('git remotes in both forms give user, host, port and app', () => {
 });
 
 test('Procfile lines parse; a malformed line names its number', () => {
-  assert.deepEqual(parseProcfile('# c\nweb: httpd -f -p $PORT\n\nworker:   sh -c "sleep 1"\n'), { web: 'httpd -f -p $PORT', worker: 'sh -c "sleep 1"' });
+  assert.deepEqual(parseProcfile('# c\nweb: httpd -f -p $PORT\n\nworker:   sh -c "sleep 1"\n'), {
+    web: 'httpd -f -p $PORT',
+    worker: 'sh -c "sleep 1"',
+  });
   assert.throws(() => parseProcfile('web: ok\nnonsense here'), /line 2/);
 });
 

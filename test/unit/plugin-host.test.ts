@@ -29,7 +29,11 @@ async function run(host: CommandHost, words: string[], role: 'admin' | 'collabor
   let e = '';
   out.on('data', (d) => (o += d));
   err.on('data', (d) => (e += d));
-  const code = await host.run(words, { keyName: 'k', role }, { stdin: new PassThrough(), stdout: out, stderr: err, signal: new AbortController().signal, pty: null });
+  const code = await host.run(
+    words,
+    { keyName: 'k', role },
+    { stdin: new PassThrough(), stdout: out, stderr: err, signal: new AbortController().signal, pty: null },
+  );
   return { code, o, e };
 }
 
@@ -40,8 +44,21 @@ test('the host resolves the app, checks arguments, records the audit and turns e
   const p = definePlugin({
     name: 'p',
     commands: {
-      'p:app': { summary: 's', usage: 'p:app [app] <x>', app: 'required', minArgs: 1, maxArgs: 1, run: (ctx) => void seen.push([ctx.app, ctx.args]) },
-      'p:boom': { summary: 's', usage: 'p:boom', run: () => { throw new Error('kaput'); } },
+      'p:app': {
+        summary: 's',
+        usage: 'p:app [app] <x>',
+        app: 'required',
+        minArgs: 1,
+        maxArgs: 1,
+        run: (ctx) => void seen.push([ctx.app, ctx.args]),
+      },
+      'p:boom': {
+        summary: 's',
+        usage: 'p:boom',
+        run: () => {
+          throw new Error('kaput');
+        },
+      },
     },
     aliases: { 'p:alias': 'p:app' },
   });
@@ -52,7 +69,11 @@ test('the host resolves the app, checks arguments, records the audit and turns e
   assert.equal((await run(host, ['p:app', 'myapp', 'x'])).code, 0);
   assert.equal((await run(host, ['p:alias', '-a', 'myapp', 'y'])).code, 0);
   assert.equal((await run(host, ['p:app', 'x', '--app=myapp'])).code, 0);
-  assert.deepEqual(seen, [['myapp', ['x']], ['myapp', ['y']], ['myapp', ['x']]]);
+  assert.deepEqual(seen, [
+    ['myapp', ['x']],
+    ['myapp', ['y']],
+    ['myapp', ['x']],
+  ]);
   let r = await run(host, ['p:app', 'nope', 'x']);
   assert.equal(r.code, 1);
   assert.equal(r.e, "error: app 'nope' does not exist\n");

@@ -50,7 +50,18 @@ test('a database newer than this paas is refused', () => {
 test('release numbers are allocated per app and markLive supersedes the previous', () => {
   const state = State.open(tmp());
   state.apps.create('a');
-  const base = { app: 'a', image: 'i', commitSha: 'c', description: 'd', config: { K: 'v' }, formation: { web: 1 }, status: 'deploying' as const, builder: 'dockerfile', processes: {}, port: 5000 };
+  const base = {
+    app: 'a',
+    image: 'i',
+    commitSha: 'c',
+    description: 'd',
+    config: { K: 'v' },
+    formation: { web: 1 },
+    status: 'deploying' as const,
+    builder: 'dockerfile',
+    processes: {},
+    port: 5000,
+  };
   const r1 = state.releases.create(base);
   const r2 = state.releases.create(base);
   assert.deepEqual([r1.version, r2.version], [1, 2]);
