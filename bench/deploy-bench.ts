@@ -8,7 +8,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { busyboxApp, commitFiles, push, viaProxy } from '../test/helpers/app-repo.js';
 import { ensureBusyboxImage } from '../test/helpers/base-images.js';
-import { cleanupByLabel, httpGet } from '../test/helpers/docker.js';
+import { httpGet } from '../test/helpers/docker.js';
 import { PaasServer } from '../test/helpers/paas-server.js';
 import { median, timed } from './bench-stats.js';
 
@@ -73,8 +73,7 @@ async function main() {
     console.log(`  ratio paas/by-hand: ${(mb / ma).toFixed(2)}x (target <= 1.3x)`);
   } finally {
     await paas.destroy();
-    await cleanupByLabel('paas.test');
-  }
+    }
 }
 
 main().catch((e) => {

@@ -55,9 +55,10 @@ export class PackBuilder implements Builder {
     const args = PackBuilder.args(req, this.opts.builderImage);
     log.info({ bin, args }, 'pack build');
 
-    const tail: string[] = [];
+    // pack prints its error last on stderr; stdout and stderr are read concurrently, so keep each's tail
+    const tails: Record<'out' | 'err', string[]> = { out: [], err: [] };
     const proc = execa(bin, args, { env, extendEnv: false, cancelSignal: req.signal, reject: false, stdin: 'ignore', buffer: false });
-    const pump = (s: NodeJS.ReadableStream | null) =>
+    const pump = (s: NodeJS.ReadableStream | null, tail: string[]) =>
       new Promise<void>((resolve) => {
         if (!s) return resolve();
         let partial = '';
@@ -74,10 +75,10 @@ export class PackBuilder implements Builder {
         });
         s.on('error', () => resolve());
       });
-    const [result] = await Promise.all([proc, pump(proc.stdout), pump(proc.stderr)]);
+    const [result] = await Promise.all([proc, pump(proc.stdout, tails.out), pump(proc.stderr, tails.err)]);
     if (req.signal.aborted || result.isCanceled) throw BuildErrors.cancelled('build cancelled');
     if (result.exitCode !== 0) {
-      const last = tail.at(-1)?.trim() ?? `exit code ${result.exitCode ?? result.signal}`;
+      const last = (tails.err.at(-1) ?? tails.out.at(-1))?.trim() ?? 'no output';
       throw BuildErrors.failed(`pack build failed (exit ${result.exitCode ?? result.signal}): ${last}`);
     }
 

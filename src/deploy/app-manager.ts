@@ -37,16 +37,29 @@ export class AppManager implements AppLifecycle, Operations {
   }
 
   async destroy(app: string, out: Writable, signal: AbortSignal): Promise<void> {
-    await this.locks.withLock(app, 'apps:destroy', async () => {
-      await this.proxy.remove(app).catch(() => undefined);
-      const containers = await this.runtime.list({ app });
-      if (containers.length) out.write(`-----> Stopping ${containers.length} container(s)\n`);
-      await this.rollout.stopAll(containers, 10);
-      const images = [...new Set(this.state.releases.list(app, 10_000).map((r) => r.image).filter((i): i is string => !!i))];
-      if (images.length) await this.runtime.removeImages(images).catch((err) => this.log.warn({ err, app }, 'image removal failed'));
-      this.git.removeRepo(app);
-      this.state.apps.delete(app);
-    }, undefined, signal);
+    await this.locks.withLock(
+      app,
+      'apps:destroy',
+      async () => {
+        await this.proxy.remove(app).catch(() => undefined);
+        const containers = await this.runtime.list({ app });
+        if (containers.length) out.write(`-----> Stopping ${containers.length} container(s)\n`);
+        await this.rollout.stopAll(containers, 10);
+        const images = [
+          ...new Set(
+            this.state.releases
+              .list(app, 10_000)
+              .map((r) => r.image)
+              .filter((i): i is string => !!i),
+          ),
+        ];
+        if (images.length) await this.runtime.removeImages(images).catch((err) => this.log.warn({ err, app }, 'image removal failed'));
+        this.git.removeRepo(app);
+        this.state.apps.delete(app);
+      },
+      undefined,
+      signal,
+    );
     this.log.info({ app }, 'app destroyed');
   }
 

@@ -9,7 +9,6 @@ import type { PushSession } from '../git/hook-server.js';
 import type { Logger } from '../log/logger.js';
 import type { State } from '../state/state.js';
 import { parseAppJson } from './app-json.js';
-import type { AppLocks } from './app-locks.js';
 import { parseProcfile } from './procfile.js';
 import type { ReleaseManager } from './release-manager.js';
 import { StageOutput } from './stage-output.js';
@@ -25,7 +24,6 @@ export interface BuilderSelector {
 export class PushDeploy {
   constructor(
     private readonly state: State,
-    private readonly locks: AppLocks,
     private readonly builders: BuilderSelector,
     private readonly releases: ReleaseManager,
     private readonly buildsDir: string,
@@ -54,18 +52,24 @@ export class PushDeploy {
       return 0;
     }
     const stage = new StageOutput(out);
-    return this.locks.withLock(
-      app,
-      'a git push',
-      () => this.deploy(app, session, req, update, stage),
-      (holder) => out.write(`-----> Waiting for ${holder} of ${app} to finish\n`),
-      session.signal,
-    );
+    // the git session holds the app lock (GitService.withPushLock) until the ref is written
+    return this.deploy(app, session, req, update, stage);
   }
 
   private async deploy(app: string, session: PushSession, req: HookRequest, update: RefUpdate, stage: StageOutput): Promise<number> {
     const sha = update.newSha;
     const log = this.log.child({ app, commit: sha.slice(0, 7) });
+    // a push that waited for the lock may be stale: git would refuse its ref update after the
+    // deploy, leaving a live release the branch does not point at. Refuse it before deploying.
+    const now = await resolveRef(session.repoDir, update.ref);
+    const expected = ZERO_SHA.test(update.oldSha) ? null : update.oldSha;
+    if (now !== expected) {
+      stage.fail(
+        'deploy',
+        `${update.ref.replace('refs/heads/', '')} moved to ${now?.slice(0, 7) ?? 'nothing'} while this push waited; nothing was deployed. Fetch, merge and push again`,
+      );
+      return 1;
+    }
     const deployId = this.state.deploys.start(app, process.pid);
     const dir = path.join(this.buildsDir, `${app}-${sha.slice(0, 12)}-${deployId}`);
     let version: number | null = null;

@@ -17,6 +17,11 @@ export interface GitServiceOptions {
   hookServer: HookServer;
   /** creates the app (state + repo) when a push names one that does not exist */
   ensureApp(app: string): Promise<void>;
+  /**
+   * Serializes pushes with every other operation on the app, for the whole receive-pack session:
+   * the next push sees the ref this one wrote (its hook runs before git updates the ref).
+   */
+  withPushLock<T>(app: string, onWait: (holder: string) => void, signal: AbortSignal, fn: () => Promise<T>): Promise<T>;
   log: Logger;
 }
 
@@ -70,6 +75,14 @@ export class GitService {
     } else if (!fs.existsSync(path.join(dir, 'HEAD'))) {
       throw GitErrors.noRepo(app);
     }
+    if (service === 'git-receive-pack') {
+      const wait = (holder: string) => io.stderr.write(`-----> Waiting for ${holder} of ${app} to finish\n`);
+      return this.opts.withPushLock(app, wait, io.signal, () => this.spawnGit(service, app, dir, io, log));
+    }
+    return this.spawnGit(service, app, dir, io, log);
+  }
+
+  private async spawnGit(service: string, app: string, dir: string, io: CommandIo, log: Logger): Promise<number> {
     const token = randomBytes(16).toString('hex');
     const unregister = this.opts.hookServer.register(token, { app, repoDir: dir, signal: io.signal });
     const args =

@@ -94,9 +94,8 @@ export class ContainerRuntime {
     await this.requireImage(spec.image);
     const restart = { ...DEFAULT_RESTART, ...(spec.restart ?? {}) };
     const name = containerName(spec);
-    let container: Dockerode.Container;
-    try {
-      container = await this.docker.createContainer({
+    const create = () =>
+      this.docker.createContainer({
         name,
         Image: spec.image,
         Cmd: spec.command ? ['/bin/sh', '-c', spec.command] : undefined,
@@ -117,6 +116,15 @@ export class ContainerRuntime {
           },
         },
         NetworkingConfig: { EndpointsConfig: { [this.network]: { Aliases: [`${spec.app}.${spec.process}`] } } },
+      });
+    let container: Dockerode.Container;
+    try {
+      container = await create().catch(async (e: unknown) => {
+        // the network was removed behind our back (docker network prune): recreate it once
+        if (statusOf(e) !== 404 || !/network .* not found/i.test(engineMessage(e))) throw e;
+        this.networkReady = null;
+        await this.ensureNetwork();
+        return create();
       });
     } catch (e) {
       throw RuntimeErrors.startFailed(`cannot create container for ${spec.app} ${spec.process}: ${engineMessage(e)}`, e);

@@ -5,6 +5,7 @@ import type { DataPaths, ServerConfig } from '../config/server-config.js';
 import { AppLocks } from '../deploy/app-locks.js';
 import { AppManager } from '../deploy/app-manager.js';
 import type { ProxyPort } from '../deploy/ports.js';
+import { OperationsManager } from '../deploy/operations.js';
 import { PushDeploy } from '../deploy/push-deploy.js';
 import { ReleaseManager } from '../deploy/release-manager.js';
 import { Rollout } from '../deploy/rollout.js';
@@ -34,7 +35,13 @@ export interface ControlPlane {
   docker: Dockerode;
 }
 
-export async function buildControlPlane(config: ServerConfig, paths: DataPaths, state: State, proxy: ProxyPort, log: Logger): Promise<ControlPlane> {
+export async function buildControlPlane(
+  config: ServerConfig,
+  paths: DataPaths,
+  state: State,
+  proxy: ProxyPort,
+  log: Logger,
+): Promise<ControlPlane> {
   const docker = new Dockerode(config.dockerHost ? undefined : { socketPath: '/var/run/docker.sock' });
   const labels = runtimeLabels();
   const runtime = new ContainerRuntime(docker, log.child({ module: 'runtime' }), labels);
@@ -46,14 +53,17 @@ export async function buildControlPlane(config: ServerConfig, paths: DataPaths, 
   const builderDeps = { docker, log: log.child({ module: 'build' }), images };
   const push = new PushDeploy(
     state,
-    locks,
     { select: (dir, forced) => selectBuilder(dir, forced, builderDeps) },
     releases,
     paths.builds,
     log.child({ module: 'deploy' }),
     labels.labels,
   );
-  const hookServer = new HookServer(paths.hookSocket, (session, req, out) => push.handle(session, req, out), log.child({ module: 'hooks' }));
+  const hookServer = new HookServer(
+    paths.hookSocket,
+    (session, req, out) => push.handle(session, req, out),
+    log.child({ module: 'hooks' }),
+  );
   let apps!: AppManager;
   const git = new GitService({
     reposDir: paths.repos,
@@ -61,9 +71,27 @@ export async function buildControlPlane(config: ServerConfig, paths: DataPaths, 
     hookSocket: paths.hookSocket,
     hookServer,
     ensureApp: (app) => apps.ensure(app),
+    withPushLock: (app, onWait, signal, fn) => locks.withLock(app, 'a git push', fn, onWait, signal),
     log: log.child({ module: 'git' }),
   });
   apps = new AppManager(state, git, runtime, proxy, rollout, locks, log.child({ module: 'apps' }));
+  const operations = new OperationsManager(
+    state,
+    runtime,
+    rollout,
+    releases,
+    locks,
+    apps,
+    (tag) =>
+      docker
+        .getImage(tag)
+        .inspect()
+        .then(
+          () => true,
+          (e: { statusCode?: number }) => (e?.statusCode === 404 ? false : Promise.reject(e)),
+        ),
+    log.child({ module: 'operations' }),
+  );
   const triggers = new TriggerBus(log.child({ module: 'triggers' }));
   const registry = new CommandRegistry(await loadPlugins(), triggers);
   const services: Services = {
@@ -74,6 +102,7 @@ export async function buildControlPlane(config: ServerConfig, paths: DataPaths, 
     domain,
     apps,
     ops: apps,
+    operations,
   };
   const host = new CommandHost(registry, services, log.child({ module: 'commands' }));
   return { services, host, git, hookServer, runtime, rollout, releases, apps, locks, docker };

@@ -61,7 +61,9 @@ export async function ensureProxy(
   while (Date.now() < deadline) {
     if (exitCode !== undefined) break;
     try {
+      // the control socket answers before the workers listen: wait for the bound ports
       const status = await client.status();
+      if (status.httpPort === 0) throw new Error('not listening yet');
       log.info({ pid: status.pid, http: status.httpPort }, 'proxy started');
       return { client, status, started: true };
     } catch {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type Options } from 'execa';
+import { cleanupByLabel, runFilter, testLabels } from './docker.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 /** PAAS_USE_DIST=1 runs the compiled dist/ (as installed) instead of the sources through tsx */
@@ -76,8 +77,14 @@ export class PaasServer {
     this.logFile = path.join(this.dataDir, 'server.log');
   }
 
+  /** this server's own label on everything it creates, so its cleanup never touches another test's */
+  readonly labels = testLabels('e2e');
+
   get serverEnv(): Record<string, string> {
-    return { PAAS_CONTAINER_LABELS: 'paas.test=1', PAAS_DOMAIN: 'paas.test', PAAS_PROXY_WORKERS: '1', ...this.env };
+    const labels = Object.entries(this.labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    return { PAAS_CONTAINER_LABELS: labels, PAAS_DOMAIN: 'paas.test', PAAS_PROXY_WORKERS: '1', ...this.env };
   }
 
   async start(): Promise<this> {
@@ -193,6 +200,7 @@ export class PaasServer {
         // gone
       }
     }
+    await cleanupByLabel(runFilter(this.labels));
     if (!process.env.PAAS_KEEP_TEST_DIRS) fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

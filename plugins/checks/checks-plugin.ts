@@ -1,0 +1,39 @@
+import { DEFAULT_CHECKS } from '../../src/deploy/app-json.js';
+import { parseChecksArgs } from '../../src/deploy/operation-inputs.js';
+import { keyValues, writeJson } from '../../src/plugin-host/output.js';
+import { definePlugin } from '../../src/plugin-host/plugin.js';
+
+export default definePlugin({
+  name: 'checks',
+  commands: {
+    'checks:set': {
+      summary: 'Set the health check used by every rollout (overrides app.json healthchecks); path=none checks the port only',
+      usage: 'checks:set [app] [path=/up] [timeout=S] [attempts=N] [wait=S]',
+      examples: ['paas checks:set myapp path=/up timeout=5 attempts=3 wait=2', 'paas checks:set myapp path=none'],
+      app: 'required',
+      minArgs: 1,
+      run({ app, args, services, stdout, json }) {
+        const patch = parseChecksArgs(args);
+        const current = services.state.appSettings.get<Record<string, unknown>>(app, 'checks') ?? {};
+        services.state.appSettings.set(app, 'checks', { ...current, ...patch });
+        const effective = {
+          ...DEFAULT_CHECKS,
+          ...(services.state.appSettings.get<Record<string, unknown>>(app, 'checks.appjson') ?? {}),
+          ...current,
+          ...patch,
+        };
+        if (json) writeJson(stdout, effective);
+        else
+          stdout.write(
+            `Health checks of ${app} (applies at the next rollout):\n${keyValues([
+              ['path', effective.path ?? 'none (port and uptime only)'],
+              ['timeout', `${effective.timeout} s`],
+              ['attempts', effective.attempts],
+              ['wait', `${effective.wait} s`],
+            ])}`,
+          );
+        return 0;
+      },
+    },
+  },
+});

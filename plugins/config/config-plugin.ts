@@ -1,0 +1,90 @@
+import { AppError } from '../../src/errors/app-error.js';
+import { checkConfigKey, parseConfigPairs } from '../../src/deploy/operation-inputs.js';
+import { keyValues, writeJson } from '../../src/plugin-host/output.js';
+import { definePlugin } from '../../src/plugin-host/plugin.js';
+
+const noRestart = {
+  'no-restart': {
+    type: 'boolean' as const,
+    description: 'record a release without rolling it out (ps:restart or the next push applies it)',
+  },
+};
+
+function summary(
+  app: string,
+  r: { release: { version: number } | null; changed: string[]; rolledOut: boolean },
+  verb: string,
+  deployed: boolean,
+): string {
+  if (r.changed.length === 0) return 'No change: config is already like that\n';
+  const keys = r.changed.join(', ');
+  if (!deployed) return `${verb} ${keys} on ${app} (applies at the first deploy)\n`;
+  if (!r.rolledOut)
+    return `${verb} ${keys} on ${app}: recorded as v${r.release?.version} without a restart (run ps:restart ${app} to apply)\n`;
+  return `${verb} ${keys} on ${app}: v${r.release?.version} is live\n`;
+}
+
+export default definePlugin({
+  name: 'config',
+  commands: {
+    'config:set': {
+      summary: 'Set config vars; makes a new release with the same image and rolls it out with zero downtime',
+      usage: 'config:set [app] KEY=VALUE... [--no-restart]',
+      examples: ['paas config:set myapp DATABASE_URL=postgres://db/x LOG_LEVEL=debug', 'paas config:set myapp FEATURE=on --no-restart'],
+      app: 'required',
+      flags: noRestart,
+      async run({ app, args, flags, services, stdout, signal }) {
+        const pairs = parseConfigPairs(args);
+        const deployed = !!services.state.releases.current(app);
+        const r = await services.operations.changeConfig(app, pairs, [], { noRestart: flags['no-restart'] === true }, stdout, signal);
+        stdout.write(summary(app, r, 'Set', deployed));
+        return 0;
+      },
+    },
+    'config:unset': {
+      summary: 'Remove config vars; makes a new release and rolls it out with zero downtime',
+      usage: 'config:unset [app] KEY... [--no-restart]',
+      examples: ['paas config:unset myapp LOG_LEVEL'],
+      app: 'required',
+      minArgs: 1,
+      flags: noRestart,
+      async run({ app, args, flags, services, stdout, signal }) {
+        const keys = args.map(checkConfigKey);
+        const deployed = !!services.state.releases.current(app);
+        const r = await services.operations.changeConfig(app, {}, keys, { noRestart: flags['no-restart'] === true }, stdout, signal);
+        stdout.write(summary(app, r, 'Unset', deployed));
+        return 0;
+      },
+    },
+    'config:get': {
+      summary: 'Print the value of one config var',
+      usage: 'config:get [app] KEY',
+      examples: ['paas config:get myapp DATABASE_URL'],
+      app: 'required',
+      minArgs: 1,
+      maxArgs: 1,
+      run({ app, args, services, stdout, json }) {
+        const key = checkConfigKey(args[0]!);
+        const all = services.state.config.all(app);
+        if (!(key in all)) throw new AppError('PAAS_ERR_CONFIG_NOT_SET', `config var ${key} is not set on '${app}'`);
+        if (json) writeJson(stdout, all[key]);
+        else stdout.write(`${all[key]}\n`);
+        return 0;
+      },
+    },
+    'config:show': {
+      summary: "Show an app's config vars",
+      usage: 'config:show [app] [--json]',
+      examples: ['paas config:show myapp', 'paas config:show myapp --json'],
+      app: 'required',
+      maxArgs: 0,
+      run({ app, services, stdout, json }) {
+        const all = services.state.config.all(app);
+        if (json) writeJson(stdout, all);
+        else if (Object.keys(all).length === 0) stdout.write(`${app} has no config vars\n`);
+        else stdout.write(`=== ${app} config vars\n${keyValues(Object.entries(all))}`);
+        return 0;
+      },
+    },
+  },
+});

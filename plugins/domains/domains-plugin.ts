@@ -1,0 +1,62 @@
+import { table, writeJson } from '../../src/plugin-host/output.js';
+import { definePlugin } from '../../src/plugin-host/plugin.js';
+
+export default definePlugin({
+  name: 'domains',
+  commands: {
+    'domains:add': {
+      summary: 'Route an extra domain to an app (point its DNS at this server)',
+      usage: 'domains:add [app] <domain>',
+      examples: ['paas domains:add myapp www.example.com'],
+      app: 'required',
+      minArgs: 1,
+      maxArgs: 1,
+      async run({ app, args, services, stdout }) {
+        const d = await services.operations.addDomain(app, args[0]!);
+        stdout.write(`Added ${d} to ${app}\n`);
+        return 0;
+      },
+    },
+    'domains:remove': {
+      summary: 'Stop routing a domain to an app',
+      usage: 'domains:remove [app] <domain>',
+      examples: ['paas domains:remove myapp www.example.com'],
+      app: 'required',
+      minArgs: 1,
+      maxArgs: 1,
+      async run({ app, args, services, stdout }) {
+        const d = await services.operations.removeDomain(app, args[0]!);
+        stdout.write(`Removed ${d} from ${app}\n`);
+        return 0;
+      },
+    },
+    'domains:list': {
+      summary: 'List the domains routed to an app (the first is <app>.<global domain>)',
+      usage: 'domains:list [app] [--json]',
+      examples: ['paas domains:list myapp'],
+      app: 'required',
+      maxArgs: 0,
+      run({ app, services, stdout, json }) {
+        const global = `${app}.${services.domain()}`;
+        const extra = services.state.domains.list(app);
+        if (json) writeJson(stdout, [{ domain: global, kind: 'global' }, ...extra.map((d) => ({ domain: d, kind: 'custom' }))]);
+        else stdout.write(table(['DOMAIN', 'KIND'], [[global, 'global'], ...extra.map((d) => [d, 'custom'])]));
+        return 0;
+      },
+    },
+    'domains:set-global': {
+      summary: 'Set the global domain: app foo is then served at foo.<domain>; every app is rerouted',
+      usage: 'domains:set-global <domain>',
+      examples: ['paas domains:set-global apps.example.com'],
+      app: 'none',
+      minArgs: 1,
+      maxArgs: 1,
+      async run({ args, services, stdout }) {
+        const r = await services.operations.setGlobalDomain(args[0]!);
+        stdout.write(`Global domain set to ${r.domain}; rerouted ${r.rerouted.length} app(s)\n`);
+        if (r.failed.length) stdout.write(`warning: could not reroute ${r.failed.join(', ')} (they pick it up at their next deploy)\n`);
+        return 0;
+      },
+    },
+  },
+});

@@ -1,0 +1,27 @@
+import { parseLines } from '../../src/deploy/operation-inputs.js';
+import { definePlugin } from '../../src/plugin-host/plugin.js';
+
+export default definePlugin({
+  name: 'logs',
+  commands: {
+    logs: {
+      summary: "Show an app's container logs, merged and prefixed by process.replica; -t follows across deploys",
+      usage: 'logs [app] [-t] [-n N] [-p PROCESS]',
+      examples: ['paas logs myapp', 'paas logs myapp -t', 'paas logs myapp -n 500 -p worker'],
+      app: 'required',
+      maxArgs: 0,
+      flags: {
+        tail: { type: 'boolean', short: 't', description: 'keep following new lines until interrupted' },
+        num: { type: 'string', short: 'n', description: 'lines of history per container (default 100)' },
+        ps: { type: 'string', short: 'p', description: 'only this process type' },
+      },
+      wantsTty: (args) => args.includes('-t') || args.includes('--tail'),
+      async run({ app, flags, services, stdout, signal }) {
+        const lines = parseLines(flags.num);
+        const process = typeof flags.ps === 'string' ? flags.ps : null;
+        await services.operations.logs(app, { follow: flags.tail === true, lines, process }, stdout, signal);
+        return 0;
+      },
+    },
+  },
+});
