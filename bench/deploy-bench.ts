@@ -73,7 +73,7 @@ async function main() {
     console.log(`  ratio paas/by-hand: ${(mb / ma).toFixed(2)}x (target <= 1.3x)`);
   } finally {
     await paas.destroy();
-    }
+  }
 }
 
 main().catch((e) => {
