@@ -2,37 +2,9 @@
  * What the deploy pipeline needs from the runtime and the proxy, as narrow interfaces: the real
  * ContainerRuntime and ProxyClient satisfy them, and a unit test can hand in fakes.
  */
-export interface ContainerSpec {
-  app: string;
-  process: string;
-  release: number;
-  replica: number;
-  image: string;
-  command?: string;
-  env: Record<string, string>;
-  port: number;
-  restart?: { policy: 'on-failure' | 'always' | 'no'; maxRetries?: number };
-  memoryBytes?: number;
-  nanoCpus?: number;
-  binds?: string[];
-  labels?: Record<string, string>;
-}
+import type { ContainerInfo, ContainerSpec } from '../runtime/container-spec.js';
 
-export interface ContainerInfo {
-  id: string;
-  name: string;
-  app: string;
-  process: string;
-  release: number;
-  replica: number;
-  ip: string | null;
-  port: number;
-  state: string;
-  startedAt: string | null;
-  restartCount: number;
-  /** `paas run` containers: never part of a formation */
-  oneOff?: boolean;
-}
+export type { ContainerInfo, ContainerSpec };
 
 export interface RuntimePort {
   ensureNetwork(): Promise<void>;
