@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { busyboxApp, commitFiles, push, remoteSha, viaProxy } from '../helpers/app-repo.js';
+import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/base-images.js';
+import { dockerClient, requireDocker } from '../helpers/docker.js';
+import { PaasServer } from '../helpers/paas-server.js';
+
+let paas: PaasServer;
+const APP_JSON = JSON.stringify({ healthchecks: { web: [{ path: '/', attempts: 30 }] } });
+
+before(async () => {
+  await requireDocker();
+  await ensureBusyboxImage();
+  paas = await new PaasServer().start();
+});
+after(async () => {
+  await paas?.destroy();
+});
+
+const releases = async (app: string) =>
+  JSON.parse((await paas.ssh(`releases ${app} --json`)).stdout) as { version: number; status: string }[];
+
+test('Ctrl-C during the build cancels it: the old release serves, nothing new runs, the next push works', async () => {
+  const repo = path.join(paas.dataDir, 'work', 'cancel');
+  await commitFiles(repo, busyboxApp('old', { 'app.json': APP_JSON }));
+  assert.equal((await push(paas, repo, 'cancel')).exitCode, 0);
+  await commitFiles(repo, {
+    Dockerfile: `FROM ${BUSYBOX_IMAGE}\nCOPY www /www\nRUN sleep 60\nCMD httpd -f -p $PORT -h /www\n`,
+    'www/index.html': 'new\n',
+  });
+  const before = await remoteSha(paas, 'cancel');
+  // its own process group, so the SIGINT reaches git and its ssh child as Ctrl-C in a terminal does
+  const git = spawn('git', ['-C', repo, 'push', paas.remoteUrl('cancel'), 'main'], {
+    env: { ...process.env, ...paas.gitEnv() },
+    detached: true,
+  });
+  let out = '';
+  git.stderr.on('data', (d) => (out += d));
+  const deadline = Date.now() + 60_000;
+  while (!/RUN sleep 60/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.match(out, /RUN sleep 60/, 'the build started');
+  const exited = new Promise((r) => git.on('close', r));
+  process.kill(-git.pid!, 'SIGINT');
+  await exited;
+  // the server notices the dropped session, aborts the build and marks the release failed
+  let rs = await releases('cancel');
+  for (let i = 0; i < 100 && rs[0].status !== 'failed'; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    rs = await releases('cancel');
+  }
+  assert.deepEqual(
+    rs.map((r) => [r.version, r.status]),
+    [
+      [2, 'failed'],
+      [1, 'live'],
+    ],
+  );
+  assert.equal(await remoteSha(paas, 'cancel'), before, 'branch did not advance');
+  assert.equal((await viaProxy(paas, 'cancel.paas.test')).body, 'old\n');
+  const building = await dockerClient().listContainers({ filters: { ancestor: [BUSYBOX_IMAGE] } });
+  assert.equal(building.filter((c) => /sleep 60/.test(c.Command)).length, 0, 'the build container was stopped');
+  const running = await dockerClient().listContainers({ filters: { label: ['paas.app=cancel'] } });
+  assert.deepEqual(
+    running.map((c) => c.Labels['paas.release']),
+    ['1'],
+  );
+  await commitFiles(repo, { Dockerfile: busyboxApp('x').Dockerfile, 'www/index.html': 'after\n' });
+  const r = await push(paas, repo, 'cancel');
+  assert.equal(r.exitCode, 0, r.output);
+  assert.equal((await viaProxy(paas, 'cancel.paas.test')).body, 'after\n');
+});
+
+test('only the images of the last 5 releases are kept; rolling back to a pruned one fails clearly', async () => {
+  const repo = path.join(paas.dataDir, 'work', 'prune');
+  for (let i = 1; i <= 7; i++) {
+    await commitFiles(repo, i === 1 ? busyboxApp('p1', { 'app.json': APP_JSON }) : { 'www/index.html': `p${i}\n` });
+    const r = await push(paas, repo, 'prune');
+    assert.equal(r.exitCode, 0, r.output);
+  }
+  const tags = (await dockerClient().listImages({ filters: { reference: ['paas/prune'] } })).flatMap((i) => i.RepoTags ?? []).sort();
+  assert.deepEqual(tags, ['paas/prune:v3', 'paas/prune:v4', 'paas/prune:v5', 'paas/prune:v6', 'paas/prune:v7']);
+  const rb = await paas.ssh('releases:rollback prune v1');
+  assert.notEqual(rb.exitCode, 0);
+  assert.match(rb.stderr, /pruned/);
+  assert.equal((await viaProxy(paas, 'prune.paas.test')).body, 'p7\n');
+});
