@@ -32,8 +32,9 @@ export class Recovery {
     for (const app of this.state.apps.list()) await this.convergeApp(app.name, signal);
   }
 
-  async convergeApp(app: string, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return;
+  /** Converges one app under its lock; false when it failed (logged), so a caller can back off. */
+  async convergeApp(app: string, signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return true;
     try {
       await this.locks.withLock(app, 'recovery', async () => {
         const live = this.state.releases.current(app);
@@ -45,8 +46,10 @@ export class Recovery {
         const { added, removed } = await this.rollout.converge(app, null, signal);
         if (added.length || removed.length) this.log.info({ app, added: added.length, removed: removed.length }, 'app converged');
       });
+      return true;
     } catch (err) {
       this.log.error({ err, app }, 'recovery of app failed');
+      return false;
     }
   }
 }

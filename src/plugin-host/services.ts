@@ -41,6 +41,8 @@ export interface Services {
   ops: Operations;
   /** config, releases, scale, ps, logs, run, domains */
   operations: AppOperations;
+  /** the server's data dir (absolute); app storage lives in `<dataDir>/storage/<app>/` */
+  dataDir: string;
 }
 
 /** One row of `ps:report`. */

@@ -314,8 +314,8 @@ export class ContainerRuntime {
   }
 
   /** Docker container events for paas containers, until `signal` aborts; reconnects if dockerd restarts. */
-  events(onEvent: (e: DockerEvent) => void, signal: AbortSignal): void {
-    watchDockerEvents(this.docker, this.log, onEvent, signal);
+  events(onEvent: (e: DockerEvent) => void, signal: AbortSignal, onConnect?: (reconnected: boolean) => void): void {
+    watchDockerEvents(this.docker, this.log, onEvent, signal, onConnect);
   }
 }
 

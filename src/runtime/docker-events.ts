@@ -45,9 +45,17 @@ export function parseDockerEvent(raw: RawEvent): DockerEvent | null {
  * `signal` aborts. When the stream breaks (dockerd restarted) it reconnects with backoff, asking
  * for events `since` the last one seen so none are lost across the gap.
  */
-export function watchDockerEvents(docker: Dockerode, log: Logger, onEvent: (e: DockerEvent) => void, signal: AbortSignal): void {
+export function watchDockerEvents(
+  docker: Dockerode,
+  log: Logger,
+  onEvent: (e: DockerEvent) => void,
+  signal: AbortSignal,
+  /** called each time the stream is (re)established; `reconnected` is false the first time */
+  onConnect?: (reconnected: boolean) => void,
+): void {
   let since = Math.floor(Date.now() / 1000);
   let backoff = 500;
+  let connects = 0;
 
   const connect = async (): Promise<void> => {
     if (signal.aborted) return;
@@ -60,6 +68,7 @@ export function watchDockerEvents(docker: Dockerode, log: Logger, onEvent: (e: D
       return;
     }
     backoff = 500;
+    onConnect?.(connects++ > 0);
     const onAbort = () => stream.destroy?.();
     signal.addEventListener('abort', onAbort, { once: true });
     let buf = '';

@@ -103,6 +103,7 @@ export async function buildControlPlane(
     apps,
     ops: apps,
     operations,
+    dataDir: config.dataDir,
   };
   const host = new CommandHost(registry, services, log.child({ module: 'commands' }));
   return { services, host, git, hookServer, runtime, rollout, releases, apps, locks, docker };

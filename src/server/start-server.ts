@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { type ServerConfig, dataPaths } from '../config/server-config.js';
 import { AppError } from '../errors/app-error.js';
+import { EventWatcher } from '../deploy/event-watcher.js';
 import { Recovery } from '../deploy/recovery.js';
 import { GIT_COMMANDS } from '../git/git-service.js';
 import type { Logger } from '../log/logger.js';
@@ -43,7 +44,20 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
 
   const stopping = new AbortController();
   const recovery = new Recovery(state, cp.runtime, cp.rollout, cp.locks, log.child({ module: 'recovery' }));
-  const recovered = recovery.run(stopping.signal).catch((err) => log.error({ err }, 'recovery failed'));
+  const recovered = recovery
+    .run(stopping.signal)
+    .catch((err) => log.error({ err }, 'recovery failed'))
+    .then(() => {
+      // after recovery: Docker events (a replica died, dockerd restarted) converge the app again
+      const watcher = new EventWatcher(
+        cp.runtime,
+        recovery,
+        cp.locks,
+        () => state.apps.list().map((a) => a.name),
+        log.child({ module: 'event-watcher' }),
+      );
+      if (!stopping.signal.aborted) watcher.start(stopping.signal);
+    });
 
   let shuttingDown = false;
   const shutdown = async (signal: NodeJS.Signals) => {

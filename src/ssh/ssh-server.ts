@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import { isAppError, userMessage } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
@@ -40,26 +40,37 @@ export class SshServer {
   private readonly limiter: AuthLimiter;
   private readonly sessionsByKey = new Map<string, number>();
   private readonly clients = new Set<ssh2.Connection>();
+  /** raw sockets are accepted here and handed to ssh2, so a client that never finishes the
+   * handshake (ssh2 reports a connection only after the client's ident line) is cut off too */
+  private readonly listener: net.Server;
+  private readonly authTimers = new WeakMap<object, NodeJS.Timeout>();
 
   constructor(private readonly opts: SshServerOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.limiter = new AuthLimiter(this.limits.failedAuthPerMinute);
     this.server = new ssh2.Server({ hostKeys: [opts.hostKey], ident: 'paas' }, (client, info) => this.onConnection(client, info));
+    this.listener = net.createServer((socket) => {
+      if (socket.remoteAddress && this.limiter.blocked(socket.remoteAddress)) return void socket.destroy();
+      const timer = setTimeout(() => socket.destroy(), this.limits.authTimeoutMs);
+      this.authTimers.set(socket, timer);
+      socket.once('close', () => clearTimeout(timer));
+      this.server.injectSocket(socket);
+    });
   }
 
   listen(port: number, host: string): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve((this.server.address() as AddressInfo).port);
+      this.listener.once('error', reject);
+      this.listener.listen(port, host, () => {
+        this.listener.off('error', reject);
+        resolve((this.listener.address() as AddressInfo).port);
       });
     });
   }
 
   close(): Promise<void> {
-    for (const c of this.clients) c.end();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    for (const c of this.clients) hangUp(c);
+    return new Promise((resolve) => this.listener.close(() => resolve()));
   }
 
   private onConnection(client: ssh2.Connection, info: ssh2.ClientInfo): void {
@@ -68,7 +79,7 @@ export class SshServer {
     this.clients.add(client);
     if (this.limiter.blocked(address)) {
       log.warn('ssh connection refused: too many failed authentications');
-      client.end();
+      hangUp(client);
       return;
     }
     let key: SshKeyRow | undefined;
@@ -77,11 +88,15 @@ export class SshServer {
     let idleTimer: NodeJS.Timeout | undefined;
     const armIdle = () => {
       clearTimeout(idleTimer);
-      if (openChannels === 0) idleTimer = setTimeout(() => client.end(), key ? this.limits.idleTimeoutMs : this.limits.authTimeoutMs);
+      if (openChannels === 0) idleTimer = setTimeout(() => hangUp(client), key ? this.limits.idleTimeoutMs : this.limits.authTimeoutMs);
     };
     armIdle();
     client.on('error', (err) => log.debug({ err }, 'ssh client error'));
+    // commands of this connection: a dropped TCP connection aborts them all (channels of a dead
+    // connection do not always emit 'close')
+    const running = new Set<AbortController>();
     client.on('close', () => {
+      for (const ac of running) ac.abort();
       clearTimeout(idleTimer);
       this.clients.delete(client);
       if (!key && attempted) this.limiter.fail(address);
@@ -102,6 +117,8 @@ export class SshServer {
     });
 
     client.on('ready', () => {
+      const sock = (client as unknown as { _sock?: object })._sock;
+      if (sock) clearTimeout(this.authTimers.get(sock));
       const identity: Identity = { keyName: key!.name, role: key!.role };
       log.info({ key: identity.keyName }, 'ssh session authenticated');
       armIdle();
@@ -141,14 +158,23 @@ export class SshServer {
         session.on('exec', (accept, _reject, req) => {
           const channel = accept();
           const ptyInfo: PtyInfo | null = pty && { ...pty, onResize: (fn) => resizeListeners.push(fn) };
-          void this.runExec(channel, req.command, identity, ptyInfo, log);
+          void this.runExec(channel, req.command, identity, ptyInfo, log, running);
         });
       });
     });
   }
 
-  private async runExec(channel: ssh2.ServerChannel, command: string, identity: Identity, pty: PtyInfo | null, log: Logger): Promise<void> {
+  private async runExec(
+    channel: ssh2.ServerChannel,
+    command: string,
+    identity: Identity,
+    pty: PtyInfo | null,
+    log: Logger,
+    running: Set<AbortController>,
+  ): Promise<void> {
     const ac = new AbortController();
+    running.add(ac);
+    ac.signal.addEventListener('abort', () => running.delete(ac), { once: true });
     channel.on('close', () => ac.abort());
     const active = this.sessionsByKey.get(identity.keyName) ?? 0;
     let code = 1;
@@ -169,6 +195,7 @@ export class SshServer {
       if (n <= 0) this.sessionsByKey.delete(identity.keyName);
       else this.sessionsByKey.set(identity.keyName, n);
     }
+    running.delete(ac);
     this.finish(channel, code);
   }
 
@@ -181,4 +208,14 @@ export class SshServer {
     }
     channel.end();
   }
+}
+
+/**
+ * Ends a connection for sure: ssh2's end() sends a disconnect and half-closes the socket, which a
+ * client that never answers (a stalled or hostile one) would keep open; the socket is then destroyed.
+ */
+function hangUp(client: ssh2.Connection): void {
+  client.end();
+  const sock = (client as unknown as { _sock?: { destroy(): void } })._sock;
+  setTimeout(() => sock?.destroy(), 200).unref();
 }

@@ -1,0 +1,328 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { execa } from 'execa';
+import { busyboxApp, commitFiles, viaProxy } from '../helpers/app-repo.js';
+import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/base-images.js';
+import { dockerClient, requireDocker, runFilter } from '../helpers/docker.js';
+import { PaasServer } from '../helpers/paas-server.js';
+
+// Recovery drills against a real `paas server` and Docker:
+//  1. kill -9 the control plane mid-deploy: on restart the deploy is marked failed, the previous
+//     release serves, no container of the interrupted release remains.
+//  2. DRILL: restart dockerd under paas: apps come back and are routed again without a command.
+//     This one stops the Docker engine of the whole machine for a few seconds (every other Docker
+//     user is disrupted). PAAS_DOCKERD_DRILL=0 skips it on a shared machine.
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms: number, every = 250): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(every);
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+/** `git push` in the background, with its output collected as it streams. */
+function pushInBackground(paas: PaasServer, dir: string, app: string) {
+  const child = execa('git', ['-C', dir, 'push', paas.remoteUrl(app), 'main'], {
+    env: paas.gitEnv(),
+    reject: false,
+    all: true,
+    timeout: 300_000,
+  });
+  let out = '';
+  child.all?.on('data', (d: Buffer) => (out += d.toString()));
+  return { child, output: () => out };
+}
+
+async function pushOk(paas: PaasServer, dir: string, app: string): Promise<void> {
+  const p = pushInBackground(paas, dir, app);
+  const r = await p.child;
+  assert.equal(r.exitCode, 0, p.output());
+}
+
+/** Containers of `app` made by this server (any state), with their release. */
+async function containersOf(paas: PaasServer, app: string): Promise<Array<{ release: number; state: string }>> {
+  const list = await dockerClient().listContainers({ all: true, filters: { label: [`paas.app=${app}`, runFilter(paas.labels)] } });
+  return list.map((c) => ({ release: Number(c.Labels['paas.release']), state: c.State }));
+}
+
+const releases = async (paas: PaasServer, app: string) =>
+  JSON.parse((await paas.ssh(`releases ${app} --json`)).stdout) as Array<{ version: number; status: string }>;
+
+describe('drill: kill -9 the control plane mid-deploy', () => {
+  const APP = 'drill-kill';
+  const HOST = `${APP}.paas.test`;
+  let paas: PaasServer;
+  let dir: string;
+
+  before(async () => {
+    await requireDocker();
+    await ensureBusyboxImage();
+    paas = await new PaasServer().start();
+    dir = path.join(paas.dataDir, 'work', APP);
+    await commitFiles(dir, busyboxApp('v1 serves'));
+    await pushOk(paas, dir, APP);
+    assert.equal((await viaProxy(paas, HOST)).body, 'v1 serves\n');
+  });
+  after(async () => {
+    await paas?.destroy();
+  });
+
+  /** kill -9 once `stage` shows in the push output, then start a new control plane on the same data dir. */
+  async function killDuring(stage: RegExp, check?: () => Promise<void>): Promise<string> {
+    const p = pushInBackground(paas, dir, APP);
+    await until(`'${stage.source}' in the push output`, async () => stage.test(p.output()), 120_000, 50);
+    await check?.();
+    const servedDuring = await viaProxy(paas, HOST);
+    await paas.kill9();
+    const r = await p.child;
+    assert.notEqual(r.exitCode, 0, `the interrupted push must be rejected:\n${p.output()}`);
+    assert.equal(servedDuring.body, 'v1 serves\n');
+    assert.equal((await viaProxy(paas, HOST)).body, 'v1 serves\n', 'the proxy keeps serving v1 with no control plane');
+    await paas.spawnServer();
+    return p.output();
+  }
+
+  test('during the build of v2: v2 is marked failed, v1 serves, no v2 container', async () => {
+    await commitFiles(dir, {
+      Dockerfile: `FROM ${BUSYBOX_IMAGE}\nRUN sleep 20\nCOPY www /www\nCMD httpd -f -p $PORT -h /www\n`,
+      'www/index.html': 'v2 must never serve\n',
+    });
+    await killDuring(/Building paas\/drill-kill:v2/);
+    const rs = await until(
+      'v2 marked failed',
+      async () => {
+        const x = await releases(paas, APP);
+        return x.find((r) => r.version === 2)?.status === 'failed' && x;
+      },
+      30_000,
+    );
+    assert.deepEqual(
+      rs.map((r) => [r.version, r.status]),
+      [
+        [2, 'failed'],
+        [1, 'live'],
+      ],
+    );
+    assert.equal((await viaProxy(paas, HOST)).body, 'v1 serves\n');
+    assert.deepEqual(
+      (await containersOf(paas, APP)).map((c) => c.release),
+      [1],
+    );
+  });
+
+  test('while the v3 containers boot: they are removed on restart, v3 is failed, v1 serves', async () => {
+    // a long boot wait keeps the deploy in the rollout with v3's container running when it dies
+    assert.equal((await paas.ssh(`checks:set ${APP} path=none wait=60`)).exitCode, 0);
+    await commitFiles(dir, {
+      Dockerfile: `FROM ${BUSYBOX_IMAGE}\nCOPY www /www\nCMD httpd -f -p $PORT -h /www\n`,
+      'www/index.html': 'v3 must never serve\n',
+    });
+    await killDuring(/Waiting 60 s for 1 container/, async () => {
+      const cs = await containersOf(paas, APP);
+      assert.ok(
+        cs.some((c) => c.release === 3 && c.state === 'running'),
+        `a v3 container runs when the control plane dies: ${JSON.stringify(cs)}`,
+      );
+    });
+    await until('no v3 container left', async () => (await containersOf(paas, APP)).every((c) => c.release !== 3), 30_000);
+    const rs = await releases(paas, APP);
+    assert.deepEqual(
+      rs.slice(0, 2).map((r) => [r.version, r.status]),
+      [
+        [3, 'failed'],
+        [2, 'failed'],
+      ],
+    );
+    assert.equal(rs.find((r) => r.version === 1)?.status, 'live');
+    assert.equal((await viaProxy(paas, HOST)).body, 'v1 serves\n');
+    assert.deepEqual(
+      (await containersOf(paas, APP)).map((c) => [c.release, c.state]),
+      [[1, 'running']],
+    );
+    const log = fs.readFileSync(path.join(paas.dataDir, 'server.log'), 'utf8');
+    assert.match(log, /interrupted deploy marked failed/);
+  });
+});
+
+describe('docker events converge an app without a command', () => {
+  const APP = 'drill-events';
+  const HOST = `${APP}.paas.test`;
+  let paas: PaasServer;
+
+  before(async () => {
+    await requireDocker();
+    await ensureBusyboxImage();
+    paas = await new PaasServer().start();
+    const dir = path.join(paas.dataDir, 'work', APP);
+    await commitFiles(dir, busyboxApp('events', { 'app.json': JSON.stringify({ healthchecks: { web: [{ path: '/', attempts: 30 }] } }) }));
+    await pushOk(paas, dir, APP);
+    // no restart policy: only the event watcher can bring a dead replica back
+    assert.equal((await paas.ssh(`ps:set ${APP} restart-policy no`)).exitCode, 0);
+    assert.equal((await paas.ssh(`apps:scale ${APP} web=2`)).exitCode, 0);
+    assert.equal((await paas.ssh(`ps:restart ${APP}`)).exitCode, 0);
+  });
+  after(async () => {
+    await paas?.destroy();
+  });
+
+  const hostnames = async () => {
+    const names = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const r = await viaProxy(paas, HOST, '/cgi-bin/env');
+      if (r.status === 200) names.add(/HOSTNAME=(\S+)/.exec(r.body)?.[1] ?? '');
+    }
+    return names;
+  };
+
+  test('a killed replica (restart policy no) is replaced and routed; a stray container is removed', async () => {
+    const docker = dockerClient();
+    const list = await docker.listContainers({ filters: { label: [`paas.app=${APP}`, runFilter(paas.labels)] } });
+    assert.equal(list.length, 2);
+    const victim = list[0]!.Id;
+    await docker.getContainer(victim).kill({ signal: 'SIGKILL' });
+    const replaced = await until(
+      'a new replica replacing the killed one',
+      async () => {
+        const now = await docker.listContainers({ filters: { label: [`paas.app=${APP}`, runFilter(paas.labels)] } });
+        return now.length === 2 && !now.some((c) => c.Id === victim) && now;
+      },
+      30_000,
+    );
+    const ids = new Set(replaced.map((c) => c.Id.slice(0, 12)));
+    const names = await until('both replicas routed', async () => ((await hostnames()).size === 2 ? hostnames() : null), 30_000, 500);
+    for (const n of names) assert.ok(ids.has(n), `${n} is a live replica (${[...ids].join(', ')})`);
+    assert.equal(
+      (await docker.listContainers({ all: true, filters: { label: [`paas.app=${APP}`, runFilter(paas.labels)] } })).length,
+      2,
+      'the dead one was removed',
+    );
+
+    // a container that claims to belong to the app but is no replica of the live release
+    const stray = await docker.createContainer({
+      Image: BUSYBOX_IMAGE,
+      Cmd: ['sleep', '300'],
+      Labels: { ...paas.labels, 'paas.app': APP, 'paas.process': 'web', 'paas.release': '999', 'paas.replica': '1', 'paas.port': '5000' },
+    });
+    await stray.start();
+    await until(
+      'the stray to be removed',
+      async () => {
+        try {
+          await stray.inspect();
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      30_000,
+    );
+    assert.equal((await viaProxy(paas, HOST)).body, 'events\n');
+  });
+});
+
+// ---- DRILL: restart dockerd under paas ------------------------------------------------------
+
+const DOCKERD_DRILL = process.env.PAAS_DOCKERD_DRILL !== '0';
+
+function dockerdPid(): number | null {
+  try {
+    const pid = Number(fs.readFileSync('/var/run/docker.pid', 'utf8').trim());
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return null;
+  }
+}
+
+async function dockerAnswers(): Promise<boolean> {
+  return (await execa('docker', ['info', '--format', '{{.ID}}'], { reject: false, timeout: 5000 })).exitCode === 0;
+}
+
+/** Starts dockerd exactly as this machine runs it (detached, appending to /var/log/dockerd.log) and waits for `docker info`. */
+async function startDockerd(): Promise<void> {
+  if (!dockerdPid()) spawn('sh', ['-c', 'dockerd >> /var/log/dockerd.log 2>&1 &'], { detached: true, stdio: 'ignore' }).unref();
+  await until('docker info to answer', () => dockerAnswers(), 60_000, 500);
+}
+
+describe('DRILL: restart dockerd under paas (stops the Docker engine of this machine)', {
+  skip: DOCKERD_DRILL ? false : 'PAAS_DOCKERD_DRILL=0',
+}, () => {
+  const APP = 'drill-dockerd';
+  const HOST = `${APP}.paas.test`;
+  let paas: PaasServer;
+
+  before(async () => {
+    await requireDocker();
+    await ensureBusyboxImage();
+    paas = await new PaasServer().start();
+    const dir = path.join(paas.dataDir, 'work', APP);
+    await commitFiles(
+      dir,
+      busyboxApp('still here', { 'app.json': JSON.stringify({ healthchecks: { web: [{ path: '/', attempts: 30 }] } }) }),
+    );
+    await pushOk(paas, dir, APP);
+    assert.equal((await paas.ssh(`apps:scale ${APP} web=2`)).exitCode, 0);
+  });
+  after(async () => {
+    // whatever happened, the engine runs again before anything else is cleaned up
+    await startDockerd().catch(() => undefined);
+    await paas?.destroy();
+  });
+
+  test('apps answer through the proxy again within 60 s of dockerd coming back, without a command', async () => {
+    assert.equal((await viaProxy(paas, HOST)).body, 'still here\n');
+    const pid = dockerdPid();
+    assert.ok(pid, 'dockerd runs and wrote /var/run/docker.pid');
+    process.kill(pid, 'SIGTERM'); // what `pkill -x dockerd` does, by pid
+    await until(
+      'dockerd to exit',
+      async () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      90_000,
+      250,
+    );
+    const down = await viaProxy(paas, HOST, '/', 3000).catch((e) => ({ status: 0, body: String(e) }));
+    assert.notEqual(down.body, 'still here\n', 'the app is really down while dockerd is stopped');
+    await startDockerd();
+    const back = Date.now();
+    await until(
+      'the app to answer through the proxy',
+      async () => {
+        const r = await viaProxy(paas, HOST, '/', 2000);
+        return r.status === 200 && r.body === 'still here\n';
+      },
+      60_000,
+      500,
+    );
+    const seconds = (Date.now() - back) / 1000;
+    // both replicas come back and are routed
+    const names = new Set<string>();
+    for (let i = 0; i < 30 && names.size < 2; i++) {
+      const r = await viaProxy(paas, HOST, '/cgi-bin/env');
+      names.add(/HOSTNAME=(\S+)/.exec(r.body)?.[1] ?? '');
+    }
+    assert.equal(names.size, 2, `both replicas routed: ${[...names].join(', ')}`);
+    const cs = await containersOf(paas, APP);
+    assert.equal(cs.filter((c) => c.state === 'running').length, 2, JSON.stringify(cs));
+    console.log(`# dockerd drill: app answered ${seconds.toFixed(1)} s after docker info answered again`);
+  });
+});
