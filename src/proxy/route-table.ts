@@ -3,6 +3,8 @@ export interface RouteEntry {
   name: string;
   hosts: string[];
   targets: string[];
+  /** targets out of rotation after refused connections, until a probe finds them answering */
+  down?: string[];
 }
 
 export interface RouteTable {

@@ -33,7 +33,7 @@ export class Router {
         this.services.set(entry.name, svc);
       }
       svc.hosts = entry.hosts;
-      const removed = svc.setTargets(entry.targets);
+      const removed = svc.setTargets(entry.targets, entry.down);
       if (removed.length > 0) retired.push({ service: entry.name, targets: removed });
       for (const h of entry.hosts) byHost.set(h, svc);
     }

@@ -1,5 +1,5 @@
 import { LoadBalancer } from './load-balancer.js';
-import { Target } from './target.js';
+import { CONNECT_FAILURE_THRESHOLD, Target } from './target.js';
 
 /** A routed service inside a worker: its hosts, its live targets, and a load balancer over them. */
 export class Service {
@@ -14,9 +14,10 @@ export class Service {
 
   /**
    * Replaces the target set in one step: from the return on, removed targets get no new request.
-   * Targets kept across the change keep their object (and in-flight count). Returns the removed ones.
+   * Targets kept across the change keep their object (and in-flight count). `down` lists the
+   * targets the primary has taken out of rotation. Returns the removed ones.
    */
-  setTargets(addresses: readonly string[]): Target[] {
+  setTargets(addresses: readonly string[], down: readonly string[] = []): Target[] {
     const removed: Target[] = [];
     const wanted = new Set(addresses);
     for (const [addr, t] of this.targets) {
@@ -33,9 +34,24 @@ export class Service {
         t = new Target(addr);
         this.targets.set(addr, t);
       }
+      const isDown = down.includes(addr);
+      if (t.down && !isDown) t.connectFailures = 0;
+      t.down = isDown;
       ordered.push(t);
     }
     this.balancer.setTargets(ordered);
     return removed;
+  }
+
+  /**
+   * Records a refused connect to `target`; after CONNECT_FAILURE_THRESHOLD in a row it leaves the
+   * rotation at once. Returns true when this call took it out.
+   */
+  connectFailed(target: Target): boolean {
+    target.connectFailures++;
+    if (target.down || target.retired || target.connectFailures < CONNECT_FAILURE_THRESHOLD) return false;
+    target.down = true;
+    this.balancer.refresh();
+    return true;
   }
 }

@@ -1,6 +1,9 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 
+/** Consecutive refused connects after which a worker takes a target out of rotation. */
+export const CONNECT_FAILURE_THRESHOLD = 3;
+
 /** Close code sent to websocket clients whose target is retired ("service restart"). */
 export const WS_CLOSE_SERVICE_RESTART = 1012;
 
@@ -16,6 +19,10 @@ export class Target {
   retired = false;
   /** its drain timed out: requests still running are answered 504 */
   expired = false;
+  /** out of rotation (refused connections) until the primary's probe finds it answering again */
+  down = false;
+  /** connects refused in a row; reset by any answer */
+  connectFailures = 0;
   /** raw client sockets of upgraded (websocket) connections */
   readonly upgrades = new Set<Socket>();
   readonly websockets = new Map<Socket, WebSocket>();

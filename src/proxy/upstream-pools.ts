@@ -1,5 +1,9 @@
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
+import { type ExchangeOwner, type ReplyFromCallback, type ReplyFromRequest, UpstreamExchange } from './upstream-exchange.js';
+
+/** Set on the request headers (rewriteRequestHeaders) to tell the pools whose request it is. */
+export const kExchangeOwner = Symbol('paasExchangeOwner');
 
 export interface UpstreamOptions {
   /** max keep-alive connections per target and worker */
@@ -22,11 +26,10 @@ export const UPSTREAM_DEFAULTS: UpstreamOptions = {
   keepAliveTimeoutMs: 4_000,
 };
 
-type RequestCallback = (err: Error | null, data: Dispatcher.ResponseData) => void;
-
 /**
  * The undici "instance" handed to reply-from: one keep-alive Pool per target origin, created on
- * first use, closed when a drained target leaves, destroyed when its drain times out.
+ * first use, closed when a drained target leaves, destroyed when its drain times out. Requests
+ * go through an UpstreamExchange, which streams the response body straight to the client.
  */
 export class UpstreamPools {
   private readonly pools = new Map<string, Pool>();
@@ -36,10 +39,15 @@ export class UpstreamPools {
     this.opts = opts;
   }
 
-  request(req: Dispatcher.RequestOptions & { origin: string }, cb: RequestCallback): void {
-    let pool = this.pools.get(req.origin);
-    if (pool === undefined) pool = this.create(req.origin);
-    pool.request(req, cb);
+  request(req: ReplyFromRequest, cb: ReplyFromCallback): void {
+    const owner = (req.headers[kExchangeOwner as unknown as string] as ExchangeOwner | undefined) ?? null;
+    new UpstreamExchange(this, req, cb, owner).start(req.origin);
+  }
+
+  dispatch(origin: string, opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
+    let pool = this.pools.get(origin);
+    if (pool === undefined) pool = this.create(origin);
+    pool.dispatch(opts, handler);
   }
 
   private create(origin: string): Pool {
