@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { execa } from 'execa';
+import { simpleGit } from 'simple-git';
 import { quote } from 'shell-quote';
 import { AppError } from '../errors/app-error.js';
 import type { CommandRegistry } from '../plugin-host/command-registry.js';
@@ -67,10 +67,13 @@ async function resolveTarget(opts: Record<string, string>): Promise<RemoteTarget
     target = { user: m[1] ?? 'paas', host: m[2], port: m[3] ? Number(m[3]) : null, app: null };
   } else {
     const remote = opts['--remote'] ?? 'paas';
-    let url: string;
+    let url: string | undefined;
     try {
-      url = (await execa('git', ['remote', 'get-url', remote])).stdout.trim();
+      url = (await simpleGit().getRemotes(true)).find((r) => r.name === remote)?.refs.push;
     } catch {
+      url = undefined;
+    }
+    if (!url) {
       throw new AppError(
         'PAAS_ERR_CLIENT_NO_REMOTE',
         `no git remote '${remote}' here: run inside your app's checkout (git remote add paas ssh://paas@HOST:2222/APP) or pass --host HOST --app APP`,

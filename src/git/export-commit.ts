@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
+import { simpleGit } from 'simple-git';
 import tar from 'tar-fs';
 import { GitErrors } from './git-errors.js';
 
@@ -35,14 +36,10 @@ export async function exportCommit(
 }
 
 /** Reads a ref's sha in a bare repo, or null. */
-export async function resolveRef(repoDir: string, ref: string, gitEnv: Record<string, string> = {}): Promise<string | null> {
-  return new Promise((resolve) => {
-    const child = spawn('git', ['rev-parse', '--verify', '--quiet', ref], {
-      cwd: repoDir,
-      env: { ...process.env, ...gitEnv, GIT_DIR: repoDir },
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('close', (code) => resolve(code === 0 ? out.trim() : null));
-  });
+export async function resolveRef(repoDir: string, ref: string): Promise<string | null> {
+  try {
+    return (await simpleGit(repoDir).revparse(['--verify', '--quiet', ref])).trim() || null;
+  } catch {
+    return null;
+  }
 }

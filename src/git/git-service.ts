@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { simpleGit } from 'simple-git';
 import type { Logger } from '../log/logger.js';
 import type { CommandIo } from '../plugin-host/command-host.js';
 import { GitErrors } from './git-errors.js';
@@ -52,8 +52,8 @@ export class GitService {
   async ensureRepo(app: string): Promise<string> {
     const dir = this.repoDir(app);
     if (!fs.existsSync(path.join(dir, 'HEAD'))) {
-      fs.mkdirSync(this.opts.reposDir, { recursive: true, mode: 0o700 });
-      await execa('git', ['init', '--quiet', '--bare', '--initial-branch=main', dir]);
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      await simpleGit(dir).init(true, ['--quiet', '--initial-branch=main']);
     }
     return dir;
   }
@@ -68,17 +68,16 @@ export class GitService {
     if (rawPath === undefined || rest.length) throw GitErrors.badPath(words.slice(1).join(' '));
     const app = appFromRepoPath(rawPath);
     const log = this.opts.log.child({ app, service });
-    let dir = this.repoDir(app);
-    if (service === 'git-receive-pack') {
-      await this.opts.ensureApp(app);
-      dir = await this.ensureRepo(app);
-    } else if (!fs.existsSync(path.join(dir, 'HEAD'))) {
-      throw GitErrors.noRepo(app);
-    }
     if (service === 'git-receive-pack') {
       const wait = (holder: string) => io.stderr.write(`-----> Waiting for ${holder} of ${app} to finish\n`);
-      return this.opts.withPushLock(app, wait, io.signal, () => this.spawnGit(service, app, dir, io, log));
+      // creating the app and its repo happens under the lock too: two first pushes race otherwise
+      return this.opts.withPushLock(app, wait, io.signal, async () => {
+        await this.opts.ensureApp(app);
+        return this.spawnGit(service, app, await this.ensureRepo(app), io, log);
+      });
     }
+    const dir = this.repoDir(app);
+    if (!fs.existsSync(path.join(dir, 'HEAD'))) throw GitErrors.noRepo(app);
     return this.spawnGit(service, app, dir, io, log);
   }
 

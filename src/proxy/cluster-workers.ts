@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../log/logger.js';
+import type { TargetDownListener } from './proxy-context.js';
 import { proxyErrors } from './proxy-errors.js';
 import type { DrainResult } from './proxy-worker.js';
 import { mergeInflight, type InflightStats, type RouteTable } from './route-table.js';
@@ -24,6 +25,7 @@ export class ClusterWorkers implements WorkerPool {
   private nextId = 0;
   private closing = false;
   private ports: BoundPorts = { http: 0, https: 0 };
+  private targetDown: TargetDownListener | null = null;
 
   constructor(count: number, logger: Logger) {
     this.count = count;
@@ -53,6 +55,8 @@ export class ClusterWorkers implements WorkerPool {
         } else if (msg.op === 'ready') {
           isReady = true;
           resolve({ http: msg.http, https: msg.https });
+        } else if (msg.op === 'target-down') {
+          this.targetDown?.(msg.service, msg.address);
         } else if (msg.op === 'reply') {
           const p = this.pending.get(worker)?.get(msg.id);
           if (!p) return;
@@ -113,6 +117,10 @@ export class ClusterWorkers implements WorkerPool {
     const out: InflightStats = {};
     for (const r of results) if (r) mergeInflight(out, r as InflightStats);
     return out;
+  }
+
+  onTargetDown(listener: TargetDownListener): void {
+    this.targetDown = listener;
   }
 
   async close(graceMs: number): Promise<void> {

@@ -1,3 +1,4 @@
+import type { TargetDownListener } from './proxy-context.js';
 import { ProxyWorker, type DrainResult, type ProxyWorkerOptions } from './proxy-worker.js';
 import type { InflightStats, RouteTable } from './route-table.js';
 import type { BoundPorts, WorkerPool } from './worker-pool.js';
@@ -29,5 +30,9 @@ export class LocalWorkers implements WorkerPool {
 
   close(graceMs: number): Promise<void> {
     return this.worker.close(graceMs);
+  }
+
+  onTargetDown(listener: TargetDownListener): void {
+    this.worker.onTargetDown = listener;
   }
 }

@@ -4,6 +4,7 @@ import { proxyErrors } from './proxy-errors.js';
 import type { RouteTable } from './route-table.js';
 import type { RouteStore } from './route-store.js';
 import { assertServiceName, type ServiceSpec } from './service-spec.js';
+import { TargetRecovery } from './target-recovery.js';
 import type { WorkerPool } from './worker-pool.js';
 
 export interface DeployResult {
@@ -21,6 +22,8 @@ export interface ServiceInfo {
   hosts: string[];
   targets: string[];
   inflight: Record<string, number>;
+  /** false while a target is out of rotation after refused connections */
+  healthy: Record<string, boolean>;
 }
 
 /**
@@ -33,6 +36,9 @@ export class ProxyController {
   private readonly workers: WorkerPool;
   private readonly log: Logger;
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** per service, targets out of rotation (passive health); not persisted */
+  private readonly down = new Map<string, Set<string>>();
+  private readonly recovery: TargetRecovery;
   private version = 1;
 
   constructor(services: Map<string, ServiceSpec>, store: RouteStore, workers: WorkerPool, logger: Logger) {
@@ -40,6 +46,13 @@ export class ProxyController {
     this.store = store;
     this.workers = workers;
     this.log = logger;
+    this.recovery = new TargetRecovery((service, address) => void this.targetUp(service, address), logger);
+    workers.onTargetDown((service, address) => void this.targetDown(service, address));
+  }
+
+  /** Stops the probes of targets out of rotation. */
+  close(): void {
+    this.recovery.close();
   }
 
   get serviceCount(): number {
@@ -49,7 +62,12 @@ export class ProxyController {
   table(): RouteTable {
     return {
       version: this.version,
-      services: [...this.services].map(([name, s]) => ({ name, hosts: s.hosts, targets: s.targets })),
+      services: [...this.services].map(([name, s]) => {
+        const down = this.down.get(name);
+        return down && down.size > 0
+          ? { name, hosts: s.hosts, targets: s.targets, down: [...down] }
+          : { name, hosts: s.hosts, targets: s.targets };
+      }),
     };
   }
 
@@ -102,6 +120,7 @@ export class ProxyController {
       const removed = current ? current.targets.filter((t) => !spec.targets.includes(t)) : [];
       const swapStart = performance.now();
       this.services.set(name, spec);
+      this.forgetDown(name, spec.targets);
       await this.commit();
       const swapMs = performance.now() - swapStart;
       this.log.info({ service: name, targets: spec.targets, removed, hosts: spec.hosts }, 'service routes swapped');
@@ -120,6 +139,7 @@ export class ProxyController {
       if (!current) throw proxyErrors.serviceNotFound(`no service '${name}'`);
       const swapStart = performance.now();
       this.services.delete(name);
+      this.forgetDown(name, []);
       await this.commit();
       const swapMs = performance.now() - swapStart;
       const started = Date.now();
@@ -137,6 +157,46 @@ export class ProxyController {
       hosts: s.hosts,
       targets: s.targets,
       inflight: Object.fromEntries(s.targets.map((t) => [t, stats[name]?.[t] ?? 0])),
+      healthy: Object.fromEntries(s.targets.map((t) => [t, !this.down.get(name)?.has(t)])),
     }));
+  }
+
+  /**
+   * A worker saw `address` refuse connections several times in a row: take it out of every
+   * worker's rotation and probe it until it answers. Not queued behind deploys of the service.
+   */
+  async targetDown(name: string, address: string): Promise<void> {
+    const spec = this.services.get(name);
+    if (!spec?.targets.includes(address)) return;
+    let down = this.down.get(name);
+    if (down?.has(address)) return;
+    if (!down) {
+      down = new Set();
+      this.down.set(name, down);
+    }
+    down.add(address);
+    this.log.warn({ service: name, target: address }, 'target refuses connections, out of rotation');
+    this.recovery.start(name, address, spec.healthCheck);
+    await this.commit().catch((err) => this.log.error({ err: (err as Error).message }, 'route update failed'));
+  }
+
+  /** A probe found a target that was out of rotation answering again: put it back. */
+  private async targetUp(name: string, address: string): Promise<void> {
+    const down = this.down.get(name);
+    if (!down?.delete(address)) return;
+    if (down.size === 0) this.down.delete(name);
+    await this.commit().catch((err) => this.log.error({ err: (err as Error).message }, 'route update failed'));
+  }
+
+  /** Drops passive-health state of targets a service no longer has. */
+  private forgetDown(name: string, keep: readonly string[]): void {
+    const down = this.down.get(name);
+    if (!down) return;
+    for (const address of down) {
+      if (keep.includes(address)) continue;
+      down.delete(address);
+      this.recovery.stop(name, address);
+    }
+    if (down.size === 0) this.down.delete(name);
   }
 }

@@ -94,6 +94,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
     close(graceMs = 5000) {
       closing ??= (async () => {
         await api.close();
+        controller.close();
         await workers.close(graceMs);
         await unlink(paths.proxySocket).catch(() => {});
         const pid = await readFile(paths.proxyPid, 'utf8').catch(() => '');

@@ -10,6 +10,7 @@ export type PrimaryMessage =
 export type WorkerMessage =
   | { kind: 'paas-proxy'; op: 'hello' }
   | { kind: 'paas-proxy'; op: 'ready'; http: number; https: number }
+  | { kind: 'paas-proxy'; op: 'target-down'; service: string; address: string }
   | { kind: 'paas-proxy'; op: 'reply'; id: number; result?: unknown; error?: string };
 
 export function isProxyMessage(m: unknown): m is { kind: 'paas-proxy' } {

@@ -1,3 +1,4 @@
+import type { TargetDownListener } from './proxy-context.js';
 import type { DrainResult } from './proxy-worker.js';
 import type { InflightStats, RouteTable } from './route-table.js';
 
@@ -17,6 +18,8 @@ export interface WorkerPool {
   drain(service: string, addresses: readonly string[], timeoutMs: number): Promise<DrainResult>;
   stats(): Promise<InflightStats>;
   close(graceMs: number): Promise<void>;
+  /** registers who is told when a worker takes a target out of rotation (refused connections) */
+  onTargetDown(listener: TargetDownListener): void;
 }
 
 export function sumDrain(results: DrainResult[]): DrainResult {

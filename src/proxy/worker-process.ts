@@ -5,6 +5,7 @@ import { isProxyMessage, type PrimaryMessage, type WorkerMessage } from './worke
 /** Body of a cluster worker: applies what the primary sends, listens after the first route table. */
 export function runWorkerProcess(opts: ProxyWorkerOptions, logger: Logger): Promise<void> {
   const worker = new ProxyWorker(opts);
+  worker.onTargetDown = (service, address) => reply({ kind: 'paas-proxy', op: 'target-down', service, address });
   let listening: Promise<unknown> | null = null;
   let ready = false;
   let shuttingDown = false;

@@ -17,7 +17,7 @@ export interface Upstream {
  * A plain Node upstream for tests: echoes what it received as JSON, `/slow?ms=N` waits first,
  * `/up` answers `health`, and websockets echo messages prefixed with the upstream's name.
  */
-export async function startUpstream(name: string): Promise<Upstream> {
+export async function startUpstream(name: string, listenPort = 0): Promise<Upstream> {
   const state = { health: 200, requests: 0 };
   const server = http.createServer((req, res) => {
     state.requests++;
@@ -48,7 +48,7 @@ export async function startUpstream(name: string): Promise<Upstream> {
     ws.send(`hello from ${name}`);
     ws.on('message', (data) => ws.send(`${name}: ${data.toString()}`));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => server.listen(listenPort, '127.0.0.1', () => r()));
   const port = (server.address() as AddressInfo).port;
   const up: Upstream = {
     name,
