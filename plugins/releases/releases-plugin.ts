@@ -30,6 +30,7 @@ export default definePlugin({
               formation: r.formation,
               configKeys: Object.keys(r.config).sort(),
               createdAt: r.createdAt,
+              timingsMs: r.timings,
             })),
           );
         } else if (list.length === 0) {

@@ -9,7 +9,8 @@ import type { State } from '../state/state.js';
 import type { AppLocks } from './app-locks.js';
 import type { AppManager } from './app-manager.js';
 import { DeployErrors } from './deploy-errors.js';
-import { DEFAULT_MAX_REPLICAS, normalizeDomain } from './operation-inputs.js';
+import { DomainManager } from './domain-manager.js';
+import { DEFAULT_MAX_REPLICAS } from './operation-inputs.js';
 import type { ReleaseManager } from './release-manager.js';
 import type { Rollout } from './rollout.js';
 import { StageOutput } from './stage-output.js';
@@ -22,8 +23,6 @@ export const MAX_REPLICAS_KEY = 'max-replicas';
 const E = {
   notDeployed: (app: string) => DeployErrors.noRelease(app),
   stopped: (app: string) => new AppError('PAAS_ERR_OPS_STOPPED', `app '${app}' is stopped: start it with ps:start ${app}`),
-  domainTaken: (d: string, owner: string) => new AppError('PAAS_ERR_DOMAIN_TAKEN', `domain ${d} already routes to app '${owner}'`),
-  domainMissing: (d: string, app: string) => new AppError('PAAS_ERR_DOMAIN_NOT_FOUND', `domain ${d} is not routed to app '${app}'`),
   noTarget: (app: string) => new AppError('PAAS_ERR_ROLLBACK_NO_TARGET', `app '${app}' has no earlier release to roll back to`),
 };
 
@@ -47,6 +46,7 @@ export class OperationsManager implements AppOperations {
     private readonly apps: AppManager,
     private readonly imageExists: (tag: string) => Promise<boolean>,
     private readonly log: Logger,
+    private readonly domains = new DomainManager(state, rollout, locks, apps, log),
   ) {}
 
   containers(app: string): Promise<ContainerView[]> {
@@ -378,56 +378,16 @@ export class OperationsManager implements AppOperations {
     });
   }
 
-  // ---- domains ------------------------------------------------------------------------------
-
-  private checkFree(app: string, domain: string): void {
-    const owner = this.state.domains.owner(domain);
-    if (owner && owner !== app) throw E.domainTaken(domain, owner);
-    for (const other of this.state.apps.list()) {
-      if (other.name !== app && this.rollout.hosts(other.name)[0] === domain) {
-        throw E.domainTaken(domain, other.name);
-      }
-    }
+  addDomain(app: string, input: string): Promise<string> {
+    return this.domains.add(app, input);
   }
 
-  async addDomain(app: string, input: string): Promise<string> {
-    const domain = normalizeDomain(input);
-    this.checkFree(app, domain);
-    if (this.state.domains.owner(domain) === app || this.rollout.hosts(app)[0] === domain) {
-      throw new AppError('PAAS_ERR_DOMAIN_EXISTS', `domain ${domain} already routes to '${app}'`);
-    }
-    try {
-      this.state.domains.add(app, domain);
-    } catch {
-      throw E.domainTaken(domain, this.state.domains.owner(domain) ?? 'another app');
-    }
-    await this.reroute(app);
-    return domain;
+  removeDomain(app: string, input: string): Promise<string> {
+    return this.domains.remove(app, input);
   }
 
-  async removeDomain(app: string, input: string): Promise<string> {
-    const domain = normalizeDomain(input);
-    if (this.state.domains.owner(domain) !== app) throw E.domainMissing(domain, app);
-    this.state.domains.remove(domain);
-    await this.reroute(app);
-    return domain;
-  }
-
-  async setGlobalDomain(input: string): Promise<{ domain: string; rerouted: string[]; failed: string[] }> {
-    const domain = normalizeDomain(input);
-    this.state.settings.set('domain', domain);
-    const rerouted: string[] = [];
-    const failed: string[] = [];
-    for (const a of this.state.apps.list()) {
-      try {
-        await this.reroute(a.name);
-        rerouted.push(a.name);
-      } catch (err) {
-        this.log.warn({ err, app: a.name }, 'reroute after global domain change failed');
-        failed.push(a.name);
-      }
-    }
-    return { domain, rerouted, failed };
+  setGlobalDomain(input: string): Promise<{ domain: string; rerouted: string[]; failed: string[] }> {
+    return this.domains.setGlobal(input);
   }
 }
 

@@ -57,7 +57,8 @@ export class ReleaseManager {
       const code = await this.task(app, release, hooks.postdeploy, stage, signal);
       if (code !== 0) stage.info(`postdeploy exited with code ${code} (the release stays live)`);
     }
-    await this.prune(app);
+    // pruning is housekeeping: it must not hold up the push or the lock (errors are logged)
+    void this.prune(app);
   }
 
   private task(app: string, release: Release, command: string, stage: StageOutput, signal: AbortSignal): Promise<number> {
