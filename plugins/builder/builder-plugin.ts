@@ -1,5 +1,10 @@
 import { AppError } from '../../src/errors/app-error.js';
+import { parseConfigPairs } from '../../src/deploy/operation-inputs.js';
+import { table, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
+
+/** app setting: Docker build args (`ARG` values) for Dockerfile and template builds, `--env` for pack */
+export const BUILD_ARGS_KEY = 'build-args';
 
 const CHOICES = ['dockerfile', 'pack', 'template', 'auto'];
 
@@ -20,6 +25,27 @@ export default definePlugin({
         if (b === 'auto') services.state.appSettings.unset(app, 'builder');
         else services.state.appSettings.set(app, 'builder', b);
         stdout.write(`Builder of ${app} set to ${b} (applies at the next push)\n`);
+        return 0;
+      },
+    },
+    'builder:build-args': {
+      summary: 'Set, unset (K=) or list the build args passed to the next builds',
+      usage: 'builder:build-args [app] [K=V | K= ...] [--json]',
+      examples: ['paas builder:build-args myapp NODE_ENV=production', 'paas builder:build-args myapp NODE_ENV='],
+      app: 'required',
+      run({ app, args, services, stdout, json }) {
+        const current = services.state.appSettings.get<Record<string, string>>(app, BUILD_ARGS_KEY) ?? {};
+        if (args.length) {
+          const pairs = parseConfigPairs(args);
+          for (const [k, v] of Object.entries(pairs)) {
+            if (v === '') delete current[k];
+            else current[k] = v;
+          }
+          services.state.appSettings.set(app, BUILD_ARGS_KEY, current);
+          stdout.write(`Build args of ${app} updated (apply at the next push)\n`);
+        }
+        if (json) writeJson(stdout, current);
+        else if (!args.length) stdout.write(table(['ARG', 'VALUE'], Object.entries(current)));
         return 0;
       },
     },

@@ -112,7 +112,7 @@ export class PushDeploy {
         release: version,
         sourceDir: dir,
         imageTag: tag,
-        buildArgs: {},
+        buildArgs: this.state.appSettings.get<Record<string, string>>(app, 'build-args') ?? {},
         // the tag names app and release; image labels cost one LABEL build step each on the classic
         // builder, so only the configured extra labels (tests mark theirs for cleanup) are added
         labels: { ...this.extraLabels },

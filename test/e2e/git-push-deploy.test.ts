@@ -174,3 +174,22 @@ test('a 50 MB repository deploys, and git clone fetches it back', async () => {
   assert.equal(c.exitCode, 0, String(c.stderr));
   assert.equal(fs.statSync(path.join(clone, 'blob.bin')).size, blob.length);
 });
+
+test('build args set with builder:build-args reach the Dockerfile ARGs; bad pairs are refused', async () => {
+  const dir = path.join(work, 'args');
+  const app = busyboxApp('x');
+  await commitFiles(dir, {
+    ...app,
+    Dockerfile: `FROM paas-test/busybox:1\nARG GREETING=default\nCOPY www /www\nRUN echo "$GREETING" > /www/index.html\nCMD httpd -f -p $PORT -h /www\n`,
+  });
+  assert.equal((await paas.ssh('apps:create args')).exitCode, 0);
+  let r = await paas.ssh('builder:build-args args GREETING=from-build-arg');
+  assert.equal(r.exitCode, 0, r.stderr);
+  r = await paas.ssh('builder:build-args args not-a-pair');
+  assert.equal(r.exitCode, 2);
+  assert.match(r.stderr, /is not KEY=VALUE/);
+  assert.deepEqual(JSON.parse((await paas.ssh('builder:build-args args --json')).stdout), { GREETING: 'from-build-arg' });
+  const p = await push(paas, dir, 'args');
+  assert.equal(p.exitCode, 0, p.output);
+  assert.equal((await viaProxy(paas, 'args.paas.test')).body, 'from-build-arg\n');
+});
