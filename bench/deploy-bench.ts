@@ -11,24 +11,16 @@ import { ensureBusyboxImage } from '../test/helpers/base-images.js';
 import { httpGet } from '../test/helpers/docker.js';
 import { PaasServer } from '../test/helpers/paas-server.js';
 import { median, timed } from './bench-stats.js';
+import { waitFor } from '../test/helpers/wait.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-
-async function until(fn: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('timed out');
-}
 
 async function byHand(dir: string, marker: string): Promise<void> {
   fs.writeFileSync(path.join(dir, 'www', 'index.html'), `${marker}\n`);
   await execa('docker', ['build', '-q', '--label', 'paas.test=1', '-t', 'paas-bench/hand:latest', dir]);
   const id = (await execa('docker', ['run', '-d', '--label', 'paas.test=1', '-e', 'PORT=5000', 'paas-bench/hand:latest'])).stdout.trim();
   const ip = (await execa('docker', ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', id])).stdout.trim();
-  await until(async () => (await httpGet(`http://${ip}:5000/`, 1000)).body === `${marker}\n`);
+  await waitFor('the new content', async () => (await httpGet(`http://${ip}:5000/`, 1000)).body === `${marker}\n`);
   await execa('docker', ['rm', '-f', id]);
 }
 
@@ -61,7 +53,7 @@ async function main() {
         if (r.exitCode !== 0) throw new Error(r.output);
         c.push(performance.now() - t0);
       });
-      await until(async () => (await viaProxy(paas, 'bench.paas.test', '/', 1000)).body === `${marker}\n`);
+      await waitFor('the new content', async () => (await viaProxy(paas, 'bench.paas.test', '/', 1000)).body === `${marker}\n`);
       b.push(performance.now() - t0);
       await pushed;
     }

@@ -10,17 +10,9 @@ import { ensureBusyboxImage } from '../test/helpers/base-images.js';
 import { httpGet } from '../test/helpers/docker.js';
 import { PaasServer } from '../test/helpers/paas-server.js';
 import { median, timed } from './bench-stats.js';
+import { waitFor } from '../test/helpers/wait.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-
-async function until(fn: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('timed out');
-}
 
 async function main() {
   await ensureBusyboxImage();
@@ -42,7 +34,7 @@ async function main() {
           const ip = (
             await execa('docker', ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', id])
           ).stdout.trim();
-          await until(async () => (await httpGet(`http://${ip}:5000/`, 1000)).status === 200);
+          await waitFor('the new content', async () => (await httpGet(`http://${ip}:5000/`, 1000)).status === 200);
           await execa('docker', ['rm', '-f', id]);
         }),
       );
@@ -52,7 +44,7 @@ async function main() {
         await timed(async () => {
           const r = await paas.ssh('releases:rollback rb');
           if (r.exitCode !== 0) throw new Error(r.stderr);
-          await until(async () => (await viaProxy(paas, 'rb.paas.test', '/', 1000)).body.trim() === want);
+          await waitFor('the new content', async () => (await viaProxy(paas, 'rb.paas.test', '/', 1000)).body.trim() === want);
         }),
       );
     }

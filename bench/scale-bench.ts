@@ -11,19 +11,11 @@ import { ensureBusyboxImage } from '../test/helpers/base-images.js';
 import { httpGet } from '../test/helpers/docker.js';
 import { PaasServer } from '../test/helpers/paas-server.js';
 import { median, timed } from './bench-stats.js';
+import { waitFor } from '../test/helpers/wait.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const N = 10;
 const APP = 'scalebench';
-
-async function until(what: string, fn: () => Promise<boolean>, ms = 120_000, every = 20): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, every));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** Ten `docker run -d`, one after the other as a person (or a script) would, then each answers HTTP. */
 async function byHand(paas: PaasServer, image: string): Promise<void> {
@@ -38,7 +30,9 @@ async function byHand(paas: PaasServer, image: string): Promise<void> {
         (await execa('docker', ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', id])).stdout.trim(),
       ),
     );
-    await Promise.all(ips.map((ip) => until(`http://${ip}:5000/`, async () => (await httpGet(`http://${ip}:5000/`, 1000)).status === 200)));
+    await Promise.all(
+      ips.map((ip) => waitFor(`http://${ip}:5000/`, async () => (await httpGet(`http://${ip}:5000/`, 1000)).status === 200, 120_000)),
+    );
   } finally {
     if (ids.length) await execa('docker', ['rm', '-f', ...ids], { reject: false });
   }
@@ -57,7 +51,7 @@ async function routedReplicas(paas: PaasServer): Promise<number> {
 async function viaPaas(paas: PaasServer): Promise<void> {
   const r = await paas.ssh(`apps:scale ${APP} web=${N}`);
   if (r.exitCode !== 0) throw new Error(r.stderr);
-  await until(`${N} replicas routed`, async () => (await routedReplicas(paas)) === N);
+  await waitFor(`${N} replicas routed`, async () => (await routedReplicas(paas)) === N, 120_000);
 }
 
 async function main() {

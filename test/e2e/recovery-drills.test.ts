@@ -8,6 +8,7 @@ import { busyboxApp, commitFiles, viaProxy } from '../helpers/app-repo.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/base-images.js';
 import { dockerClient, requireDocker, runFilter } from '../helpers/docker.js';
 import { PaasServer } from '../helpers/paas-server.js';
+import { waitFor } from '../helpers/wait.js';
 
 // Recovery drills against a real `paas server` and Docker:
 //  1. kill -9 the control plane mid-deploy: on restart the deploy is marked failed, the previous
@@ -17,21 +18,6 @@ import { PaasServer } from '../helpers/paas-server.js';
 //     user is disrupted). PAAS_DOCKERD_DRILL=0 skips it on a shared machine.
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms: number, every = 250): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(every);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
 
 /** `git push` in the background, with its output collected as it streams. */
 function pushInBackground(paas: PaasServer, dir: string, app: string) {
@@ -83,7 +69,7 @@ describe('drill: kill -9 the control plane mid-deploy', () => {
   /** kill -9 once `stage` shows in the push output, then start a new control plane on the same data dir. */
   async function killDuring(stage: RegExp, check?: () => Promise<void>): Promise<string> {
     const p = pushInBackground(paas, dir, APP);
-    await until(`'${stage.source}' in the push output`, async () => stage.test(p.output()), 120_000, 50);
+    await waitFor(`'${stage.source}' in the push output`, async () => stage.test(p.output()), 120_000, 50);
     await check?.();
     const servedDuring = await viaProxy(paas, HOST);
     await paas.kill9();
@@ -101,7 +87,7 @@ describe('drill: kill -9 the control plane mid-deploy', () => {
       'www/index.html': 'v2 must never serve\n',
     });
     await killDuring(/Building paas\/drill-kill:v2/);
-    const rs = await until(
+    const rs = await waitFor(
       'v2 marked failed',
       async () => {
         const x = await releases(paas, APP);
@@ -137,7 +123,7 @@ describe('drill: kill -9 the control plane mid-deploy', () => {
         `a v3 container runs when the control plane dies: ${JSON.stringify(cs)}`,
       );
     });
-    await until('no v3 container left', async () => (await containersOf(paas, APP)).every((c) => c.release !== 3), 30_000);
+    await waitFor('no v3 container left', async () => (await containersOf(paas, APP)).every((c) => c.release !== 3), 30_000);
     const rs = await releases(paas, APP);
     assert.deepEqual(
       rs.slice(0, 2).map((r) => [r.version, r.status]),
@@ -193,7 +179,7 @@ describe('docker events converge an app without a command', () => {
     assert.equal(list.length, 2);
     const victim = list[0]!.Id;
     await docker.getContainer(victim).kill({ signal: 'SIGKILL' });
-    const replaced = await until(
+    const replaced = await waitFor(
       'a new replica replacing the killed one',
       async () => {
         const now = await docker.listContainers({ filters: { label: [`paas.app=${APP}`, runFilter(paas.labels)] } });
@@ -202,7 +188,7 @@ describe('docker events converge an app without a command', () => {
       30_000,
     );
     const ids = new Set(replaced.map((c) => c.Id.slice(0, 12)));
-    const names = await until('both replicas routed', async () => ((await hostnames()).size === 2 ? hostnames() : null), 30_000, 500);
+    const names = await waitFor('both replicas routed', async () => ((await hostnames()).size === 2 ? hostnames() : null), 30_000, 500);
     for (const n of names) assert.ok(ids.has(n), `${n} is a live replica (${[...ids].join(', ')})`);
     assert.equal(
       (await docker.listContainers({ all: true, filters: { label: [`paas.app=${APP}`, runFilter(paas.labels)] } })).length,
@@ -217,7 +203,7 @@ describe('docker events converge an app without a command', () => {
       Labels: { ...paas.labels, 'paas.app': APP, 'paas.process': 'web', 'paas.release': '999', 'paas.replica': '1', 'paas.port': '5000' },
     });
     await stray.start();
-    await until(
+    await waitFor(
       'the stray to be removed',
       async () => {
         try {
@@ -254,7 +240,7 @@ async function dockerAnswers(): Promise<boolean> {
 /** Starts dockerd exactly as this machine runs it (detached, appending to /var/log/dockerd.log) and waits for `docker info`. */
 async function startDockerd(): Promise<void> {
   if (!dockerdPid()) spawn('sh', ['-c', 'dockerd >> /var/log/dockerd.log 2>&1 &'], { detached: true, stdio: 'ignore' }).unref();
-  await until('docker info to answer', () => dockerAnswers(), 60_000, 500);
+  await waitFor('docker info to answer', () => dockerAnswers(), 60_000, 500);
 }
 
 describe('DRILL: restart dockerd under paas (stops the Docker engine of this machine)', {
@@ -287,7 +273,7 @@ describe('DRILL: restart dockerd under paas (stops the Docker engine of this mac
     const pid = dockerdPid();
     assert.ok(pid, 'dockerd runs and wrote /var/run/docker.pid');
     process.kill(pid, 'SIGTERM'); // what `pkill -x dockerd` does, by pid
-    await until(
+    await waitFor(
       'dockerd to exit',
       async () => {
         try {
@@ -304,7 +290,7 @@ describe('DRILL: restart dockerd under paas (stops the Docker engine of this mac
     assert.notEqual(down.body, 'still here\n', 'the app is really down while dockerd is stopped');
     await startDockerd();
     const back = Date.now();
-    await until(
+    await waitFor(
       'the app to answer through the proxy',
       async () => {
         const r = await viaProxy(paas, HOST, '/', 2000);
