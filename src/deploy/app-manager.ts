@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { GitService } from '../git/git-service.js';
 import type { Logger } from '../log/logger.js';
@@ -17,6 +19,8 @@ export class AppManager implements AppLifecycle, Operations {
     private readonly rollout: Rollout,
     private readonly locks: AppLocks,
     private readonly log: Logger,
+    /** `<data-dir>/storage`: an app's mounted host dirs live in `<storageDir>/<app>` */
+    private readonly storageDir: string | null = null,
   ) {}
 
   async create(app: string): Promise<void> {
@@ -55,6 +59,7 @@ export class AppManager implements AppLifecycle, Operations {
         ];
         if (images.length) await this.runtime.removeImages(images).catch((err) => this.log.warn({ err, app }, 'image removal failed'));
         this.git.removeRepo(app);
+        if (this.storageDir) fs.rmSync(path.join(this.storageDir, app), { recursive: true, force: true });
         this.state.apps.delete(app);
       },
       undefined,

@@ -202,7 +202,10 @@ export class ContainerRuntime {
   async list(filter: { app?: string; process?: string; release?: number } = {}): Promise<ContainerInfo[]> {
     let entries: Dockerode.ContainerInfo[];
     try {
-      entries = await this.docker.listContainers({ all: true, filters: { label: labelFilters(filter) } });
+      // this runtime's extra labels scope what it sees: two paas installs (or test servers) on one
+      // engine never take each other's containers for strays
+      const own = Object.entries(this.extraLabels).map(([k, v]) => (v ? `${k}=${v}` : k));
+      entries = await this.docker.listContainers({ all: true, filters: { label: [...labelFilters(filter), ...own] } });
     } catch (e) {
       throw dockerError('cannot list containers', e);
     }

@@ -74,7 +74,7 @@ export async function buildControlPlane(
     withPushLock: (app, onWait, signal, fn) => locks.withLock(app, 'a git push', fn, onWait, signal),
     log: log.child({ module: 'git' }),
   });
-  apps = new AppManager(state, git, runtime, proxy, rollout, locks, log.child({ module: 'apps' }));
+  apps = new AppManager(state, git, runtime, proxy, rollout, locks, log.child({ module: 'apps' }), paths.storage);
   const operations = new OperationsManager(
     state,
     runtime,

@@ -138,3 +138,12 @@ test('storage:mount binds a dir under <data-dir>/storage/<app>/ at the next roll
   assert.equal((await viaProxy(paas, HOST, '/files/hello.txt')).status, 404);
   assert.ok(fs.existsSync(path.join(hostDir, 'hello.txt')), 'unmount keeps the files');
 });
+
+test("apps:destroy removes the app's storage dir with everything else", async () => {
+  const dir = path.join(paas.dataDir, 'storage', APP);
+  assert.ok(fs.existsSync(dir));
+  const r = await paas.ssh(`apps:destroy ${APP} --force`);
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.equal(fs.existsSync(dir), false);
+  assert.equal((await hostConfigs()).length, 0, 'no container left');
+});
