@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import { AppError } from '../../src/errors/app-error.js';
+import { releaseLogPath } from '../../src/deploy/release-log.js';
 import { table, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
 
@@ -64,6 +66,33 @@ export default definePlugin({
         stdout.write(
           `-----> Rolled back ${app} to v${r.to.version}: v${r.release.version} is live (${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
         );
+        return 0;
+      },
+    },
+    'releases:log': {
+      summary: 'Show the deploy output that made a release (default: the newest)',
+      usage: 'releases:log [app] [vN]',
+      examples: ['paas releases:log myapp', 'paas releases:log myapp v3'],
+      app: 'required',
+      maxArgs: 1,
+      run({ app, args, services, stdout }) {
+        let version: number;
+        if (args[0] === undefined) {
+          const newest = services.state.releases.list(app, 1)[0];
+          if (!newest) throw new AppError('PAAS_ERR_RELEASES_NONE', `app '${app}' has no releases yet`);
+          version = newest.version;
+        } else {
+          const m = /^v?(\d+)$/.exec(args[0]);
+          if (!m) throw new AppError('PAAS_ERR_RELEASES_USAGE', `'${args[0]}' is not a release (use vN)`, { exitCode: 2 });
+          version = Number(m[1]);
+          if (!services.state.releases.get(app, version))
+            throw new AppError('PAAS_ERR_RELEASES_NOT_FOUND', `app '${app}' has no release v${version}`);
+        }
+        const file = releaseLogPath(services.dataDir, app, version);
+        if (!fs.existsSync(file)) {
+          throw new AppError('PAAS_ERR_RELEASES_NO_LOG', `release v${version} of '${app}' has no deploy log (only pushes record one)`);
+        }
+        stdout.write(fs.readFileSync(file));
         return 0;
       },
     },

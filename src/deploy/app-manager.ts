@@ -21,6 +21,8 @@ export class AppManager implements AppLifecycle, Operations {
     private readonly log: Logger,
     /** `<data-dir>/storage`: an app's mounted host dirs live in `<storageDir>/<app>` */
     private readonly storageDir: string | null = null,
+    /** `<data-dir>/logs/releases`: deploy output kept per release */
+    private readonly releaseLogs: string | null = null,
   ) {}
 
   async create(app: string): Promise<void> {
@@ -60,6 +62,7 @@ export class AppManager implements AppLifecycle, Operations {
         if (images.length) await this.runtime.removeImages(images).catch((err) => this.log.warn({ err, app }, 'image removal failed'));
         this.git.removeRepo(app);
         if (this.storageDir) fs.rmSync(path.join(this.storageDir, app), { recursive: true, force: true });
+        if (this.releaseLogs) fs.rmSync(path.join(this.releaseLogs, app), { recursive: true, force: true });
         this.state.apps.delete(app);
       },
       undefined,

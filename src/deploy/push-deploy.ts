@@ -11,6 +11,7 @@ import type { State } from '../state/state.js';
 import { parseAppJson } from './app-json.js';
 import { parseProcfile } from './procfile.js';
 import type { ReleaseManager } from './release-manager.js';
+import { ReleaseLogRecorder, releaseLogPath } from './release-log.js';
 import { StageOutput } from './stage-output.js';
 
 export interface BuilderSelector {
@@ -30,6 +31,8 @@ export class PushDeploy {
     private readonly log: Logger,
     /** labels put on every image (tests mark theirs for cleanup) */
     private readonly extraLabels: Record<string, string> = {},
+    /** the data dir: each release's deploy output is kept under logs/releases/ */
+    private readonly dataDir: string | null = null,
   ) {}
 
   /** The update to deploy: main, or master when the repo has (and gets) no main. */
@@ -51,12 +54,20 @@ export class PushDeploy {
       out.write(`-----> Stored ${refs}; only main (or master without main) deploys\n`);
       return 0;
     }
-    const stage = new StageOutput(out);
+    const recorder = new ReleaseLogRecorder(out);
+    const stage = new StageOutput(recorder);
     // the git session holds the app lock (GitService.withPushLock) until the ref is written
-    return this.deploy(app, session, req, update, stage);
+    return this.deploy(app, session, req, update, stage, recorder);
   }
 
-  private async deploy(app: string, session: PushSession, req: HookRequest, update: RefUpdate, stage: StageOutput): Promise<number> {
+  private async deploy(
+    app: string,
+    session: PushSession,
+    req: HookRequest,
+    update: RefUpdate,
+    stage: StageOutput,
+    recorder: ReleaseLogRecorder,
+  ): Promise<number> {
     const sha = update.newSha;
     const log = this.log.child({ app, commit: sha.slice(0, 7) });
     // a push that waited for the lock may be stale: git would refuse its ref update after the
@@ -142,6 +153,13 @@ export class PushDeploy {
       return 1;
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+      if (version !== null && this.dataDir) {
+        try {
+          recorder.save(releaseLogPath(this.dataDir, app, version));
+        } catch (err) {
+          log.warn({ err }, 'could not save the release log');
+        }
+      }
     }
   }
 }

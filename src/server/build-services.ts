@@ -1,3 +1,4 @@
+import path from 'node:path';
 import Dockerode from 'dockerode';
 import { selectBuilder } from '../builders/select-builder.js';
 import { loadImageConfig } from '../config/image-config.js';
@@ -58,6 +59,7 @@ export async function buildControlPlane(
     paths.builds,
     log.child({ module: 'deploy' }),
     labels.labels,
+    config.dataDir,
   );
   const hookServer = new HookServer(
     paths.hookSocket,
@@ -74,7 +76,17 @@ export async function buildControlPlane(
     withPushLock: (app, onWait, signal, fn) => locks.withLock(app, 'a git push', fn, onWait, signal),
     log: log.child({ module: 'git' }),
   });
-  apps = new AppManager(state, git, runtime, proxy, rollout, locks, log.child({ module: 'apps' }), paths.storage);
+  apps = new AppManager(
+    state,
+    git,
+    runtime,
+    proxy,
+    rollout,
+    locks,
+    log.child({ module: 'apps' }),
+    paths.storage,
+    path.join(paths.logs, 'releases'),
+  );
   const operations = new OperationsManager(
     state,
     runtime,

@@ -84,6 +84,16 @@ test('a broken Dockerfile fails the push, keeps the old release serving and the 
   assert.match(r.output, /! \[remote rejected\] main -> main/);
   assert.equal(await remoteSha(paas, 'web1'), before, 'branch did not advance');
   assert.equal((await viaProxy(paas, 'web1.paas.test')).status, 200);
+  // the failed release keeps its deploy output
+  const failed = JSON.parse((await paas.ssh('releases web1 --json')).stdout)[0];
+  assert.equal(failed.status, 'failed');
+  const log = await paas.ssh(`releases:log web1 v${failed.version}`);
+  assert.equal(log.exitCode, 0, log.stderr);
+  assert.match(log.stdout, /RUN exit 3/);
+  assert.match(log.stdout, /build failed/);
+  const bad = await paas.ssh('releases:log web1 v999');
+  assert.equal(bad.exitCode, 1);
+  assert.match(bad.stderr, /no release v999/);
   await execa('git', ['-C', dir, 'reset', '-q', '--hard', 'HEAD~1']);
 });
 
