@@ -19,6 +19,8 @@ if (ordered.length === 0) {
   console.error('no test files found under', roots.join(' '));
   process.exit(1);
 }
+const setup = spawnSync('bash', [path.join(import.meta.dirname, 'ensure-test-packages.sh')], { stdio: 'inherit' });
+if (setup.status !== 0) process.exit(setup.status ?? 1);
 const concurrency = process.env.PAAS_TEST_CONCURRENCY ?? '1';
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...ordered], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests (not paas itself) need when they are missing:
+# busybox-static and debootstrap make the offline base images (test/helpers/base-images.ts).
+# Runs before `npm test`; as root it apt-installs, otherwise it names what is missing.
+set -euo pipefail
+need=()
+for pkg in busybox-static debootstrap; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
+done
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "tests need these Debian packages: ${need[*]} (apt-get install -y ${need[*]})" >&2
+  exit 1
+fi
+echo "==> installing test packages: ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get -o DPkg::Lock::Timeout=300 install -y -q "${need[@]}" >/dev/null 2>&1 || {
+  apt-get -o DPkg::Lock::Timeout=300 update -q >/dev/null
+  apt-get -o DPkg::Lock::Timeout=300 install -y -q "${need[@]}" >/dev/null
+}
