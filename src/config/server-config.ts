@@ -93,6 +93,7 @@ export function dataPaths(dataDir: string) {
     proxyPid: path.join(dataDir, 'run', 'proxy.pid'),
     proxySocket: path.join(dataDir, 'run', 'proxy.sock'),
     hookSocket: path.join(dataDir, 'run', 'hook.sock'),
+    adminSocket: path.join(dataDir, 'run', 'admin.sock'),
     proxyState: path.join(dataDir, 'proxy', 'routes.json'),
     builds: path.join(dataDir, 'builds'),
     storage: path.join(dataDir, 'storage'),

@@ -3,12 +3,14 @@ import { parseServerConfig } from '../config/server-config.js';
 import type { Logger } from '../log/logger.js';
 import { ProxyClient } from '../proxy/proxy-client.js';
 import { State } from '../state/state.js';
+import { forwardAdminCommand } from './admin-socket.js';
 import { buildControlPlane } from './build-services.js';
 
 /**
  * `paas admin <command> [args]` on the server host: the same command registry and output as
- * over SSH, run in this process as the admin identity (bootstrap of the first key). Takes
- * `--data-dir` anywhere on the line, or PAAS_DATA_DIR.
+ * over SSH, as the admin identity (bootstrap of the first key). When the daemon runs, the command
+ * runs inside it (its app locks and settings apply); otherwise in this process on the same
+ * database. Takes `--data-dir` anywhere on the line, or PAAS_DATA_DIR.
  */
 export async function runAdmin(argv: string[], log: Logger): Promise<number> {
   const words: string[] = [];
@@ -20,6 +22,8 @@ export async function runAdmin(argv: string[], log: Logger): Promise<number> {
   }
   const config = parseServerConfig(serverFlags);
   const paths = dataPaths(config.dataDir);
+  const forwarded = await forwardAdminCommand(paths.adminSocket, words, process.stdin, process.stdout, process.stderr);
+  if (forwarded !== null) return forwarded;
   const state = State.open(paths.db);
   try {
     const cp = await buildControlPlane(config, paths, state, new ProxyClient(paths.proxySocket), log);

@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger.js';
 import { ensureHostKey } from '../ssh/host-key.js';
 import { SshServer } from '../ssh/ssh-server.js';
 import { State } from '../state/state.js';
+import { AdminSocketServer } from './admin-socket.js';
 import { buildControlPlane } from './build-services.js';
 import { livePid, removeOwnPidFile, writeJsonAtomic, writePidFile } from './pid-file.js';
 import { ensureProxy } from './proxy-supervisor.js';
@@ -31,6 +32,8 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
   const cp = await buildControlPlane(config, paths, state, proxy.client, log);
   cp.git.installHooks();
   await cp.hookServer.listen();
+  const admin = new AdminSocketServer(paths.adminSocket, cp.host, log.child({ module: 'admin' }));
+  await admin.listen();
   const ssh = new SshServer({
     hostKey: await ensureHostKey(paths.hostKey),
     findKey: (fp) => state.keys.byFingerprint(fp),
@@ -68,7 +71,7 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
     stopping.abort();
     const force = setTimeout(() => process.exit(1), 4500);
     force.unref();
-    await Promise.allSettled([ssh.close(), cp.hookServer.close(), recovered]);
+    await Promise.allSettled([ssh.close(), cp.hookServer.close(), admin.close(), recovered]);
     if (withProxy) await stopProxy(proxy.status.pid);
     state.close();
     removeOwnPidFile(paths.controlPid);

@@ -186,3 +186,26 @@ test('the paas client finds host, port and app from the git remote and passes th
   assert.equal(r.exitCode, 0, String(r.stderr));
   assert.match(String(r.stdout), /clientapp/);
 });
+
+test('paas admin runs inside the running daemon (its settings apply), and in its own process when none runs', async () => {
+  assert.equal((await paas.admin(['apps:create', 'adminapp'])).exitCode, 0);
+  // the admin process is started with another domain in its environment: the daemon's wins
+  const viaDaemon = await paasCli(['admin', '--data-dir', paas.dataDir, 'apps:info', 'adminapp', '--json'], {
+    env: { ...paas.serverEnv, PAAS_DOMAIN: 'elsewhere.example' },
+  });
+  assert.equal(viaDaemon.exitCode, 0, String(viaDaemon.stderr));
+  assert.equal(JSON.parse(String(viaDaemon.stdout)).url, 'http://adminapp.paas.test');
+  const bad = await paas.admin(['apps:info', 'nope']);
+  assert.equal(bad.exitCode, 1);
+  assert.equal(String(bad.stderr), "error: app 'nope' does not exist");
+  assert.equal((await paas.admin(['apps:destroy', 'adminapp', '--force'])).exitCode, 0);
+  // with the daemon stopped, the same command runs in the admin process on the same database
+  await paas.stop();
+  assert.equal(fs.existsSync(path.join(paas.dataDir, 'run', 'admin.sock')), false);
+  const local = await paas.admin(['ssh-keys:list', '--json']);
+  assert.equal(local.exitCode, 0, String(local.stderr));
+  assert.deepEqual(
+    JSON.parse(String(local.stdout)).map((k: { name: string }) => k.name),
+    ['tester'],
+  );
+});
