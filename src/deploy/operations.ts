@@ -149,7 +149,14 @@ export class OperationsManager implements AppOperations {
       const r = await this.releases.derive(
         app,
         live,
-        { image: target.image, config: target.config, formation, processes: target.processes, port: target.port },
+        {
+          image: target.image,
+          config: target.config,
+          formation,
+          processes: target.processes,
+          port: target.port,
+          appChecks: target.appChecks,
+        },
         `Rollback to v${target.version}`,
         stage,
         signal,

@@ -98,8 +98,6 @@ export class PushDeploy {
       if (first) Object.assign(formation, { web: 1 }, appJson?.formation ?? {});
       const { release: releaseTask, ...processes } = procfile;
       for (const p of Object.keys(processes)) formation[p] ??= 0;
-      if (appJson?.healthcheck) this.state.appSettings.set(app, 'checks.appjson', appJson.healthcheck);
-      else this.state.appSettings.unset(app, 'checks.appjson');
 
       const release = this.state.releases.create({
         app,
@@ -112,6 +110,7 @@ export class PushDeploy {
         builder: builder.name,
         processes,
         port: null,
+        appChecks: appJson?.healthcheck ?? null,
       });
       version = release.version;
       this.state.deploys.setRelease(deployId, version);

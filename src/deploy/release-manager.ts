@@ -85,7 +85,7 @@ export class ReleaseManager {
   async derive(
     app: string,
     from: Release,
-    patch: Partial<Pick<Release, 'config' | 'formation' | 'image' | 'processes' | 'port'>>,
+    patch: Partial<Pick<Release, 'config' | 'formation' | 'image' | 'processes' | 'port' | 'appChecks'>>,
     description: string,
     stage: StageOutput,
     signal: AbortSignal,
@@ -101,6 +101,7 @@ export class ReleaseManager {
       builder: from.builder,
       processes: patch.processes ?? from.processes,
       port: patch.port ?? from.port,
+      appChecks: patch.appChecks !== undefined ? patch.appChecks : from.appChecks,
     });
     try {
       await this.activate(app, r, stage, signal);

@@ -25,10 +25,16 @@ export class Rollout {
     private readonly log: Logger,
   ) {}
 
-  checks(app: string): HealthCheckSettings {
+  /**
+   * The health check for a release (default: the live one): paas defaults, then the release's
+   * app.json healthchecks, then `checks:set`. Databases from before per-release checks fall back
+   * to the app-level 'checks.appjson' setting.
+   */
+  checks(app: string, release: Release | undefined = this.state.releases.current(app)): HealthCheckSettings {
+    const fromAppJson = release?.appChecks ?? this.state.appSettings.get<Partial<HealthCheckSettings>>(app, 'checks.appjson') ?? {};
     return {
       ...DEFAULT_CHECKS,
-      ...(this.state.appSettings.get<Partial<HealthCheckSettings>>(app, 'checks.appjson') ?? {}),
+      ...(fromAppJson as Partial<HealthCheckSettings>),
       ...(this.state.appSettings.get<Partial<HealthCheckSettings>>(app, 'checks') ?? {}),
     };
   }
@@ -79,6 +85,7 @@ export class Rollout {
         started.filter((c) => c.process === 'web'),
         out,
         signal,
+        this.checks(app, release),
       );
     } catch (err) {
       await this.stopAll(started, 1);
@@ -119,7 +126,7 @@ export class Rollout {
         }
       }
       const keptWeb = mine.filter((c) => c.process === 'web' && !removed.includes(c));
-      await this.gate(app, added, [...keptWeb, ...added.filter((c) => c.process === 'web')], out, signal);
+      await this.gate(app, added, [...keptWeb, ...added.filter((c) => c.process === 'web')], out, signal, this.checks(app, live));
     } catch (err) {
       await this.stopAll(added, 1);
       throw err;
@@ -136,8 +143,8 @@ export class Rollout {
     web: ContainerInfo[],
     out: StageOutput | null,
     signal: AbortSignal,
+    checks: HealthCheckSettings,
   ): Promise<void> {
-    const checks = this.checks(app);
     const uptimeMs = checks.path ? 0 : checks.wait * 1000;
     if (fresh.length && uptimeMs > 0) {
       out?.stage('boot', `Waiting ${checks.wait} s for ${fresh.length} container(s) to stay up`);

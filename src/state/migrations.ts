@@ -87,4 +87,8 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE releases ADD COLUMN processes_json TEXT NOT NULL DEFAULT '{}';
   ALTER TABLE releases ADD COLUMN port INTEGER;
   `,
+  // v3: the app.json health check each release was built with, so a rollback restores it
+  `
+  ALTER TABLE releases ADD COLUMN checks_json TEXT;
+  `,
 ];

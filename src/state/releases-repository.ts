@@ -17,6 +17,8 @@ export interface Release {
   processes: Record<string, string | null>;
   /** PORT the containers listen on */
   port: number | null;
+  /** the app.json `healthchecks.web` entry this release came with (null: none) */
+  appChecks: Record<string, unknown> | null;
   createdAt: string;
 }
 
@@ -33,6 +35,7 @@ interface ReleaseRow {
   timings_json: string;
   processes_json: string;
   port: number | null;
+  checks_json: string | null;
   created_at: string;
 }
 
@@ -49,6 +52,7 @@ const fromRow = (r: ReleaseRow): Release => ({
   timings: JSON.parse(r.timings_json),
   processes: JSON.parse(r.processes_json),
   port: r.port,
+  appChecks: r.checks_json ? JSON.parse(r.checks_json) : null,
   createdAt: r.created_at,
 });
 
@@ -56,15 +60,15 @@ export class ReleasesRepository {
   constructor(private readonly db: Db) {}
 
   /** Allocates the next version number atomically and records the release. */
-  create(r: Omit<Release, 'version' | 'createdAt' | 'timings'>): Release {
+  create(r: Omit<Release, 'version' | 'createdAt' | 'timings' | 'appChecks'> & { appChecks?: Release['appChecks'] }): Release {
     return this.db
       .transaction(() => {
         const { v } = this.db.prepare('SELECT coalesce(max(version), 0) + 1 AS v FROM releases WHERE app = ?').get(r.app) as { v: number };
         this.db
           .prepare(
             `INSERT INTO releases (app, version, image, commit_sha, description, config_json, formation_json, status, builder, timings_json,
-               processes_json, port, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?)`,
+               processes_json, port, checks_json, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, ?)`,
           )
           .run(
             r.app,
@@ -78,6 +82,7 @@ export class ReleasesRepository {
             r.builder,
             JSON.stringify(r.processes),
             r.port,
+            r.appChecks ? JSON.stringify(r.appChecks) : null,
             now(),
           );
         return this.get(r.app, v)!;

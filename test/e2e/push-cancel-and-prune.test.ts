@@ -86,3 +86,20 @@ test('only the images of the last 5 releases are kept; rolling back to a pruned 
   assert.match(rb.stderr, /pruned/);
   assert.equal((await viaProxy(paas, 'prune.paas.test')).body, 'p7\n');
 });
+
+test("a rollback restores the target release's app.json health check along with its image", async () => {
+  const repo = path.join(paas.dataDir, 'work', 'checks');
+  const appJson = (p: string) => JSON.stringify({ healthchecks: { web: [{ path: p, attempts: 30 }] } });
+  await commitFiles(repo, busyboxApp('c1', { 'app.json': appJson('/v1-health.html'), 'www/v1-health.html': 'ok\n' }));
+  let r = await push(paas, repo, 'checks');
+  assert.equal(r.exitCode, 0, r.output);
+  assert.match(r.output, /Health-checking GET \/v1-health\.html/);
+  await commitFiles(repo, { 'app.json': appJson('/'), 'www/index.html': 'c2\n' });
+  r = await push(paas, repo, 'checks');
+  assert.equal(r.exitCode, 0, r.output);
+  assert.match(r.output, /Health-checking GET \/ and/);
+  const rb = await paas.ssh('releases:rollback checks v1');
+  assert.equal(rb.exitCode, 0, rb.stderr);
+  assert.match(rb.stdout, /Health-checking GET \/v1-health\.html/);
+  assert.equal((await viaProxy(paas, 'checks.paas.test')).body, 'c1\n');
+});

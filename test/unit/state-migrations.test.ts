@@ -62,7 +62,8 @@ test('release numbers are allocated per app and markLive supersedes the previous
     processes: {},
     port: 5000,
   };
-  const r1 = state.releases.create(base);
+  const r1 = state.releases.create({ ...base, appChecks: { path: '/up', attempts: 3 } });
+  assert.deepEqual(state.releases.get('a', 1)?.appChecks, { path: '/up', attempts: 3 });
   const r2 = state.releases.create(base);
   assert.deepEqual([r1.version, r2.version], [1, 2]);
   state.releases.markLive('a', 1);
