@@ -1,7 +1,7 @@
-import fs from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import { Writable } from 'node:stream';
 import type { Logger } from '../log/logger.js';
+import { UnixSocketServer } from '../util/unix-socket-server.js';
 import type { HookReply, HookRequest } from './hook-protocol.js';
 
 /** What a push session registers so the hook's callback can find it. */
@@ -20,23 +20,18 @@ export type PushHandler = (session: PushSession, req: HookRequest, out: Writable
  */
 export class HookServer {
   private readonly sessions = new Map<string, PushSession>();
-  private server: net.Server | null = null;
+  private readonly socket: UnixSocketServer;
 
   constructor(
-    private readonly socketPath: string,
+    socketPath: string,
     private readonly handler: PushHandler,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.socket = new UnixSocketServer(socketPath, (conn) => this.onConnection(conn));
+  }
 
-  async listen(): Promise<void> {
-    fs.rmSync(this.socketPath, { force: true });
-    const server = net.createServer((conn) => this.onConnection(conn));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.socketPath, () => resolve());
-    });
-    fs.chmodSync(this.socketPath, 0o600);
-    this.server = server;
+  listen(): Promise<void> {
+    return this.socket.listen();
   }
 
   register(token: string, session: PushSession): () => void {
@@ -45,7 +40,7 @@ export class HookServer {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    return this.socket.close();
   }
 
   private onConnection(conn: net.Socket): void {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
 import type { Logger } from '../log/logger.js';
+import { UnixSocketServer } from '../util/unix-socket-server.js';
 import type { CommandHost } from '../plugin-host/command-host.js';
 
 /**
@@ -19,28 +20,22 @@ export type AdminReply = { o: string } | { e: string } | { exit: number };
  * only root on the host reaches it.
  */
 export class AdminSocketServer {
-  private server: net.Server | null = null;
+  private readonly socket: UnixSocketServer;
 
   constructor(
-    private readonly socketPath: string,
+    socketPath: string,
     private readonly host: CommandHost,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.socket = new UnixSocketServer(socketPath, (conn) => this.onConnection(conn));
+  }
 
-  async listen(): Promise<void> {
-    fs.rmSync(this.socketPath, { force: true });
-    const server = net.createServer((conn) => this.onConnection(conn));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.socketPath, () => resolve());
-    });
-    fs.chmodSync(this.socketPath, 0o600);
-    this.server = server;
+  listen(): Promise<void> {
+    return this.socket.listen();
   }
 
   close(): Promise<void> {
-    fs.rmSync(this.socketPath, { force: true });
-    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    return this.socket.close();
   }
 
   private onConnection(conn: net.Socket): void {
