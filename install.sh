@@ -397,7 +397,7 @@ build_paas() {
   install -d "$BIN_DIR"
   PAAS_BIN=$BIN_DIR/paas
   [[ $(readlink "$PAAS_BIN" 2>/dev/null) == "$main" ]] || ln -sfn "$main" "$PAAS_BIN"
-  if ! PAAS_VERSION=$(cd / && "$PAAS_BIN" version 2>>"$LOG" | head -n 1) || [[ -z $PAAS_VERSION ]]; then
+  if ! PAAS_VERSION=$(cd / && "$PAAS_BIN" version 2>>"$LOG" | head -n 1 | awk '{print $2}') || [[ -z $PAAS_VERSION ]]; then
     PAAS_VERSION=$(node -p "require(process.argv[1]).version" "$APP_DIR/package.json")
     warn "'paas version' did not answer (see $LOG); package.json says $PAAS_VERSION"
   fi

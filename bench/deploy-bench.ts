@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { busyboxApp, commitFiles, push, viaProxy } from '../test/helpers/app-repo.js';
+import { busyboxApp, commitFiles, push, viaProxy, healthAppJson } from '../test/helpers/app-repo.js';
 import { ensureBusyboxImage } from '../test/helpers/base-images.js';
 import { httpGet } from '../test/helpers/docker.js';
 import { PaasServer } from '../test/helpers/paas-server.js';
@@ -36,7 +36,7 @@ async function main() {
     }
     const repo = path.join(paas.dataDir, 'repo');
     // the app declares a health check path, as kamal-proxy requires (/up) and Dokku recommends
-    await commitFiles(repo, busyboxApp('warmup', { 'app.json': JSON.stringify({ healthchecks: { web: [{ path: '/', attempts: 30 }] } }) }));
+    await commitFiles(repo, busyboxApp('warmup', { 'app.json': healthAppJson() }));
     const first = await push(paas, repo, 'bench');
     if (first.exitCode !== 0) throw new Error(first.output);
     await byHand(hand, 'warmup');

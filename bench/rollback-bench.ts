@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { execa } from 'execa';
-import { busyboxApp, commitFiles, push, viaProxy } from '../test/helpers/app-repo.js';
+import { busyboxApp, commitFiles, push, viaProxy, healthAppJson } from '../test/helpers/app-repo.js';
 import { ensureBusyboxImage } from '../test/helpers/base-images.js';
 import { httpGet } from '../test/helpers/docker.js';
 import { PaasServer } from '../test/helpers/paas-server.js';
@@ -19,7 +19,7 @@ async function main() {
   const paas = await new PaasServer({ PAAS_LOG_LEVEL: 'warn' }).start();
   try {
     const repo = path.join(paas.dataDir, 'repo');
-    await commitFiles(repo, busyboxApp('A', { 'app.json': JSON.stringify({ healthchecks: { web: [{ path: '/', attempts: 30 }] } }) }));
+    await commitFiles(repo, busyboxApp('A', { 'app.json': healthAppJson() }));
     for (const m of ['A', 'B']) {
       if (m === 'B') await commitFiles(repo, { 'www/index.html': 'B\n' });
       const r = await push(paas, repo, 'rb');

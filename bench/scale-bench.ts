@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { execa } from 'execa';
-import { busyboxApp, commitFiles, push, viaProxy } from '../test/helpers/app-repo.js';
+import { busyboxApp, commitFiles, push, viaProxy, healthAppJson } from '../test/helpers/app-repo.js';
 import { ensureBusyboxImage } from '../test/helpers/base-images.js';
 import { httpGet } from '../test/helpers/docker.js';
 import { PaasServer } from '../test/helpers/paas-server.js';
@@ -59,7 +59,7 @@ async function main() {
   const paas = await new PaasServer({ PAAS_LOG_LEVEL: 'warn' }).start();
   try {
     const repo = path.join(paas.dataDir, 'repo');
-    await commitFiles(repo, busyboxApp('scale', { 'app.json': JSON.stringify({ healthchecks: { web: [{ path: '/', attempts: 30 }] } }) }));
+    await commitFiles(repo, busyboxApp('scale', { 'app.json': healthAppJson() }));
     const first = await push(paas, repo, APP);
     if (first.exitCode !== 0) throw new Error(first.output);
     const image = `paas/${APP}:v1`;

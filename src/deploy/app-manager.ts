@@ -90,11 +90,7 @@ export class AppManager implements AppLifecycle, Operations {
     const web = (await this.runtime.list({ app, process: 'web' })).filter((c) => c.state === 'running' && c.ip);
     const live = this.state.releases.current(app);
     if (!live || web.length === 0) return;
-    const checks = this.rollout.checks(app);
-    await this.proxy.deploy(app, {
-      hosts: this.rollout.hosts(app),
-      targets: web.filter((c) => c.release === live.version).map((c) => `${c.ip}:${c.port}`),
-      healthCheck: { path: checks.path, timeoutMs: checks.timeout * 1000 },
-    });
+    const targets = web.filter((c) => c.release === live.version).map((c) => `${c.ip}:${c.port}`);
+    await this.proxy.deploy(app, this.rollout.proxySpec(app, targets));
   }
 }

@@ -3,7 +3,7 @@ import type { Release } from '../state/releases-repository.js';
 import type { State } from '../state/state.js';
 import { DEFAULT_CHECKS, type HealthCheckSettings } from './app-json.js';
 import { DeployErrors } from './deploy-errors.js';
-import type { ContainerInfo, ContainerSpec, ProxyPort, RuntimePort } from './ports.js';
+import type { ContainerInfo, ContainerSpec, ProxyDeploySpec, ProxyPort, RuntimePort } from './ports.js';
 import type { StageOutput } from './stage-output.js';
 
 export const DEFAULT_PORT = 5000;
@@ -41,6 +41,17 @@ export class Rollout {
 
   hosts(app: string): string[] {
     return [`${app}.${this.domain()}`, ...this.state.domains.list(app)];
+  }
+
+  /** What the proxy gets for an app: its hosts, the web targets, and the health gate from `checks`. */
+  proxySpec(app: string, targets: string[], checks: HealthCheckSettings = this.checks(app)): ProxyDeploySpec {
+    return {
+      hosts: this.hosts(app),
+      targets,
+      healthCheck: { path: checks.path, intervalMs: 1000, timeoutMs: checks.timeout * 1000 },
+      deployTimeoutMs: Math.max(5, checks.wait + checks.attempts) * 1000,
+      drainTimeoutMs: 30_000,
+    };
   }
 
   spec(app: string, release: Release, process: string, replica: number): ContainerSpec {
@@ -166,21 +177,13 @@ export class Rollout {
     try {
       const freshWeb = fresh.filter((c) => c.process === 'web');
       const watchers = freshWeb.map((c) => this.withLogs(c, this.runtime.waitUp(c.id, 24 * 3600_000, crashWatch.signal)));
-      const deploy = this.proxy
-        .deploy(app, {
-          hosts: this.hosts(app),
-          targets,
-          healthCheck: { path: checks.path, intervalMs: 1000, timeoutMs: checks.timeout * 1000 },
-          deployTimeoutMs: Math.max(5, checks.wait + checks.attempts) * 1000,
-          drainTimeoutMs: 30_000,
-        })
-        .catch(async (err) => {
-          const logs = freshWeb.length ? await this.runtime.logsTail(freshWeb[0].id, LOG_LINES).catch(() => '') : '';
-          throw DeployErrors.unhealthy(
-            `${(err as Error).message}${logs ? `\nLast ${LOG_LINES} log lines of ${freshWeb[0].name}:\n${logs}` : ''}`,
-            err,
-          );
-        });
+      const deploy = this.proxy.deploy(app, this.proxySpec(app, targets, checks)).catch(async (err) => {
+        const logs = freshWeb.length ? await this.runtime.logsTail(freshWeb[0].id, LOG_LINES).catch(() => '') : '';
+        throw DeployErrors.unhealthy(
+          `${(err as Error).message}${logs ? `\nLast ${LOG_LINES} log lines of ${freshWeb[0].name}:\n${logs}` : ''}`,
+          err,
+        );
+      });
       const r = await Promise.race([deploy, ...watchers.map((w) => w.then(() => new Promise<never>(() => {})))]);
       out?.info(`traffic switched; old targets drained in ${r.drainedMs} ms`);
     } finally {

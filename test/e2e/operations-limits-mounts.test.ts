@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { busyboxApp, commitFiles, push, viaProxy } from '../helpers/app-repo.js';
-import { ensureBusyboxImage } from '../helpers/base-images.js';
-import { dockerClient, requireDocker, runFilter } from '../helpers/docker.js';
-import { PaasServer } from '../helpers/paas-server.js';
+import { viaProxy } from '../helpers/app-repo.js';
+import { dockerClient, runFilter } from '../helpers/docker.js';
+import { serverWithApp } from '../helpers/deployed-app.js';
+import type { PaasServer } from '../helpers/paas-server.js';
 
 // resource:limit / resource:report and storage:mount / unmount / list over real OpenSSH against a
 // real `paas server` and Docker: stored, applied at the next rollout, bad input changes nothing.
@@ -15,13 +15,7 @@ const HOST = `${APP}.paas.test`;
 let paas: PaasServer;
 
 before(async () => {
-  await requireDocker();
-  await ensureBusyboxImage();
-  paas = await new PaasServer().start();
-  const dir = path.join(paas.dataDir, 'work', APP);
-  await commitFiles(dir, busyboxApp('limits', { 'app.json': JSON.stringify({ healthchecks: { web: [{ path: '/', attempts: 30 }] } }) }));
-  const r = await push(paas, dir, APP);
-  assert.equal(r.exitCode, 0, r.output);
+  ({ paas } = await serverWithApp(APP, 'limits'));
 });
 after(async () => {
   await paas?.destroy();

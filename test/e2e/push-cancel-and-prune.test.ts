@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { busyboxApp, commitFiles, push, remoteSha, viaProxy } from '../helpers/app-repo.js';
+import { busyboxApp, commitFiles, push, remoteSha, viaProxy, healthAppJson } from '../helpers/app-repo.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/base-images.js';
 import { dockerClient, requireDocker } from '../helpers/docker.js';
 import { PaasServer } from '../helpers/paas-server.js';
 
 let paas: PaasServer;
-const APP_JSON = JSON.stringify({ healthchecks: { web: [{ path: '/', attempts: 30 }] } });
+const APP_JSON = healthAppJson();
 
 before(async () => {
   await requireDocker();
@@ -89,12 +89,11 @@ test('only the images of the last 5 releases are kept; rolling back to a pruned 
 
 test("a rollback restores the target release's app.json health check along with its image", async () => {
   const repo = path.join(paas.dataDir, 'work', 'checks');
-  const appJson = (p: string) => JSON.stringify({ healthchecks: { web: [{ path: p, attempts: 30 }] } });
-  await commitFiles(repo, busyboxApp('c1', { 'app.json': appJson('/v1-health.html'), 'www/v1-health.html': 'ok\n' }));
+  await commitFiles(repo, busyboxApp('c1', { 'app.json': healthAppJson('/v1-health.html'), 'www/v1-health.html': 'ok\n' }));
   let r = await push(paas, repo, 'checks');
   assert.equal(r.exitCode, 0, r.output);
   assert.match(r.output, /Health-checking GET \/v1-health\.html/);
-  await commitFiles(repo, { 'app.json': appJson('/'), 'www/index.html': 'c2\n' });
+  await commitFiles(repo, { 'app.json': healthAppJson('/'), 'www/index.html': 'c2\n' });
   r = await push(paas, repo, 'checks');
   assert.equal(r.exitCode, 0, r.output);
   assert.match(r.output, /Health-checking GET \/ and/);

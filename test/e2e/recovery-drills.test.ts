@@ -8,6 +8,7 @@ import { busyboxApp, commitFiles, viaProxy } from '../helpers/app-repo.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/base-images.js';
 import { dockerClient, requireDocker, runFilter } from '../helpers/docker.js';
 import { PaasServer } from '../helpers/paas-server.js';
+import { serverWithApp } from '../helpers/deployed-app.js';
 import { waitFor } from '../helpers/wait.js';
 
 // Recovery drills against a real `paas server` and Docker:
@@ -17,7 +18,7 @@ import { waitFor } from '../helpers/wait.js';
 //     This one stops the Docker engine of the whole machine for a few seconds (every other Docker
 //     user is disrupted). PAAS_DOCKERD_DRILL=0 skips it on a shared machine.
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const _sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `git push` in the background, with its output collected as it streams. */
 function pushInBackground(paas: PaasServer, dir: string, app: string) {
@@ -149,12 +150,7 @@ describe('docker events converge an app without a command', () => {
   let paas: PaasServer;
 
   before(async () => {
-    await requireDocker();
-    await ensureBusyboxImage();
-    paas = await new PaasServer().start();
-    const dir = path.join(paas.dataDir, 'work', APP);
-    await commitFiles(dir, busyboxApp('events', { 'app.json': JSON.stringify({ healthchecks: { web: [{ path: '/', attempts: 30 }] } }) }));
-    await pushOk(paas, dir, APP);
+    ({ paas } = await serverWithApp(APP, 'events'));
     // no restart policy: only the event watcher can bring a dead replica back
     assert.equal((await paas.ssh(`ps:set ${APP} restart-policy no`)).exitCode, 0);
     assert.equal((await paas.ssh(`apps:scale ${APP} web=2`)).exitCode, 0);
@@ -251,15 +247,7 @@ describe('DRILL: restart dockerd under paas (stops the Docker engine of this mac
   let paas: PaasServer;
 
   before(async () => {
-    await requireDocker();
-    await ensureBusyboxImage();
-    paas = await new PaasServer().start();
-    const dir = path.join(paas.dataDir, 'work', APP);
-    await commitFiles(
-      dir,
-      busyboxApp('still here', { 'app.json': JSON.stringify({ healthchecks: { web: [{ path: '/', attempts: 30 }] } }) }),
-    );
-    await pushOk(paas, dir, APP);
+    ({ paas } = await serverWithApp(APP, 'still here'));
     assert.equal((await paas.ssh(`apps:scale ${APP} web=2`)).exitCode, 0);
   });
   after(async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { execa } from 'execa';
-import { busyboxApp, commitFiles, push } from '../helpers/app-repo.js';
+import { busyboxApp, commitFiles, push, healthAppJson } from '../helpers/app-repo.js';
 import { ensureBusyboxImage } from '../helpers/base-images.js';
 import { dockerClient, requireDocker } from '../helpers/docker.js';
 import { PaasServer, sshOptions } from '../helpers/paas-server.js';
@@ -14,7 +14,7 @@ before(async () => {
   await ensureBusyboxImage();
   paas = await new PaasServer().start();
   const repo = path.join(paas.dataDir, 'work', 'tty');
-  await commitFiles(repo, busyboxApp('tty', { 'app.json': JSON.stringify({ healthchecks: { web: [{ path: '/', attempts: 30 }] } }) }));
+  await commitFiles(repo, busyboxApp('tty', { 'app.json': healthAppJson() }));
   const r = await push(paas, repo, 'ttyapp');
   assert.equal(r.exitCode, 0, r.output);
   assert.equal((await paas.ssh('config:set ttyapp GREETING=hi-from-config')).exitCode, 0);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { busyboxApp, commitFiles, push } from '../helpers/app-repo.js';
+import { busyboxApp, commitFiles, push, healthAppJson } from '../helpers/app-repo.js';
 import { ensureBusyboxImage } from '../helpers/base-images.js';
 import { requireDocker } from '../helpers/docker.js';
 import { startLoad } from '../helpers/load.js';
@@ -9,7 +9,7 @@ import { PaasServer } from '../helpers/paas-server.js';
 
 let paas: PaasServer;
 let repo: string;
-const APP_JSON = JSON.stringify({ healthchecks: { web: [{ path: '/', attempts: 30 }] } });
+const APP_JSON = healthAppJson();
 
 before(async () => {
   await requireDocker();

@@ -15,6 +15,11 @@ export function busyboxApp(marker: string, extra: Record<string, string> = {}): 
   };
 }
 
+/** An app.json declaring a web health check on `path`: a deploy goes live on the first 2xx instead of after 2 s of uptime. */
+export function healthAppJson(path = '/'): string {
+  return JSON.stringify({ healthchecks: { web: [{ path, attempts: 30 }] } });
+}
+
 /** Writes `files` into a fresh git repo at `dir` (or a new commit on it) on branch main. */
 export async function commitFiles(dir: string, files: Record<string, string>, message = 'update'): Promise<string> {
   if (!fs.existsSync(path.join(dir, '.git'))) {
