@@ -105,8 +105,13 @@ export async function runOneOff(docker: Dockerode, log: Logger, ctx: OneOffConte
       const onData = (d: Buffer) => {
         if (!stream.destroyed && stream.writable) stream.write(d);
       };
+      // With a tty, Docker closes the attach's output as soon as its stdin closes, losing what the
+      // command prints after that; so an EOF from the client is typed as ^D (as at a terminal) and
+      // the attach stays open. Without a tty, the EOF closes the container's stdin.
       const onEnd = () => {
-        if (!stream.destroyed) stream.end();
+        if (stream.destroyed) return;
+        if (io.tty) stream.write('\x04');
+        else stream.end();
       };
       stdin.on('data', onData);
       stdin.on('end', onEnd);

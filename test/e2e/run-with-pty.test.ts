@@ -23,18 +23,23 @@ after(async () => {
   await paas?.destroy();
 });
 
-const ssh = (flags: string[], command: string) =>
+const ssh = (flags: string[], command: string, input = '') =>
   execa('ssh', [...flags, ...sshOptions(paas.key.priv, paas.ports.ssh), 'paas@127.0.0.1', command], {
     reject: false,
-    input: '',
+    input,
     timeout: 60_000,
   });
 
 test('run gets a pty when the client asks for one (ssh -tt), plain pipes otherwise; config and exit code pass through', async () => {
-  const withPty = await ssh(['-tt'], 'run ttyapp sh -c "tty; echo $GREETING; exit 5"');
+  // the client's stdin ends at once; what the command prints a second later must still arrive
+  const withPty = await ssh(['-tt'], 'run ttyapp sh -c "sleep 1; tty; echo $GREETING; exit 5"');
   assert.equal(withPty.exitCode, 5, String(withPty.stderr));
   assert.match(String(withPty.stdout), /\/dev\/pts\/\d+/);
   assert.match(String(withPty.stdout), /hi-from-config/);
+  // piped input over a pty ends as ^D does at a terminal, so a reader of stdin finishes
+  const cat = await ssh(['-tt'], 'run ttyapp cat', 'piped-line\n');
+  assert.equal(cat.exitCode, 0, String(cat.stderr));
+  assert.match(String(cat.stdout), /piped-line/);
   const plain = await ssh(['-T'], 'run ttyapp sh -c "tty; exit 0"');
   assert.match(String(plain.stdout), /not a tty/);
   const oneOffs = await dockerClient().listContainers({ all: true, filters: { label: ['paas.app=ttyapp', 'paas.oneoff'] } });
