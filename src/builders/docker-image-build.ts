@@ -66,7 +66,12 @@ export async function buildDockerImage(docker: Dockerode, log: Logger, o: Docker
   }
 
   const outcome = await followBuild(stream, o.output, o.signal);
-  if (o.signal.aborted) throw BuildErrors.cancelled('build cancelled');
+  if (o.signal.aborted) {
+    // Closing the request makes the engine kill the step's container, but in its own time: remove
+    // them here and wait, so that nothing of a cancelled build still runs once the push has failed.
+    await removeStepContainers(docker, log, outcome.stepContainers);
+    throw BuildErrors.cancelled('build cancelled');
+  }
   if (outcome.error) {
     const step = outcome.lastStep ? ` (${outcome.lastStep})` : '';
     throw BuildErrors.failed(`build failed${step}: ${oneLine(outcome.error)}`);
@@ -86,11 +91,33 @@ interface BuildOutcome {
   error: string | null;
   lastStep: string | null;
   imageId: string | null;
+  /** the classic builder's "Running in <id>" containers, one per RUN step */
+  stepContainers: string[];
+}
+
+const STEP_CONTAINER = /^ ---> Running in ([0-9a-f]{12,64})\s*$/m;
+
+async function removeStepContainers(docker: Dockerode, log: Logger, ids: string[], timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const id of ids) {
+    const c = docker.getContainer(id);
+    await c.remove({ force: true }).catch(() => {});
+    // 404 once gone; a 409 "removal in progress" from the engine's own cleanup is waited out
+    while (Date.now() < deadline) {
+      const gone = await c.inspect().then(
+        () => false,
+        (e: { statusCode?: number }) => e.statusCode === 404,
+      );
+      if (gone) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (Date.now() >= deadline) log.warn({ container: id }, 'build step container still present after cancel');
+  }
 }
 
 function followBuild(stream: Readable, output: NodeJS.WritableStream, signal: AbortSignal): Promise<BuildOutcome> {
   return new Promise((resolve) => {
-    const outcome: BuildOutcome = { error: null, lastStep: null, imageId: null };
+    const outcome: BuildOutcome = { error: null, lastStep: null, imageId: null, stepContainers: [] };
     let buf = '';
     let done = false;
     const finish = (err?: string) => {
@@ -118,6 +145,8 @@ function followBuild(stream: Readable, output: NodeJS.WritableStream, signal: Ab
         output.write(msg.stream);
         const m = /^Step \d+\/\d+ : (.*)/.exec(msg.stream.trim());
         if (m) outcome.lastStep = `${msg.stream.trim().split(' : ')[0]}: ${m[1]}`;
+        const c = STEP_CONTAINER.exec(msg.stream);
+        if (c) outcome.stepContainers.push(c[1]);
       } else if (msg.status !== undefined) {
         output.write(`${msg.id ? `${msg.id}: ` : ''}${msg.status}${msg.progress ? ` ${msg.progress}` : ''}\n`);
       }
