@@ -36,12 +36,15 @@ async function main(): Promise<number | null> {
       return runAdmin(rest, createLogger({ level: process.env.PAAS_LOG_LEVEL ?? 'warn' }));
     }
     default: {
-      const [{ runClient }, { CommandRegistry }, { loadPlugins }] = await Promise.all([
-        import('./client/run-client.js'),
-        import('./plugin-host/command-registry.js'),
-        import('./server/load-plugins.js'),
-      ]);
-      return runClient(process.argv.slice(2), new CommandRegistry(await loadPlugins()));
+      const { runClient } = await import('./client/run-client.js');
+      // the plugins are loaded only once the client needs them (`paas version` does not)
+      return runClient(process.argv.slice(2), async () => {
+        const [{ CommandRegistry }, { loadPlugins }] = await Promise.all([
+          import('./plugin-host/command-registry.js'),
+          import('./server/load-plugins.js'),
+        ]);
+        return new CommandRegistry(await loadPlugins());
+      });
     }
   }
 }

@@ -46,9 +46,10 @@ export default definePlugin({
       usage: 'apps:list [--json]',
       maxArgs: 0,
       run({ services, stdout, json }) {
+        const live = services.state.releases.liveVersions();
         const apps = services.state.apps.list().map((a) => {
-          const live = services.state.releases.current(a.name);
-          return { name: a.name, release: live ? `v${live.version}` : null, createdAt: a.created_at };
+          const version = live.get(a.name);
+          return { name: a.name, release: version === undefined ? null : `v${version}`, createdAt: a.created_at };
         });
         if (json) writeJson(stdout, apps);
         else if (apps.length === 0) stdout.write('No apps yet. Push one: git push paas main\n');
@@ -70,16 +71,17 @@ export default definePlugin({
       async run({ app, services, stdout, json }) {
         const s = services.state;
         const live = s.releases.current(app);
+        const host = `${app}.${services.domain()}`;
         const info = {
           name: app,
           createdAt: s.apps.get(app)?.created_at,
-          url: `http://${app}.${services.domain()}`,
+          url: `http://${host}`,
           release: live ? live.version : null,
           image: live?.image ?? null,
           commit: live?.commitSha ?? null,
-          domains: [`${app}.${services.domain()}`, ...s.domains.list(app)],
+          domains: [host, ...s.domains.list(app)],
           formation: s.formation.all(app),
-          containers: await services.ops.containers(app),
+          containers: await services.operations.containers(app),
         };
         if (json) {
           writeJson(stdout, info);

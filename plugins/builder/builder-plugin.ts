@@ -1,10 +1,8 @@
 import { AppError } from '../../src/errors/app-error.js';
 import { parseConfigPairs } from '../../src/deploy/operation-inputs.js';
+import { BUILD_ARGS_KEY, BUILDER_KEY } from '../../src/deploy/setting-keys.js';
 import { table, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
-
-/** app setting: Docker build args (`ARG` values) for Dockerfile and template builds, `--env` for pack */
-export const BUILD_ARGS_KEY = 'build-args';
 
 const CHOICES = ['dockerfile', 'pack', 'template', 'auto'];
 
@@ -22,8 +20,8 @@ export default definePlugin({
         const b = args[0]!.toLowerCase();
         if (!CHOICES.includes(b))
           throw new AppError('PAAS_ERR_BUILDER_UNKNOWN', `unknown builder '${args[0]}' (use ${CHOICES.join(', ')})`, { exitCode: 2 });
-        if (b === 'auto') services.state.appSettings.unset(app, 'builder');
-        else services.state.appSettings.set(app, 'builder', b);
+        if (b === 'auto') services.state.appSettings.unset(app, BUILDER_KEY);
+        else services.state.appSettings.set(app, BUILDER_KEY, b);
         stdout.write(`Builder of ${app} set to ${b} (applies at the next push)\n`);
         return 0;
       },

@@ -10,18 +10,14 @@ const noRestart = {
   },
 };
 
-function summary(
-  app: string,
-  r: { release: { version: number } | null; changed: string[]; rolledOut: boolean },
-  verb: string,
-  deployed: boolean,
-): string {
+function summary(app: string, r: { release: { version: number } | null; changed: string[]; rolledOut: boolean }, verb: string): string {
   if (r.changed.length === 0) return 'No change: config is already like that\n';
   const keys = r.changed.join(', ');
-  if (!deployed) return `${verb} ${keys} on ${app} (applies at the first deploy)\n`;
+  // a change makes a release whenever the app has a live one
+  if (r.release === null) return `${verb} ${keys} on ${app} (applies at the first deploy)\n`;
   if (!r.rolledOut)
-    return `${verb} ${keys} on ${app}: recorded as v${r.release?.version} without a restart (run ps:restart ${app} to apply)\n`;
-  return `${verb} ${keys} on ${app}: v${r.release?.version} is live\n`;
+    return `${verb} ${keys} on ${app}: recorded as v${r.release.version} without a restart (run ps:restart ${app} to apply)\n`;
+  return `${verb} ${keys} on ${app}: v${r.release.version} is live\n`;
 }
 
 export default definePlugin({
@@ -35,9 +31,8 @@ export default definePlugin({
       flags: noRestart,
       async run({ app, args, flags, services, stdout, signal }) {
         const pairs = parseConfigPairs(args);
-        const deployed = !!services.state.releases.current(app);
         const r = await services.operations.changeConfig(app, pairs, [], { noRestart: flags['no-restart'] === true }, stdout, signal);
-        stdout.write(summary(app, r, 'Set', deployed));
+        stdout.write(summary(app, r, 'Set'));
         return 0;
       },
     },
@@ -50,9 +45,8 @@ export default definePlugin({
       flags: noRestart,
       async run({ app, args, flags, services, stdout, signal }) {
         const keys = args.map(checkConfigKey);
-        const deployed = !!services.state.releases.current(app);
         const r = await services.operations.changeConfig(app, {}, keys, { noRestart: flags['no-restart'] === true }, stdout, signal);
-        stdout.write(summary(app, r, 'Unset', deployed));
+        stdout.write(summary(app, r, 'Unset'));
         return 0;
       },
     },

@@ -1,5 +1,6 @@
 import { AppError } from '../../src/errors/app-error.js';
-import { MAX_REPLICAS_KEY, fmt } from '../../src/deploy/operations.js';
+import { fmt } from '../../src/deploy/operations.js';
+import { MAX_REPLICAS_KEY, RESTART_POLICY_KEY } from '../../src/deploy/setting-keys.js';
 import { parseScaleArgs } from '../../src/deploy/operation-inputs.js';
 import { table, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
@@ -90,19 +91,13 @@ export default definePlugin({
       async run({ app, services, stdout, json }) {
         const rows = await services.operations.report(app);
         const live = services.state.releases.current(app);
+        const stopped = services.operations.isStopped(app);
+        const formation = services.state.formation.all(app);
         if (json) {
-          writeJson(stdout, {
-            app,
-            release: live?.version ?? null,
-            stopped: services.operations.isStopped(app),
-            formation: services.state.formation.all(app),
-            containers: rows,
-          });
+          writeJson(stdout, { app, release: live?.version ?? null, stopped, formation, containers: rows });
           return 0;
         }
-        stdout.write(
-          `=== ${app}${live ? ` v${live.version}` : ''}${services.operations.isStopped(app) ? ' (stopped)' : ''}: ${fmt(services.state.formation.all(app))}\n`,
-        );
+        stdout.write(`=== ${app}${live ? ` v${live.version}` : ''}${stopped ? ' (stopped)' : ''}: ${fmt(formation)}\n`);
         if (rows.length === 0) stdout.write('no containers\n');
         else
           stdout.write(
@@ -145,7 +140,7 @@ export default definePlugin({
           const policy = m[1] as 'no' | 'always' | 'on-failure';
           services.state.appSettings.set(
             app,
-            'restart-policy',
+            RESTART_POLICY_KEY,
             policy === 'on-failure' ? { policy, maxRetries: Number(m[2] ?? 10) } : { policy },
           );
         } else {

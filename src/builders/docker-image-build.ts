@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../log/logger.js';
+import { engineMessage, errMessage, statusOf } from '../runtime/docker-errors.js';
 import { createBuildContext } from './build-context.js';
 import { BuildErrors } from './build-errors.js';
 
@@ -29,7 +30,6 @@ interface BuildMessage {
   id?: string;
   error?: string;
   errorDetail?: { message?: string; code?: number };
-  aux?: { ID?: string };
 }
 
 /**
@@ -60,7 +60,7 @@ export async function buildDockerImage(docker: Dockerode, log: Logger, o: Docker
     context.destroy();
     if (o.signal.aborted) throw BuildErrors.cancelled('build cancelled', e);
     // The engine rejects a bad Dockerfile (parse error, unknown instruction) before streaming: a build failure.
-    const status = (e as { statusCode?: number }).statusCode;
+    const status = statusOf(e);
     if (status !== undefined && status >= 400 && status < 500) throw BuildErrors.failed(`build failed: ${oneLine(engineMessage(e))}`, e);
     throw BuildErrors.docker(`docker build request failed: ${oneLine(engineMessage(e))}`, e);
   }
@@ -90,7 +90,6 @@ export async function buildDockerImage(docker: Dockerode, log: Logger, o: Docker
 interface BuildOutcome {
   error: string | null;
   lastStep: string | null;
-  imageId: string | null;
   /** the classic builder's "Running in <id>" containers, one per RUN step */
   stepContainers: string[];
 }
@@ -106,7 +105,7 @@ async function removeStepContainers(docker: Dockerode, log: Logger, ids: string[
     while (Date.now() < deadline) {
       const gone = await c.inspect().then(
         () => false,
-        (e: { statusCode?: number }) => e.statusCode === 404,
+        (e: unknown) => statusOf(e) === 404,
       );
       if (gone) break;
       await new Promise((r) => setTimeout(r, 100));
@@ -117,7 +116,7 @@ async function removeStepContainers(docker: Dockerode, log: Logger, ids: string[
 
 function followBuild(stream: Readable, output: NodeJS.WritableStream, signal: AbortSignal): Promise<BuildOutcome> {
   return new Promise((resolve) => {
-    const outcome: BuildOutcome = { error: null, lastStep: null, imageId: null, stepContainers: [] };
+    const outcome: BuildOutcome = { error: null, lastStep: null, stepContainers: [] };
     let buf = '';
     let done = false;
     const finish = (err?: string) => {
@@ -150,7 +149,6 @@ function followBuild(stream: Readable, output: NodeJS.WritableStream, signal: Ab
       } else if (msg.status !== undefined) {
         output.write(`${msg.id ? `${msg.id}: ` : ''}${msg.status}${msg.progress ? ` ${msg.progress}` : ''}\n`);
       }
-      if (msg.aux?.ID) outcome.imageId = msg.aux.ID;
       if (msg.errorDetail || msg.error) {
         outcome.error = msg.errorDetail?.message ?? msg.error ?? 'unknown build error';
         output.write(`${outcome.error}\n`);
@@ -181,14 +179,4 @@ export function exposedPortsOf(info: Dockerode.ImageInspectInfo): number[] {
 
 function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
-}
-
-function engineMessage(e: unknown): string {
-  const j = (e as { json?: { message?: string } } | null)?.json;
-  if (j && typeof j.message === 'string') return j.message;
-  return errMessage(e);
-}
-
-function errMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

@@ -1,10 +1,9 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../log/logger.js';
 import { BuildErrors } from './build-errors.js';
 import type { Builder, BuildRequest, BuildResult } from './builder.js';
 import { buildDockerImage } from './docker-image-build.js';
+import { fileExists } from './stack-detection.js';
 
 /** Builds the app's own `Dockerfile` through the Docker Engine API (classic builder, layer cache reused). */
 export class DockerfileBuilder implements Builder {
@@ -17,10 +16,7 @@ export class DockerfileBuilder implements Builder {
   ) {}
 
   async build(req: BuildRequest): Promise<BuildResult> {
-    const exists = await fs
-      .stat(path.join(req.sourceDir, this.dockerfile))
-      .then((s) => s.isFile())
-      .catch(() => false);
+    const exists = await fileExists(req.sourceDir, this.dockerfile);
     if (!exists) throw BuildErrors.noDockerfile(`no ${this.dockerfile} at the root of the repository (builder is 'dockerfile')`);
     const r = await buildDockerImage(this.docker, this.log.child({ app: req.app, release: req.release, builder: this.name }), {
       contextDir: req.sourceDir,

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ImageConfig } from '../config/image-config.js';
+import { errMessage } from '../runtime/docker-errors.js';
 import { BuildErrors } from './build-errors.js';
 import { type DetectedStack, fileExists, type Stack } from './stack-detection.js';
 
@@ -79,7 +80,7 @@ async function nodeVars(dir: string, base: string): Promise<TemplateVars> {
   try {
     pkg = JSON.parse(await fs.readFile(path.join(dir, 'package.json'), 'utf8')) as PackageJson;
   } catch (e) {
-    throw BuildErrors.badSource(`package.json is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, e);
+    throw BuildErrors.badSource(`package.json is not valid JSON: ${errMessage(e)}`, e);
   }
   const hasDeps = Object.keys(pkg.dependencies ?? {}).length + Object.keys(pkg.devDependencies ?? {}).length > 0;
   const build = pkg.scripts?.build;

@@ -13,7 +13,7 @@ const CLIENT_FLAGS = new Set(['--remote', '--host', '--ssh-port', '--app', '-a']
  * config, agent and keys apply), taking host, port and app from the git remote `paas` of the
  * current checkout, or from --remote / --host / --app. Returns ssh's exit code.
  */
-export async function runClient(argv: string[], registry: CommandRegistry): Promise<number> {
+export async function runClient(argv: string[], loadRegistry: () => Promise<CommandRegistry>): Promise<number> {
   const opts: Record<string, string> = {};
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -35,9 +35,9 @@ export async function runClient(argv: string[], registry: CommandRegistry): Prom
     process.stdout.write(`paas ${packageVersion()} (client)\n`);
     return 0;
   }
+  const registry = await loadRegistry();
   const target = await resolveTarget(opts);
-  const command = words[0];
-  const known = registry.has(command) ? registry.resolve(command).spec : null;
+  const known = registry.find(words[0])?.spec ?? null;
   const remoteWords = [...words];
   if (known && (known.app ?? 'none') === 'required' && target.app) remoteWords.splice(1, 0, '--app', target.app);
   const wantsTty = typeof known?.wantsTty === 'function' ? known.wantsTty(words.slice(1)) : known?.wantsTty === true;

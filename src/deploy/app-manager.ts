@@ -1,16 +1,17 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { GitService } from '../git/git-service.js';
 import type { Logger } from '../log/logger.js';
-import type { AppLifecycle, ContainerView, Operations } from '../plugin-host/services.js';
+import type { AppLifecycle, ContainerView } from '../plugin-host/services.js';
 import type { State } from '../state/state.js';
 import type { AppLocks } from './app-locks.js';
 import type { ProxyPort, RuntimePort } from './ports.js';
+import { releaseLogDir } from './release-log.js';
 import type { Rollout } from './rollout.js';
+import { appStorageDir } from './storage-mounts.js';
 
 /** Creating and destroying apps, and the read/route operations commands need. */
-export class AppManager implements AppLifecycle, Operations {
+export class AppManager implements AppLifecycle {
   constructor(
     private readonly state: State,
     private readonly git: GitService,
@@ -19,10 +20,8 @@ export class AppManager implements AppLifecycle, Operations {
     private readonly rollout: Rollout,
     private readonly locks: AppLocks,
     private readonly log: Logger,
-    /** `<data-dir>/storage`: an app's mounted host dirs live in `<storageDir>/<app>` */
-    private readonly storageDir: string | null = null,
-    /** `<data-dir>/logs/releases`: deploy output kept per release */
-    private readonly releaseLogs: string | null = null,
+    /** the data dir: destroy removes the app's storage dir and its kept release logs */
+    private readonly dataDir: string | null = null,
   ) {}
 
   async create(app: string): Promise<void> {
@@ -61,8 +60,10 @@ export class AppManager implements AppLifecycle, Operations {
         ];
         if (images.length) await this.runtime.removeImages(images).catch((err) => this.log.warn({ err, app }, 'image removal failed'));
         this.git.removeRepo(app);
-        if (this.storageDir) fs.rmSync(path.join(this.storageDir, app), { recursive: true, force: true });
-        if (this.releaseLogs) fs.rmSync(path.join(this.releaseLogs, app), { recursive: true, force: true });
+        if (this.dataDir) {
+          fs.rmSync(appStorageDir(this.dataDir, app), { recursive: true, force: true });
+          fs.rmSync(releaseLogDir(this.dataDir, app), { recursive: true, force: true });
+        }
         this.state.apps.delete(app);
       },
       undefined,
@@ -86,10 +87,12 @@ export class AppManager implements AppLifecycle, Operations {
     }));
   }
 
+  /** Re-sends the app's hosts to the proxy after a domain change (nothing to do before the first deploy). */
   async reroute(app: string): Promise<void> {
-    const web = (await this.runtime.list({ app, process: 'web' })).filter((c) => c.state === 'running' && c.ip);
     const live = this.state.releases.current(app);
-    if (!live || web.length === 0) return;
+    if (!live) return;
+    const web = (await this.runtime.list({ app, process: 'web' })).filter((c) => c.state === 'running' && c.ip);
+    if (web.length === 0) return;
     const targets = web.filter((c) => c.release === live.version).map((c) => `${c.ip}:${c.port}`);
     await this.proxy.deploy(app, this.rollout.proxySpec(app, targets));
   }

@@ -29,18 +29,19 @@ export class DomainManager {
     return this.locks.withLock(app, 'a domain change', () => this.apps.reroute(app));
   }
 
-  private checkFree(app: string, domain: string): void {
-    const owner = this.state.domains.owner(domain);
+  /** `owner`: the app the domain is stored for, if any. */
+  private checkFree(app: string, domain: string, owner: string | undefined): void {
     if (owner && owner !== app) throw E.taken(domain, owner);
     for (const other of this.state.apps.list()) {
-      if (other.name !== app && this.rollout.hosts(other.name)[0] === domain) throw E.taken(domain, other.name);
+      if (other.name !== app && this.rollout.defaultHost(other.name) === domain) throw E.taken(domain, other.name);
     }
   }
 
   async add(app: string, input: string): Promise<string> {
     const domain = normalizeDomain(input);
-    this.checkFree(app, domain);
-    if (this.state.domains.owner(domain) === app || this.rollout.hosts(app)[0] === domain) throw E.exists(domain, app);
+    const owner = this.state.domains.owner(domain);
+    this.checkFree(app, domain, owner);
+    if (owner === app || this.rollout.defaultHost(app) === domain) throw E.exists(domain, app);
     try {
       this.state.domains.add(app, domain);
     } catch {

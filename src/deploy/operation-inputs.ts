@@ -1,4 +1,5 @@
 import { AppError } from '../errors/app-error.js';
+import { PROCESS_TYPE_RE } from '../runtime/container-naming.js';
 
 /**
  * Parsers for the arguments of the day-to-day commands (config, scale, checks, domains).
@@ -6,7 +7,6 @@ import { AppError } from '../errors/app-error.js';
  */
 
 export const CONFIG_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const PROCESS = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,47}$/;
 export const DEFAULT_MAX_REPLICAS = 20;
 
 const usage = (code: string, message: string) => new AppError(code, message, { exitCode: 2 });
@@ -49,7 +49,7 @@ export function parseScaleArgs(args: string[], known: Set<string> | null, max: n
     const m = /^([^=]*)=(.*)$/.exec(a);
     if (!m) throw usage('PAAS_ERR_SCALE_MALFORMED', `'${a}' is not PROCESS=N (e.g. web=2); nothing was changed`);
     const [, proc, n] = m;
-    if (!PROCESS.test(proc!)) throw usage('PAAS_ERR_SCALE_PROCESS', `invalid process type '${proc}'; nothing was changed`);
+    if (!PROCESS_TYPE_RE.test(proc!)) throw usage('PAAS_ERR_SCALE_PROCESS', `invalid process type '${proc}'; nothing was changed`);
     if (known && !known.has(proc!)) {
       throw usage('PAAS_ERR_SCALE_PROCESS', `unknown process type '${proc}' (known: ${[...known].sort().join(', ')}); nothing was changed`);
     }

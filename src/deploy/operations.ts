@@ -13,12 +13,8 @@ import { DomainManager } from './domain-manager.js';
 import { DEFAULT_MAX_REPLICAS } from './operation-inputs.js';
 import type { ReleaseManager } from './release-manager.js';
 import type { Rollout } from './rollout.js';
+import { MAX_REPLICAS_KEY, STOPPED_KEY } from './setting-keys.js';
 import { StageOutput } from './stage-output.js';
-
-/** app setting: the formation saved by `ps:stop`, restored by `ps:start`; present = the app is stopped */
-export const STOPPED_KEY = 'stopped';
-/** app setting: per-app cap for `apps:scale` */
-export const MAX_REPLICAS_KEY = 'max-replicas';
 
 const E = {
   notDeployed: (app: string) => DeployErrors.noRelease(app),
@@ -44,17 +40,12 @@ export class OperationsManager implements AppOperations {
     private readonly releases: ReleaseManager,
     private readonly locks: AppLocks,
     private readonly apps: AppManager,
-    private readonly imageExists: (tag: string) => Promise<boolean>,
-    private readonly log: Logger,
+    log: Logger,
     private readonly domains = new DomainManager(state, rollout, locks, apps, log),
   ) {}
 
   containers(app: string): Promise<ContainerView[]> {
     return this.apps.containers(app);
-  }
-
-  reroute(app: string): Promise<void> {
-    return this.apps.reroute(app);
   }
 
   private lock<T>(app: string, what: string, out: Writable, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
@@ -142,7 +133,7 @@ export class OperationsManager implements AppOperations {
           throw new AppError('PAAS_ERR_ROLLBACK_NO_IMAGE', `release v${version} of '${app}' never built an image; pick another`);
       }
       if (target.version === live.version) throw new AppError('PAAS_ERR_ROLLBACK_SAME', `v${live.version} is already live`);
-      if (!(await this.imageExists(target.image!))) throw DeployErrors.imageGone(app, target.version, target.image!);
+      if (!(await this.runtime.imageExists(target.image!))) throw DeployErrors.imageGone(app, target.version, target.image!);
       const formation = Object.keys(target.formation).length ? target.formation : this.state.formation.all(app);
       const stage = new StageOutput(out);
       stage.stage('rollback', `Rolling back ${app} from v${live.version} to v${target.version} (${target.image})`);
@@ -204,17 +195,28 @@ export class OperationsManager implements AppOperations {
       }
       const stage = new StageOutput(out);
       stage.stage('scale', `Scaling ${app} to ${fmt(formation)}`);
-      this.state.formation.replace(app, formation);
-      try {
-        await this.rollout.converge(app, stage, signal);
-      } catch (err) {
-        this.state.formation.replace(app, before);
-        throw err;
-      }
+      await this.convergeTo(app, formation, before, stage, signal);
       this.state.releases.update(app, live.version, { formation });
       stage.end();
       return { formation, applied: true };
     });
+  }
+
+  /** Stores `formation` and converges to it health-gated; on failure `before` is stored again and the error rethrown. */
+  private async convergeTo(
+    app: string,
+    formation: Record<string, number>,
+    before: Record<string, number>,
+    stage: StageOutput,
+    signal: AbortSignal,
+  ): Promise<void> {
+    this.state.formation.replace(app, formation);
+    try {
+      await this.rollout.converge(app, stage, signal);
+    } catch (err) {
+      this.state.formation.replace(app, before);
+      throw err;
+    }
   }
 
   // ---- ps -----------------------------------------------------------------------------------
@@ -257,9 +259,14 @@ export class OperationsManager implements AppOperations {
       const stage = new StageOutput(out);
       const running = (await this.runtime.list({ app })).filter((c) => !c.oneOff);
       stage.stage('stop', `Stopping ${running.length} container(s) of ${app}`);
-      if (this.state.releases.current(app)) await this.rollout.converge(app, stage, signal);
-      const left = (await this.runtime.list({ app })).filter((c) => !c.oneOff);
-      await this.rollout.stopAll(left, 10);
+      if (this.state.releases.current(app)) {
+        // converging to zero also takes the app out of the proxy; stops that failed are retried once
+        await this.rollout.converge(app, stage, signal, running);
+        const left = (await this.runtime.list({ app })).filter((c) => !c.oneOff);
+        await this.rollout.stopAll(left, 10);
+      } else {
+        await this.rollout.stopAll(running, 10);
+      }
       stage.end();
       return { already: false, stopped: running.length };
     });
@@ -274,13 +281,7 @@ export class OperationsManager implements AppOperations {
       const formation = saved ?? before;
       const stage = new StageOutput(out);
       stage.stage('start', `Starting ${app}: ${fmt(formation)}`);
-      this.state.formation.replace(app, formation);
-      try {
-        await this.rollout.converge(app, stage, signal);
-      } catch (err) {
-        this.state.formation.replace(app, before);
-        throw err;
-      }
+      await this.convergeTo(app, formation, before, stage, signal);
       this.state.appSettings.unset(app, STOPPED_KEY);
       stage.end();
       return formation;

@@ -15,7 +15,7 @@ export interface RuntimePort {
   logsTail(id: string, lines: number): Promise<string>;
   removeImages(tags: string[]): Promise<unknown>;
   pruneDanglingImages(): Promise<unknown>;
-  imageExists?(tag: string): Promise<boolean>;
+  imageExists(image: string): Promise<boolean>;
 }
 
 export interface ProxyDeploySpec {

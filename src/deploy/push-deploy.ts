@@ -9,9 +9,11 @@ import type { PushSession } from '../git/hook-server.js';
 import type { Logger } from '../log/logger.js';
 import type { State } from '../state/state.js';
 import { parseAppJson } from './app-json.js';
+import { BUILD_ARGS_KEY, BUILDER_KEY } from './setting-keys.js';
 import { parseProcfile } from './procfile.js';
 import type { ReleaseManager } from './release-manager.js';
 import { ReleaseLogRecorder, releaseLogPath } from './release-log.js';
+import { DEFAULT_PORT } from './rollout.js';
 import { StageOutput } from './stage-output.js';
 
 export interface BuilderSelector {
@@ -90,7 +92,7 @@ export class PushDeploy {
       await exportCommit(session.repoDir, sha, dir, req.gitEnv, session.signal);
       const procfile = fs.existsSync(path.join(dir, 'Procfile')) ? parseProcfile(fs.readFileSync(path.join(dir, 'Procfile'), 'utf8')) : {};
       const appJson = fs.existsSync(path.join(dir, 'app.json')) ? parseAppJson(fs.readFileSync(path.join(dir, 'app.json'), 'utf8')) : null;
-      const forced = this.state.appSettings.get<string>(app, 'builder') ?? null;
+      const forced = this.state.appSettings.get<string>(app, BUILDER_KEY) ?? null;
       const builder = await this.builders.select(dir, forced && isBuilderName(forced) ? forced : null);
 
       const first = !this.state.releases.current(app);
@@ -122,14 +124,14 @@ export class PushDeploy {
         release: version,
         sourceDir: dir,
         imageTag: tag,
-        buildArgs: this.state.appSettings.get<Record<string, string>>(app, 'build-args') ?? {},
+        buildArgs: this.state.appSettings.get<Record<string, string>>(app, BUILD_ARGS_KEY) ?? {},
         // the tag names app and release; image labels cost one LABEL build step each on the classic
         // builder, so only the configured extra labels (tests mark theirs for cleanup) are added
         labels: { ...this.extraLabels },
         output: stage.out,
         signal: session.signal,
       });
-      const port = built.exposedPorts.length === 1 ? built.exposedPorts[0] : 5000;
+      const port = built.exposedPorts.length === 1 ? built.exposedPorts[0] : DEFAULT_PORT;
       this.state.releases.update(app, version, { image: built.image, port, status: 'deploying' });
       current = 'deploy';
       const hooks = { releaseTask: releaseTask ?? appJson?.predeploy ?? null, postdeploy: appJson?.postdeploy ?? null };

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { AppError } from '../errors/app-error.js';
+import { PROCESS_TYPE_RE } from '../runtime/container-naming.js';
 
 /**
  * `resource:limit` input: `memory=512m cpus=1.5` (or `none` to clear one) for one process type or
@@ -15,7 +16,6 @@ export type ResourceTable = Record<string, ResourceLimits>;
 /** Docker refuses memory limits under 6 MiB. */
 export const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
 const MAX_MEMORY_BYTES = 1024 ** 4; // 1 TiB
-const PROCESS = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,47}$/;
 const UNITS: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
 const usage = (message: string) => new AppError('PAAS_ERR_RESOURCE_USAGE', `${message}; nothing was changed`, { exitCode: 2 });
@@ -42,7 +42,7 @@ export function parseCpus(value: string, hostCpus = os.cpus().length): number {
 
 export function checkProcessType(p: string, known: Set<string> | null): string {
   if (p === '*') return p;
-  if (!PROCESS.test(p)) throw usage(`invalid process type '${p}'`);
+  if (!PROCESS_TYPE_RE.test(p)) throw usage(`invalid process type '${p}'`);
   if (known && !known.has(p)) throw usage(`unknown process type '${p}' (known: ${[...known].sort().join(', ')})`);
   return p;
 }

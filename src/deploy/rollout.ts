@@ -1,10 +1,14 @@
 import type { Logger } from '../log/logger.js';
+import type { RestartSpec } from '../runtime/container-spec.js';
 import type { Release } from '../state/releases-repository.js';
 import type { State } from '../state/state.js';
 import { DEFAULT_CHECKS, type HealthCheckSettings } from './app-json.js';
 import { DeployErrors } from './deploy-errors.js';
+import { RESTART_POLICY_KEY } from './setting-keys.js';
 import type { ContainerInfo, ContainerSpec, ProxyDeploySpec, ProxyPort, RuntimePort } from './ports.js';
+import { RESOURCES_KEY, type ResourceTable } from './resource-limits.js';
 import type { StageOutput } from './stage-output.js';
+import { MOUNTS_KEY } from './storage-mounts.js';
 
 export const DEFAULT_PORT = 5000;
 const LOG_LINES = 20;
@@ -39,8 +43,13 @@ export class Rollout {
     };
   }
 
+  /** `<app>.<global domain>`: the host every app gets without a custom domain. */
+  defaultHost(app: string): string {
+    return `${app}.${this.domain()}`;
+  }
+
   hosts(app: string): string[] {
-    return [`${app}.${this.domain()}`, ...this.state.domains.list(app)];
+    return [this.defaultHost(app), ...this.state.domains.list(app)];
   }
 
   /** What the proxy gets for an app: its hosts, the web targets, and the health gate from `checks`. */
@@ -54,11 +63,11 @@ export class Rollout {
     };
   }
 
+  /** The container of one replica; the runtime adds PORT to the env and defaults the restart policy to on-failure:10. */
   spec(app: string, release: Release, process: string, replica: number): ContainerSpec {
-    const port = release.port ?? DEFAULT_PORT;
-    const limits = this.state.appSettings.get<Record<string, { memoryBytes?: number; nanoCpus?: number }>>(app, 'resources') ?? {};
+    const limits = this.state.appSettings.get<ResourceTable>(app, RESOURCES_KEY) ?? {};
     const lim = limits[process] ?? limits['*'] ?? {};
-    const restart = this.state.appSettings.get<{ policy: 'on-failure' | 'always' | 'no'; maxRetries?: number }>(app, 'restart-policy');
+    const restart = this.state.appSettings.get<RestartSpec>(app, RESTART_POLICY_KEY);
     return {
       app,
       process,
@@ -66,11 +75,11 @@ export class Rollout {
       replica,
       image: release.image!,
       ...(release.processes[process] ? { command: release.processes[process]! } : {}),
-      env: { ...release.config, PORT: String(port) },
-      port,
-      restart: restart ?? { policy: 'on-failure', maxRetries: 10 },
+      env: { ...release.config },
+      port: release.port ?? DEFAULT_PORT,
+      ...(restart ? { restart } : {}),
       ...lim,
-      binds: this.state.appSettings.get<string[]>(app, 'mounts') ?? [],
+      binds: this.state.appSettings.get<string[]>(app, MOUNTS_KEY) ?? [],
     };
   }
 
@@ -109,13 +118,21 @@ export class Rollout {
     out.end();
   }
 
-  /** Makes the running containers of the live release match the formation table. */
-  async converge(app: string, out: StageOutput | null, signal: AbortSignal): Promise<{ added: ContainerInfo[]; removed: ContainerInfo[] }> {
+  /**
+   * Makes the running containers of the live release match the formation table. `listed`: the
+   * app's containers when the caller has just listed them (saves listing again).
+   */
+  async converge(
+    app: string,
+    out: StageOutput | null,
+    signal: AbortSignal,
+    listed?: ContainerInfo[],
+  ): Promise<{ added: ContainerInfo[]; removed: ContainerInfo[] }> {
     const live = this.state.releases.current(app);
     if (!live) return { added: [], removed: [] };
     await this.runtime.ensureNetwork();
     const formation = this.state.formation.all(app);
-    const all = (await this.runtime.list({ app })).filter((c) => !c.oneOff);
+    const all = (listed ?? (await this.runtime.list({ app }))).filter((c) => !c.oneOff);
     const mine = all.filter((c) => c.release === live.version && (c.state === 'running' || c.state === 'restarting'));
     const strays = all.filter((c) => !mine.includes(c));
     const removed: ContainerInfo[] = [];

@@ -41,13 +41,14 @@ export class CommandRegistry {
   }
 
   resolve(name: string): RegisteredCommand {
-    const cmd = this.commands.get(this.aliases.get(name) ?? name);
+    const cmd = this.find(name);
     if (!cmd) throw CommandErrors.unknown(name, suggest(name, [...this.commands.keys(), ...this.aliases.keys()]));
     return cmd;
   }
 
-  has(name: string): boolean {
-    return this.commands.has(this.aliases.get(name) ?? name);
+  /** The command `name` (or the command it is an alias of), if there is one. */
+  find(name: string): RegisteredCommand | undefined {
+    return this.commands.get(this.aliases.get(name) ?? name);
   }
 
   list(): RegisteredCommand[] {

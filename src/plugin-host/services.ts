@@ -22,13 +22,6 @@ export interface ContainerView {
   restartCount: number;
 }
 
-/** Everything that changes what runs; each goes through the deploy pipeline. Implemented in deploy/. */
-export interface Operations {
-  containers(app: string): Promise<ContainerView[]>;
-  /** re-sends the app's hosts to the proxy after a domain change */
-  reroute(app: string): Promise<void>;
-}
-
 /** What every command gets, injected by main.ts. */
 export interface Services {
   state: State;
@@ -38,7 +31,6 @@ export interface Services {
   /** the global domain: `domains:set-global` overrides the server flag */
   domain(): string;
   apps: AppLifecycle;
-  ops: Operations;
   /** config, releases, scale, ps, logs, run, domains */
   operations: AppOperations;
   /** the server's data dir (absolute); app storage lives in `<dataDir>/storage/<app>/` */
@@ -76,7 +68,8 @@ export interface RunIo {
  * The day-to-day operations (config, releases, scale, ps, logs, run, domains); every change to
  * what runs holds the app lock and is health-gated. Implemented in deploy/operations.ts.
  */
-export interface AppOperations extends Operations {
+export interface AppOperations {
+  containers(app: string): Promise<ContainerView[]>;
   changeConfig(
     app: string,
     set: Record<string, string>,

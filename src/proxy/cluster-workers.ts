@@ -24,7 +24,6 @@ export class ClusterWorkers implements WorkerPool {
   private table: RouteTable = { version: 0, services: [] };
   private nextId = 0;
   private closing = false;
-  private ports: BoundPorts = { http: 0, https: 0 };
   private targetDown: TargetDownListener | null = null;
 
   constructor(count: number, logger: Logger) {
@@ -37,8 +36,7 @@ export class ClusterWorkers implements WorkerPool {
     const ready: Array<Promise<BoundPorts>> = [];
     for (let i = 0; i < this.count; i++) ready.push(this.fork());
     const ports = await Promise.all(ready);
-    this.ports = ports[0];
-    return this.ports;
+    return ports[0];
   }
 
   private fork(): Promise<BoundPorts> {

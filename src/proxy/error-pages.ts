@@ -12,7 +12,7 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 /** Finds templates/error-pages/ from src/proxy (tsx) or dist/src/proxy (compiled). */
-export function defaultErrorPagesDir(): string {
+function defaultErrorPagesDir(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   for (const up of ['../..', '../../..']) {
     const dir = path.resolve(here, up, 'templates', 'error-pages');
@@ -23,27 +23,37 @@ export function defaultErrorPagesDir(): string {
 
 /** The HTML pages the proxy answers with when it cannot reach an app; read once at start. */
 export class ErrorPages {
-  private readonly pages = new Map<number, string>();
+  /** per status: its page with status and title filled in, split where the request id goes */
+  private readonly pages = new Map<number, readonly string[]>();
   private readonly generic: string;
 
   constructor(dir: string = defaultErrorPagesDir()) {
+    const templates = new Map<number, string>();
     for (const status of [502, 503, 504]) {
       const file = path.join(dir, `${status}.html`);
-      if (existsSync(file)) this.pages.set(status, readFileSync(file, 'utf8'));
+      if (existsSync(file)) templates.set(status, readFileSync(file, 'utf8'));
     }
     const generic = path.join(dir, 'error.html');
     this.generic = existsSync(generic)
       ? readFileSync(generic, 'utf8')
       : '<!doctype html><title>{{status}} {{title}}</title><h1>{{status}} {{title}}</h1><p>Request id: {{requestId}}</p>\n';
+    for (const status of Object.keys(STATUS_TEXT).map(Number)) {
+      this.pages.set(status, prepare(templates.get(status) ?? this.generic, status));
+    }
   }
 
   render(status: number, requestId: string): string {
-    const tpl = this.pages.get(status) ?? this.generic;
-    return tpl
-      .replaceAll('{{status}}', String(status))
-      .replaceAll('{{title}}', STATUS_TEXT[status] ?? 'Error')
-      .replaceAll('{{requestId}}', escapeHtml(requestId));
+    const parts = this.pages.get(status) ?? prepare(this.generic, status);
+    return parts.join(escapeHtml(requestId));
   }
+}
+
+/** Fills in a template's status and title and splits it on the request id placeholder. */
+function prepare(tpl: string, status: number): readonly string[] {
+  return tpl
+    .replaceAll('{{status}}', String(status))
+    .replaceAll('{{title}}', STATUS_TEXT[status] ?? 'Error')
+    .split('{{requestId}}');
 }
 
 function escapeHtml(s: string): string {

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HealthCheckSpec } from './service-spec.js';
 
-export interface HealthCheckResult {
+interface HealthCheckResult {
   healthy: boolean;
   /** the last probe's outcome, e.g. "HTTP 200", "HTTP 500", "connect ECONNREFUSED", "timed out after 5000 ms" */
   detail: string;

@@ -16,7 +16,6 @@ import { kExchangeOwner, type UpstreamPools } from './upstream-pools.js';
 declare module 'fastify' {
   interface FastifyRequest {
     paasTarget: Target | null;
-    paasService: Service | null;
     paasCtx: ProxyContext | null;
   }
 }
@@ -31,7 +30,7 @@ export interface ProxyAppDeps {
   upgradeTargets: WeakMap<Socket, Target>;
   /** prefix of generated request ids (unique per worker) */
   idPrefix: string;
-  onTargetDown(): TargetDownListener | null;
+  onTargetDown: TargetDownListener;
 }
 
 const WS_SKIP_HEADERS = new Set([
@@ -72,7 +71,7 @@ function forwardedHeaders(request: FastifyRequest, headers: Headers): void {
  * go on to http-proxy's handler.
  */
 export async function buildProxyApp(deps: ProxyAppDeps): Promise<FastifyInstance> {
-  const { bodyLimit, router, pools, errorPages, log, upgradeTargets } = deps;
+  const { bodyLimit, router, pools, errorPages, log, upgradeTargets, onTargetDown } = deps;
   let idCounter = 0;
   const app = Fastify({
     logger: false,
@@ -84,7 +83,6 @@ export async function buildProxyApp(deps: ProxyAppDeps): Promise<FastifyInstance
     forceCloseConnections: 'idle',
   });
   app.decorateRequest('paasTarget', null);
-  app.decorateRequest('paasService', null);
   app.decorateRequest('paasCtx', null);
 
   const sendPage = (reply: FastifyReply, status: number): void => {
@@ -100,19 +98,25 @@ export async function buildProxyApp(deps: ProxyAppDeps): Promise<FastifyInstance
       .send(errorPages.render(status, reply.request.id));
   };
 
-  const pickTarget = (request: FastifyRequest): Target => {
+  /** The service for the request's Host and a live target of it; null when there is none. */
+  const route = (request: FastifyRequest): { svc: Service; target: Target } | null => {
     const svc = router.match(request.headers.host);
     const target = svc?.balancer.pick();
-    if (svc === undefined || target === undefined) {
-      throw proxyErrors.noRoute(`no healthy target for host '${request.headers.host ?? ''}'`);
-    }
+    return svc === undefined || target === undefined ? null : { svc, target };
+  };
+
+  /**
+   * getUpstream's fallback, reached only by websocket upgrades (the fast path has set paasCtx for
+   * every other request): picks a target and tracks the upgraded socket under it.
+   */
+  const upgradeTarget = (request: FastifyRequest): Target => {
+    const picked = route(request);
+    if (picked === null) throw proxyErrors.noRoute(`no healthy target for host '${request.headers.host ?? ''}'`);
+    const { target } = picked;
     request.paasTarget = target;
-    request.paasService = svc;
-    if ((request.raw as { upgrade?: boolean }).upgrade === true) {
-      const socket = request.raw.socket;
-      target.trackUpgrade(socket);
-      upgradeTargets.set(socket, target);
-    }
+    const socket = request.raw.socket;
+    target.trackUpgrade(socket);
+    upgradeTargets.set(socket, target);
     return target;
   };
 
@@ -127,7 +131,7 @@ export async function buildProxyApp(deps: ProxyAppDeps): Promise<FastifyInstance
   app.setNotFoundHandler((_request, reply) => sendPage(reply, 404));
 
   const replyOptions = {
-    getUpstream: (request: FastifyRequest) => request.paasCtx?.target?.origin ?? pickTarget(request).origin,
+    getUpstream: (request: FastifyRequest) => request.paasCtx?.target?.origin ?? upgradeTarget(request).origin,
     retryDelay: () => null,
     rewriteRequestHeaders: (request: FastifyRequest, headers: Headers) => {
       forwardedHeaders(request, headers);
@@ -145,7 +149,7 @@ export async function buildProxyApp(deps: ProxyAppDeps): Promise<FastifyInstance
     },
   };
 
-  /** The fast path: route, limit, track, then reply.from with the request's own URL. */
+  /** The fast path: limit, route (503 page when no target), track, then reply.from with the request's own URL. */
   const proxyRequest = (request: FastifyRequest, reply: FastifyReply, next: (err?: Error) => void): void => {
     if ((request.raw as { upgrade?: boolean }).upgrade === true) {
       next();
@@ -157,14 +161,13 @@ export async function buildProxyApp(deps: ProxyAppDeps): Promise<FastifyInstance
       sendPage(reply, 413);
       return;
     }
-    let target: Target;
-    try {
-      target = pickTarget(request);
-    } catch (err) {
-      next(err as Error);
+    const picked = route(request);
+    if (picked === null) {
+      log.debug({ host: request.headers.host }, 'no healthy target for host');
+      sendPage(reply, 503);
       return;
     }
-    const ctx = new ProxyContext(request.paasService!, target, deps.onTargetDown());
+    const ctx = new ProxyContext(picked.svc, picked.target, onTargetDown);
     ctx.track(reply.raw);
     request.paasCtx = ctx;
     try {
@@ -206,9 +209,7 @@ export async function buildProxyApp(deps: ProxyAppDeps): Promise<FastifyInstance
         // ws keeps the upgraded client socket in `_socket`; it is the key the upgrade was tracked under.
         const socket = (source as unknown as { _socket?: Socket })._socket;
         if (!socket) return;
-        const target = upgradeTargets.get(socket);
-        if (target) target.attachWebSocket(socket, source);
-        if (target?.retired) source.close(1012, 'service restart');
+        upgradeTargets.get(socket)?.attachWebSocket(socket, source);
       },
     },
   } as never);

@@ -4,7 +4,7 @@ import type { ProxyStatus } from './control-api.js';
 import type { DeployResult, ServiceInfo } from './proxy-controller.js';
 import { ProxyErrorCode, proxyErrors } from './proxy-errors.js';
 
-export type { DeployResult, ProxyStatus, ServiceInfo };
+export type { ProxyStatus };
 
 /** What the control plane sends for one service; omitted fields take kamal-proxy's defaults. */
 export interface DeploySpec {

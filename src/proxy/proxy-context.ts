@@ -15,9 +15,9 @@ export class ProxyContext implements ExchangeOwner {
   target: Target | null;
   exchange: UpstreamExchange | null = null;
   private readonly service: Service;
-  private readonly onTargetDown: TargetDownListener | null;
+  private readonly onTargetDown: TargetDownListener;
 
-  constructor(service: Service, target: Target, onTargetDown: TargetDownListener | null) {
+  constructor(service: Service, target: Target, onTargetDown: TargetDownListener) {
     this.service = service;
     this.target = target;
     this.onTargetDown = onTargetDown;
@@ -30,9 +30,9 @@ export class ProxyContext implements ExchangeOwner {
     res.on('close', onResponseClose);
   }
 
-  connectFailed(_err: Error): void {
+  connectFailed(): void {
     const t = this.target;
-    if (t !== null && this.service.connectFailed(t)) this.onTargetDown?.(this.service.name, t.address);
+    if (t !== null && this.service.connectFailed(t)) this.onTargetDown(this.service.name, t.address);
   }
 
   connected(): void {

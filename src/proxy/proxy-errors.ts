@@ -1,4 +1,4 @@
-import { AppError } from '../errors/app-error.js';
+import { errorFactory } from '../errors/app-error.js';
 
 /** Every error code the proxy raises, in one place. */
 export const ProxyErrorCode = {
@@ -16,24 +16,17 @@ export const ProxyErrorCode = {
   INTERNAL: 'PAAS_ERR_PROXY_INTERNAL',
 } as const;
 
-export type ProxyErrorCodeValue = (typeof ProxyErrorCode)[keyof typeof ProxyErrorCode];
-
-const make =
-  (code: ProxyErrorCodeValue, status: number) =>
-  (message: string, cause?: unknown): AppError =>
-    new AppError(code, message, { cause, status, exitCode: 1 });
-
 export const proxyErrors = {
-  invalidSpec: make(ProxyErrorCode.INVALID_SPEC, 400),
-  unhealthy: make(ProxyErrorCode.UNHEALTHY, 422),
-  hostConflict: make(ProxyErrorCode.HOST_CONFLICT, 409),
-  serviceNotFound: make(ProxyErrorCode.SERVICE_NOT_FOUND, 404),
-  noRoute: make(ProxyErrorCode.NO_ROUTE, 503),
-  unreachable: make(ProxyErrorCode.UNREACHABLE, 503),
-  stateCorrupt: make(ProxyErrorCode.STATE_CORRUPT, 500),
-  alreadyRunning: make(ProxyErrorCode.ALREADY_RUNNING, 409),
-  certFailed: make(ProxyErrorCode.CERT_FAILED, 500),
-  workerFailed: make(ProxyErrorCode.WORKER_FAILED, 500),
-  notFound: make(ProxyErrorCode.NOT_FOUND, 404),
-  internal: make(ProxyErrorCode.INTERNAL, 500),
+  invalidSpec: errorFactory(ProxyErrorCode.INVALID_SPEC, 1, 400),
+  unhealthy: errorFactory(ProxyErrorCode.UNHEALTHY, 1, 422),
+  hostConflict: errorFactory(ProxyErrorCode.HOST_CONFLICT, 1, 409),
+  serviceNotFound: errorFactory(ProxyErrorCode.SERVICE_NOT_FOUND, 1, 404),
+  noRoute: errorFactory(ProxyErrorCode.NO_ROUTE, 1, 503),
+  unreachable: errorFactory(ProxyErrorCode.UNREACHABLE, 1, 503),
+  stateCorrupt: errorFactory(ProxyErrorCode.STATE_CORRUPT, 1, 500),
+  alreadyRunning: errorFactory(ProxyErrorCode.ALREADY_RUNNING, 1, 409),
+  certFailed: errorFactory(ProxyErrorCode.CERT_FAILED, 1, 500),
+  workerFailed: errorFactory(ProxyErrorCode.WORKER_FAILED, 1, 500),
+  notFound: errorFactory(ProxyErrorCode.NOT_FOUND, 1, 404),
+  internal: errorFactory(ProxyErrorCode.INTERNAL, 1, 500),
 };

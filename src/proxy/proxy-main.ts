@@ -3,7 +3,7 @@ import { createLogger } from '../log/logger.js';
 import { startProxy, workerOptions } from './proxy-server.js';
 import { runWorkerProcess } from './worker-process.js';
 
-export interface RunProxyOptions {
+interface RunProxyOptions {
   dataDir: string;
   httpPort: number;
   httpsPort: number;

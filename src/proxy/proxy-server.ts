@@ -1,7 +1,8 @@
-import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import { dataPaths } from '../config/server-config.js';
 import type { Logger } from '../log/logger.js';
+import { removeOwnPidFile, writePidFile } from '../server/pid-file.js';
 import { ClusterWorkers } from './cluster-workers.js';
 import { ControlApi, type ProxyStatus } from './control-api.js';
 import { ErrorPages } from './error-pages.js';
@@ -32,7 +33,7 @@ export interface ProxyHandle {
   close(graceMs?: number): Promise<void>;
 }
 
-export const DEFAULT_BODY_LIMIT = 100 * 1024 * 1024;
+const DEFAULT_BODY_LIMIT = 100 * 1024 * 1024;
 
 function envNumber(name: string): number | undefined {
   const v = process.env[name];
@@ -77,13 +78,13 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   const api = new ControlApi(controller, status, log);
   // claim the control socket first: a second proxy on the same data dir must fail before listening
   await api.listen(paths.proxySocket);
-  await writeFile(paths.proxyPid, `${process.pid}\n`);
+  writePidFile(paths.proxyPid);
   try {
     ports = await workers.start(controller.table());
   } catch (err) {
     await api.close();
     await unlink(paths.proxySocket).catch(() => {});
-    await unlink(paths.proxyPid).catch(() => {});
+    removeOwnPidFile(paths.proxyPid);
     throw err;
   }
   log.info({ http: ports.http, https: ports.https, workers: count, services: services.size }, 'proxy listening');
@@ -97,8 +98,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
         controller.close();
         await workers.close(graceMs);
         await unlink(paths.proxySocket).catch(() => {});
-        const pid = await readFile(paths.proxyPid, 'utf8').catch(() => '');
-        if (pid.trim() === String(process.pid)) await unlink(paths.proxyPid).catch(() => {});
+        removeOwnPidFile(paths.proxyPid);
         log.info({}, 'proxy stopped');
       })();
       return closing;

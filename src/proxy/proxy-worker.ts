@@ -158,7 +158,7 @@ export class ProxyWorker {
       log: this.log,
       upgradeTargets: this.upgradeTargets,
       idPrefix: `${randomBytes(4).toString('hex')}-`,
-      onTargetDown: () => this.onTargetDown,
+      onTargetDown: (service, address) => this.onTargetDown?.(service, address),
     });
     this.app = app;
     return app;

@@ -3,7 +3,7 @@ import { normalizeHost } from './service-spec.js';
 import { Service } from './service.js';
 import type { Target } from './target.js';
 
-export interface RetiredTargets {
+interface RetiredTargets {
   service: string;
   targets: Target[];
 }

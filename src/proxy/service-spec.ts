@@ -17,7 +17,7 @@ export interface ServiceSpec {
   drainTimeoutMs: number;
 }
 
-export const SERVICE_DEFAULTS = {
+const SERVICE_DEFAULTS = {
   intervalMs: 1000,
   timeoutMs: 5000,
   deployTimeoutMs: 60_000,

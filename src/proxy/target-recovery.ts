@@ -28,10 +28,6 @@ export class TargetRecovery {
     return `${service}\u0000${address}`;
   }
 
-  isProbing(service: string, address: string): boolean {
-    return this.probes.has(TargetRecovery.key(service, address));
-  }
-
   start(service: string, address: string, spec: HealthCheckSpec): void {
     const key = TargetRecovery.key(service, address);
     if (this.probes.has(key)) return;

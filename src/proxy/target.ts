@@ -6,6 +6,7 @@ export const CONNECT_FAILURE_THRESHOLD = 3;
 
 /** Close code sent to websocket clients whose target is retired ("service restart"). */
 export const WS_CLOSE_SERVICE_RESTART = 1012;
+const WS_CLOSE_SERVICE_RESTART_REASON = 'service restart';
 
 /**
  * One upstream address of one service, as a worker sees it: counts its in-flight requests and
@@ -61,8 +62,10 @@ export class Target {
     });
   }
 
+  /** Records the open websocket of a tracked upgrade; one opened on a retired target is closed with 1012 at once. */
   attachWebSocket(socket: Socket, ws: WebSocket): void {
     if (this.upgrades.has(socket)) this.websockets.set(socket, ws);
+    if (this.retired) ws.close(WS_CLOSE_SERVICE_RESTART, WS_CLOSE_SERVICE_RESTART_REASON);
   }
 
   /** Closes every websocket on this target with 1012 so clients reconnect elsewhere; returns how many. */
@@ -70,7 +73,7 @@ export class Target {
     let n = 0;
     for (const socket of this.upgrades) {
       const ws = this.websockets.get(socket);
-      if (ws) ws.close(WS_CLOSE_SERVICE_RESTART, 'service restart');
+      if (ws) ws.close(WS_CLOSE_SERVICE_RESTART, WS_CLOSE_SERVICE_RESTART_REASON);
       else socket.destroy();
       n++;
     }

@@ -4,7 +4,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { proxyErrors } from './proxy-errors.js';
 
-export interface TlsPair {
+interface TlsPair {
   cert: Buffer;
   key: Buffer;
 }

@@ -32,7 +32,7 @@ export type ReplyFromCallback = (
 export interface ExchangeOwner {
   target: Target | null;
   /** a connect to the current target failed (counts towards taking it out of rotation) */
-  connectFailed(err: Error): void;
+  connectFailed(): void;
   /** moves the request to another target for its one retry; null when there is none */
   retarget(): Target | null;
   /** the current target answered */
@@ -48,7 +48,7 @@ export interface Dispatch {
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** True for errors raised before a connection to the upstream existed: the request never reached it. */
-export function isConnectError(err: Error): boolean {
+function isConnectError(err: Error): boolean {
   return CONNECT_ERRORS.has((err as NodeJS.ErrnoException).code ?? '');
 }
 
@@ -59,6 +59,8 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'pr
 const HOP_BY_HOP_LENGTHS = new Set([...HOP_BY_HOP].map((h) => h.length));
 
 const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+const noop = (): void => {};
 
 /** Drops header lines Node refuses to send (invalid names, control characters in values). */
 function validHeaders(flat: string[]): string[] {
@@ -85,7 +87,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   private readonly cb: ReplyFromCallback;
   private readonly owner: ExchangeOwner | null;
   private abortUpstream: ((err?: Error) => void) | null = null;
-  private resumeUpstream: (() => void) | null = null;
+  /** undici's resume for this response (set with the headers); a drained client response calls it */
+  private resumeUpstream: () => void = noop;
   private sink: http.ServerResponse | null = null;
   private started = false;
   /** response complete, failed or aborted: nothing more happens */
@@ -143,13 +146,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     const sink = this.sink;
     if (sink === null) return true;
     if (sink.write(chunk)) return true;
-    sink.once('drain', this.onDrain);
+    sink.once('drain', this.resumeUpstream);
     return false;
   }
-
-  private readonly onDrain = (): void => {
-    this.resumeUpstream?.();
-  };
 
   onComplete(): void {
     if (this.finished) return;
@@ -162,7 +161,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.finished) return;
     if (!this.started) {
       if (isConnectError(err) && this.owner) {
-        this.owner.connectFailed(err);
+        this.owner.connectFailed();
         const idempotent = this.opts.body == null && (this.opts.method === 'GET' || this.opts.method === 'HEAD');
         const next = idempotent && !this.retried ? this.owner.retarget() : null;
         if (next) {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type Dockerode from 'dockerode';
 import { RuntimeErrors } from './runtime-errors.js';
 import type { ContainerSpec } from './container-spec.js';
 
@@ -14,11 +15,12 @@ export const LABELS = {
 } as const;
 
 const APP_RE = /^[a-z][a-z0-9-]{0,47}$/;
-const PROCESS_RE = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,47}$/;
+/** A process type (Procfile entry name): `web`, `worker`, `release_2`. */
+export const PROCESS_TYPE_RE = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,47}$/;
 
 export function validateSpec(spec: ContainerSpec): void {
   if (!APP_RE.test(spec.app)) throw RuntimeErrors.invalidSpec(`invalid app name '${spec.app}'`);
-  if (!PROCESS_RE.test(spec.process)) throw RuntimeErrors.invalidSpec(`invalid process type '${spec.process}'`);
+  if (!PROCESS_TYPE_RE.test(spec.process)) throw RuntimeErrors.invalidSpec(`invalid process type '${spec.process}'`);
   if (!Number.isInteger(spec.release) || spec.release < 0) throw RuntimeErrors.invalidSpec(`invalid release ${spec.release}`);
   if (!Number.isInteger(spec.replica) || spec.replica < 0) throw RuntimeErrors.invalidSpec(`invalid replica ${spec.replica}`);
   if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535) throw RuntimeErrors.invalidSpec(`invalid port ${spec.port}`);
@@ -56,4 +58,29 @@ export function labelFilters(filter: { app?: string; process?: string; release?:
 export function specEnv(spec: ContainerSpec): string[] {
   const env: Record<string, string> = { ...spec.env, PORT: String(spec.port) };
   return Object.entries(env).map(([k, v]) => `${k}=${v}`);
+}
+
+/**
+ * The create options every paas container shares (service replica or one-off): image, command,
+ * env, labels, network, limits, binds and init. Callers spread it and add what differs.
+ */
+export function baseCreateOptions(
+  spec: ContainerSpec,
+  network: string,
+  labels: Record<string, string>,
+  init: boolean,
+): Dockerode.ContainerCreateOptions & { HostConfig: Dockerode.HostConfig } {
+  return {
+    Image: spec.image,
+    Cmd: spec.command ? ['/bin/sh', '-c', spec.command] : undefined,
+    Env: specEnv(spec),
+    Labels: labels,
+    HostConfig: {
+      NetworkMode: network,
+      Memory: spec.memoryBytes,
+      NanoCpus: spec.nanoCpus,
+      Binds: spec.binds,
+      Init: init,
+    },
+  };
 }

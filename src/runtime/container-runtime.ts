@@ -2,8 +2,9 @@ import type Dockerode from 'dockerode';
 import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
 import { containerStats, type ContainerStats } from './container-stats.js';
-import { containerName, LABELS, labelFilters, specEnv, specLabels, validateSpec } from './container-naming.js';
+import { baseCreateOptions, containerName, LABELS, labelFilters, specLabels, validateSpec } from './container-naming.js';
 import { type ContainerInfo, type ContainerSpec, DEFAULT_RESTART } from './container-spec.js';
+import { engineMessage, statusOf } from './docker-errors.js';
 import { type DockerEvent, watchDockerEvents } from './docker-events.js';
 import { demuxToLines } from './docker-frames.js';
 import { LogStream, type LogStreamOptions } from './log-stream.js';
@@ -94,22 +95,16 @@ export class ContainerRuntime {
     await this.requireImage(spec.image);
     const restart = { ...DEFAULT_RESTART, ...(spec.restart ?? {}) };
     const name = containerName(spec);
-    const create = () =>
-      this.docker.createContainer({
+    const create = () => {
+      const base = baseCreateOptions(spec, this.network, specLabels(spec, this.extraLabels), this.opts.init ?? true);
+      return this.docker.createContainer({
+        ...base,
         name,
-        Image: spec.image,
-        Cmd: spec.command ? ['/bin/sh', '-c', spec.command] : undefined,
-        Env: specEnv(spec),
-        Labels: specLabels(spec, this.extraLabels),
         ExposedPorts: { [`${spec.port}/tcp`]: {} },
         HostConfig: {
-          NetworkMode: this.network,
+          ...base.HostConfig,
           RestartPolicy:
             restart.policy === 'on-failure' ? { Name: 'on-failure', MaximumRetryCount: restart.maxRetries } : { Name: restart.policy },
-          Memory: spec.memoryBytes,
-          NanoCpus: spec.nanoCpus,
-          Binds: spec.binds,
-          Init: this.opts.init ?? true,
           LogConfig: {
             Type: 'json-file',
             Config: { 'max-size': this.opts.logMaxSize ?? '10m', 'max-file': String(this.opts.logMaxFiles ?? 3) },
@@ -117,6 +112,7 @@ export class ContainerRuntime {
         },
         NetworkingConfig: { EndpointsConfig: { [this.network]: { Aliases: [`${spec.app}.${spec.process}`] } } },
       });
+    };
     let container: Dockerode.Container;
     try {
       container = await create().catch(async (e: unknown) => {
@@ -144,13 +140,19 @@ export class ContainerRuntime {
     return info;
   }
 
-  private async requireImage(image: string): Promise<void> {
+  /** Whether the image (tag or id) is on this host; an engine error other than 404 throws PAAS_ERR_RUNTIME_DOCKER. */
+  async imageExists(image: string): Promise<boolean> {
     try {
       await this.docker.getImage(image).inspect();
+      return true;
     } catch (e) {
-      if (statusOf(e) === 404) throw RuntimeErrors.imageMissing(`image ${image} is not on this host (pruned or never built)`, e);
+      if (statusOf(e) === 404) return false;
       throw dockerError(`cannot inspect image ${image}`, e);
     }
+  }
+
+  private async requireImage(image: string): Promise<void> {
+    if (!(await this.imageExists(image))) throw RuntimeErrors.imageMissing(`image ${image} is not on this host (pruned or never built)`);
   }
 
   /**
@@ -320,18 +322,6 @@ export class ContainerRuntime {
   events(onEvent: (e: DockerEvent) => void, signal: AbortSignal, onConnect?: (reconnected: boolean) => void): void {
     watchDockerEvents(this.docker, this.log, onEvent, signal, onConnect);
   }
-}
-
-export function statusOf(e: unknown): number | undefined {
-  const s = (e as { statusCode?: unknown } | null)?.statusCode;
-  return typeof s === 'number' ? s : undefined;
-}
-
-/** The engine's own message (`json.message`) rather than dockerode's "(HTTP code 404) no such container -" prefix. */
-export function engineMessage(e: unknown): string {
-  const j = (e as { json?: { message?: string } } | null)?.json;
-  if (j && typeof j.message === 'string') return j.message;
-  return e instanceof Error ? e.message : String(e);
 }
 
 function dockerError(what: string, e: unknown): AppError {

@@ -1,4 +1,5 @@
 import type Dockerode from 'dockerode';
+import { statusOf } from './docker-errors.js';
 import { RuntimeErrors } from './runtime-errors.js';
 
 export interface ContainerStats {
@@ -21,8 +22,7 @@ export async function containerStats(docker: Dockerode, id: string): Promise<Con
   try {
     raw = (await docker.getContainer(id).stats({ stream: false })) as unknown as RawStats;
   } catch (e) {
-    const status = (e as { statusCode?: number }).statusCode;
-    if (status === 404) throw RuntimeErrors.notFound(`no container ${id}`, e);
+    if (statusOf(e) === 404) throw RuntimeErrors.notFound(`no container ${id}`, e);
     throw RuntimeErrors.docker(`cannot read stats of ${id}`, e);
   }
   return computeStats(raw);

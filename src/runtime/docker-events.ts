@@ -1,6 +1,7 @@
 import type Dockerode from 'dockerode';
 import type { Logger } from '../log/logger.js';
 import { LABELS } from './container-naming.js';
+import { errMessage } from './docker-errors.js';
 
 export interface DockerEvent {
   /** start, die, stop, kill, oom, destroy, health_status: healthy, … */
@@ -63,7 +64,7 @@ export function watchDockerEvents(
     try {
       stream = await docker.getEvents({ since, filters: { type: ['container'], label: [LABELS.app] } } as Dockerode.GetEventsOptions);
     } catch (e) {
-      log.warn({ err: e instanceof Error ? e.message : String(e), retryMs: backoff }, 'docker events unavailable; retrying');
+      log.warn({ err: errMessage(e), retryMs: backoff }, 'docker events unavailable; retrying');
       retry();
       return;
     }
@@ -86,7 +87,7 @@ export function watchDockerEvents(
           since = Math.max(since, ev.time);
           onEvent(ev);
         } catch (e) {
-          log.warn({ err: e instanceof Error ? e.message : String(e) }, 'bad docker event line');
+          log.warn({ err: errMessage(e) }, 'bad docker event line');
         }
       }
     });

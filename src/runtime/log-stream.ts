@@ -1,6 +1,7 @@
 import type Dockerode from 'dockerode';
 import type { Logger } from '../log/logger.js';
 import { LABELS } from './container-naming.js';
+import { errMessage } from './docker-errors.js';
 import { FrameParser, LineSplitter, type StdStream } from './docker-frames.js';
 
 export interface LogStreamOptions {
@@ -135,7 +136,7 @@ export class LogStream implements AsyncIterable<LogLine> {
         end();
       }
     } catch (e) {
-      this.log.debug({ id, err: e instanceof Error ? e.message : String(e) }, 'log stream unavailable');
+      this.log.debug({ id, err: errMessage(e) }, 'log stream unavailable');
     } finally {
       this.streams.delete(id);
     }

@@ -1,8 +1,9 @@
 import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../log/logger.js';
-import { containerName, LABELS, specEnv, specLabels } from './container-naming.js';
+import { baseCreateOptions, containerName, LABELS, specLabels } from './container-naming.js';
 import type { ContainerSpec } from './container-spec.js';
+import { errMessage, statusOf } from './docker-errors.js';
 import { FrameParser } from './docker-frames.js';
 import { RuntimeErrors } from './runtime-errors.js';
 
@@ -44,31 +45,21 @@ export async function runOneOff(docker: Dockerode, log: Logger, ctx: OneOffConte
   const name = containerName(spec);
   let container: Dockerode.Container;
   try {
+    const base = baseCreateOptions(spec, ctx.network, { ...specLabels(spec, ctx.extraLabels), [LABELS.oneOff]: '1' }, ctx.init);
     container = await docker.createContainer({
+      ...base,
       name,
-      Image: spec.image,
-      Cmd: spec.command ? ['/bin/sh', '-c', spec.command] : undefined,
-      Env: specEnv(spec),
-      Labels: { ...specLabels(spec, ctx.extraLabels), [LABELS.oneOff]: '1' },
       Tty: io.tty,
       OpenStdin: withStdin,
       StdinOnce: withStdin,
       AttachStdin: withStdin,
       AttachStdout: true,
       AttachStderr: true,
-      HostConfig: {
-        NetworkMode: ctx.network,
-        RestartPolicy: { Name: 'no' },
-        Memory: spec.memoryBytes,
-        NanoCpus: spec.nanoCpus,
-        Binds: spec.binds,
-        Init: ctx.init,
-      },
+      HostConfig: { ...base.HostConfig, RestartPolicy: { Name: 'no' } },
     });
   } catch (e) {
-    const status = (e as { statusCode?: number }).statusCode;
-    if (status === 404) throw RuntimeErrors.imageMissing(`image ${spec.image} is not on this host`, e);
-    throw RuntimeErrors.startFailed(`cannot create one-off container: ${e instanceof Error ? e.message : String(e)}`, e);
+    if (statusOf(e) === 404) throw RuntimeErrors.imageMissing(`image ${spec.image} is not on this host`, e);
+    throw RuntimeErrors.startFailed(`cannot create one-off container: ${errMessage(e)}`, e);
   }
 
   const cleanups: Array<() => void> = [];

@@ -2,8 +2,6 @@ import { errorFactory } from '../errors/app-error.js';
 
 /** Every error the container runtime throws. A user sees the message as one line; the cause goes to the log. */
 export const RuntimeErrors = {
-  /** a container exited while it was expected to stay up (boot crash) */
-  crashed: errorFactory('PAAS_ERR_RUNTIME_CRASHED'),
   /** create/start was refused by the engine (bad image, bad bind, name clash) */
   startFailed: errorFactory('PAAS_ERR_RUNTIME_START_FAILED'),
   /** the image to run does not exist locally (pruned, never built) */

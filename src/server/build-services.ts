@@ -1,4 +1,3 @@
-import path from 'node:path';
 import Dockerode from 'dockerode';
 import { selectBuilder } from '../builders/select-builder.js';
 import { loadImageConfig } from '../config/image-config.js';
@@ -76,34 +75,8 @@ export async function buildControlPlane(
     withPushLock: (app, onWait, signal, fn) => locks.withLock(app, 'a git push', fn, onWait, signal),
     log: log.child({ module: 'git' }),
   });
-  apps = new AppManager(
-    state,
-    git,
-    runtime,
-    proxy,
-    rollout,
-    locks,
-    log.child({ module: 'apps' }),
-    paths.storage,
-    path.join(paths.logs, 'releases'),
-  );
-  const operations = new OperationsManager(
-    state,
-    runtime,
-    rollout,
-    releases,
-    locks,
-    apps,
-    (tag) =>
-      docker
-        .getImage(tag)
-        .inspect()
-        .then(
-          () => true,
-          (e: { statusCode?: number }) => (e?.statusCode === 404 ? false : Promise.reject(e)),
-        ),
-    log.child({ module: 'operations' }),
-  );
+  apps = new AppManager(state, git, runtime, proxy, rollout, locks, log.child({ module: 'apps' }), config.dataDir);
+  const operations = new OperationsManager(state, runtime, rollout, releases, locks, apps, log.child({ module: 'operations' }));
   const triggers = new TriggerBus(log.child({ module: 'triggers' }));
   const registry = new CommandRegistry(await loadPlugins(), triggers);
   const services: Services = {
@@ -113,7 +86,6 @@ export async function buildControlPlane(
     version: packageVersion(),
     domain,
     apps,
-    ops: apps,
     operations,
     dataDir: config.dataDir,
   };

@@ -3,14 +3,8 @@ import fs from 'node:fs';
 import type { ServerConfig } from '../config/server-config.js';
 import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
-import { ProxyClient } from '../proxy/proxy-client.js';
+import { ProxyClient, type ProxyStatus } from '../proxy/proxy-client.js';
 import { livePid } from './pid-file.js';
-
-export interface ProxyStatus {
-  pid: number;
-  httpPort: number;
-  httpsPort: number;
-}
 
 /**
  * Finds the running proxy (it outlives control-plane restarts and crashes) or starts one as a

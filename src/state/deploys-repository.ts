@@ -32,7 +32,4 @@ export class DeploysRepository {
   running(): DeployRow[] {
     return this.db.prepare("SELECT * FROM deploys WHERE status = 'running' ORDER BY id").all() as DeployRow[];
   }
-  list(app: string, limit = 20): DeployRow[] {
-    return this.db.prepare('SELECT * FROM deploys WHERE app = ? ORDER BY id DESC LIMIT ?').all(app, limit) as DeployRow[];
-  }
 }

@@ -105,6 +105,14 @@ export class ReleasesRepository {
       | undefined;
     return row && fromRow(row);
   }
+  /** app -> version of its live release, for every app that has one. */
+  liveVersions(): Map<string, number> {
+    const rows = this.db.prepare("SELECT app, max(version) AS version FROM releases WHERE status = 'live' GROUP BY app").all() as {
+      app: string;
+      version: number;
+    }[];
+    return new Map(rows.map((r) => [r.app, r.version]));
+  }
   update(
     app: string,
     version: number,
