@@ -1,4 +1,4 @@
-import { DEFAULT_CHECKS } from '../../src/deploy/app-json.js';
+import { CHECKS_KEY } from '../../src/deploy/setting-keys.js';
 import { parseChecksArgs } from '../../src/deploy/operation-inputs.js';
 import { keyValues, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
@@ -14,14 +14,9 @@ export default definePlugin({
       minArgs: 1,
       run({ app, args, services, stdout, json }) {
         const patch = parseChecksArgs(args);
-        const current = services.state.appSettings.get<Record<string, unknown>>(app, 'checks') ?? {};
-        services.state.appSettings.set(app, 'checks', { ...current, ...patch });
-        const effective = {
-          ...DEFAULT_CHECKS,
-          ...(services.state.appSettings.get<Record<string, unknown>>(app, 'checks.appjson') ?? {}),
-          ...current,
-          ...patch,
-        };
+        const current = services.state.appSettings.get<Record<string, unknown>>(app, CHECKS_KEY) ?? {};
+        services.state.appSettings.set(app, CHECKS_KEY, { ...current, ...patch });
+        const effective = services.operations.checks(app);
         if (json) writeJson(stdout, effective);
         else
           stdout.write(

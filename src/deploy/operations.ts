@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { AppError } from '../errors/app-error.js';
+import type { HealthCheckSettings } from './app-json.js';
 import type { Logger } from '../log/logger.js';
 import type { AppOperations, ContainerReport, ContainerView, RunIo } from '../plugin-host/services.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
@@ -46,6 +47,10 @@ export class OperationsManager implements AppOperations {
 
   containers(app: string): Promise<ContainerView[]> {
     return this.apps.containers(app);
+  }
+
+  checks(app: string): HealthCheckSettings {
+    return this.rollout.checks(app);
   }
 
   private lock<T>(app: string, what: string, out: Writable, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {

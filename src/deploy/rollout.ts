@@ -4,7 +4,7 @@ import type { Release } from '../state/releases-repository.js';
 import type { State } from '../state/state.js';
 import { DEFAULT_CHECKS, type HealthCheckSettings } from './app-json.js';
 import { DeployErrors } from './deploy-errors.js';
-import { RESTART_POLICY_KEY } from './setting-keys.js';
+import { CHECKS_KEY, RESTART_POLICY_KEY } from './setting-keys.js';
 import type { ContainerInfo, ContainerSpec, ProxyDeploySpec, ProxyPort, RuntimePort } from './ports.js';
 import { RESOURCES_KEY, type ResourceTable } from './resource-limits.js';
 import type { StageOutput } from './stage-output.js';
@@ -39,7 +39,7 @@ export class Rollout {
     return {
       ...DEFAULT_CHECKS,
       ...(fromAppJson as Partial<HealthCheckSettings>),
-      ...(this.state.appSettings.get<Partial<HealthCheckSettings>>(app, 'checks') ?? {}),
+      ...(this.state.appSettings.get<Partial<HealthCheckSettings>>(app, CHECKS_KEY) ?? {}),
     };
   }
 

@@ -10,3 +10,5 @@ export const RESTART_POLICY_KEY = 'restart-policy';
 export const BUILDER_KEY = 'builder';
 /** app setting: Docker build args (`ARG` values) for Dockerfile and template builds, `--env` for pack */
 export const BUILD_ARGS_KEY = 'build-args';
+/** app setting: the health check set by `checks:set`, over the release's app.json and the defaults */
+export const CHECKS_KEY = 'checks';

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import type { HealthCheckSettings } from '../deploy/app-json.js';
 import type { State } from '../state/state.js';
 import type { CommandRegistry } from './command-registry.js';
 import type { TriggerBus } from './trigger-bus.js';
@@ -70,6 +71,8 @@ export interface RunIo {
  */
 export interface AppOperations {
   containers(app: string): Promise<ContainerView[]>;
+  /** the health check the next rollout uses: defaults, the live release's app.json, then `checks:set` */
+  checks(app: string): HealthCheckSettings;
   changeConfig(
     app: string,
     set: Record<string, string>,

@@ -103,4 +103,8 @@ test("a rollback restores the target release's app.json health check along with 
   assert.equal(rb.exitCode, 0, rb.stderr);
   assert.match(rb.stdout, /Health-checking GET \/v1-health\.html/);
   assert.equal((await viaProxy(paas, 'checks.paas.test')).body, 'c1\n');
+  // checks:set reports what the next rollout will use: its own values over the live release's app.json
+  const set = await paas.ssh('checks:set checks timeout=4 --json');
+  assert.equal(set.exitCode, 0, set.stderr);
+  assert.deepEqual(JSON.parse(set.stdout), { path: '/v1-health.html', timeout: 4, attempts: 30, wait: 2 });
 });
