@@ -35,12 +35,15 @@ test('config pairs split at the first =; values keep =, newlines, unicode, empty
 });
 
 test('a malformed pair does not echo the secret after it', () => {
-  try {
-    parseConfigPairs(['bad key=supersecret']);
-    assert.fail();
-  } catch (e) {
-    assert.ok(!(e as Error).message.includes('supersecret'));
-  }
+  assert.throws(
+    () => parseConfigPairs(['bad key=supersecret']),
+    (e: Error & { exitCode?: number }) => {
+      assert.equal(e.exitCode, 2);
+      assert.match(e.message, /bad key/, 'the message names the bad key');
+      assert.ok(!e.message.includes('supersecret'), e.message);
+      return true;
+    },
+  );
 });
 
 test('scale args: known types, whole numbers within the max', () => {
