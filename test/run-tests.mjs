@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under test/ on node's built-in runner (through tsx), unit tests first.
-// `npm test -- test/unit` narrows to a folder or file. Exits with the runner's code.
+// Runs every *.test.ts under test/ on node's built-in runner (through tsx): unit tests first,
+// then end-to-end tests, then, in a separate `node --test` run after everything else has
+// finished, test/e2e-last (the dockerd-restart drill, which stops the machine's only Docker
+// engine; PAAS_DOCKERD_DRILL=0 skips it). `npm test -- test/unit` narrows to a folder or file.
+// Exits non-zero when either run fails.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -14,13 +17,24 @@ function collect(p) {
 const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['test'];
 const files = roots.flatMap(collect);
 const isE2e = (f) => f.includes(`${path.sep}e2e${path.sep}`);
-const ordered = [...files.filter((f) => !isE2e(f)), ...files.filter(isE2e)];
-if (ordered.length === 0) {
+const isLast = (f) => f.includes(`${path.sep}e2e-last${path.sep}`);
+const main = files.filter((f) => !isLast(f));
+const ordered = [...main.filter((f) => !isE2e(f)), ...main.filter(isE2e)];
+const last = files.filter(isLast);
+if (ordered.length + last.length === 0) {
   console.error('no test files found under', roots.join(' '));
   process.exit(1);
 }
 const setup = spawnSync('bash', [path.join(import.meta.dirname, 'ensure-test-packages.sh')], { stdio: 'inherit' });
 if (setup.status !== 0) process.exit(setup.status ?? 1);
 const concurrency = process.env.PAAS_TEST_CONCURRENCY ?? '1';
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...ordered], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+const runFiles = (list) =>
+  list.length === 0
+    ? 0
+    : (spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...list], { stdio: 'inherit' })
+        .status ?? 1);
+const status = runFiles(ordered);
+// run even when the main run failed: its result is reported on its own
+if (last.length) console.log(`# last step, on its own: ${last.join(' ')}`);
+const lastStatus = runFiles(last);
+process.exit(status || lastStatus);

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -14,11 +13,9 @@ import { waitFor } from '../helpers/wait.js';
 // Recovery drills against a real `paas server` and Docker:
 //  1. kill -9 the control plane mid-deploy: on restart the deploy is marked failed, the previous
 //     release serves, no container of the interrupted release remains.
-//  2. DRILL: restart dockerd under paas: apps come back and are routed again without a command.
-//     This one stops the Docker engine of the whole machine for a few seconds (every other Docker
-//     user is disrupted). PAAS_DOCKERD_DRILL=0 skips it on a shared machine.
-
-const _sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+//  2. docker events: a killed replica is replaced and a stray container removed, without a command.
+// The dockerd-restart drill lives in test/e2e-last/dockerd-restart-drill.test.ts: it stops the
+// machine's only Docker engine, so test/run-tests.mjs runs it after everything else, on its own.
 
 /** `git push` in the background, with its output collected as it streams. */
 function pushInBackground(paas: PaasServer, dir: string, app: string) {
@@ -212,91 +209,5 @@ describe('docker events converge an app without a command', () => {
       30_000,
     );
     assert.equal((await viaProxy(paas, HOST)).body, 'events\n');
-  });
-});
-
-// ---- DRILL: restart dockerd under paas ------------------------------------------------------
-
-const DOCKERD_DRILL = process.env.PAAS_DOCKERD_DRILL !== '0';
-
-function dockerdPid(): number | null {
-  try {
-    const pid = Number(fs.readFileSync('/var/run/docker.pid', 'utf8').trim());
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return null;
-  }
-}
-
-async function dockerAnswers(): Promise<boolean> {
-  return (await execa('docker', ['info', '--format', '{{.ID}}'], { reject: false, timeout: 5000 })).exitCode === 0;
-}
-
-/** Starts dockerd exactly as this machine runs it (detached, appending to /var/log/dockerd.log) and waits for `docker info`. */
-async function startDockerd(): Promise<void> {
-  if (!dockerdPid()) spawn('sh', ['-c', 'dockerd >> /var/log/dockerd.log 2>&1 &'], { detached: true, stdio: 'ignore' }).unref();
-  await waitFor('docker info to answer', () => dockerAnswers(), 60_000, 500);
-}
-
-describe('DRILL: restart dockerd under paas (stops the Docker engine of this machine)', {
-  skip: DOCKERD_DRILL ? false : 'PAAS_DOCKERD_DRILL=0',
-}, () => {
-  const APP = 'drill-dockerd';
-  const HOST = `${APP}.paas.test`;
-  let paas: PaasServer;
-
-  before(async () => {
-    ({ paas } = await serverWithApp(APP, 'still here'));
-    assert.equal((await paas.ssh(`apps:scale ${APP} web=2`)).exitCode, 0);
-  });
-  after(async () => {
-    // whatever happened, the engine runs again before anything else is cleaned up
-    await startDockerd().catch(() => undefined);
-    await paas?.destroy();
-  });
-
-  test('apps answer through the proxy again within 60 s of dockerd coming back, without a command', async () => {
-    assert.equal((await viaProxy(paas, HOST)).body, 'still here\n');
-    const pid = dockerdPid();
-    assert.ok(pid, 'dockerd runs and wrote /var/run/docker.pid');
-    process.kill(pid, 'SIGTERM'); // what `pkill -x dockerd` does, by pid
-    await waitFor(
-      'dockerd to exit',
-      async () => {
-        try {
-          process.kill(pid, 0);
-          return false;
-        } catch {
-          return true;
-        }
-      },
-      90_000,
-      250,
-    );
-    const down = await viaProxy(paas, HOST, '/', 3000).catch((e) => ({ status: 0, body: String(e) }));
-    assert.notEqual(down.body, 'still here\n', 'the app is really down while dockerd is stopped');
-    await startDockerd();
-    const back = Date.now();
-    await waitFor(
-      'the app to answer through the proxy',
-      async () => {
-        const r = await viaProxy(paas, HOST, '/', 2000);
-        return r.status === 200 && r.body === 'still here\n';
-      },
-      60_000,
-      500,
-    );
-    const seconds = (Date.now() - back) / 1000;
-    // both replicas come back and are routed
-    const names = new Set<string>();
-    for (let i = 0; i < 30 && names.size < 2; i++) {
-      const r = await viaProxy(paas, HOST, '/cgi-bin/env');
-      names.add(/HOSTNAME=(\S+)/.exec(r.body)?.[1] ?? '');
-    }
-    assert.equal(names.size, 2, `both replicas routed: ${[...names].join(', ')}`);
-    const cs = await containersOf(paas, APP);
-    assert.equal(cs.filter((c) => c.state === 'running').length, 2, JSON.stringify(cs));
-    console.log(`# dockerd drill: app answered ${seconds.toFixed(1)} s after docker info answered again`);
   });
 });
