@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../log/logger.js';
 import { engineMessage, errMessage, statusOf } from '../runtime/docker-errors.js';
+import { LineSplitter } from '../util/json-lines.js';
 import { createBuildContext } from './build-context.js';
 import { BuildErrors } from './build-errors.js';
 
@@ -117,13 +118,14 @@ async function removeStepContainers(docker: Dockerode, log: Logger, ids: string[
 function followBuild(stream: Readable, output: NodeJS.WritableStream, signal: AbortSignal): Promise<BuildOutcome> {
   return new Promise((resolve) => {
     const outcome: BuildOutcome = { error: null, lastStep: null, stepContainers: [] };
-    let buf = '';
+    const lines = new LineSplitter();
     let done = false;
     const finish = (err?: string) => {
       if (done) return;
       done = true;
       signal.removeEventListener('abort', onAbort);
-      if (buf.trim()) handle(buf);
+      const rest = lines.flush();
+      if (rest.trim()) handle(rest);
       if (err && !outcome.error) outcome.error = err;
       resolve(outcome);
     };
@@ -157,13 +159,7 @@ function followBuild(stream: Readable, output: NodeJS.WritableStream, signal: Ab
     signal.addEventListener('abort', onAbort, { once: true });
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
-      buf += chunk;
-      let i = buf.indexOf('\n');
-      while (i >= 0) {
-        handle(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-        i = buf.indexOf('\n');
-      }
+      for (const line of lines.push(chunk)) handle(line);
     });
     stream.on('end', () => finish());
     stream.on('close', () => finish());

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type Dockerode from 'dockerode';
 import { execa } from 'execa';
 import type { Logger } from '../log/logger.js';
+import { LineSplitter } from '../util/json-lines.js';
 import { BuildErrors } from './build-errors.js';
 import type { Builder, BuildRequest, BuildResult } from './builder.js';
 import { buildDockerImage, exposedPortsOf } from './docker-image-build.js';
@@ -61,15 +62,14 @@ export class PackBuilder implements Builder {
     const pump = (s: NodeJS.ReadableStream | null, tail: string[]) =>
       new Promise<void>((resolve) => {
         if (!s) return resolve();
-        let partial = '';
+        const lines = new LineSplitter();
         s.on('data', (chunk: Buffer) => {
           req.output.write(chunk);
-          const lines = (partial + chunk.toString('utf8')).split('\n');
-          partial = lines.pop() ?? '';
-          for (const l of lines) if (l.trim()) tail.push(l);
+          for (const l of lines.push(chunk)) if (l.trim()) tail.push(l);
           if (tail.length > TAIL_LINES) tail.splice(0, tail.length - TAIL_LINES);
         });
         s.on('end', () => {
+          const partial = lines.flush();
           if (partial.trim()) tail.push(partial);
           resolve();
         });

@@ -3,7 +3,7 @@ import { simpleGit } from 'simple-git';
 import { quote } from 'shell-quote';
 import { AppError } from '../errors/app-error.js';
 import type { CommandRegistry } from '../plugin-host/command-registry.js';
-import { packageVersion } from '../server/package-info.js';
+import { packageVersion } from '../util/package-info.js';
 import { parseGitRemote, type RemoteTarget } from './git-remote.js';
 
 const CLIENT_FLAGS = new Set(['--remote', '--host', '--ssh-port', '--app', '-a']);

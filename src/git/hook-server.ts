@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import { Writable } from 'node:stream';
 import type { Logger } from '../log/logger.js';
+import { jsonLine, LineSplitter } from '../util/json-lines.js';
 import { UnixSocketServer } from '../util/unix-socket-server.js';
 import type { HookReply, HookRequest } from './hook-protocol.js';
 
@@ -44,19 +45,18 @@ export class HookServer {
   }
 
   private onConnection(conn: net.Socket): void {
-    let buf = '';
+    const lines = new LineSplitter();
     conn.setEncoding('utf8');
     const reply = (m: HookReply) => {
-      if (!conn.destroyed) conn.write(`${JSON.stringify(m)}\n`);
+      if (!conn.destroyed) conn.write(jsonLine(m));
     };
     const onData = (d: string) => {
-      buf += d;
-      const nl = buf.indexOf('\n');
-      if (nl === -1) return;
+      const [first] = lines.push(d);
+      if (first === undefined) return;
       conn.off('data', onData);
       let req: HookRequest;
       try {
-        req = JSON.parse(buf.slice(0, nl));
+        req = JSON.parse(first);
       } catch {
         reply({ o: 'paas: malformed hook request\n' });
         reply({ exit: 1 });

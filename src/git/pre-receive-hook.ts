@@ -5,6 +5,7 @@
  * failed deploy rejects the push and the branch does not advance.
  */
 import net from 'node:net';
+import { jsonLine, LineSplitter } from '../util/json-lines.js';
 import type { HookReply, HookRequest, RefUpdate } from './hook-protocol.js';
 
 const GIT_ENV = ['GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_QUARANTINE_PATH', 'GIT_DIR'];
@@ -34,18 +35,14 @@ async function main(): Promise<number> {
   const req: HookRequest = { token, updates, gitEnv };
   return new Promise((resolve) => {
     let exit: number | null = null;
-    let buf = '';
-    const conn = net.connect(socket, () => conn.write(`${JSON.stringify(req)}\n`));
+    const lines = new LineSplitter();
+    const conn = net.connect(socket, () => conn.write(jsonLine(req)));
     conn.setEncoding('utf8');
     conn.on('data', (d: string) => {
-      buf += d;
-      let i = buf.indexOf('\n');
-      while (i !== -1) {
-        const msg = JSON.parse(buf.slice(0, i)) as HookReply;
-        buf = buf.slice(i + 1);
+      for (const line of lines.push(d)) {
+        const msg = JSON.parse(line) as HookReply;
         if ('o' in msg) process.stdout.write(msg.o);
         else exit = msg.exit;
-        i = buf.indexOf('\n');
       }
     });
     conn.on('error', (err) => {

@@ -2,7 +2,7 @@ import { mkdir, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import { dataPaths } from '../config/server-config.js';
 import type { Logger } from '../log/logger.js';
-import { removeOwnPidFile, writePidFile } from '../server/pid-file.js';
+import { removeOwnPidFile, writePidFile } from '../util/pid-file.js';
 import { ClusterWorkers } from './cluster-workers.js';
 import { ControlApi, type ProxyStatus } from './control-api.js';
 import { ErrorPages } from './error-pages.js';

@@ -1,5 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeJsonAtomicAsync } from '../util/atomic-json.js';
 import { proxyErrors } from './proxy-errors.js';
 import { parseServiceSpec, type ServiceSpec } from './service-spec.js';
 
@@ -12,7 +12,6 @@ interface StoredState {
 export class RouteStore {
   readonly file: string;
   private chain: Promise<void> = Promise.resolve();
-  private seq = 0;
 
   constructor(file: string) {
     this.file = file;
@@ -39,13 +38,7 @@ export class RouteStore {
   /** Writes a snapshot; concurrent saves are applied in call order. */
   save(services: ReadonlyMap<string, ServiceSpec>): Promise<void> {
     const state: StoredState = { version: 1, services: Object.fromEntries(services) };
-    const text = `${JSON.stringify(state, null, 1)}\n`;
-    const run = async () => {
-      await mkdir(path.dirname(this.file), { recursive: true });
-      const tmp = `${this.file}.${process.pid}.${++this.seq}.tmp`;
-      await writeFile(tmp, text, { mode: 0o600 });
-      await rename(tmp, this.file);
-    };
+    const run = () => writeJsonAtomicAsync(this.file, state, { indent: 1, mode: 0o600 });
     const next = this.chain.then(run, run);
     this.chain = next.catch(() => {});
     return next;

@@ -1,5 +1,6 @@
 import type Dockerode from 'dockerode';
 import type { Logger } from '../log/logger.js';
+import { LineSplitter } from '../util/json-lines.js';
 import { LABELS } from './container-naming.js';
 import { errMessage } from './docker-errors.js';
 
@@ -72,14 +73,10 @@ export function watchDockerEvents(
     onConnect?.(connects++ > 0);
     const onAbort = () => stream.destroy?.();
     signal.addEventListener('abort', onAbort, { once: true });
-    let buf = '';
+    const lines = new LineSplitter();
     stream.on('data', (chunk: Buffer) => {
-      buf += chunk.toString('utf8');
-      let i = buf.indexOf('\n');
-      while (i >= 0) {
-        const line = buf.slice(0, i).trim();
-        buf = buf.slice(i + 1);
-        i = buf.indexOf('\n');
+      for (const raw of lines.push(chunk)) {
+        const line = raw.trim();
         if (!line) continue;
         try {
           const ev = parseDockerEvent(JSON.parse(line) as RawEvent);

@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
 import type { Logger } from '../log/logger.js';
-import { UnixSocketServer } from '../util/unix-socket-server.js';
 import type { CommandHost } from '../plugin-host/command-host.js';
+import { jsonLine, LineSplitter } from '../util/json-lines.js';
+import { UnixSocketServer } from '../util/unix-socket-server.js';
 
 /**
  * `paas admin` requests, one per connection, as JSON lines: the client sends `{ words }`, then
@@ -39,12 +40,12 @@ export class AdminSocketServer {
   }
 
   private onConnection(conn: net.Socket): void {
-    let buf = '';
+    const lines = new LineSplitter();
     const ac = new AbortController();
     conn.on('close', () => ac.abort());
     conn.on('error', () => ac.abort());
     const send = (m: AdminReply) => {
-      if (!conn.destroyed) conn.write(`${JSON.stringify(m)}\n`);
+      if (!conn.destroyed) conn.write(jsonLine(m));
     };
     const channel = (key: 'o' | 'e') =>
       new Writable({
@@ -80,10 +81,7 @@ export class AdminSocketServer {
         });
     };
     const onData = (d: Buffer) => {
-      buf += d.toString('utf8');
-      for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n')) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
+      for (const line of lines.push(d)) {
         try {
           onLine(line);
         } catch {
@@ -114,20 +112,18 @@ export function forwardAdminCommand(
     if (!fs.existsSync(socketPath)) return resolve(null);
     let connected = false;
     let exit: number | null = null;
-    let buf = '';
+    const lines = new LineSplitter();
     const conn = net.connect(socketPath, () => {
       connected = true;
-      conn.write(`${JSON.stringify({ words } satisfies AdminRequest)}\n`);
-      const frame = (m: AdminInput) => !conn.destroyed && conn.write(`${JSON.stringify(m)}\n`);
+      conn.write(jsonLine({ words } satisfies AdminRequest));
+      const frame = (m: AdminInput) => !conn.destroyed && conn.write(jsonLine(m));
       stdin.on('data', (c: Buffer) => frame({ i: Buffer.from(c).toString('base64') }));
       stdin.on('end', () => frame({ ie: true }));
     });
     conn.setEncoding('utf8');
     conn.on('data', (d: string) => {
-      buf += d;
-      for (let nl = buf.indexOf('\n'); nl !== -1; nl = buf.indexOf('\n')) {
-        const m = JSON.parse(buf.slice(0, nl)) as AdminReply;
-        buf = buf.slice(nl + 1);
+      for (const line of lines.push(d)) {
+        const m = JSON.parse(line) as AdminReply;
         if ('o' in m) out.write(Buffer.from(m.o, 'base64'));
         else if ('e' in m) err.write(Buffer.from(m.e, 'base64'));
         else exit = m.exit;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Plugin } from '../plugin-host/plugin.js';
-import { packageRoot } from './package-info.js';
+import { packageRoot } from '../util/package-info.js';
 
 /**
  * Loads every plugins/<name>/<name>-plugin.(js|ts) next to the running sources (dist/plugins

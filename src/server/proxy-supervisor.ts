@@ -4,7 +4,7 @@ import type { ServerConfig } from '../config/server-config.js';
 import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
 import { ProxyClient, type ProxyStatus } from '../proxy/proxy-client.js';
-import { livePid } from './pid-file.js';
+import { livePid } from '../util/pid-file.js';
 
 /**
  * Finds the running proxy (it outlives control-plane restarts and crashes) or starts one as a

@@ -10,7 +10,8 @@ import { SshServer } from '../ssh/ssh-server.js';
 import { State } from '../state/state.js';
 import { AdminSocketServer } from './admin-socket.js';
 import { buildControlPlane } from './build-services.js';
-import { livePid, removeOwnPidFile, writeJsonAtomic, writePidFile } from './pid-file.js';
+import { writeJsonAtomic } from '../util/atomic-json.js';
+import { livePid, removeOwnPidFile, writePidFile } from '../util/pid-file.js';
 import { ensureProxy } from './proxy-supervisor.js';
 
 /**

@@ -31,11 +31,3 @@ export function removeOwnPidFile(file: string, pid = process.pid): void {
     // already gone
   }
 }
-
-/** Writes JSON atomically: a reader sees the old or the new file, never half of one. */
-export function writeJsonAtomic(file: string, value: unknown): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(value)}\n`);
-  fs.renameSync(tmp, file);
-}
