@@ -2,9 +2,19 @@ import { spawn } from 'node:child_process';
 import { simpleGit } from 'simple-git';
 import { quote } from 'shell-quote';
 import { AppError } from '../errors/app-error.js';
-import type { CommandRegistry } from '../plugin-host/command-registry.js';
 import { packageVersion } from '../util/package-info.js';
 import { parseGitRemote, type RemoteTarget } from './git-remote.js';
+
+/** What the client needs of the command registry: does a command take an app, does it want a tty. */
+export interface CommandLookup {
+  find(name: string): { spec: ClientCommandSpec } | undefined;
+}
+
+/** The part of a command's spec the client reads (the plugin host's CommandSpec has these fields). */
+export interface ClientCommandSpec {
+  app?: 'required' | 'new' | 'none';
+  wantsTty?: boolean | ((args: string[]) => boolean);
+}
 
 const CLIENT_FLAGS = new Set(['--remote', '--host', '--ssh-port', '--app', '-a']);
 
@@ -13,7 +23,7 @@ const CLIENT_FLAGS = new Set(['--remote', '--host', '--ssh-port', '--app', '-a']
  * config, agent and keys apply), taking host, port and app from the git remote `paas` of the
  * current checkout, or from --remote / --host / --app. Returns ssh's exit code.
  */
-export async function runClient(argv: string[], loadRegistry: () => Promise<CommandRegistry>): Promise<number> {
+export async function runClient(argv: string[], loadRegistry: () => Promise<CommandLookup>): Promise<number> {
   const opts: Record<string, string> = {};
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {

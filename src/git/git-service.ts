@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simpleGit } from 'simple-git';
 import type { Logger } from '../log/logger.js';
-import type { CommandIo } from '../plugin-host/command-host.js';
+import type { CommandIo } from '../contracts/command-io.js';
 import { GitErrors } from './git-errors.js';
 import type { HookServer } from './hook-server.js';
 import { appFromRepoPath } from './repo-path.js';

@@ -1,4 +1,4 @@
-import { APP_NAME } from '../plugin-host/command-errors.js';
+import { APP_NAME } from '../contracts/names.js';
 import { GitErrors } from './git-errors.js';
 
 /**

@@ -1,9 +1,8 @@
 import net, { type AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
+import type { CommandIo, Identity, PtyInfo } from '../contracts/command-io.js';
 import { isAppError, userMessage } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
-import type { CommandIo } from '../plugin-host/command-host.js';
-import type { Identity, PtyInfo } from '../plugin-host/plugin.js';
 import type { SshKeyRow } from '../state/ssh-keys-repository.js';
 import { AuthLimiter } from './auth-limiter.js';
 import { parseExecCommand } from './exec-parser.js';
