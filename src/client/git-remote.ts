@@ -1,4 +1,4 @@
-import { AppError } from '../errors/app-error.js';
+import { ClientErrors } from './client-errors.js';
 
 export interface RemoteTarget {
   user: string;
@@ -8,13 +8,7 @@ export interface RemoteTarget {
 }
 
 const badRemote = (url: string) =>
-  new AppError(
-    'PAAS_ERR_CLIENT_REMOTE',
-    `cannot read host and app from the git remote '${url}' (expected ssh://paas@HOST:2222/APP or paas@HOST:APP)`,
-    {
-      exitCode: 2,
-    },
-  );
+  ClientErrors.badRemote(`cannot read host and app from the git remote '${url}' (expected ssh://paas@HOST:2222/APP or paas@HOST:APP)`);
 
 const stripApp = (p: string): string | null => {
   const s = p

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { simpleGit } from 'simple-git';
 import { quote } from 'shell-quote';
-import { AppError } from '../errors/app-error.js';
 import { packageVersion } from '../util/package-info.js';
+import { ClientErrors } from './client-errors.js';
 import { parseGitRemote, type RemoteTarget } from './git-remote.js';
 
 /** What the client needs of the command registry: does a command take an app, does it want a tty. */
@@ -36,7 +36,7 @@ export async function runClient(argv: string[], loadRegistry: () => Promise<Comm
     }
     if (CLIENT_FLAGS.has(name)) {
       const value = eq > 0 && name !== a ? a.slice(eq + 1) : argv[++i];
-      if (value === undefined) throw new AppError('PAAS_ERR_CLIENT_USAGE', `${name} needs a value`, { exitCode: 2 });
+      if (value === undefined) throw ClientErrors.usage(`${name} needs a value`);
       opts[name === '-a' ? '--app' : name] = value;
     } else words.push(a);
   }
@@ -84,10 +84,8 @@ async function resolveTarget(opts: Record<string, string>): Promise<RemoteTarget
       url = undefined;
     }
     if (!url) {
-      throw new AppError(
-        'PAAS_ERR_CLIENT_NO_REMOTE',
+      throw ClientErrors.noRemote(
         `no git remote '${remote}' here: run inside your app's checkout (git remote add paas ssh://paas@HOST:2222/APP) or pass --host HOST --app APP`,
-        { exitCode: 2 },
       );
     }
     target = parseGitRemote(url);

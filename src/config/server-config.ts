@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { AppError } from '../errors/app-error.js';
+import { ConfigErrors } from './config-errors.js';
 
 /** Everything `paas server` needs to know, validated once at start. */
 export interface ServerConfig {
@@ -27,12 +27,10 @@ const FLAGS: Record<string, { env: string; key: keyof ServerConfig }> = {
   'log-level': { env: 'PAAS_LOG_LEVEL', key: 'logLevel' },
 };
 
-const configError = (message: string) => new AppError('PAAS_ERR_CONFIG_INVALID', message, { exitCode: 2 });
-
 function parsePort(name: string, raw: string): number {
-  if (!/^\d+$/.test(raw)) throw configError(`--${name} must be a port number 0-65535, got '${raw}'`);
+  if (!/^\d+$/.test(raw)) throw ConfigErrors.invalid(`--${name} must be a port number 0-65535, got '${raw}'`);
   const n = Number(raw);
-  if (n > 65535) throw configError(`--${name} must be a port number 0-65535, got '${raw}'`);
+  if (n > 65535) throw ConfigErrors.invalid(`--${name} must be a port number 0-65535, got '${raw}'`);
   return n;
 }
 
@@ -44,17 +42,17 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv = proce
   const raw: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (!arg.startsWith('--')) throw configError(`unexpected argument '${arg}'`);
+    if (!arg.startsWith('--')) throw ConfigErrors.invalid(`unexpected argument '${arg}'`);
     const eq = arg.indexOf('=');
     const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
     if (!FLAGS[name])
-      throw configError(
+      throw ConfigErrors.invalid(
         `unknown flag --${name} (known: ${Object.keys(FLAGS)
           .map((f) => `--${f}`)
           .join(', ')})`,
       );
     const value: string | undefined = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-    if (value === undefined) throw configError(`--${name} needs a value`);
+    if (value === undefined) throw ConfigErrors.invalid(`--${name} needs a value`);
     raw[name] = value;
   }
   const get = (name: string): string | undefined => raw[name] ?? env[FLAGS[name].env] ?? undefined;
@@ -62,10 +60,10 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv = proce
   const workers = get('proxy-workers');
   const proxyWorkers = workers === undefined ? 0 : Number(workers);
   if (!Number.isInteger(proxyWorkers) || proxyWorkers < 0 || proxyWorkers > 64) {
-    throw configError(`--proxy-workers must be 0 (one per core) to 64, got '${workers}'`);
+    throw ConfigErrors.invalid(`--proxy-workers must be 0 (one per core) to 64, got '${workers}'`);
   }
   const domain = (get('domain') ?? os.hostname()).toLowerCase();
-  if (!/^[a-z0-9.-]+$/.test(domain)) throw configError(`--domain '${domain}' is not a valid host name`);
+  if (!/^[a-z0-9.-]+$/.test(domain)) throw ConfigErrors.invalid(`--domain '${domain}' is not a valid host name`);
   return {
     dataDir,
     sshPort: parsePort('ssh-port', get('ssh-port') ?? '2222'),

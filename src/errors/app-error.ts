@@ -24,9 +24,17 @@ export class AppError extends Error {
   }
 }
 
-/** Declares a module's error catalog: `const E = errorCatalog({ NOT_FOUND: ['PAAS_ERR_APP_NOT_FOUND', 'no app %s'] })`. */
-export function errorFactory(code: string, exitCode = 1, status = 400) {
-  return (message: string, cause?: unknown): AppError => new AppError(code, message, { cause, exitCode, status });
+/** One entry of a module's error catalog: makes AppErrors of one code; `code` names it for tests and docs. */
+export type ErrorFactory = ((message: string, cause?: unknown) => AppError) & { readonly code: string };
+
+/**
+ * Declares one entry of a module's error catalog, e.g.
+ * `export const GitErrors = { noRepo: errorFactory('PAAS_ERR_GIT_NO_REPO') }`, thrown as
+ * `throw GitErrors.noRepo(message)`, the message written where the error is thrown.
+ */
+export function errorFactory(code: string, exitCode = 1, status = 400): ErrorFactory {
+  const make = (message: string, cause?: unknown): AppError => new AppError(code, message, { cause, exitCode, status });
+  return Object.assign(make, { code } as const);
 }
 
 export function isAppError(e: unknown): e is AppError {

@@ -31,7 +31,7 @@ export async function exportCommit(
     const code = await exited;
     if (code !== 0) throw new Error(stderr.trim() || `git archive exited ${code}`);
   } catch (cause) {
-    throw GitErrors.exportFailed(sha, cause);
+    throw GitErrors.exportFailed(`could not export commit ${sha.slice(0, 7)}`, cause);
   }
 }
 

@@ -1,11 +1,11 @@
-import { AppError } from '../errors/app-error.js';
+import { errorFactory } from '../errors/app-error.js';
 
+/** Every error the git layer throws. A user sees the message as one line; the cause goes to the log. */
 export const GitErrors = {
-  badPath: (path: string) =>
-    new AppError('PAAS_ERR_GIT_PATH', `'${path}' is not an app repository: use ssh://paas@<host>/<app> with a lowercase app name`, {
-      exitCode: 2,
-    }),
-  noRepo: (app: string) => new AppError('PAAS_ERR_GIT_NO_REPO', `app '${app}' has no repository yet: push to it first`),
-  exportFailed: (sha: string, cause: unknown) =>
-    new AppError('PAAS_ERR_GIT_EXPORT', `could not export commit ${sha.slice(0, 7)}`, { cause }),
-};
+  /** the path of a git-receive-pack / git-upload-pack request names no app repository */
+  badPath: errorFactory('PAAS_ERR_GIT_PATH', 2),
+  /** a fetch or clone of an app that was never pushed */
+  noRepo: errorFactory('PAAS_ERR_GIT_NO_REPO'),
+  /** `git archive` of a pushed commit failed */
+  exportFailed: errorFactory('PAAS_ERR_GIT_EXPORT'),
+} as const;

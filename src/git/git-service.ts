@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.js';
 import type { CommandIo } from '../contracts/command-io.js';
 import { GitErrors } from './git-errors.js';
 import type { HookServer } from './hook-server.js';
-import { appFromRepoPath } from './repo-path.js';
+import { appFromRepoPath, badRepoPath } from './repo-path.js';
 
 export interface GitServiceOptions {
   reposDir: string;
@@ -65,7 +65,7 @@ export class GitService {
   /** Runs `git-receive-pack '<path>'` or `git-upload-pack '<path>'` for an SSH exec. */
   async handle(words: string[], io: CommandIo): Promise<number> {
     const [service, rawPath, ...rest] = words;
-    if (rawPath === undefined || rest.length) throw GitErrors.badPath(words.slice(1).join(' '));
+    if (rawPath === undefined || rest.length) throw badRepoPath(words.slice(1).join(' '));
     const app = appFromRepoPath(rawPath);
     const log = this.opts.log.child({ app, service });
     if (service === 'git-receive-pack') {
@@ -77,7 +77,7 @@ export class GitService {
       });
     }
     const dir = this.repoDir(app);
-    if (!fs.existsSync(path.join(dir, 'HEAD'))) throw GitErrors.noRepo(app);
+    if (!fs.existsSync(path.join(dir, 'HEAD'))) throw GitErrors.noRepo(`app '${app}' has no repository yet: push to it first`);
     return this.spawnGit(service, app, dir, io, log);
   }
 

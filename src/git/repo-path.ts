@@ -1,4 +1,5 @@
 import { APP_NAME } from '../contracts/names.js';
+import type { AppError } from '../errors/app-error.js';
 import { GitErrors } from './git-errors.js';
 
 /**
@@ -12,6 +13,11 @@ export function appFromRepoPath(raw: string): string {
   if (p.startsWith('/')) p = p.slice(1);
   if (p.endsWith('/')) p = p.slice(0, -1);
   if (p.endsWith('.git')) p = p.slice(0, -4);
-  if (!APP_NAME.test(p)) throw GitErrors.badPath(raw);
+  if (!APP_NAME.test(p)) throw badRepoPath(raw);
   return p;
+}
+
+/** The error for a git request whose path names no app repository. */
+export function badRepoPath(path: string): AppError {
+  return GitErrors.badPath(`'${path}' is not an app repository: use ssh://paas@<host>/<app> with a lowercase app name`);
 }

@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../log/logger.js';
 import type { TargetDownListener } from './proxy-context.js';
-import { proxyErrors } from './proxy-errors.js';
+import { ProxyErrors } from './proxy-errors.js';
 import type { DrainResult } from './proxy-worker.js';
 import { mergeInflight, type InflightStats, type RouteTable } from './route-table.js';
 import { isProxyMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
@@ -59,7 +59,7 @@ export class ClusterWorkers implements WorkerPool {
           const p = this.pending.get(worker)?.get(msg.id);
           if (!p) return;
           this.pending.get(worker)!.delete(msg.id);
-          if (msg.error) p.reject(proxyErrors.workerFailed(msg.error));
+          if (msg.error) p.reject(ProxyErrors.workerFailed(msg.error));
           else p.resolve(msg.result);
         }
       });
@@ -69,7 +69,7 @@ export class ClusterWorkers implements WorkerPool {
         this.pending.delete(worker);
         // a dead worker has nothing left in flight: count its calls as done
         for (const p of waiting?.values() ?? []) p.resolve(undefined);
-        if (!isReady) reject(proxyErrors.workerFailed(`proxy worker exited during start (code ${code}, signal ${signal})`));
+        if (!isReady) reject(ProxyErrors.workerFailed(`proxy worker exited during start (code ${code}, signal ${signal})`));
         if (this.closing) return;
         this.log.error({ worker: worker.process.pid, code, signal }, 'proxy worker died, restarting');
         this.fork().catch((err) => this.log.error({ err: (err as Error).message }, 'proxy worker restart failed'));

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { isAppError } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
 import type { ProxyController } from './proxy-controller.js';
-import { ProxyErrorCode, proxyErrors } from './proxy-errors.js';
+import { ProxyErrors } from './proxy-errors.js';
 import { parseServiceSpec } from './service-spec.js';
 
 export interface ProxyStatus {
@@ -23,7 +23,7 @@ function readJson(req: http.IncomingMessage): Promise<unknown> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY) {
-        reject(proxyErrors.invalidSpec('request body is larger than 1 MiB'));
+        reject(ProxyErrors.invalidSpec('request body is larger than 1 MiB'));
         req.destroy();
         return;
       }
@@ -35,7 +35,7 @@ function readJson(req: http.IncomingMessage): Promise<unknown> {
       try {
         resolve(JSON.parse(text));
       } catch {
-        reject(proxyErrors.invalidSpec('request body is not valid JSON'));
+        reject(ProxyErrors.invalidSpec('request body is not valid JSON'));
       }
     });
     req.once('error', reject);
@@ -97,11 +97,11 @@ export class ControlApi {
         }
         if (method === 'DELETE') return send(200, await this.controller.remove(name));
       }
-      throw proxyErrors.notFound(`no control endpoint ${method} ${url.pathname}`);
+      throw ProxyErrors.notFound(`no control endpoint ${method} ${url.pathname}`);
     } catch (err) {
       if (isAppError(err)) return send(err.status, { code: err.code, message: err.message });
       this.log.error({ err: (err as Error).message, stack: (err as Error).stack }, 'control request failed');
-      return send(500, { code: ProxyErrorCode.INTERNAL, message: `internal error: ${(err as Error).message}` });
+      return send(500, { code: ProxyErrors.internal.code, message: `internal error: ${(err as Error).message}` });
     }
   }
 }
@@ -116,6 +116,6 @@ async function removeStaleSocket(socketPath: string): Promise<void> {
     });
     s.once('error', () => resolve(false));
   });
-  if (alive) throw proxyErrors.alreadyRunning(`another proxy is already listening on ${socketPath}`);
+  if (alive) throw ProxyErrors.alreadyRunning(`another proxy is already listening on ${socketPath}`);
   await unlink(socketPath).catch(() => {});
 }

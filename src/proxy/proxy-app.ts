@@ -6,7 +6,7 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '../log/logger.js';
 import type { ErrorPages } from './error-pages.js';
 import { ProxyContext, type TargetDownListener } from './proxy-context.js';
-import { ProxyErrorCode, proxyErrors } from './proxy-errors.js';
+import { ProxyErrors } from './proxy-errors.js';
 import type { Router } from './router.js';
 import type { Service } from './service.js';
 import type { Target } from './target.js';
@@ -111,7 +111,7 @@ export async function buildProxyApp(deps: ProxyAppDeps): Promise<FastifyInstance
    */
   const upgradeTarget = (request: FastifyRequest): Target => {
     const picked = route(request);
-    if (picked === null) throw proxyErrors.noRoute(`no healthy target for host '${request.headers.host ?? ''}'`);
+    if (picked === null) throw ProxyErrors.noRoute(`no healthy target for host '${request.headers.host ?? ''}'`);
     const { target } = picked;
     request.paasTarget = target;
     const socket = request.raw.socket;
@@ -122,7 +122,7 @@ export async function buildProxyApp(deps: ProxyAppDeps): Promise<FastifyInstance
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _request, reply) => {
     let status = 502;
-    if (err.code === ProxyErrorCode.NO_ROUTE) status = 503;
+    if (err.code === ProxyErrors.noRoute.code) status = 503;
     else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) status = err.statusCode;
     else if (err.statusCode === 504) status = 504;
     if (status >= 500) log.warn({ err: err.message, code: err.code, status }, 'proxy request failed');

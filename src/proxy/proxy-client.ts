@@ -1,8 +1,7 @@
 import http from 'node:http';
-import { AppError } from '../errors/app-error.js';
 import type { ProxyStatus } from './control-api.js';
 import type { DeployResult, ServiceInfo } from './proxy-controller.js';
-import { ProxyErrorCode, proxyErrors } from './proxy-errors.js';
+import { ProxyErrors, proxyErrorOf } from './proxy-errors.js';
 
 export type { ProxyStatus };
 
@@ -61,19 +60,19 @@ export class ProxyClient {
             try {
               json = text ? JSON.parse(text) : {};
             } catch {
-              return reject(proxyErrors.internal(`proxy answered ${res.statusCode} with invalid JSON`));
+              return reject(ProxyErrors.internal(`proxy answered ${res.statusCode} with invalid JSON`));
             }
             const status = res.statusCode ?? 500;
             if (status >= 200 && status < 300) return resolve(json as T);
             const e = json as { code?: string; message?: string };
-            reject(new AppError(e.code ?? ProxyErrorCode.INTERNAL, e.message ?? `proxy answered ${status}`, { status }));
+            reject(proxyErrorOf(e.code)(e.message ?? `proxy answered ${status}`));
           });
         },
       );
       req.once('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
-          reject(proxyErrors.unreachable(`the proxy is not running (no answer on ${this.socketPath})`, err));
-        } else reject(proxyErrors.unreachable(`cannot talk to the proxy on ${this.socketPath}: ${err.message}`, err));
+          reject(ProxyErrors.unreachable(`the proxy is not running (no answer on ${this.socketPath})`, err));
+        } else reject(ProxyErrors.unreachable(`cannot talk to the proxy on ${this.socketPath}: ${err.message}`, err));
       });
       req.end(payload);
     });

@@ -1,6 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import { HealthCheck } from './health-check.js';
-import { proxyErrors } from './proxy-errors.js';
+import { ProxyErrors } from './proxy-errors.js';
 import type { RouteTable } from './route-table.js';
 import type { RouteStore } from './route-store.js';
 import { assertServiceName, type ServiceSpec } from './service-spec.js';
@@ -87,7 +87,7 @@ export class ProxyController {
     for (const [other, spec] of this.services) {
       if (other === name) continue;
       const clash = hosts.find((h) => spec.hosts.includes(h));
-      if (clash) throw proxyErrors.hostConflict(`host '${clash}' is already routed to service '${other}'`);
+      if (clash) throw ProxyErrors.hostConflict(`host '${clash}' is already routed to service '${other}'`);
     }
   }
 
@@ -111,7 +111,7 @@ export class ProxyController {
         if (badIndex !== -1) {
           const bad = results[badIndex];
           this.log.warn({ service: name, target: fresh[badIndex], detail: bad.detail, probes: bad.probes }, 'target failed health check');
-          throw proxyErrors.unhealthy(
+          throw ProxyErrors.unhealthy(
             `target ${fresh[badIndex]} of service '${name}' did not become healthy within ${spec.deployTimeoutMs} ms (${bad.probes} probes, last: ${bad.detail})`,
           );
         }
@@ -136,7 +136,7 @@ export class ProxyController {
   remove(name: string): Promise<DeployResult> {
     return this.serialize(name, async () => {
       const current = this.services.get(name);
-      if (!current) throw proxyErrors.serviceNotFound(`no service '${name}'`);
+      if (!current) throw ProxyErrors.serviceNotFound(`no service '${name}'`);
       const swapStart = performance.now();
       this.services.delete(name);
       this.forgetDown(name, []);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { writeJsonAtomicAsync } from '../util/atomic-json.js';
-import { proxyErrors } from './proxy-errors.js';
+import { ProxyErrors } from './proxy-errors.js';
 import { parseServiceSpec, type ServiceSpec } from './service-spec.js';
 
 interface StoredState {
@@ -23,7 +23,7 @@ export class RouteStore {
       text = await readFile(this.file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-      throw proxyErrors.stateCorrupt(`cannot read proxy state ${this.file}`, err);
+      throw ProxyErrors.stateCorrupt(`cannot read proxy state ${this.file}`, err);
     }
     try {
       const state = JSON.parse(text) as StoredState;
@@ -31,7 +31,7 @@ export class RouteStore {
       for (const [name, spec] of Object.entries(state.services ?? {})) out.set(name, parseServiceSpec(spec));
       return out;
     } catch (err) {
-      throw proxyErrors.stateCorrupt(`proxy state ${this.file} is not valid: ${(err as Error).message}`, err);
+      throw ProxyErrors.stateCorrupt(`proxy state ${this.file} is not valid: ${(err as Error).message}`, err);
     }
   }
 

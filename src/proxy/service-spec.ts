@@ -1,4 +1,4 @@
-import { proxyErrors } from './proxy-errors.js';
+import { ProxyErrors } from './proxy-errors.js';
 
 export interface HealthCheckSpec {
   /** HTTP path probed with GET; null probes a TCP connect */
@@ -42,39 +42,39 @@ export function normalizeHost(raw: string): string {
 }
 
 export function assertServiceName(name: string): void {
-  if (!NAME_RE.test(name)) throw proxyErrors.invalidSpec(`service name '${name}' is invalid (letters, digits, '.', '_', '-'; max 100)`);
+  if (!NAME_RE.test(name)) throw ProxyErrors.invalidSpec(`service name '${name}' is invalid (letters, digits, '.', '_', '-'; max 100)`);
 }
 
 function positiveMs(value: unknown, field: string, fallback: number): number {
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 86_400_000) {
-    throw proxyErrors.invalidSpec(`${field} must be a number of milliseconds, got ${JSON.stringify(value)}`);
+    throw ProxyErrors.invalidSpec(`${field} must be a number of milliseconds, got ${JSON.stringify(value)}`);
   }
   return Math.floor(value);
 }
 
 /** Validates a PUT /services/:name body and fills in defaults. */
 export function parseServiceSpec(body: unknown): ServiceSpec {
-  if (typeof body !== 'object' || body === null) throw proxyErrors.invalidSpec('service spec must be a JSON object');
+  if (typeof body !== 'object' || body === null) throw ProxyErrors.invalidSpec('service spec must be a JSON object');
   const b = body as Record<string, unknown>;
   if (!Array.isArray(b.hosts) || !b.hosts.every((h) => typeof h === 'string')) {
-    throw proxyErrors.invalidSpec('hosts must be an array of host names');
+    throw ProxyErrors.invalidSpec('hosts must be an array of host names');
   }
   const hosts = [...new Set((b.hosts as string[]).map((h) => normalizeHost(h.trim())))];
-  for (const h of hosts) if (!HOST_RE.test(h)) throw proxyErrors.invalidSpec(`host '${h}' is not a valid host name`);
+  for (const h of hosts) if (!HOST_RE.test(h)) throw ProxyErrors.invalidSpec(`host '${h}' is not a valid host name`);
   if (!Array.isArray(b.targets) || !b.targets.every((t) => typeof t === 'string')) {
-    throw proxyErrors.invalidSpec('targets must be an array of "ip:port" strings');
+    throw ProxyErrors.invalidSpec('targets must be an array of "ip:port" strings');
   }
   const targets = [...new Set(b.targets as string[])];
   for (const t of targets) {
     const m = TARGET_RE.exec(t);
-    if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw proxyErrors.invalidSpec(`target '${t}' is not an "ip:port" address`);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw ProxyErrors.invalidSpec(`target '${t}' is not an "ip:port" address`);
   }
   const hc = (b.healthCheck ?? {}) as Record<string, unknown>;
-  if (typeof hc !== 'object') throw proxyErrors.invalidSpec('healthCheck must be an object');
+  if (typeof hc !== 'object') throw ProxyErrors.invalidSpec('healthCheck must be an object');
   const path = hc.path === undefined || hc.path === null ? null : hc.path;
   if (path !== null && (typeof path !== 'string' || !path.startsWith('/'))) {
-    throw proxyErrors.invalidSpec(`healthCheck.path must start with '/' or be null, got ${JSON.stringify(path)}`);
+    throw ProxyErrors.invalidSpec(`healthCheck.path must start with '/' or be null, got ${JSON.stringify(path)}`);
   }
   return {
     hosts,

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { proxyErrors } from './proxy-errors.js';
+import { ProxyErrors } from './proxy-errors.js';
 
 interface TlsPair {
   cert: Buffer;
@@ -46,7 +46,7 @@ export async function ensureDefaultCert(dataDir: string): Promise<TlsPair> {
         crt,
       ]);
     } catch (err) {
-      throw proxyErrors.certFailed(`cannot create the default TLS certificate with openssl: ${(err as Error).message}`, err);
+      throw ProxyErrors.certFailed(`cannot create the default TLS certificate with openssl: ${(err as Error).message}`, err);
     }
   }
   return { cert: await readFile(crt), key: await readFile(key) };

@@ -36,7 +36,7 @@ export class ContainerCrashedError extends AppError {
     const code = containerExitCode === null ? 'restarting' : `exit code ${containerExitCode}`;
     const head = `container ${containerName} exited during boot (${code})`;
     const body = logTail.length ? `\nlast ${logTail.length} log lines:\n${logTail.map((l) => `  ${l}`).join('\n')}` : '\n(no log output)';
-    super('PAAS_ERR_RUNTIME_CRASHED', head + body);
+    super(RuntimeErrors.crashed.code, head + body);
   }
 }
 

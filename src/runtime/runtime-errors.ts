@@ -14,4 +14,6 @@ export const RuntimeErrors = {
   docker: errorFactory('PAAS_ERR_RUNTIME_DOCKER', 1, 503),
   /** a spec that can never run (bad name, bad port, bad bind) */
   invalidSpec: errorFactory('PAAS_ERR_RUNTIME_INVALID_SPEC'),
+  /** a container exited during boot; thrown as ContainerCrashedError, which carries the exit code and log tail */
+  crashed: errorFactory('PAAS_ERR_RUNTIME_CRASHED'),
 } as const;

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import type { ServerConfig } from '../config/server-config.js';
-import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
 import { ProxyClient, type ProxyStatus } from '../proxy/proxy-client.js';
 import { livePid } from '../util/pid-file.js';
+import { ServerErrors } from './server-errors.js';
 
 /**
  * Finds the running proxy (it outlives control-plane restarts and crashes) or starts one as a
@@ -64,5 +64,5 @@ export async function ensureProxy(
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  throw new AppError('PAAS_ERR_PROXY_START', `the proxy did not start (exit ${exitCode ?? 'none'}); see ${paths.logs}/proxy.log`);
+  throw ServerErrors.proxyStart(`the proxy did not start (exit ${exitCode ?? 'none'}); see ${paths.logs}/proxy.log`);
 }

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import { type ServerConfig, dataPaths } from '../config/server-config.js';
-import { AppError } from '../errors/app-error.js';
 import { EventWatcher } from '../deploy/event-watcher.js';
 import { Recovery } from '../deploy/recovery.js';
 import { GIT_COMMANDS } from '../git/git-service.js';
@@ -13,6 +12,7 @@ import { buildControlPlane } from './build-services.js';
 import { writeJsonAtomic } from '../util/atomic-json.js';
 import { livePid, removeOwnPidFile, writePidFile } from '../util/pid-file.js';
 import { ensureProxy } from './proxy-supervisor.js';
+import { ServerErrors } from './server-errors.js';
 
 /**
  * `paas server`: the control plane (SSH, commands, deploys) plus a proxy process it finds or
@@ -24,8 +24,7 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   for (const d of [paths.run, paths.logs, paths.builds]) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
   const other = livePid(paths.controlPid);
-  if (other && other !== process.pid)
-    throw new AppError('PAAS_ERR_SERVER_RUNNING', `paas server already runs with pid ${other} on ${config.dataDir}`);
+  if (other && other !== process.pid) throw ServerErrors.alreadyRunning(`paas server already runs with pid ${other} on ${config.dataDir}`);
   writePidFile(paths.controlPid);
 
   const state = State.open(paths.db);

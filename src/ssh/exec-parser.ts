@@ -1,5 +1,5 @@
 import { parse } from 'shell-quote';
-import { AppError } from '../errors/app-error.js';
+import { SshErrors } from './ssh-errors.js';
 
 export const MAX_COMMAND_LENGTH = 8192;
 
@@ -9,7 +9,7 @@ export const MAX_COMMAND_LENGTH = 8192;
  */
 export function parseExecCommand(command: string): string[] {
   if (command.length > MAX_COMMAND_LENGTH) {
-    throw new AppError('PAAS_ERR_SSH_COMMAND_TOO_LONG', `command is longer than ${MAX_COMMAND_LENGTH} bytes`, { exitCode: 2 });
+    throw SshErrors.commandTooLong(`command is longer than ${MAX_COMMAND_LENGTH} bytes`);
   }
   const words: string[] = [];
   for (const entry of parse(command, (name) => `$${name}`)) {
@@ -17,9 +17,7 @@ export function parseExecCommand(command: string): string[] {
     else if ('op' in entry && entry.op === 'glob') words.push(entry.pattern);
     else {
       const what = 'comment' in entry ? `'#'` : `'${(entry as { op: string }).op}'`;
-      throw new AppError('PAAS_ERR_SSH_COMMAND_SYNTAX', `shell syntax ${what} is not supported: paas runs no shell; quote the argument`, {
-        exitCode: 2,
-      });
+      throw SshErrors.commandSyntax(`shell syntax ${what} is not supported: paas runs no shell; quote the argument`);
     }
   }
   return words;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { AppError } from '../errors/app-error.js';
+import { SshErrors } from './ssh-errors.js';
 
 /** Returns the SSH host key, creating an ed25519 key with ssh-keygen the first time. Never overwrites one. */
 export async function ensureHostKey(file: string): Promise<Buffer> {
@@ -10,7 +10,7 @@ export async function ensureHostKey(file: string): Promise<Buffer> {
     try {
       await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'paas-host', '-f', file]);
     } catch (cause) {
-      throw new AppError('PAAS_ERR_SSH_HOST_KEY', `cannot create the SSH host key at ${file} (is ssh-keygen installed?)`, { cause });
+      throw SshErrors.hostKey(`cannot create the SSH host key at ${file} (is ssh-keygen installed?)`, cause);
     }
   }
   return fs.readFileSync(file);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import ssh2 from 'ssh2';
-import { AppError } from '../errors/app-error.js';
+import { SshErrors } from './ssh-errors.js';
 
 export interface PublicKey {
   type: string;
@@ -22,16 +22,13 @@ export function parsePublicKey(text: string): PublicKey {
     .split('\n')
     .map((l) => l.trim())
     .find((l) => l && !l.startsWith('#'));
-  if (!line) throw new AppError('PAAS_ERR_KEY_INVALID', 'no public key given on stdin', { exitCode: 2 });
-  if (line.includes('PRIVATE KEY'))
-    throw new AppError('PAAS_ERR_KEY_INVALID', 'that is a private key; give the .pub file', { exitCode: 2 });
+  if (!line) throw SshErrors.keyInvalid('no public key given on stdin');
+  if (line.includes('PRIVATE KEY')) throw SshErrors.keyInvalid('that is a private key; give the .pub file');
   const parsed = ssh2.utils.parseKey(line);
   if (parsed instanceof Error || Array.isArray(parsed)) {
-    throw new AppError('PAAS_ERR_KEY_INVALID', 'not an OpenSSH public key (expected a line like "ssh-ed25519 AAAA… comment")', {
-      exitCode: 2,
-    });
+    throw SshErrors.keyInvalid('not an OpenSSH public key (expected a line like "ssh-ed25519 AAAA… comment")');
   }
-  if (parsed.isPrivateKey()) throw new AppError('PAAS_ERR_KEY_INVALID', 'that is a private key; give the .pub file', { exitCode: 2 });
+  if (parsed.isPrivateKey()) throw SshErrors.keyInvalid('that is a private key; give the .pub file');
   const blob = parsed.getPublicSSH();
   return { type: parsed.type, blob, fingerprint: fingerprintOf(blob), canonical: `${parsed.type} ${blob.toString('base64')}` };
 }

@@ -121,7 +121,7 @@ export class SshServer {
       const identity: Identity = { keyName: key!.name, role: key!.role };
       log.info({ key: identity.keyName }, 'ssh session authenticated');
       armIdle();
-      client.on('request', (accept, reject) => reject?.()); // tcpip-forward and friends
+      client.on('request', (_accept, reject) => reject?.()); // tcpip-forward and friends
       client.on('tcpip', (_accept, reject) => reject());
       client.on('openssh.streamlocal', (_accept, reject) => reject());
       client.on('session', (acceptSession) => {

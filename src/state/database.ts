@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { AppError } from '../errors/app-error.js';
 import { MIGRATIONS } from './migrations.js';
+import { StateErrors } from './state-errors.js';
 
 export type Db = BetterSqlite3.Database;
 
@@ -16,7 +16,7 @@ export function openDatabase(file: string, migrations: readonly string[] = MIGRA
   try {
     db = new BetterSqlite3(file);
   } catch (cause) {
-    throw new AppError('PAAS_ERR_STATE_OPEN', `cannot open the state database ${file}: ${(cause as Error).message}`, { cause });
+    throw StateErrors.open(`cannot open the state database ${file}: ${(cause as Error).message}`, cause);
   }
   fs.chmodSync(file, 0o600);
   db.pragma('journal_mode = WAL');
@@ -34,10 +34,7 @@ export function schemaVersion(db: Db): number {
 function migrate(db: Db, migrations: readonly string[]): void {
   const current = schemaVersion(db);
   if (current > migrations.length) {
-    throw new AppError(
-      'PAAS_ERR_STATE_TOO_NEW',
-      `the state database is at schema v${current}, newer than this paas (v${migrations.length}); upgrade paas`,
-    );
+    throw StateErrors.tooNew(`the state database is at schema v${current}, newer than this paas (v${migrations.length}); upgrade paas`);
   }
   for (let v = current; v < migrations.length; v++) {
     db.transaction(() => {
