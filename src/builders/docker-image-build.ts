@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../log/logger.js';
-import { engineMessage, errMessage, statusOf } from '../runtime/docker-errors.js';
+import { engineMessage, errMessage, statusOf } from '../runtime/docker-error-details.js';
 import { LineSplitter } from '../util/json-lines.js';
 import { createBuildContext } from './build-context.js';
 import { BuildErrors } from './build-errors.js';

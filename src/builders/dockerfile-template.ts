@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ImageConfig } from '../config/image-config.js';
-import { errMessage } from '../runtime/docker-errors.js';
+import { errMessage } from '../runtime/docker-error-details.js';
 import { BuildErrors } from './build-errors.js';
 import { type DetectedStack, fileExists, type Stack } from './stack-detection.js';
 

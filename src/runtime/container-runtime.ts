@@ -4,7 +4,7 @@ import type { Logger } from '../log/logger.js';
 import { containerStats, type ContainerStats } from './container-stats.js';
 import { baseCreateOptions, containerName, LABELS, labelFilters, specLabels, validateSpec } from './container-naming.js';
 import { type ContainerInfo, type ContainerSpec, DEFAULT_RESTART } from './container-spec.js';
-import { engineMessage, statusOf } from './docker-errors.js';
+import { engineMessage, statusOf } from './docker-error-details.js';
 import { type DockerEvent, watchDockerEvents } from './docker-events.js';
 import { demuxToLines } from './docker-frames.js';
 import { LogStream, type LogStreamOptions } from './log-stream.js';

@@ -1,5 +1,5 @@
 import type Dockerode from 'dockerode';
-import { statusOf } from './docker-errors.js';
+import { statusOf } from './docker-error-details.js';
 import { RuntimeErrors } from './runtime-errors.js';
 
 export interface ContainerStats {

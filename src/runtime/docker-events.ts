@@ -2,7 +2,7 @@ import type Dockerode from 'dockerode';
 import type { Logger } from '../log/logger.js';
 import { LineSplitter } from '../util/json-lines.js';
 import { LABELS } from './container-naming.js';
-import { errMessage } from './docker-errors.js';
+import { errMessage } from './docker-error-details.js';
 
 export interface DockerEvent {
   /** start, die, stop, kill, oom, destroy, health_status: healthy, … */

@@ -1,7 +1,7 @@
 import type Dockerode from 'dockerode';
 import type { Logger } from '../log/logger.js';
 import { LABELS } from './container-naming.js';
-import { errMessage } from './docker-errors.js';
+import { errMessage } from './docker-error-details.js';
 import { FrameParser, LineSplitter, type StdStream } from './docker-frames.js';
 
 export interface LogStreamOptions {

@@ -3,7 +3,7 @@ import type Dockerode from 'dockerode';
 import type { Logger } from '../log/logger.js';
 import { baseCreateOptions, containerName, LABELS, specLabels } from './container-naming.js';
 import type { ContainerSpec } from './container-spec.js';
-import { errMessage, statusOf } from './docker-errors.js';
+import { errMessage, statusOf } from './docker-error-details.js';
 import { FrameParser } from './docker-frames.js';
 import { RuntimeErrors } from './runtime-errors.js';
 
