@@ -1,62 +1,105 @@
 /**
  * `npm run bench rollback`: `releases:rollback` of a small app (busybox httpd, health path /)
- * until the old content is served through the proxy, against replacing a container by hand
- * (`docker run` of the old image + wait for HTTP + `docker rm -f` of the new one). Target: < 5 s.
+ * until the other release's content is served through the proxy, against swapping releases by
+ * hand: `docker run` of the other image (paas's container options, hand-docker.ts) until it
+ * answers with its content. Target: paas under 5 s.
+ *
+ * Same work: both sides flip between the same two images (v1 "A", v2 "B", already built), both
+ * poll with one GET every 20 ms and stop the clock at the first 200 with the other content; the
+ * old container's removal is untimed on both sides (by hand: `docker rm -f` after the clock;
+ * paas: stopping the old container before the command exits, shown apart). One untimed warm-up
+ * each, then runs in alternating order.
  */
 import path from 'node:path';
-import { execa } from 'execa';
-import { busyboxApp, commitFiles, push, viaProxy, healthAppJson } from '../test/helpers/app-repo.js';
+import { busyboxApp, commitFiles, healthAppJson, push } from '../test/helpers/app-repo.js';
 import { ensureBusyboxImage } from '../test/helpers/base-images.js';
-import { httpGet } from '../test/helpers/docker.js';
 import { PaasServer } from '../test/helpers/paas-server.js';
-import { median, timed } from './bench-stats.js';
-import { waitFor } from '../test/helpers/wait.js';
+import { alternating, fmtStats, median, pollUntil, probe, Results, ratio, sleep, waitForQuiet } from './bench-stats.js';
+import { containerIp, HAND_RUN_OPTIONS, handRemove, handRun, waitServed } from './hand-docker.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const APP = 'rb';
 
 async function main() {
   await ensureBusyboxImage();
+  const res = new Results('rollback', 'roll back to the previous release');
   const paas = await new PaasServer({ PAAS_LOG_LEVEL: 'warn' }).start();
+  const handLive: string[] = [];
   try {
     const repo = path.join(paas.dataDir, 'repo');
     await commitFiles(repo, busyboxApp('A', { 'app.json': healthAppJson() }));
     for (const m of ['A', 'B']) {
       if (m === 'B') await commitFiles(repo, { 'www/index.html': 'B\n' });
-      const r = await push(paas, repo, 'rb');
+      const r = await push(paas, repo, APP);
       if (r.exitCode !== 0) throw new Error(r.output);
     }
+    const images: Record<string, string> = { A: `paas/${APP}:v1`, B: `paas/${APP}:v2` };
+    // by hand starts where paas is: B live
+    handLive.push(await handRun(images.B, paas.labels, `${APP}-hand.web`));
+    let handServes = 'B';
+
+    const byHand = async (): Promise<number> => {
+      const want = handServes === 'A' ? 'B' : 'A';
+      const t0 = performance.now();
+      const id = await handRun(images[want], paas.labels, `${APP}-hand.web`);
+      await waitServed(await containerIp(id), (status, body) => status === 200 && body.trim() === want);
+      const ms = performance.now() - t0;
+      await handRemove(handLive.splice(0));
+      handLive.push(id);
+      handServes = want;
+      return ms;
+    };
+
+    const exits: number[] = [];
+    const viaProxy = () => probe(`http://127.0.0.1:${paas.ports.http}/`, { host: `${APP}.paas.test`, timeoutMs: 1000 });
+    const viaPaas = async (): Promise<number> => {
+      const live = (await viaProxy())?.body.trim();
+      const want = live === 'A' ? 'B' : 'A';
+      const t0 = performance.now();
+      const cmd = paas.ssh(`releases:rollback ${APP}`).then((r) => {
+        if (r.exitCode !== 0) throw new Error(r.stderr);
+        return performance.now() - t0;
+      });
+      cmd.catch(() => {});
+      await pollUntil('the other content via the proxy', async () => {
+        const r = await viaProxy();
+        return r !== null && r.status === 200 && r.body.trim() === want;
+      });
+      const ms = performance.now() - t0;
+      exits.push(await cmd);
+      return ms;
+    };
+
+    await byHand();
+    await viaPaas();
+    exits.length = 0;
+    const load = await waitForQuiet('rollback');
     const hand: number[] = [];
     const ours: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      hand.push(
-        await timed(async () => {
-          const id = (await execa('docker', ['run', '-d', '--label', 'paas.test=1', '-e', 'PORT=5000', 'paas/rb:v1'])).stdout.trim();
-          const ip = (
-            await execa('docker', ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', id])
-          ).stdout.trim();
-          await waitFor('the new content', async () => (await httpGet(`http://${ip}:5000/`, 1000)).status === 200);
-          await execa('docker', ['rm', '-f', id]);
-        }),
-      );
-      const live = (await viaProxy(paas, 'rb.paas.test')).body.trim();
-      const want = live === 'A' ? 'B' : 'A';
-      ours.push(
-        await timed(async () => {
-          const r = await paas.ssh('releases:rollback rb');
-          if (r.exitCode !== 0) throw new Error(r.stderr);
-          await waitFor('the new content', async () => (await viaProxy(paas, 'rb.paas.test', '/', 1000)).body.trim() === want);
-        }),
-      );
+      const [a, b] = await alternating(i, byHand, viaPaas);
+      hand.push(a);
+      ours.push(b);
+      await sleep(1000);
     }
-    const mh = median(hand);
-    const mo = median(ours);
-    console.log(`rollback of a busybox httpd app, median of ${RUNS}:`);
-    console.log(`  by hand: docker run old image + HTTP up + rm new   ${(mh / 1000).toFixed(2)} s`);
-    console.log(
-      `  paas:    releases:rollback until served via proxy  ${(mo / 1000).toFixed(2)} s   [${ours.map((x) => (x / 1000).toFixed(2)).join(' ')}]`,
-    );
-    console.log(`  ratio paas/by-hand: ${(mo / mh).toFixed(2)}x (target: paas under 5 s)`);
+    const cond = `${RUNS} runs each after 1 warm-up, alternating order; ${load}; old container removal untimed on both sides`;
+    res.add({
+      figure: 'rollback: until the other release is served',
+      paas: `\`releases:rollback\`, GET via the proxy every 20 ms: ${fmtStats(ours, 's', 2, 1000)}`,
+      reference: `${HAND_RUN_OPTIONS} of the other image + GET on the container every 20 ms: ${fmtStats(hand, 's', 2, 1000)}`,
+      ratio: ratio(median(ours), median(hand)),
+      conditions: `${cond}; target: paas < 5 s`,
+    });
+    res.add({
+      figure: 'rollback: until `releases:rollback` exits (old container stopped)',
+      paas: fmtStats(exits, 's', 2, 1000),
+      reference: '',
+      ratio: '',
+      conditions: `the same ${RUNS} paas runs`,
+    });
+    res.write();
   } finally {
+    await handRemove(handLive);
     await paas.destroy();
   }
 }

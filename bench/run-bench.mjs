@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench <name>` runs bench/<name>-bench.mjs or bench/<name>-bench.ts (through tsx),
-// e.g. `npm run bench proxy`, `npm run bench ssh`, `npm run bench deploy`, `npm run bench scale`.
+// e.g. `npm run bench proxy`, `npm run bench ssh`, `npm run bench deploy`, `npm run bench scale`,
+// `npm run bench rollback`. Each writes its table to bench/results/<name>.md; `npm run bench readme`
+// splices those into README.md between <!-- bench:begin --> and <!-- bench:end -->.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -15,7 +17,8 @@ if (!file) {
   process.exit(2);
 }
 // Benchmarks measure the installed form: the compiled dist/, built first when missing.
-if (!existsSync(path.join(here, '..', 'dist', 'src', 'main.js'))) spawnSync('npm', ['run', 'build'], { stdio: 'inherit' });
+if (name !== 'readme' && !existsSync(path.join(here, '..', 'dist', 'src', 'main.js')))
+  spawnSync('npm', ['run', 'build'], { stdio: 'inherit' });
 process.env.PAAS_USE_DIST ??= '1';
 const args = file.endsWith('.ts') ? ['--import', 'tsx', file] : [file];
 const r = spawnSync(process.execPath, [...args, ...process.argv.slice(3)], { stdio: 'inherit' });

@@ -1,0 +1,367 @@
+/**
+ * `npm run bench proxy [-- --duration 10 --connections 50 --runs 3]`: the paas proxy (compiled
+ * dist/, `paas proxy` as the control plane starts it) against nginx in front of the same upstream
+ * with the same worker count, measured with wrk; memory of a fresh process and after load, and per
+ * 1,000 idle keep-alive connections on both; route swap time for 100 services.
+ *
+ * Fairness: both proxies are started side by side for a worker count, both get the same untimed
+ * warm-up wrk run, then the measured runs alternate the order (direct, nginx, paas rotated). The
+ * memory figures are taken on both before any load (fresh) and again after the runs.
+ * Traffic goes only to 127.0.0.1. Each section first waits (at most 3 min) for a quiet machine.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fmtStats, median, Results, ratio, sleep, treeRssKb, waitForQuiet } from './bench-stats.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const MAIN = path.join(root, 'dist', 'src', 'main.js');
+const arg = (n: string, d: number) => {
+  const i = process.argv.indexOf(`--${n}`);
+  return i === -1 ? d : Number(process.argv[i + 1]);
+};
+const DURATION = arg('duration', 10);
+const CONNS = arg('connections', 50);
+const RUNS = arg('runs', 3);
+const IDLE = 1000;
+const cores = os.availableParallelism();
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'paas-proxy-bench-'));
+const procs: ChildProcess[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function start(cmd: string, args: string[]): ChildProcess {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], cwd: root });
+  procs.push(child);
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 8000);
+  await exited;
+  clearTimeout(t);
+}
+
+async function waitHttp(port: number, host = '127.0.0.1'): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { host }, agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+  throw new Error(`nothing answered 200 on port ${port}`);
+}
+
+function control(socketPath: string, method: string, p: string, body?: unknown): Promise<Record<string, unknown>> {
+  const payload = body ? JSON.stringify(body) : undefined;
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, method, path: p, headers: payload ? { 'content-type': 'application/json' } : {} }, (res) => {
+      let s = '';
+      res.on('data', (c) => (s += c));
+      res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve(JSON.parse(s)) : reject(new Error(`${res.statusCode} ${s}`))));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+interface WrkResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: string;
+}
+
+function wrk(port: number, seconds = DURATION): WrkResult {
+  const r = spawnSync('wrk', ['-t', '2', '-c', String(CONNS), '-d', `${seconds}s`, '--latency', `http://127.0.0.1:${port}/`], {
+    encoding: 'utf8',
+  });
+  if (r.error) throw r.error;
+  const out = r.stdout;
+  const toMs = (s: string | undefined) => {
+    const m = /([\d.]+)(us|ms|s)/.exec(s ?? '');
+    if (!m) return Number.NaN;
+    return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+  };
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
+    p50: toMs(/ 50%\s+(\S+)/.exec(out)?.[1]),
+    p99: toMs(/ 99%\s+(\S+)/.exec(out)?.[1]),
+    non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0),
+    errors: /Socket errors:.*/.exec(out)?.[0] ?? '',
+  };
+}
+
+interface Side {
+  name: string;
+  port: number;
+  pid: number;
+  child: ChildProcess | null;
+  sock?: string;
+}
+
+/** `paas proxy` from dist/, as the control plane runs it, with one route to the upstream. */
+async function startPaas(workers: number, upstreamPort: number): Promise<Side> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(tmp, 'paas-'));
+  const child = start(process.execPath, [
+    MAIN,
+    'proxy',
+    '--data-dir',
+    dataDir,
+    '--http-port',
+    String(port),
+    '--https-port',
+    '0',
+    '--listen',
+    '127.0.0.1',
+    '--proxy-workers',
+    String(workers),
+    '--log-level',
+    'warn',
+  ]);
+  const sock = path.join(dataDir, 'run', 'proxy.sock');
+  for (let i = 0; ; i++) {
+    try {
+      const s = await control(sock, 'GET', '/status');
+      if ((s.httpPort as number) > 0) break;
+    } catch {}
+    if (i > 300) throw new Error('proxy did not start');
+    await sleep(100);
+  }
+  await control(sock, 'PUT', '/services/bench', {
+    hosts: ['127.0.0.1'],
+    targets: [`127.0.0.1:${upstreamPort}`],
+    healthCheck: { path: '/', intervalMs: 100 },
+  });
+  await waitHttp(port);
+  return { name: 'paas', port, pid: child.pid!, child, sock };
+}
+
+async function startNginx(workers: number, upstreamPort: number): Promise<Side> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmp, 'nginx-'));
+  const conf = `worker_processes ${workers};
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  upstream app { server 127.0.0.1:${upstreamPort}; keepalive 256; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host $host;
+    }
+  }
+}
+`;
+  writeFileSync(path.join(dir, 'nginx.conf'), conf);
+  const child = start('nginx', ['-c', path.join(dir, 'nginx.conf'), '-p', dir]);
+  await waitHttp(port);
+  return { name: 'nginx', port, pid: child.pid!, child };
+}
+
+/** RSS growth (MiB) of the process tree while `n` keep-alive connections, one request each, sit idle. */
+async function idleConnectionsMb(port: number, pid: number, n = IDLE): Promise<number> {
+  const before = treeRssKb(pid);
+  const sockets: net.Socket[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const s = net.connect(port, '127.0.0.1');
+      sockets.push(s);
+      await new Promise((r, j) => {
+        s.once('connect', r);
+        s.once('error', j);
+      });
+      s.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      s.on('data', () => {});
+    }
+    await sleep(1000);
+    return (treeRssKb(pid) - before) / 1024;
+  } finally {
+    for (const s of sockets) s.destroy();
+    await sleep(500);
+  }
+}
+
+interface Memory {
+  rss: number;
+  perIdle: number;
+}
+
+async function memory(side: Side): Promise<Memory> {
+  const rss = treeRssKb(side.pid) / 1024;
+  return { rss, perIdle: await idleConnectionsMb(side.port, side.pid) };
+}
+
+const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+
+async function main() {
+  const res = new Results('proxy', 'reverse proxy throughput, latency and memory against nginx');
+  const upstreamPort = await freePort();
+  const upstreamSrc = `require('http').createServer((q,s)=>{s.setHeader('content-type','text/plain');s.end('hello world\\n')}).listen(${upstreamPort},'127.0.0.1').keepAliveTimeout=65000`;
+  start(process.execPath, ['-e', upstreamSrc]);
+  await waitHttp(upstreamPort);
+  const nginxVersion = spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim();
+  const upstream = 'upstream: node http server, 12-byte body, keep-alive';
+  const load0 = `wrk -t2 -c${CONNS} -d${DURATION}s keep-alive`;
+  console.log(`# proxy bench: ${load0}; ${RUNS} runs; ${cores} cores; node ${process.version}; ${nginxVersion}`);
+  let swap: Awaited<ReturnType<typeof swapBench>> | null = null;
+  for (const workers of [...new Set([1, cores])]) {
+    const load = await waitForQuiet(`proxy, ${workers} worker(s)`);
+    const nginx = await startNginx(workers, upstreamPort);
+    const paas = await startPaas(workers, upstreamPort);
+    await sleep(1000);
+    // fresh: started and answering, no load yet
+    const fresh = { nginx: await memory(nginx), paas: await memory(paas) };
+    // the same untimed warm-up for both (JIT, pools, nginx's upstream keep-alive cache)
+    wrk(nginx.port);
+    wrk(paas.port);
+    const sides: Side[] = [{ name: 'direct', port: upstreamPort, pid: 0, child: null }, nginx, paas];
+    const runs: WrkResult[][] = sides.map(() => []);
+    for (let i = 0; i < RUNS; i++) {
+      for (let k = 0; k < sides.length; k++) {
+        const j = (i + k) % sides.length;
+        const r = wrk(sides[j].port);
+        if (r.non2xx || r.errors) console.log(`  ${sides[j].name} run ${i}: ${r.non2xx} non-2xx ${r.errors}`);
+        runs[j].push(r);
+      }
+    }
+    await sleep(1000);
+    const after = { nginx: await memory(nginx), paas: await memory(paas) };
+    if (workers === 1) swap = await swapBench(paas.sock!, upstreamPort);
+    await stop(nginx.child!);
+    await stop(paas.child!);
+
+    const [d, n, p] = runs;
+    const rps = (rs: WrkResult[]) => rs.map((r) => r.rps);
+    const p99 = (rs: WrkResult[]) => rs.map((r) => r.p99);
+    const errs = [...n, ...p].reduce((s, r) => s + r.non2xx, 0);
+    const cond = `${upstream}; ${workers} worker(s) each; ${load0}; ${RUNS} runs each after 1 warm-up run each, order rotated; ${load}; non-2xx ${errs}`;
+    res.add({
+      figure: `proxy req/s, ${workers} worker(s)`,
+      paas: fmtStats(rps(p), 'req/s', 0),
+      reference: `nginx ${fmtStats(rps(n), 'req/s', 0)}; direct to upstream ${fmtStats(rps(d), 'req/s', 0)}`,
+      ratio: ratio(median(rps(p)), median(rps(n))),
+      conditions: `${cond}; target (1 worker) ≥ 0.6x`,
+    });
+    res.add({
+      figure: `proxy p99 latency, ${workers} worker(s)`,
+      paas: fmtStats(p99(p), 'ms', 2),
+      reference: `nginx ${fmtStats(p99(n), 'ms', 2)}; direct ${fmtStats(p99(d), 'ms', 2)}`,
+      ratio: ratio(median(p99(p)), median(p99(n))),
+      conditions: `the same runs; p50 paas ${fmt(median(p.map((r) => r.p50)), 2)} ms, nginx ${fmt(median(n.map((r) => r.p50)), 2)} ms; target (1 worker) ≤ 2x`,
+    });
+    res.add({
+      figure: `proxy RSS (all processes), ${workers} worker(s)`,
+      paas: `${fmt(fresh.paas.rss, 1)} MiB fresh, ${fmt(after.paas.rss, 1)} MiB after load`,
+      reference: `nginx ${fmt(fresh.nginx.rss, 1)} MiB fresh, ${fmt(after.nginx.rss, 1)} MiB after load`,
+      ratio: `${ratio(fresh.paas.rss, fresh.nginx.rss)} / ${ratio(after.paas.rss, after.nginx.rss)}`,
+      conditions: 'fresh: started, one route, a few requests; after load: 1 s after the last wrk run',
+    });
+    res.add({
+      figure: `memory per ${IDLE.toLocaleString('en')} idle keep-alive connections, ${workers} worker(s)`,
+      paas: `${fmt(fresh.paas.perIdle, 1)} MiB fresh, ${fmt(after.paas.perIdle, 1)} MiB after load`,
+      reference: `nginx ${fmt(fresh.nginx.perIdle, 1)} MiB fresh, ${fmt(after.nginx.perIdle, 1)} MiB after load`,
+      ratio: '',
+      conditions: `RSS growth of the process tree with ${IDLE} connections open, one GET each, idle for 1 s; one measurement each`,
+    });
+  }
+  if (swap) {
+    res.add({
+      figure: 'route swap, 100 services (decision → persisted + applied in all workers)',
+      paas: `mean ${fmt(swap.applied.mean, 3)} ms, p99 ${fmt(swap.applied.p99, 3)} ms`,
+      reference: '',
+      ratio: '',
+      conditions: '1 worker, after the load runs; the proxy reports swapMs; target < 1 ms',
+    });
+    res.add({
+      figure: 'route swap, client PUT round trip (no health-check wait)',
+      paas: `hosts change mean ${fmt(swap.hosts.mean, 3)} ms (p99 ${fmt(swap.hosts.p99, 3)}); target removal incl. drain of an idle target mean ${fmt(swap.remove.mean, 3)} ms (p99 ${fmt(swap.remove.p99, 3)})`,
+      reference: '',
+      ratio: '',
+      conditions: '1 worker, 100 services, over the control socket',
+    });
+  }
+  res.note(
+    `${nginxVersion}; nginx keeps up to 256 idle upstream connections; the paas route has an active health check every 100 ms, nginx none. wrk, the upstream and the proxy share the ${cores} cores.`,
+  );
+  res.write();
+}
+
+async function swapBench(sock: string, upstreamPort: number) {
+  // a second healthy target, idle, served from this process
+  const second = http.createServer((_q, s) => s.end('ok'));
+  await new Promise<void>((r) => second.listen(0, '127.0.0.1', r));
+  const a = `127.0.0.1:${upstreamPort}`;
+  const b = `127.0.0.1:${(second.address() as net.AddressInfo).port}`;
+  const spec = (hosts: string[], targets: string[]) => ({ hosts, targets, healthCheck: { path: '/', intervalMs: 100 } });
+  for (let i = 0; i < 100; i++) await control(sock, 'PUT', `/services/s${i}`, spec([`s${i}.bench`], [a, b]));
+  const stat = (xs: number[]) => {
+    xs.sort((x, y) => x - y);
+    return { mean: xs.reduce((p, x) => p + x, 0) / xs.length, p99: xs[Math.floor(xs.length * 0.99) - 1] ?? xs[xs.length - 1] };
+  };
+  const hosts: number[] = [];
+  const remove: number[] = [];
+  const applied: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    let t = process.hrtime.bigint();
+    const r = await control(sock, 'PUT', `/services/s${i}`, spec([`s${i}.bench`, `www.s${i}.bench`], [a, b]));
+    applied.push(r.swapMs as number);
+    hosts.push(Number(process.hrtime.bigint() - t) / 1e6);
+    t = process.hrtime.bigint();
+    await control(sock, 'PUT', `/services/s${i}`, spec([`s${i}.bench`, `www.s${i}.bench`], [a]));
+    remove.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  second.closeAllConnections();
+  second.close();
+  return { hosts: stat(hosts), remove: stat(remove), applied: stat(applied) };
+}
+
+async function cleanup() {
+  for (const p of procs) await stop(p).catch(() => {});
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+const watchdog = setTimeout(
+  () => {
+    console.error('bench: timed out');
+    cleanup().then(() => process.exit(1));
+  },
+  (10 + (2 * (RUNS * 3 + 2) * DURATION) / 60) * 60_000,
+);
+
+main()
+  .then(cleanup, async (err) => {
+    console.error(err);
+    await cleanup();
+    process.exitCode = 1;
+  })
+  .finally(() => clearTimeout(watchdog));
