@@ -1,4 +1,3 @@
-import { AppError } from '../../src/errors/app-error.js';
 import { keyValues, table, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
 
@@ -11,9 +10,8 @@ export default definePlugin({
       examples: ['paas apps:create myapp'],
       app: 'new',
       maxArgs: 0,
-      async run({ app, services, stdout }) {
-        await services.apps.create(app);
-        await services.triggers.emit('app-created', { app });
+      async run({ app, api, stdout }) {
+        await api.apps.create(app);
         stdout.write(`Created ${app}: push with git remote add paas ssh://paas@<host>/${app}\n`);
         return 0;
       },
@@ -25,18 +23,8 @@ export default definePlugin({
       app: 'required',
       maxArgs: 1,
       flags: { force: { type: 'boolean', short: 'f', description: 'do not ask for the app name' } },
-      async run({ app, args, flags, services, stdout, signal }) {
-        if (flags.force !== true && args[0] !== app) {
-          throw new AppError(
-            'PAAS_ERR_APP_CONFIRM',
-            args[0] === undefined
-              ? `this destroys ${app} and all its data; confirm with --force or 'apps:destroy ${app} ${app}'`
-              : `confirmation '${args[0]}' does not match the app name '${app}'; nothing was destroyed`,
-            { exitCode: 2 },
-          );
-        }
-        await services.apps.destroy(app, stdout, signal);
-        await services.triggers.emit('app-destroyed', { app });
+      async run({ app, args, flags, api, stdout, signal }) {
+        await api.apps.destroy(app, { force: flags.force === true, name: args[0] }, stdout, signal);
         stdout.write(`Destroyed ${app}\n`);
         return 0;
       },
@@ -45,12 +33,8 @@ export default definePlugin({
       summary: 'List apps',
       usage: 'apps:list [--json]',
       maxArgs: 0,
-      run({ services, stdout, json }) {
-        const live = services.state.releases.liveVersions();
-        const apps = services.state.apps.list().map((a) => {
-          const version = live.get(a.name);
-          return { name: a.name, release: version === undefined ? null : `v${version}`, createdAt: a.created_at };
-        });
+      run({ api, stdout, json }) {
+        const apps = api.apps.list();
         if (json) writeJson(stdout, apps);
         else if (apps.length === 0) stdout.write('No apps yet. Push one: git push paas main\n');
         else
@@ -68,21 +52,8 @@ export default definePlugin({
       usage: 'apps:info <app> [--json]',
       app: 'required',
       maxArgs: 0,
-      async run({ app, services, stdout, json }) {
-        const s = services.state;
-        const live = s.releases.current(app);
-        const host = `${app}.${services.domain()}`;
-        const info = {
-          name: app,
-          createdAt: s.apps.get(app)?.created_at,
-          url: `http://${host}`,
-          release: live ? live.version : null,
-          image: live?.image ?? null,
-          commit: live?.commitSha ?? null,
-          domains: [host, ...s.domains.list(app)],
-          formation: s.formation.all(app),
-          containers: await services.operations.containers(app),
-        };
+      async run({ app, api, stdout, json }) {
+        const info = await api.apps.info(app);
         if (json) {
           writeJson(stdout, info);
           return 0;

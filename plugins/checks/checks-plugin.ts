@@ -1,5 +1,3 @@
-import { CHECKS_KEY } from '../../src/deploy/setting-keys.js';
-import { parseChecksArgs } from '../../src/deploy/operation-inputs.js';
 import { keyValues, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
 
@@ -12,11 +10,8 @@ export default definePlugin({
       examples: ['paas checks:set myapp path=/up timeout=5 attempts=3 wait=2', 'paas checks:set myapp path=none'],
       app: 'required',
       minArgs: 1,
-      run({ app, args, services, stdout, json }) {
-        const patch = parseChecksArgs(args);
-        const current = services.state.appSettings.get<Record<string, unknown>>(app, CHECKS_KEY) ?? {};
-        services.state.appSettings.set(app, CHECKS_KEY, { ...current, ...patch });
-        const effective = services.operations.checks(app);
+      async run({ app, args, api, stdout, signal, json }) {
+        const effective = await api.settings.setChecks(app, args, { out: stdout, signal });
         if (json) writeJson(stdout, effective);
         else
           stdout.write(

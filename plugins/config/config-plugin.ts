@@ -1,4 +1,3 @@
-import { AppError } from '../../src/errors/app-error.js';
 import { checkConfigKey, parseConfigPairs } from '../../src/deploy/operation-inputs.js';
 import { keyValues, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
@@ -29,9 +28,9 @@ export default definePlugin({
       examples: ['paas config:set myapp DATABASE_URL=postgres://db/x LOG_LEVEL=debug', 'paas config:set myapp FEATURE=on --no-restart'],
       app: 'required',
       flags: noRestart,
-      async run({ app, args, flags, services, stdout, signal }) {
+      async run({ app, args, flags, api, stdout, signal }) {
         const pairs = parseConfigPairs(args);
-        const r = await services.operations.changeConfig(app, pairs, [], { noRestart: flags['no-restart'] === true }, stdout, signal);
+        const r = await api.config.change(app, pairs, [], { noRestart: flags['no-restart'] === true }, stdout, signal);
         stdout.write(summary(app, r, 'Set'));
         return 0;
       },
@@ -43,9 +42,9 @@ export default definePlugin({
       app: 'required',
       minArgs: 1,
       flags: noRestart,
-      async run({ app, args, flags, services, stdout, signal }) {
+      async run({ app, args, flags, api, stdout, signal }) {
         const keys = args.map(checkConfigKey);
-        const r = await services.operations.changeConfig(app, {}, keys, { noRestart: flags['no-restart'] === true }, stdout, signal);
+        const r = await api.config.change(app, {}, keys, { noRestart: flags['no-restart'] === true }, stdout, signal);
         stdout.write(summary(app, r, 'Unset'));
         return 0;
       },
@@ -57,12 +56,10 @@ export default definePlugin({
       app: 'required',
       minArgs: 1,
       maxArgs: 1,
-      run({ app, args, services, stdout, json }) {
-        const key = checkConfigKey(args[0]!);
-        const all = services.state.config.all(app);
-        if (!(key in all)) throw new AppError('PAAS_ERR_CONFIG_NOT_SET', `config var ${key} is not set on '${app}'`);
-        if (json) writeJson(stdout, all[key]);
-        else stdout.write(`${all[key]}\n`);
+      run({ app, args, api, stdout, json }) {
+        const value = api.config.get(app, checkConfigKey(args[0]!));
+        if (json) writeJson(stdout, value);
+        else stdout.write(`${value}\n`);
         return 0;
       },
     },
@@ -72,8 +69,8 @@ export default definePlugin({
       examples: ['paas config:show myapp', 'paas config:show myapp --json'],
       app: 'required',
       maxArgs: 0,
-      run({ app, services, stdout, json }) {
-        const all = services.state.config.all(app);
+      run({ app, api, stdout, json }) {
+        const all = api.config.all(app);
         if (json) writeJson(stdout, all);
         else if (Object.keys(all).length === 0) stdout.write(`${app} has no config vars\n`);
         else stdout.write(`=== ${app} config vars\n${keyValues(Object.entries(all))}`);

@@ -11,8 +11,8 @@ export default definePlugin({
       app: 'required',
       minArgs: 1,
       maxArgs: 1,
-      async run({ app, args, services, stdout }) {
-        const d = await services.operations.addDomain(app, args[0]!);
+      async run({ app, args, api, stdout }) {
+        const d = await api.domains.add(app, args[0]!);
         stdout.write(`Added ${d} to ${app}\n`);
         return 0;
       },
@@ -24,8 +24,8 @@ export default definePlugin({
       app: 'required',
       minArgs: 1,
       maxArgs: 1,
-      async run({ app, args, services, stdout }) {
-        const d = await services.operations.removeDomain(app, args[0]!);
+      async run({ app, args, api, stdout }) {
+        const d = await api.domains.remove(app, args[0]!);
         stdout.write(`Removed ${d} from ${app}\n`);
         return 0;
       },
@@ -36,11 +36,16 @@ export default definePlugin({
       examples: ['paas domains:list myapp'],
       app: 'required',
       maxArgs: 0,
-      run({ app, services, stdout, json }) {
-        const global = `${app}.${services.domain()}`;
-        const extra = services.state.domains.list(app);
-        if (json) writeJson(stdout, [{ domain: global, kind: 'global' }, ...extra.map((d) => ({ domain: d, kind: 'custom' }))]);
-        else stdout.write(table(['DOMAIN', 'KIND'], [[global, 'global'], ...extra.map((d) => [d, 'custom'])]));
+      run({ app, api, stdout, json }) {
+        const list = api.domains.list(app);
+        if (json) writeJson(stdout, list);
+        else
+          stdout.write(
+            table(
+              ['DOMAIN', 'KIND'],
+              list.map((d) => [d.domain, d.kind]),
+            ),
+          );
         return 0;
       },
     },
@@ -51,8 +56,8 @@ export default definePlugin({
       app: 'none',
       minArgs: 1,
       maxArgs: 1,
-      async run({ args, services, stdout }) {
-        const r = await services.operations.setGlobalDomain(args[0]!);
+      async run({ args, api, stdout }) {
+        const r = await api.domains.setGlobal(args[0]!);
         stdout.write(`Global domain set to ${r.domain}; rerouted ${r.rerouted.length} app(s)\n`);
         if (r.failed.length) stdout.write(`warning: could not reroute ${r.failed.join(', ')} (they pick it up at their next deploy)\n`);
         return 0;

@@ -9,8 +9,7 @@ export default definePlugin({
       usage: 'help [command]',
       maxArgs: 1,
       adminOnly: false,
-      run({ args, services, stdout }) {
-        const reg = services.registry;
+      run({ args, commands: reg, stdout }) {
         stdout.write(args[0] ? commandHelp(reg.resolve(args[0]), reg) : overviewHelp(reg));
         return 0;
       },
@@ -20,8 +19,8 @@ export default definePlugin({
       usage: 'version',
       maxArgs: 0,
       adminOnly: false,
-      run({ services, stdout, json }) {
-        stdout.write(json ? `${JSON.stringify({ version: services.version })}\n` : `paas ${services.version}\n`);
+      run({ api, stdout, json }) {
+        stdout.write(json ? `${JSON.stringify({ version: api.version })}\n` : `paas ${api.version}\n`);
         return 0;
       },
     },

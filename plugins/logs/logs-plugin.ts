@@ -16,10 +16,10 @@ export default definePlugin({
         ps: { type: 'string', short: 'p', description: 'only this process type' },
       },
       wantsTty: (args) => args.includes('-t') || args.includes('--tail'),
-      async run({ app, flags, services, stdout, signal }) {
+      async run({ app, flags, api, stdout, signal }) {
         const lines = parseLines(flags.num);
         const process = typeof flags.ps === 'string' ? flags.ps : null;
-        await services.operations.logs(app, { follow: flags.tail === true, lines, process }, stdout, signal);
+        await api.logs.logs(app, { follow: flags.tail === true, lines, process }, stdout, signal);
         return 0;
       },
     },

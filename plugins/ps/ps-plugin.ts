@@ -1,7 +1,4 @@
-import { AppError } from '../../src/errors/app-error.js';
-import { fmt } from '../../src/deploy/operations.js';
-import { MAX_REPLICAS_KEY, RESTART_POLICY_KEY } from '../../src/deploy/setting-keys.js';
-import { parseScaleArgs } from '../../src/deploy/operation-inputs.js';
+import { formatFormation as fmt } from '../../src/services/converge-to.js';
 import { table, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
 
@@ -20,8 +17,6 @@ function bytes(n: number | null): string {
   return `${(n / 1024 / 1024 / 1024).toFixed(2)} GiB`;
 }
 
-const RESTART_RE = /^(no|always|on-failure)(?::(\d{1,4}))?$/;
-
 export default definePlugin({
   name: 'ps',
   aliases: { 'ps:scale': 'apps:scale' },
@@ -31,17 +26,15 @@ export default definePlugin({
       usage: 'apps:scale [app] <process=N>...',
       examples: ['paas apps:scale myapp web=3 worker=1', 'paas ps:scale myapp worker=0'],
       app: 'required',
-      async run({ app, args, services, stdout, signal }) {
-        const ops = services.operations;
+      async run({ app, args, api, stdout, signal }) {
         if (args.length === 0) {
-          stdout.write(`${fmt(services.state.formation.all(app))}\n`);
+          stdout.write(`${fmt(api.formation.formation(app))}\n`);
           return 0;
         }
-        const changes = parseScaleArgs(args, ops.knownProcesses(app), ops.maxReplicas(app));
         const started = Date.now();
-        const r = await ops.scale(app, changes, stdout, signal);
+        const r = await api.formation.scale(app, args, stdout, signal);
         if (r.applied) stdout.write(`-----> ${app} scaled to ${fmt(r.formation)} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
-        else if (ops.isStopped(app)) stdout.write(`${app} is stopped; ps:start ${app} will run ${fmt(r.formation)}\n`);
+        else if (r.stopped) stdout.write(`${app} is stopped; ps:start ${app} will run ${fmt(r.formation)}\n`);
         else stdout.write(`Formation of ${app} set to ${fmt(r.formation)} (applies at the first deploy)\n`);
         return 0;
       },
@@ -52,8 +45,8 @@ export default definePlugin({
       examples: ['paas ps:restart myapp'],
       app: 'required',
       maxArgs: 0,
-      async run({ app, services, stdout, signal }) {
-        const r = await services.operations.restart(app, stdout, signal);
+      async run({ app, api, stdout, signal }) {
+        const r = await api.processes.restart(app, stdout, signal);
         stdout.write(`-----> Restarted ${app} (v${r.version})\n`);
         return 0;
       },
@@ -64,8 +57,8 @@ export default definePlugin({
       examples: ['paas ps:stop myapp'],
       app: 'required',
       maxArgs: 0,
-      async run({ app, services, stdout, signal }) {
-        const r = await services.operations.stop(app, stdout, signal);
+      async run({ app, api, stdout, signal }) {
+        const r = await api.processes.stop(app, stdout, signal);
         stdout.write(r.already ? `${app} is already stopped\n` : `-----> Stopped ${app} (${r.stopped} container(s))\n`);
         return 0;
       },
@@ -76,8 +69,8 @@ export default definePlugin({
       examples: ['paas ps:start myapp'],
       app: 'required',
       maxArgs: 0,
-      async run({ app, services, stdout, signal }) {
-        const f = await services.operations.start(app, stdout, signal);
+      async run({ app, api, stdout, signal }) {
+        const f = await api.processes.start(app, stdout, signal);
         stdout.write(`-----> Started ${app}: ${fmt(f)}\n`);
         return 0;
       },
@@ -88,16 +81,13 @@ export default definePlugin({
       examples: ['paas ps:report myapp', 'paas ps:report myapp --json'],
       app: 'required',
       maxArgs: 0,
-      async run({ app, services, stdout, json }) {
-        const rows = await services.operations.report(app);
-        const live = services.state.releases.current(app);
-        const stopped = services.operations.isStopped(app);
-        const formation = services.state.formation.all(app);
+      async run({ app, api, stdout, json }) {
+        const { release, stopped, formation, containers: rows } = await api.processes.status(app);
         if (json) {
-          writeJson(stdout, { app, release: live?.version ?? null, stopped, formation, containers: rows });
+          writeJson(stdout, { app, release, stopped, formation, containers: rows });
           return 0;
         }
-        stdout.write(`=== ${app}${live ? ` v${live.version}` : ''}${stopped ? ' (stopped)' : ''}: ${fmt(formation)}\n`);
+        stdout.write(`=== ${app}${release !== null ? ` v${release}` : ''}${stopped ? ' (stopped)' : ''}: ${fmt(formation)}\n`);
         if (rows.length === 0) stdout.write('no containers\n');
         else
           stdout.write(
@@ -126,26 +116,9 @@ export default definePlugin({
       app: 'required',
       minArgs: 2,
       maxArgs: 2,
-      run({ app, args, services, stdout }) {
+      async run({ app, args, api, stdout, signal }) {
         const [key, value] = args as [string, string];
-        if (key === 'max-replicas') {
-          if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > 1000) {
-            throw new AppError('PAAS_ERR_PS_SET', `max-replicas must be a whole number from 1 to 1000, got '${value}'`, { exitCode: 2 });
-          }
-          services.state.appSettings.set(app, MAX_REPLICAS_KEY, Number(value));
-        } else if (key === 'restart-policy') {
-          const m = RESTART_RE.exec(value);
-          if (!m)
-            throw new AppError('PAAS_ERR_PS_SET', `restart-policy must be no, always or on-failure[:N], got '${value}'`, { exitCode: 2 });
-          const policy = m[1] as 'no' | 'always' | 'on-failure';
-          services.state.appSettings.set(
-            app,
-            RESTART_POLICY_KEY,
-            policy === 'on-failure' ? { policy, maxRetries: Number(m[2] ?? 10) } : { policy },
-          );
-        } else {
-          throw new AppError('PAAS_ERR_PS_SET', `unknown setting '${key}' (use max-replicas or restart-policy)`, { exitCode: 2 });
-        }
+        await api.processes.set(app, key, value, stdout, signal);
         stdout.write(`Set ${key}=${value} on ${app}${key === 'restart-policy' ? ' (applies at the next rollout: ps:restart)' : ''}\n`);
         return 0;
       },

@@ -1,6 +1,5 @@
-import fs from 'node:fs';
-import { AppError } from '../../src/errors/app-error.js';
-import { releaseLogPath } from '../../src/deploy/release-log.js';
+import { releaseArg } from '../../src/services/release-service.js';
+import { parseCount } from '../../src/deploy/operation-inputs.js';
 import { table, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
 
@@ -14,11 +13,8 @@ export default definePlugin({
       app: 'required',
       maxArgs: 0,
       flags: { num: { type: 'string', short: 'n', description: 'how many releases to show (default 20)' } },
-      run({ app, flags, services, stdout, json }) {
-        const n = flags.num === undefined ? 20 : Number(flags.num);
-        if (!Number.isInteger(n) || n < 1)
-          throw new AppError('PAAS_ERR_RELEASES_USAGE', `-n takes a positive whole number, got '${flags.num}'`, { exitCode: 2 });
-        const list = services.state.releases.list(app, n);
+      run({ app, flags, api, stdout, json }) {
+        const list = api.releases.list(app, parseCount('-n', flags.num, 20, 1));
         if (json) {
           writeJson(
             stdout,
@@ -54,15 +50,9 @@ export default definePlugin({
       examples: ['paas releases:rollback myapp', 'paas releases:rollback myapp v3'],
       app: 'required',
       maxArgs: 1,
-      async run({ app, args, services, stdout, signal }) {
-        let version: number | null = null;
-        if (args[0] !== undefined) {
-          const m = /^v?(\d{1,9})$/.exec(args[0]);
-          if (!m) throw new AppError('PAAS_ERR_ROLLBACK_USAGE', `'${args[0]}' is not a release version (e.g. v3)`, { exitCode: 2 });
-          version = Number(m[1]);
-        }
+      async run({ app, args, api, stdout, signal }) {
         const started = Date.now();
-        const r = await services.operations.rollback(app, version, stdout, signal);
+        const r = await api.releases.rollback(app, args[0] === undefined ? null : releaseArg(args[0]), stdout, signal);
         stdout.write(
           `-----> Rolled back ${app} to v${r.to.version}: v${r.release.version} is live (${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
         );
@@ -75,24 +65,8 @@ export default definePlugin({
       examples: ['paas releases:log myapp', 'paas releases:log myapp v3'],
       app: 'required',
       maxArgs: 1,
-      run({ app, args, services, stdout }) {
-        let version: number;
-        if (args[0] === undefined) {
-          const newest = services.state.releases.list(app, 1)[0];
-          if (!newest) throw new AppError('PAAS_ERR_RELEASES_NONE', `app '${app}' has no releases yet`);
-          version = newest.version;
-        } else {
-          const m = /^v?(\d+)$/.exec(args[0]);
-          if (!m) throw new AppError('PAAS_ERR_RELEASES_USAGE', `'${args[0]}' is not a release (use vN)`, { exitCode: 2 });
-          version = Number(m[1]);
-          if (!services.state.releases.get(app, version))
-            throw new AppError('PAAS_ERR_RELEASES_NOT_FOUND', `app '${app}' has no release v${version}`);
-        }
-        const file = releaseLogPath(services.dataDir, app, version);
-        if (!fs.existsSync(file)) {
-          throw new AppError('PAAS_ERR_RELEASES_NO_LOG', `release v${version} of '${app}' has no deploy log (only pushes record one)`);
-        }
-        stdout.write(fs.readFileSync(file));
+      run({ app, args, api, stdout }) {
+        stdout.write(api.releases.log(app, args[0] === undefined ? null : releaseArg(args[0])));
         return 0;
       },
     },

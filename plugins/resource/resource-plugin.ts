@@ -1,17 +1,6 @@
-import {
-  applyLimits,
-  checkProcessType,
-  formatCpus,
-  formatMemory,
-  parseLimitArgs,
-  RESOURCES_KEY,
-  type ResourceTable,
-} from '../../src/deploy/resource-limits.js';
+import { formatCpus, formatMemory, type ResourceTable } from '../../src/deploy/resource-limits.js';
 import { table, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
-import type { Services } from '../../src/plugin-host/services.js';
-
-const limits = (services: Services, app: string): ResourceTable => services.state.appSettings.get<ResourceTable>(app, RESOURCES_KEY) ?? {};
 
 function rows(t: ResourceTable): string[][] {
   return Object.keys(t)
@@ -33,12 +22,9 @@ export default definePlugin({
       app: 'required',
       minArgs: 1,
       flags: { process: { type: 'string', short: 'p', description: 'the process type (default: every process without its own limits)' } },
-      run({ app, args, flags, services, stdout, json }) {
-        const proc = checkProcessType(typeof flags.process === 'string' ? flags.process : '*', services.operations.knownProcesses(app));
-        const patch = parseLimitArgs(args);
-        const next = applyLimits(limits(services, app), proc, patch);
-        if (Object.keys(next).length) services.state.appSettings.set(app, RESOURCES_KEY, next);
-        else services.state.appSettings.unset(app, RESOURCES_KEY);
+      async run({ app, args, flags, api, stdout, signal, json }) {
+        const proc = typeof flags.process === 'string' ? flags.process : '*';
+        const next = await api.settings.limit(app, proc, args, { out: stdout, signal });
         if (json) {
           writeJson(stdout, { app, resources: next, appliesAt: 'next rollout' });
           return 0;
@@ -58,8 +44,8 @@ export default definePlugin({
       examples: ['paas resource:report myapp', 'paas resource:report myapp --json'],
       app: 'required',
       maxArgs: 0,
-      run({ app, services, stdout, json }) {
-        const t = limits(services, app);
+      run({ app, api, stdout, json }) {
+        const t = api.settings.resources(app);
         if (json) {
           writeJson(stdout, { app, resources: t });
           return 0;

@@ -12,8 +12,8 @@ export default definePlugin({
       minArgs: 1,
       passThrough: true,
       wantsTty: true,
-      async run({ app, args, services, stdin, stdout, stderr, signal, pty }) {
-        return services.operations.run(app, joinRunCommand(args), { stdin, stdout, stderr, signal, pty });
+      async run({ app, args, api, stdin, stdout, stderr, signal, pty }) {
+        return api.logs.run(app, joinRunCommand(args), { stdin, stdout, stderr, signal, pty });
       },
     },
   },

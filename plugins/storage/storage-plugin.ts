@@ -1,13 +1,5 @@
-import fs from 'node:fs';
-import { AppError } from '../../src/errors/app-error.js';
-import { MOUNTS_KEY, appStorageDir, parseMount, splitBind } from '../../src/deploy/storage-mounts.js';
 import { table, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
-import type { Services } from '../../src/plugin-host/services.js';
-
-const mounts = (services: Services, app: string): string[] => services.state.appSettings.get<string[]>(app, MOUNTS_KEY) ?? [];
-const save = (services: Services, app: string, list: string[]) =>
-  list.length ? services.state.appSettings.set(app, MOUNTS_KEY, list) : services.state.appSettings.unset(app, MOUNTS_KEY);
 const NEXT = (app: string) => `Applied at the next rollout (ps:restart ${app}, a deploy, a config change or a scale)\n`;
 
 export default definePlugin({
@@ -20,22 +12,12 @@ export default definePlugin({
       app: 'required',
       minArgs: 1,
       maxArgs: 1,
-      run({ app, args, services, stdout, identity }) {
-        const m = parseMount(args[0]!, { app, dataDir: services.dataDir, role: identity.role });
-        const list = mounts(services, app);
-        if (list.includes(m.bind)) {
+      async run({ app, args, api, stdout, signal, identity }) {
+        const m = await api.storage.mount(app, args[0]!, identity, { out: stdout, signal });
+        if (!m.added) {
           stdout.write(`${m.host} is already mounted at ${m.container} in ${app}\n`);
           return 0;
         }
-        const clash = list.map(splitBind).find((b) => b.container === m.container);
-        if (clash) {
-          throw new AppError(
-            'PAAS_ERR_STORAGE_TAKEN',
-            `${m.container} is already mounted from ${clash.host}: storage:unmount ${app} ${m.container} first; nothing was changed`,
-          );
-        }
-        if (m.inAppStorage) fs.mkdirSync(m.host, { recursive: true, mode: 0o755 });
-        save(services, app, [...list, m.bind]);
         stdout.write(`Mounted ${m.host} at ${m.container}${m.readOnly ? ' (read-only)' : ''} in ${app}\n${NEXT(app)}`);
         return 0;
       },
@@ -47,18 +29,9 @@ export default definePlugin({
       app: 'required',
       minArgs: 1,
       maxArgs: 1,
-      run({ app, args, services, stdout }) {
-        const arg = args[0]!;
-        const list = mounts(services, app);
-        const container = (arg.includes(':') ? splitBind(arg).container : arg).replace(/\/+$/, '');
-        const hit = list.find((b) => splitBind(b).container === container);
-        if (!hit) throw new AppError('PAAS_ERR_STORAGE_NOT_MOUNTED', `nothing is mounted at ${container || arg} in ${app}`);
-        save(
-          services,
-          app,
-          list.filter((b) => b !== hit),
-        );
-        stdout.write(`Unmounted ${splitBind(hit).host} from ${container} in ${app} (the host dir is kept)\n${NEXT(app)}`);
+      async run({ app, args, api, stdout, signal }) {
+        const m = await api.storage.unmount(app, args[0]!, { out: stdout, signal });
+        stdout.write(`Unmounted ${m.host} from ${m.container} in ${app} (the host dir is kept)\n${NEXT(app)}`);
         return 0;
       },
     },
@@ -68,13 +41,13 @@ export default definePlugin({
       examples: ['paas storage:list myapp'],
       app: 'required',
       maxArgs: 0,
-      run({ app, services, stdout, json }) {
-        const list = mounts(services, app).map(splitBind);
+      run({ app, api, stdout, json }) {
+        const list = api.storage.list(app);
         if (json) {
           writeJson(stdout, list);
           return 0;
         }
-        stdout.write(`=== ${app} storage (app dir: ${appStorageDir(services.dataDir, app)})\n`);
+        stdout.write(`=== ${app} storage (app dir: ${api.storage.dir(app)})\n`);
         stdout.write(
           list.length
             ? table(

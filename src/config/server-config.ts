@@ -96,6 +96,14 @@ export function dataPaths(dataDir: string) {
     builds: path.join(dataDir, 'builds'),
     storage: path.join(dataDir, 'storage'),
     logs: path.join(dataDir, 'logs'),
+    /** TLS certificates (the self-signed default today) */
+    certs: path.join(dataDir, 'certs'),
+    /** the deploy output kept with each release */
+    releaseLogs: path.join(dataDir, 'logs', 'releases'),
+    /** an app's own storage dir: relative `storage:mount` dirs live here */
+    appStorage: (app: string) => path.join(path.resolve(dataDir), 'storage', app),
+    releaseLogDir: (app: string) => path.join(dataDir, 'logs', 'releases', app),
+    releaseLog: (app: string, version: number) => path.join(dataDir, 'logs', 'releases', app, `v${version}.log`),
   };
 }
 export type DataPaths = ReturnType<typeof dataPaths>;

@@ -1,19 +1,29 @@
-import { AppError } from '../errors/app-error.js';
+import { errorFactory } from '../errors/app-error.js';
 
+const E = {
+  procfile: errorFactory('PAAS_ERR_DEPLOY_PROCFILE'),
+  appJson: errorFactory('PAAS_ERR_DEPLOY_APP_JSON'),
+  crashed: errorFactory('PAAS_ERR_DEPLOY_CRASHED'),
+  unhealthy: errorFactory('PAAS_ERR_DEPLOY_UNHEALTHY'),
+  cancelled: errorFactory('PAAS_ERR_DEPLOY_CANCELLED'),
+  noRelease: errorFactory('PAAS_ERR_DEPLOY_NO_RELEASE'),
+  releaseNotFound: errorFactory('PAAS_ERR_DEPLOY_RELEASE_NOT_FOUND'),
+  imageGone: errorFactory('PAAS_ERR_DEPLOY_IMAGE_PRUNED'),
+  releaseTaskFailed: errorFactory('PAAS_ERR_DEPLOY_RELEASE_TASK'),
+};
+
+/** Error catalog of the deploy pipeline. */
 export const DeployErrors = {
-  procfile: (line: number, text: string) =>
-    new AppError('PAAS_ERR_DEPLOY_PROCFILE', `Procfile line ${line} is not 'type: command': ${text.slice(0, 80)}`),
-  appJson: (message: string) => new AppError('PAAS_ERR_DEPLOY_APP_JSON', `app.json: ${message}`),
-  crashed: (message: string, cause?: unknown) => new AppError('PAAS_ERR_DEPLOY_CRASHED', message, { cause }),
-  unhealthy: (message: string, cause?: unknown) => new AppError('PAAS_ERR_DEPLOY_UNHEALTHY', message, { cause }),
-  cancelled: () => new AppError('PAAS_ERR_DEPLOY_CANCELLED', 'deploy cancelled: the client went away'),
-  noRelease: (app: string) => new AppError('PAAS_ERR_DEPLOY_NO_RELEASE', `app '${app}' has no live release yet: push it first`),
-  releaseNotFound: (app: string, v: string) => new AppError('PAAS_ERR_DEPLOY_RELEASE_NOT_FOUND', `app '${app}' has no release ${v}`),
+  codes: E,
+  procfile: (line: number, text: string) => E.procfile(`Procfile line ${line} is not 'type: command': ${text.slice(0, 80)}`),
+  appJson: (message: string) => E.appJson(`app.json: ${message}`),
+  crashed: (message: string, cause?: unknown) => E.crashed(message, cause),
+  unhealthy: (message: string, cause?: unknown) => E.unhealthy(message, cause),
+  cancelled: () => E.cancelled('deploy cancelled: the client went away'),
+  noRelease: (app: string) => E.noRelease(`app '${app}' has no live release yet: push it first`),
+  releaseNotFound: (app: string, v: string) => E.releaseNotFound(`app '${app}' has no release ${v}`),
   imageGone: (app: string, v: number, image: string) =>
-    new AppError(
-      'PAAS_ERR_DEPLOY_IMAGE_PRUNED',
-      `release v${v} of '${app}' cannot be restored: its image ${image} was pruned (only the last 5 are kept)`,
-    ),
+    E.imageGone(`release v${v} of '${app}' cannot be restored: its image ${image} was pruned (only the last 5 are kept)`),
   releaseTaskFailed: (code: number, logs: string) =>
-    new AppError('PAAS_ERR_DEPLOY_RELEASE_TASK', `the release task exited with code ${code}${logs ? `\n${logs}` : ''}`),
+    E.releaseTaskFailed(`the release task exited with code ${code}${logs ? `\n${logs}` : ''}`),
 };

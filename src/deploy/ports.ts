@@ -3,6 +3,8 @@
  * ContainerRuntime and ProxyClient satisfy them, and a unit test can hand in fakes.
  */
 import type { ContainerInfo, ContainerSpec } from '../runtime/container-spec.js';
+import type { Release } from '../state/releases-repository.js';
+import type { AppSettingsSnapshot } from './settings-schema.js';
 
 export type { ContainerInfo, ContainerSpec };
 
@@ -29,4 +31,13 @@ export interface ProxyDeploySpec {
 export interface ProxyPort {
   deploy(service: string, spec: ProxyDeploySpec): Promise<{ drainedMs: number }>;
   remove(service: string): Promise<unknown>;
+}
+
+/** What a rollout reads about an app: its live release, formation, hosts, and one settings snapshot. */
+export interface RolloutStore {
+  current(app: string): Release | undefined;
+  formation(app: string): Record<string, number>;
+  /** `<app>.<global domain>` first, then the custom domains */
+  hosts(app: string): string[];
+  settings(app: string): AppSettingsSnapshot;
 }

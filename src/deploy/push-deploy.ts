@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { type Builder, isBuilderName } from '../builders/builder.js';
+import type { Builder } from '../builders/builder.js';
 import { userMessage } from '../errors/app-error.js';
 import { exportCommit, resolveRef } from '../git/export-commit.js';
 import { type HookRequest, type RefUpdate, ZERO_SHA } from '../git/hook-protocol.js';
@@ -9,10 +9,10 @@ import type { PushSession } from '../git/hook-server.js';
 import type { Logger } from '../log/logger.js';
 import type { State } from '../state/state.js';
 import { parseAppJson } from './app-json.js';
-import { BUILD_ARGS_KEY, BUILDER_KEY } from './setting-keys.js';
+import type { AppSettingsStore } from './app-settings-store.js';
 import { parseProcfile } from './procfile.js';
 import type { ReleaseManager } from './release-manager.js';
-import { ReleaseLogRecorder, releaseLogPath } from './release-log.js';
+import { ReleaseLogRecorder } from './release-log.js';
 import { DEFAULT_PORT } from './rollout.js';
 import { StageOutput } from './stage-output.js';
 
@@ -27,14 +27,15 @@ export interface BuilderSelector {
 export class PushDeploy {
   constructor(
     private readonly state: State,
+    private readonly settings: Pick<AppSettingsStore, 'snapshot'>,
     private readonly builders: BuilderSelector,
     private readonly releases: ReleaseManager,
     private readonly buildsDir: string,
     private readonly log: Logger,
     /** labels put on every image (tests mark theirs for cleanup) */
     private readonly extraLabels: Record<string, string> = {},
-    /** the data dir: each release's deploy output is kept under logs/releases/ */
-    private readonly dataDir: string | null = null,
+    /** where each release's deploy output is kept (none: not kept) */
+    private readonly releaseLog: ((app: string, version: number) => string) | null = null,
   ) {}
 
   /** The update to deploy: main, or master when the repo has (and gets) no main. */
@@ -92,8 +93,8 @@ export class PushDeploy {
       await exportCommit(session.repoDir, sha, dir, req.gitEnv, session.signal);
       const procfile = fs.existsSync(path.join(dir, 'Procfile')) ? parseProcfile(fs.readFileSync(path.join(dir, 'Procfile'), 'utf8')) : {};
       const appJson = fs.existsSync(path.join(dir, 'app.json')) ? parseAppJson(fs.readFileSync(path.join(dir, 'app.json'), 'utf8')) : null;
-      const forced = this.state.appSettings.get<string>(app, BUILDER_KEY) ?? null;
-      const builder = await this.builders.select(dir, forced && isBuilderName(forced) ? forced : null);
+      const settings = this.settings.snapshot(app);
+      const builder = await this.builders.select(dir, settings.builder);
 
       const first = !this.state.releases.current(app);
       const formation = this.state.formation.all(app);
@@ -124,7 +125,7 @@ export class PushDeploy {
         release: version,
         sourceDir: dir,
         imageTag: tag,
-        buildArgs: this.state.appSettings.get<Record<string, string>>(app, BUILD_ARGS_KEY) ?? {},
+        buildArgs: settings['build-args'],
         // the tag names app and release; image labels cost one LABEL build step each on the classic
         // builder, so only the configured extra labels (tests mark theirs for cleanup) are added
         labels: { ...this.extraLabels },
@@ -154,9 +155,9 @@ export class PushDeploy {
       return 1;
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
-      if (version !== null && this.dataDir) {
+      if (version !== null && this.releaseLog) {
         try {
-          recorder.save(releaseLogPath(this.dataDir, app, version));
+          recorder.save(this.releaseLog(app, version));
         } catch (err) {
           log.warn({ err }, 'could not save the release log');
         }

@@ -2,15 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 
-/** Where the output of the deploy that made a release is kept: `<data-dir>/logs/releases/<app>/v<N>.log`. */
-export function releaseLogPath(dataDir: string, app: string, version: number): string {
-  return path.join(releaseLogDir(dataDir, app), `v${version}.log`);
-}
-
-export function releaseLogDir(dataDir: string, app: string): string {
-  return path.join(dataDir, 'logs', 'releases', app);
-}
-
 const LIMIT = 512 * 1024;
 
 /**

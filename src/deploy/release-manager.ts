@@ -1,10 +1,10 @@
 import { PassThrough } from 'node:stream';
 import type { Logger } from '../log/logger.js';
-import type { Release } from '../state/releases-repository.js';
-import type { State } from '../state/state.js';
+import type { Release, ReleasesRepository } from '../state/releases-repository.js';
 import { DeployErrors } from './deploy-errors.js';
 import type { ContainerSpec, RuntimePort } from './ports.js';
 import type { Rollout } from './rollout.js';
+import type { AppSettingsSnapshot } from './settings-schema.js';
 import type { StageOutput } from './stage-output.js';
 
 const KEEP_IMAGES = 5;
@@ -22,6 +22,19 @@ export interface OneOffRunner {
   ): Promise<number>;
 }
 
+/** The release rows a ReleaseManager reads and writes. */
+export type ReleaseRows = Pick<ReleasesRepository, 'create' | 'update' | 'markLive' | 'list'>;
+
+/** What a ReleaseManager needs of the rollout and of the app's state. */
+export interface ReleaseDeps {
+  releases: ReleaseRows;
+  formation(app: string): Record<string, number>;
+  settings(app: string): AppSettingsSnapshot;
+  rollout: Pick<Rollout, 'release' | 'spec' | 'hosts'>;
+  runtime: Pick<RuntimePort, 'removeImages' | 'pruneDanglingImages'> & OneOffRunner;
+  log: Logger;
+}
+
 export interface ReleaseHooks {
   /** Procfile `release:` or app.json predeploy: runs once before the cutover; failing aborts */
   releaseTask: string | null;
@@ -33,15 +46,10 @@ export interface ReleaseHooks {
  * Every path that changes what runs (push, config change, rollback, restart) ends here.
  */
 export class ReleaseManager {
-  constructor(
-    private readonly state: State,
-    private readonly rollout: Rollout,
-    private readonly runtime: RuntimePort & OneOffRunner,
-    private readonly log: Logger,
-  ) {}
+  constructor(private readonly deps: ReleaseDeps) {}
 
   hosts(app: string): string[] {
-    return this.rollout.hosts(app);
+    return this.deps.rollout.hosts(app);
   }
 
   async activate(app: string, release: Release, stage: StageOutput, signal: AbortSignal, hooks: ReleaseHooks | null = null): Promise<void> {
@@ -50,8 +58,8 @@ export class ReleaseManager {
       const code = await this.task(app, release, hooks.releaseTask, stage, signal);
       if (code !== 0) throw DeployErrors.releaseTaskFailed(code, '');
     }
-    await this.rollout.release(app, release, stage, signal);
-    this.state.releases.markLive(app, release.version);
+    await this.deps.rollout.release(app, release, stage, signal);
+    this.deps.releases.markLive(app, release.version);
     if (hooks?.postdeploy) {
       stage.stage('postdeploy', `Running postdeploy: ${hooks.postdeploy}`);
       const code = await this.task(app, release, hooks.postdeploy, stage, signal);
@@ -62,22 +70,26 @@ export class ReleaseManager {
   }
 
   private task(app: string, release: Release, command: string, stage: StageOutput, signal: AbortSignal): Promise<number> {
-    const spec = { ...this.rollout.spec(app, release, 'release', 1), command, restart: { policy: 'no' as const } };
+    const spec = {
+      ...this.deps.rollout.spec(app, release, 'release', 1, this.deps.settings(app)),
+      command,
+      restart: { policy: 'no' as const },
+    };
     const stdin = new PassThrough();
     stdin.end();
-    return this.runtime.runOneOff(spec, { tty: false, stdin, stdout: stage.out, stderr: stage.out, signal });
+    return this.deps.runtime.runOneOff(spec, { tty: false, stdin, stdout: stage.out, stderr: stage.out, signal });
   }
 
   /** Keeps the images of the newest KEEP_IMAGES releases; removes the others and dangling layers. */
   async prune(app: string): Promise<void> {
     try {
-      const all = this.state.releases.list(app, 1000).filter((r) => r.image);
+      const all = this.deps.releases.list(app, 1000).filter((r) => r.image);
       const keep = new Set(all.slice(0, KEEP_IMAGES).map((r) => r.image!));
       const drop = [...new Set(all.slice(KEEP_IMAGES).map((r) => r.image!))].filter((i) => !keep.has(i));
-      if (drop.length) await this.runtime.removeImages(drop);
-      await this.runtime.pruneDanglingImages();
+      if (drop.length) await this.deps.runtime.removeImages(drop);
+      await this.deps.runtime.pruneDanglingImages();
     } catch (err) {
-      this.log.warn({ err, app }, 'image prune failed');
+      this.deps.log.warn({ err, app }, 'image prune failed');
     }
   }
 
@@ -90,13 +102,13 @@ export class ReleaseManager {
     stage: StageOutput,
     signal: AbortSignal,
   ): Promise<Release> {
-    const r = this.state.releases.create({
+    const r = this.deps.releases.create({
       app,
       image: patch.image ?? from.image,
       commitSha: from.commitSha,
       description,
       config: patch.config ?? from.config,
-      formation: patch.formation ?? this.state.formation.all(app),
+      formation: patch.formation ?? this.deps.formation(app),
       status: 'deploying',
       builder: from.builder,
       processes: patch.processes ?? from.processes,
@@ -107,7 +119,7 @@ export class ReleaseManager {
       await this.activate(app, r, stage, signal);
       return r;
     } catch (err) {
-      this.state.releases.update(app, r.version, { status: 'failed' });
+      this.deps.releases.update(app, r.version, { status: 'failed' });
       throw err;
     }
   }

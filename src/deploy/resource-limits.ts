@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { AppError } from '../errors/app-error.js';
+import { InputErrors } from './input-errors.js';
 import { PROCESS_TYPE_RE } from '../runtime/container-naming.js';
 
 /**
@@ -9,7 +9,6 @@ import { PROCESS_TYPE_RE } from '../runtime/container-naming.js';
  * error (exit 2) raised before anything changes.
  */
 
-export const RESOURCES_KEY = 'resources';
 export type ResourceLimits = { memoryBytes?: number; nanoCpus?: number };
 export type ResourceTable = Record<string, ResourceLimits>;
 
@@ -18,7 +17,7 @@ export const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
 const MAX_MEMORY_BYTES = 1024 ** 4; // 1 TiB
 const UNITS: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
-const usage = (message: string) => new AppError('PAAS_ERR_RESOURCE_USAGE', `${message}; nothing was changed`, { exitCode: 2 });
+const usage = (message: string) => InputErrors.resourceUsage(`${message}; nothing was changed`);
 
 /** `512m` -> 536870912; `1.5g`, `64M`, `100mb` and `2048k` too; a unit is required. */
 export function parseMemory(value: string): number {

@@ -1,14 +1,10 @@
 import type { Logger } from '../log/logger.js';
-import type { RestartSpec } from '../runtime/container-spec.js';
 import type { Release } from '../state/releases-repository.js';
-import type { State } from '../state/state.js';
 import { DEFAULT_CHECKS, type HealthCheckSettings } from './app-json.js';
 import { DeployErrors } from './deploy-errors.js';
-import { CHECKS_KEY, RESTART_POLICY_KEY } from './setting-keys.js';
-import type { ContainerInfo, ContainerSpec, ProxyDeploySpec, ProxyPort, RuntimePort } from './ports.js';
-import { RESOURCES_KEY, type ResourceTable } from './resource-limits.js';
+import type { ContainerInfo, ContainerSpec, ProxyDeploySpec, ProxyPort, RolloutStore, RuntimePort } from './ports.js';
+import type { AppSettingsSnapshot } from './settings-schema.js';
 import type { StageOutput } from './stage-output.js';
-import { MOUNTS_KEY } from './storage-mounts.js';
 
 export const DEFAULT_PORT = 5000;
 const LOG_LINES = 20;
@@ -22,10 +18,9 @@ const LOG_LINES = 20;
  */
 export class Rollout {
   constructor(
-    private readonly state: State,
+    private readonly store: RolloutStore,
     private readonly runtime: RuntimePort,
     private readonly proxy: ProxyPort,
-    private readonly domain: () => string,
     private readonly log: Logger,
   ) {}
 
@@ -34,22 +29,13 @@ export class Rollout {
    * app.json healthchecks, then `checks:set`. Databases from before per-release checks fall back
    * to the app-level 'checks.appjson' setting.
    */
-  checks(app: string, release: Release | undefined = this.state.releases.current(app)): HealthCheckSettings {
-    const fromAppJson = release?.appChecks ?? this.state.appSettings.get<Partial<HealthCheckSettings>>(app, 'checks.appjson') ?? {};
-    return {
-      ...DEFAULT_CHECKS,
-      ...(fromAppJson as Partial<HealthCheckSettings>),
-      ...(this.state.appSettings.get<Partial<HealthCheckSettings>>(app, CHECKS_KEY) ?? {}),
-    };
-  }
-
-  /** `<app>.<global domain>`: the host every app gets without a custom domain. */
-  defaultHost(app: string): string {
-    return `${app}.${this.domain()}`;
+  checks(app: string, release: Release | undefined = this.store.current(app), settings = this.store.settings(app)): HealthCheckSettings {
+    const fromAppJson = (release?.appChecks as Partial<HealthCheckSettings> | null) ?? settings['checks.appjson'];
+    return { ...DEFAULT_CHECKS, ...fromAppJson, ...settings.checks };
   }
 
   hosts(app: string): string[] {
-    return [this.defaultHost(app), ...this.state.domains.list(app)];
+    return this.store.hosts(app);
   }
 
   /** What the proxy gets for an app: its hosts, the web targets, and the health gate from `checks`. */
@@ -63,11 +49,10 @@ export class Rollout {
     };
   }
 
-  /** The container of one replica; the runtime adds PORT to the env and defaults the restart policy to on-failure:10. */
-  spec(app: string, release: Release, process: string, replica: number): ContainerSpec {
-    const limits = this.state.appSettings.get<ResourceTable>(app, RESOURCES_KEY) ?? {};
-    const lim = limits[process] ?? limits['*'] ?? {};
-    const restart = this.state.appSettings.get<RestartSpec>(app, RESTART_POLICY_KEY);
+  /** The container of one replica, from one settings snapshot; the runtime adds PORT to the env and defaults the restart policy to on-failure:10. */
+  spec(app: string, release: Release, process: string, replica: number, settings: AppSettingsSnapshot): ContainerSpec {
+    const lim = settings.resources[process] ?? settings.resources['*'] ?? {};
+    const restart = settings['restart-policy'];
     return {
       app,
       process,
@@ -79,12 +64,13 @@ export class Rollout {
       port: release.port ?? DEFAULT_PORT,
       ...(restart ? { restart } : {}),
       ...lim,
-      binds: this.state.appSettings.get<string[]>(app, MOUNTS_KEY) ?? [],
+      binds: settings.mounts,
     };
   }
 
   /** Blue-green: all containers of `release` replace all others of the app. */
   async release(app: string, release: Release, out: StageOutput, signal: AbortSignal): Promise<void> {
+    const settings = this.store.settings(app);
     await this.runtime.ensureNetwork();
     const old = (await this.runtime.list({ app })).filter((c) => !c.oneOff);
     const wanted = Object.entries(release.formation).filter(([, n]) => n > 0);
@@ -94,7 +80,7 @@ export class Rollout {
       for (const [proc, n] of wanted) {
         for (let r = 1; r <= n; r++) {
           this.checkAbort(signal);
-          const c = await this.runtime.start(this.spec(app, release, proc, r));
+          const c = await this.runtime.start(this.spec(app, release, proc, r, settings));
           started.push(c);
           out.info(`${c.name} started`);
         }
@@ -105,7 +91,7 @@ export class Rollout {
         started.filter((c) => c.process === 'web'),
         out,
         signal,
-        this.checks(app, release),
+        this.checks(app, release, settings),
       );
     } catch (err) {
       await this.stopAll(started, 1);
@@ -128,10 +114,11 @@ export class Rollout {
     signal: AbortSignal,
     listed?: ContainerInfo[],
   ): Promise<{ added: ContainerInfo[]; removed: ContainerInfo[] }> {
-    const live = this.state.releases.current(app);
+    const live = this.store.current(app);
     if (!live) return { added: [], removed: [] };
+    const settings = this.store.settings(app);
     await this.runtime.ensureNetwork();
-    const formation = this.state.formation.all(app);
+    const formation = this.store.formation(app);
     const all = (listed ?? (await this.runtime.list({ app }))).filter((c) => !c.oneOff);
     const mine = all.filter((c) => c.release === live.version && (c.state === 'running' || c.state === 'restarting'));
     const strays = all.filter((c) => !mine.includes(c));
@@ -148,13 +135,13 @@ export class Rollout {
           while (used.has(r)) r++;
           used.add(r);
           this.checkAbort(signal);
-          const c = await this.runtime.start(this.spec(app, live, proc, r));
+          const c = await this.runtime.start(this.spec(app, live, proc, r, settings));
           added.push(c);
           out?.info(`${c.name} started`);
         }
       }
       const keptWeb = mine.filter((c) => c.process === 'web' && !removed.includes(c));
-      await this.gate(app, added, [...keptWeb, ...added.filter((c) => c.process === 'web')], out, signal, this.checks(app, live));
+      await this.gate(app, added, [...keptWeb, ...added.filter((c) => c.process === 'web')], out, signal, this.checks(app, live, settings));
     } catch (err) {
       await this.stopAll(added, 1);
       throw err;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { AppError } from '../errors/app-error.js';
+import { dataPaths } from '../config/server-config.js';
+import { InputErrors } from './input-errors.js';
 
 /**
  * `storage:mount` input: `<host-dir>:<container-dir>[:ro]`. A relative host dir lives under
@@ -11,8 +12,6 @@ import { AppError } from '../errors/app-error.js';
  * Symlinks are resolved before the checks. Stored in the app setting `mounts` as Docker binds
  * (`/abs/host:/container[:ro]`), which `Rollout.spec()` reads at the next rollout.
  */
-
-export const MOUNTS_KEY = 'mounts';
 
 export interface MountContext {
   app: string;
@@ -31,11 +30,11 @@ export interface ParsedMount {
   bind: string;
 }
 
-const usage = (message: string) => new AppError('PAAS_ERR_STORAGE_USAGE', `${message}; nothing was changed`, { exitCode: 2 });
-const refused = (message: string) => new AppError('PAAS_ERR_STORAGE_FORBIDDEN', `${message}; nothing was changed`);
+const usage = (message: string) => InputErrors.storageUsage(`${message}; nothing was changed`);
+const refused = (message: string) => InputErrors.storageForbidden(`${message}; nothing was changed`);
 
 export function appStorageDir(dataDir: string, app: string): string {
-  return path.join(path.resolve(dataDir), 'storage', app);
+  return dataPaths(dataDir).appStorage(app);
 }
 
 export function defaultDockerSockets(env: NodeJS.ProcessEnv = process.env): string[] {

@@ -1,34 +1,38 @@
-import { AppError } from '../errors/app-error.js';
+import { isAppName } from '../contracts/names.js';
+import { errorFactory } from '../errors/app-error.js';
+
+const E = {
+  unknown: errorFactory('PAAS_ERR_CMD_UNKNOWN', 2),
+  usage: errorFactory('PAAS_ERR_CMD_USAGE', 2),
+  badAppName: errorFactory('PAAS_ERR_APP_NAME', 2),
+  noApp: errorFactory('PAAS_ERR_APP_MISSING', 2),
+  appNotFound: errorFactory('PAAS_ERR_APP_NOT_FOUND'),
+  appExists: errorFactory('PAAS_ERR_APP_EXISTS'),
+  forbidden: errorFactory('PAAS_ERR_CMD_FORBIDDEN'),
+  duplicate: errorFactory('PAAS_ERR_PLUGIN_DUPLICATE'),
+  stdinTooLarge: errorFactory('PAAS_ERR_STDIN_TOO_LARGE', 2),
+  aborted: errorFactory('PAAS_ERR_ABORTED'),
+};
 
 /** Error catalog of the command layer. Exit 2 for usage errors, 1 for refusals. */
 export const CommandErrors = {
+  codes: E,
   unknown: (name: string, suggestion: string | null) =>
-    new AppError('PAAS_ERR_CMD_UNKNOWN', `unknown command '${name}'${suggestion ? `; did you mean '${suggestion}'?` : ''} (see 'help')`, {
-      exitCode: 2,
-    }),
-  usage: (message: string, usage: string) => new AppError('PAAS_ERR_CMD_USAGE', `${message} (usage: ${usage})`, { exitCode: 2 }),
+    E.unknown(`unknown command '${name}'${suggestion ? `; did you mean '${suggestion}'?` : ''} (see 'help')`),
+  usage: (message: string, usage: string) => E.usage(`${message} (usage: ${usage})`),
   badAppName: (name: string) =>
-    new AppError(
-      'PAAS_ERR_APP_NAME',
-      `invalid app name '${name}': use 1-48 characters, lowercase letters, digits and '-', starting with a letter`,
-      { exitCode: 2 },
-    ),
-  noApp: (usage: string) =>
-    new AppError('PAAS_ERR_APP_MISSING', `no app given: pass it as the first argument or with --app NAME (usage: ${usage})`, {
-      exitCode: 2,
-    }),
-  appNotFound: (name: string) => new AppError('PAAS_ERR_APP_NOT_FOUND', `app '${name}' does not exist`),
-  appExists: (name: string) => new AppError('PAAS_ERR_APP_EXISTS', `app '${name}' already exists`),
-  forbidden: (command: string) => new AppError('PAAS_ERR_CMD_FORBIDDEN', `'${command}' needs an admin key`),
+    E.badAppName(`invalid app name '${name}': use 1-48 characters, lowercase letters, digits and '-', starting with a letter`),
+  noApp: (usage: string) => E.noApp(`no app given: pass it as the first argument or with --app NAME (usage: ${usage})`),
+  appNotFound: (name: string) => E.appNotFound(`app '${name}' does not exist`),
+  appExists: (name: string) => E.appExists(`app '${name}' already exists`),
+  forbidden: (command: string) => E.forbidden(`'${command}' needs an admin key`),
   duplicate: (command: string, a: string, b: string) =>
-    new AppError('PAAS_ERR_PLUGIN_DUPLICATE', `command '${command}' is declared by both plugin '${a}' and plugin '${b}'`),
-  missingDependency: (plugin: string, dep: string) =>
-    new AppError('PAAS_ERR_PLUGIN_DEPENDENCY', `plugin '${plugin}' needs plugin '${dep}', which is not loaded`),
+    E.duplicate(`command '${command}' is declared by both plugin '${a}' and plugin '${b}'`),
+  stdinTooLarge: (limit: number) => E.stdinTooLarge(`stdin is larger than ${limit} bytes`),
+  aborted: () => E.aborted('cancelled'),
 };
 
-export const APP_NAME = /^[a-z][a-z0-9-]{0,47}$/;
-
 export function validateAppName(name: string): string {
-  if (!APP_NAME.test(name)) throw CommandErrors.badAppName(name);
+  if (!isAppName(name)) throw CommandErrors.badAppName(name);
   return name;
 }

@@ -1,19 +1,19 @@
-import type { Readable, Writable } from 'node:stream';
+import type { CommandIo, Identity } from '../contracts/command-io.js';
 import { isAppError, userMessage } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
+import type { PluginApi } from '../services/plugin-api.js';
 import { parseCommandArgs } from './argv-parser.js';
 import { CommandErrors, validateAppName } from './command-errors.js';
-import type { CommandRegistry } from './command-registry.js';
 import { commandHelp } from './help-text.js';
-import type { Identity, PtyInfo } from './plugin.js';
-import type { Services } from './services.js';
+import type { CommandCatalog } from './plugin.js';
 
-export interface CommandIo {
-  stdin: Readable;
-  stdout: Writable;
-  stderr: Writable;
-  signal: AbortSignal;
-  pty: PtyInfo | null;
+/** What the host needs besides the plugins' API: the app check and the audit trail. */
+export interface CommandHostDeps {
+  commands: CommandCatalog;
+  api: PluginApi;
+  appExists(app: string): boolean;
+  audit(e: { keyName: string | null; command: string; app: string | null; exitCode: number }): void;
+  log: Logger;
 }
 
 /**
@@ -22,22 +22,18 @@ export interface CommandIo {
  * records the audit event. Never throws: returns the exit code.
  */
 export class CommandHost {
-  constructor(
-    private readonly registry: CommandRegistry,
-    private readonly services: Services,
-    private readonly log: Logger,
-  ) {}
+  constructor(private readonly deps: CommandHostDeps) {}
 
   async run(words: string[], identity: Identity, io: CommandIo): Promise<number> {
     const name = words[0] ?? 'help';
     let app: string | null = null;
     let code = 1;
     try {
-      const cmd = this.registry.resolve(name);
+      const cmd = this.deps.commands.resolve(name);
       const spec = cmd.spec;
       const parsed = parseCommandArgs(words.slice(1), spec);
       if (parsed.help) {
-        io.stdout.write(commandHelp(cmd, this.registry));
+        io.stdout.write(commandHelp(cmd, this.deps.commands));
         code = 0;
         return code;
       }
@@ -48,7 +44,7 @@ export class CommandHost {
         const given = parsed.app ?? args.shift();
         if (given === undefined) throw CommandErrors.noApp(spec.usage);
         app = validateAppName(given);
-        const exists = this.services.state.apps.exists(app);
+        const exists = this.deps.appExists(app);
         if (appMode === 'required' && !exists) throw CommandErrors.appNotFound(app);
         if (appMode === 'new' && exists) throw CommandErrors.appExists(app);
       } else if (parsed.app !== undefined) {
@@ -58,7 +54,7 @@ export class CommandHost {
       if (spec.maxArgs !== undefined && args.length > spec.maxArgs) {
         throw CommandErrors.usage(`unexpected argument '${args[spec.maxArgs]}'`, spec.usage);
       }
-      const log = this.log.child({ command: cmd.name, app, key: identity.keyName });
+      const log = this.deps.log.child({ command: cmd.name, app, key: identity.keyName });
       const result = await spec.run({
         app: app ?? '',
         args,
@@ -69,7 +65,8 @@ export class CommandHost {
         stderr: io.stderr,
         signal: io.signal,
         identity,
-        services: this.services,
+        api: this.deps.api,
+        commands: this.deps.commands,
         log,
         pty: io.pty,
       });
@@ -77,15 +74,15 @@ export class CommandHost {
       return code;
     } catch (err) {
       code = isAppError(err) ? err.exitCode : 1;
-      if (!isAppError(err)) this.log.error({ err, command: name }, 'command failed unexpectedly');
-      else if (err.cause) this.log.warn({ err: err.cause, code: err.code, command: name }, 'command failed');
+      if (!isAppError(err)) this.deps.log.error({ err, command: name }, 'command failed unexpectedly');
+      else if (err.cause) this.deps.log.warn({ err: err.cause, code: err.code, command: name }, 'command failed');
       io.stderr.write(`error: ${userMessage(err)}\n`);
       return code;
     } finally {
       try {
-        this.services.state.events.record({ keyName: identity.keyName, command: name.slice(0, 64), app, exitCode: code });
+        this.deps.audit({ keyName: identity.keyName, command: name.slice(0, 64), app, exitCode: code });
       } catch (err) {
-        this.log.error({ err }, 'audit record failed');
+        this.deps.log.error({ err }, 'audit record failed');
       }
     }
   }

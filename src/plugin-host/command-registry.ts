@@ -1,27 +1,14 @@
-import type { CommandSpec, Plugin } from './plugin.js';
 import { CommandErrors } from './command-errors.js';
+import type { CommandCatalog, Plugin, RegisteredCommand } from './plugin.js';
 import { suggest } from './suggest.js';
-import type { TriggerBus } from './trigger-bus.js';
-import type { TriggerHandler, TriggerName } from './triggers.js';
 
-export interface RegisteredCommand {
-  name: string;
-  plugin: string;
-  spec: CommandSpec;
-}
-
-/**
- * Holds every plugin's commands. Registration fails loudly on a duplicate command or alias and
- * on a plugin whose declared dependency is not loaded.
- */
-export class CommandRegistry {
+/** Holds every plugin's commands. Registration fails loudly on a duplicate command or alias, or an alias of nothing. */
+export class CommandRegistry implements CommandCatalog {
   private readonly commands = new Map<string, RegisteredCommand>();
   private readonly aliases = new Map<string, string>();
 
-  constructor(plugins: Plugin[], bus?: TriggerBus) {
-    const names = new Set(plugins.map((p) => p.name));
+  constructor(plugins: Plugin[]) {
     for (const p of plugins) {
-      for (const dep of p.dependencies ?? []) if (!names.has(dep)) throw CommandErrors.missingDependency(p.name, dep);
       for (const [name, spec] of Object.entries(p.commands)) {
         const existing = this.commands.get(name);
         if (existing) throw CommandErrors.duplicate(name, existing.plugin, p.name);
@@ -33,9 +20,6 @@ export class CommandRegistry {
         if (this.commands.has(alias) || this.aliases.has(alias)) throw CommandErrors.duplicate(alias, p.name, p.name);
         if (!this.commands.has(target)) throw CommandErrors.unknown(target, null);
         this.aliases.set(alias, target);
-      }
-      if (bus && p.triggers) {
-        for (const [name, fn] of Object.entries(p.triggers)) bus.on(name as TriggerName, p.name, fn as TriggerHandler<TriggerName>);
       }
     }
   }

@@ -1,7 +1,7 @@
-import type { CommandRegistry, RegisteredCommand } from './command-registry.js';
+import type { CommandCatalog, RegisteredCommand } from './plugin.js';
 
 /** Help for one command: usage, summary, flags, aliases and examples. */
-export function commandHelp(cmd: RegisteredCommand, registry: CommandRegistry): string {
+export function commandHelp(cmd: RegisteredCommand, registry: CommandCatalog): string {
   const lines = [`Usage: paas ${cmd.spec.usage}`, '', `  ${cmd.spec.summary}`];
   const flags = Object.entries(cmd.spec.flags ?? {});
   if (flags.length) {
@@ -19,7 +19,7 @@ export function commandHelp(cmd: RegisteredCommand, registry: CommandRegistry): 
 }
 
 /** The command list for `paas help`. */
-export function overviewHelp(registry: CommandRegistry): string {
+export function overviewHelp(registry: CommandCatalog): string {
   const cmds = registry.list();
   const width = Math.max(...cmds.map((c) => c.name.length));
   const lines = ['Usage: paas <command> [app] [args] [--app NAME] [--json]', '', 'Commands:'];

@@ -1,26 +1,12 @@
 import type { Readable, Writable } from 'node:stream';
+import type { Identity, PtyInfo } from '../contracts/command-io.js';
 import type { Logger } from '../log/logger.js';
-import type { Services } from './services.js';
-import type { TriggerHandler, TriggerName } from './triggers.js';
+import type { PluginApi } from '../services/plugin-api.js';
 
 export interface FlagSpec {
   type: 'string' | 'boolean';
   short?: string;
   description: string;
-}
-
-export interface Identity {
-  /** the SSH key's name, or 'admin' for `paas admin` on the host */
-  keyName: string;
-  role: 'admin' | 'collaborator';
-}
-
-export interface PtyInfo {
-  cols: number;
-  rows: number;
-  term: string;
-  /** called with new sizes when the client's window changes */
-  onResize(fn: (cols: number, rows: number) => void): void;
 }
 
 export interface CommandContext {
@@ -34,7 +20,10 @@ export interface CommandContext {
   stderr: Writable;
   signal: AbortSignal;
   identity: Identity;
-  services: Services;
+  /** the application services: every command goes plugin -> service -> runtime/proxy */
+  api: PluginApi;
+  /** the loaded commands (for `help`) */
+  commands: CommandCatalog;
   log: Logger;
   pty: PtyInfo | null;
 }
@@ -61,10 +50,22 @@ export interface CommandSpec {
 
 export interface Plugin {
   name: string;
-  dependencies?: string[];
   commands: Record<string, CommandSpec>;
   aliases?: Record<string, string>;
-  triggers?: { [N in TriggerName]?: TriggerHandler<N> };
+}
+
+export interface RegisteredCommand {
+  name: string;
+  plugin: string;
+  spec: CommandSpec;
+}
+
+/** What `help` and the client need of the command registry. */
+export interface CommandCatalog {
+  resolve(name: string): RegisteredCommand;
+  find(name: string): RegisteredCommand | undefined;
+  list(): RegisteredCommand[];
+  aliasesOf(name: string): string[];
 }
 
 export function definePlugin(p: Plugin): Plugin {

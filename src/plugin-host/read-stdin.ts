@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { AppError } from '../errors/app-error.js';
+import { CommandErrors } from './command-errors.js';
 
 /** Reads a command's stdin to its end, refusing more than `limit` bytes. */
 export function readStdin(stdin: Readable, limit: number, signal: AbortSignal): Promise<string> {
@@ -15,11 +15,11 @@ export function readStdin(stdin: Readable, limit: number, signal: AbortSignal): 
     };
     const onData = (c: Buffer) => {
       size += c.length;
-      if (size > limit) return done(new AppError('PAAS_ERR_STDIN_TOO_LARGE', `stdin is larger than ${limit} bytes`, { exitCode: 2 }));
+      if (size > limit) return done(CommandErrors.stdinTooLarge(limit));
       chunks.push(c);
     };
     const onEnd = () => done();
-    const onAbort = () => done(new AppError('PAAS_ERR_ABORTED', 'cancelled'));
+    const onAbort = () => done(CommandErrors.aborted());
     stdin.on('data', onData);
     stdin.on('end', onEnd);
     signal.addEventListener('abort', onAbort);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { dataPaths } from '../config/server-config.js';
 import { ProxyErrors } from './proxy-errors.js';
 
 interface TlsPair {
@@ -23,7 +24,7 @@ function run(cmd: string, args: string[]): Promise<void> {
 
 /** Returns `<dataDir>/certs/default.{crt,key}`, creating a self-signed pair with openssl the first time. */
 export async function ensureDefaultCert(dataDir: string): Promise<TlsPair> {
-  const dir = path.join(dataDir, 'certs');
+  const dir = dataPaths(dataDir).certs;
   const crt = path.join(dir, 'default.crt');
   const key = path.join(dir, 'default.key');
   if (!existsSync(crt) || !existsSync(key)) {

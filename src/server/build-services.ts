@@ -3,9 +3,8 @@ import { selectBuilder } from '../builders/select-builder.js';
 import { loadImageConfig } from '../config/image-config.js';
 import type { DataPaths, ServerConfig } from '../config/server-config.js';
 import { AppLocks } from '../deploy/app-locks.js';
-import { AppManager } from '../deploy/app-manager.js';
-import type { ProxyPort } from '../deploy/ports.js';
-import { OperationsManager } from '../deploy/operations.js';
+import { AppSettingsStore } from '../deploy/app-settings-store.js';
+import type { ProxyPort, RolloutStore } from '../deploy/ports.js';
 import { PushDeploy } from '../deploy/push-deploy.js';
 import { ReleaseManager } from '../deploy/release-manager.js';
 import { Rollout } from '../deploy/rollout.js';
@@ -14,27 +13,37 @@ import { HookServer } from '../git/hook-server.js';
 import type { Logger } from '../log/logger.js';
 import { CommandHost } from '../plugin-host/command-host.js';
 import { CommandRegistry } from '../plugin-host/command-registry.js';
-import type { Services } from '../plugin-host/services.js';
-import { TriggerBus } from '../plugin-host/trigger-bus.js';
 import { ContainerRuntime } from '../runtime/container-runtime.js';
+import { AppService } from '../services/app-service.js';
+import { ConfigService } from '../services/config-service.js';
+import { DomainService } from '../services/domain-service.js';
+import { FormationService } from '../services/formation-service.js';
+import { KeyService } from '../services/key-service.js';
+import { LogsService } from '../services/logs-service.js';
+import type { PluginApi } from '../services/plugin-api.js';
+import { ProcessService } from '../services/process-service.js';
+import { ReleaseService } from '../services/release-service.js';
+import { SettingsService } from '../services/settings-service.js';
+import { StorageService } from '../services/storage-service.js';
 import type { State } from '../state/state.js';
+import { packageVersion } from '../util/package-info.js';
 import { loadPlugins } from './load-plugins.js';
-import { packageVersion } from './package-info.js';
 
 /** Every long-lived piece of the control plane, built once and wired here (no singletons). */
 export interface ControlPlane {
-  services: Services;
+  api: PluginApi;
   host: CommandHost;
   git: GitService;
   hookServer: HookServer;
   runtime: ContainerRuntime;
   rollout: Rollout;
-  releases: ReleaseManager;
-  apps: AppManager;
   locks: AppLocks;
-  docker: Dockerode;
 }
 
+/**
+ * The composition root of the control plane: the deploy pipeline over the runtime and the proxy,
+ * then one application service per area over it, then the plugins' API and the command host.
+ */
 export async function buildControlPlane(
   config: ServerConfig,
   paths: DataPaths,
@@ -45,52 +54,120 @@ export async function buildControlPlane(
   const docker = new Dockerode(config.dockerHost ? undefined : { socketPath: '/var/run/docker.sock' });
   const labels = runtimeLabels();
   const runtime = new ContainerRuntime(docker, log.child({ module: 'runtime' }), labels);
-  const domain = () => state.settings.get('domain') ?? config.domain;
   const locks = new AppLocks();
-  const rollout = new Rollout(state, runtime, proxy, domain, log.child({ module: 'rollout' }));
-  const releases = new ReleaseManager(state, rollout, runtime, log.child({ module: 'releases' }));
+  const settings = new AppSettingsStore(state.appSettings);
+  const formation = state.formation;
+  const releases = state.releases;
+
+  // deploy pipeline
+  let domains!: DomainService;
+  const store: RolloutStore = {
+    current: (app) => releases.current(app),
+    formation: (app) => formation.all(app),
+    hosts: (app) => domains.hosts(app),
+    settings: (app) => settings.snapshot(app),
+  };
+  const rollout = new Rollout(store, runtime, proxy, log.child({ module: 'rollout' }));
+  const releaseManager = new ReleaseManager({
+    releases,
+    formation: store.formation,
+    settings: store.settings,
+    rollout,
+    runtime,
+    log: log.child({ module: 'releases' }),
+  });
   const images = loadImageConfig();
   const builderDeps = { docker, log: log.child({ module: 'build' }), images };
   const push = new PushDeploy(
     state,
+    settings,
     { select: (dir, forced) => selectBuilder(dir, forced, builderDeps) },
-    releases,
+    releaseManager,
     paths.builds,
     log.child({ module: 'deploy' }),
     labels.labels,
-    config.dataDir,
+    paths.releaseLog,
   );
   const hookServer = new HookServer(
     paths.hookSocket,
     (session, req, out) => push.handle(session, req, out),
     log.child({ module: 'hooks' }),
   );
-  let apps!: AppManager;
+
+  // application services, one per area
+  domains = new DomainService({
+    domains: state.domains,
+    apps: state.apps,
+    releases,
+    globals: state.settings,
+    defaultDomain: config.domain,
+    rollout,
+    runtime,
+    proxy,
+    locks,
+    log: log.child({ module: 'domains' }),
+  });
+  let apps!: AppService;
   const git = new GitService({
     reposDir: paths.repos,
     hooksDir: paths.hooks,
     hookSocket: paths.hookSocket,
     hookServer,
-    ensureApp: (app) => apps.ensure(app),
+    ensureApp: async (app) => apps.ensure(app),
     withPushLock: (app, onWait, signal, fn) => locks.withLock(app, 'a git push', fn, onWait, signal),
     log: log.child({ module: 'git' }),
   });
-  apps = new AppManager(state, git, runtime, proxy, rollout, locks, log.child({ module: 'apps' }), config.dataDir);
-  const operations = new OperationsManager(state, runtime, rollout, releases, locks, apps, log.child({ module: 'operations' }));
-  const triggers = new TriggerBus(log.child({ module: 'triggers' }));
-  const registry = new CommandRegistry(await loadPlugins(), triggers);
-  const services: Services = {
-    state,
-    registry,
-    triggers,
+  apps = new AppService({
+    apps: state.apps,
+    releases,
+    formation,
+    repos: git,
+    domains,
+    rollout,
+    runtime,
+    proxy,
+    locks,
+    appDirs: (app) => [paths.appStorage(app), paths.releaseLogDir(app)],
+    log: log.child({ module: 'apps' }),
+  });
+  const formationService = new FormationService({ formation, releases, settings, rollout, locks });
+  const settingsService = new SettingsService({
+    settings,
+    rollout,
+    knownProcesses: (app) => formationService.knownProcesses(app),
+    locks,
+  });
+  const api: PluginApi = {
     version: packageVersion(),
-    domain,
     apps,
-    operations,
-    dataDir: config.dataDir,
+    config: new ConfigService({ config: state.config, releases, formation, settings, deriver: releaseManager, locks }),
+    releases: new ReleaseService({
+      releases,
+      config: state.config,
+      formation,
+      settings,
+      deriver: releaseManager,
+      runtime,
+      locks,
+      logPath: paths.releaseLog,
+    }),
+    formation: formationService,
+    processes: new ProcessService({ formation, releases, settings, activator: releaseManager, rollout, runtime, locks }),
+    domains,
+    settings: settingsService,
+    storage: new StorageService({ settings: settingsService, dataDir: config.dataDir }),
+    logs: new LogsService({ releases, settings, rollout, runtime }),
+    keys: new KeyService({ keys: state.keys, transaction: (fn) => state.transaction(fn) }),
   };
-  const host = new CommandHost(registry, services, log.child({ module: 'commands' }));
-  return { services, host, git, hookServer, runtime, rollout, releases, apps, locks, docker };
+  const commands = new CommandRegistry(await loadPlugins());
+  const host = new CommandHost({
+    commands,
+    api,
+    appExists: (app) => state.apps.exists(app),
+    audit: (e) => state.events.record(e),
+    log: log.child({ module: 'commands' }),
+  });
+  return { api, host, git, hookServer, runtime, rollout, locks };
 }
 
 /** Extra labels on everything paas creates; tests set PAAS_CONTAINER_LABELS=paas.test=1 to clean up by label. */

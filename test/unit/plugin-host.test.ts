@@ -1,25 +1,22 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { silentLogger } from '../../src/log/logger.js';
 import { CommandHost } from '../../src/plugin-host/command-host.js';
 import { CommandRegistry } from '../../src/plugin-host/command-registry.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
-import type { Services } from '../../src/plugin-host/services.js';
-import { TriggerBus } from '../../src/plugin-host/trigger-bus.js';
-import { State } from '../../src/state/state.js';
+import type { PluginApi } from '../../src/services/plugin-api.js';
 
 const noop = { summary: 's', usage: 'u', run: () => 0 };
 
-test('duplicate commands and missing dependencies fail at boot', () => {
+test('duplicate commands and aliases of nothing fail at boot', () => {
   const a = definePlugin({ name: 'a', commands: { 'x:y': noop } });
   const b = definePlugin({ name: 'b', commands: { 'x:y': noop } });
   assert.throws(() => new CommandRegistry([a, b]), /declared by both plugin 'a' and plugin 'b'/);
-  const c = definePlugin({ name: 'c', dependencies: ['zz'], commands: {} });
-  assert.throws(() => new CommandRegistry([c]), /needs plugin 'zz'/);
+  const c = definePlugin({ name: 'c', commands: { 'c:x': noop }, aliases: { 'c:y': 'c:nothing' } });
+  assert.throws(() => new CommandRegistry([c]), /unknown command 'c:nothing'/);
+  const d = definePlugin({ name: 'd', commands: { 'd:x': noop }, aliases: { 'x:y': 'd:x' } });
+  assert.throws(() => new CommandRegistry([a, d]), /declared by both plugin 'd' and plugin 'd'/);
 });
 
 async function run(host: CommandHost, words: string[], role: 'admin' | 'collaborator' = 'admin') {
@@ -38,8 +35,7 @@ async function run(host: CommandHost, words: string[], role: 'admin' | 'collabor
 }
 
 test('the host resolves the app, checks arguments, records the audit and turns errors into one line', async () => {
-  const state = State.open(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'paas-ph-')), 'db'));
-  state.apps.create('myapp');
+  const audit: { keyName: string | null; command: string; app: string | null; exitCode: number }[] = [];
   const seen: unknown[] = [];
   const p = definePlugin({
     name: 'p',
@@ -63,9 +59,14 @@ test('the host resolves the app, checks arguments, records the audit and turns e
     aliases: { 'p:alias': 'p:app' },
   });
   const registry = new CommandRegistry([p]);
-  const bus = new TriggerBus(silentLogger());
-  const services = { state, registry, triggers: bus } as unknown as Services;
-  const host = new CommandHost(registry, services, silentLogger());
+  const api = { version: 'test' } as PluginApi;
+  const host = new CommandHost({
+    commands: registry,
+    api,
+    appExists: (app) => app === 'myapp',
+    audit: (e) => audit.push(e),
+    log: silentLogger(),
+  });
   assert.equal((await run(host, ['p:app', 'myapp', 'x'])).code, 0);
   assert.equal((await run(host, ['p:alias', '-a', 'myapp', 'y'])).code, 0);
   assert.equal((await run(host, ['p:app', 'x', '--app=myapp'])).code, 0);
@@ -93,8 +94,7 @@ test('the host resolves the app, checks arguments, records the audit and turns e
   r = await run(host, ['p:app', 'myapp', 'x'], 'collaborator');
   assert.match(r.e, /needs an admin key/);
   assert.equal(r.e.split('\n').length, 2, 'one line');
-  const events = state.events.recent(100);
-  assert.equal(events.length, 11);
-  assert.ok(events.some((e) => e.command === 'p:app' && e.app === 'myapp' && e.exit_code === 0));
-  state.close();
+  assert.equal(audit.length, 11);
+  assert.deepEqual(audit[0], { keyName: 'k', command: 'p:app', app: 'myapp', exitCode: 0 });
+  assert.deepEqual(audit.at(-1), { keyName: 'k', command: 'p:app', app: null, exitCode: 1 }, 'refused before the app is resolved');
 });

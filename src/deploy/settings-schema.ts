@@ -1,0 +1,137 @@
+import { BUILDER_NAMES, type BuilderName } from '../builders/builder.js';
+import type { RestartSpec } from '../runtime/container-spec.js';
+import type { HealthCheckSettings } from './app-json.js';
+import { SettingErrors } from './setting-errors.js';
+import type { ResourceTable } from './resource-limits.js';
+
+/**
+ * Every per-app setting in one place: key -> type (by its checker) -> default. A value is checked
+ * on every write and on every read (a stored value that no longer fits reads as the default), so
+ * nothing else parses `app_settings` rows. Services write them under the app lock; a rollout reads
+ * them once, as one snapshot.
+ */
+
+interface SettingEntry<T> {
+  /** what the setting holds, for errors and docs */
+  summary: string;
+  default: T;
+  /** returns the value typed, or throws SettingErrors.invalid */
+  check(value: unknown): T;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const bad = (key: string, summary: string): never => {
+  throw SettingErrors.invalid(`app setting '${key}' must be ${summary}`);
+};
+
+function recordOf<V>(key: string, summary: string, item: (v: unknown) => v is V): (v: unknown) => Record<string, V> {
+  return (v) => {
+    if (!isRecord(v) || !Object.values(v).every(item)) return bad(key, summary);
+    return v as Record<string, V>;
+  };
+}
+
+const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isLimits = (v: unknown): v is ResourceTable[string] =>
+  isRecord(v) && Object.entries(v).every(([k, n]) => (k === 'memoryBytes' || k === 'nanoCpus') && isCount(n));
+
+const RESTART_POLICIES = ['no', 'always', 'on-failure', 'unless-stopped'];
+const CHECK_KEYS = ['path', 'timeout', 'attempts', 'wait'];
+
+export const SETTINGS = {
+  stopped: {
+    summary: 'the formation saved by ps:stop (present: the app is stopped)',
+    default: null as Record<string, number> | null,
+    check: (v: unknown) => (v === null ? null : recordOf('stopped', 'a formation { process: count }', isCount)(v)),
+  },
+  'max-replicas': {
+    summary: 'a whole number from 1 to 1000',
+    default: 20,
+    check: (v: unknown) =>
+      Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 1000
+        ? (v as number)
+        : bad('max-replicas', 'a whole number from 1 to 1000'),
+  },
+  'restart-policy': {
+    summary: 'a Docker restart policy',
+    default: null as RestartSpec | null,
+    check: (v: unknown): RestartSpec | null => {
+      if (v === null) return null;
+      if (!isRecord(v) || !RESTART_POLICIES.includes(v.policy as string) || (v.maxRetries !== undefined && !isCount(v.maxRetries)))
+        return bad('restart-policy', 'a Docker restart policy');
+      return v as unknown as RestartSpec;
+    },
+  },
+  builder: {
+    summary: `one of ${BUILDER_NAMES.join(', ')} (absent: auto)`,
+    default: null as BuilderName | null,
+    check: (v: unknown): BuilderName | null =>
+      v === null
+        ? null
+        : BUILDER_NAMES.includes(v as BuilderName)
+          ? (v as BuilderName)
+          : bad('builder', `one of ${BUILDER_NAMES.join(', ')}`),
+  },
+  'build-args': {
+    summary: 'build args { NAME: value }',
+    default: {} as Record<string, string>,
+    check: recordOf('build-args', 'build args { NAME: value }', isString),
+  },
+  checks: {
+    summary: 'health check settings (path, timeout, attempts, wait)',
+    default: {} as Partial<HealthCheckSettings>,
+    check: (v: unknown): Partial<HealthCheckSettings> => {
+      if (!isRecord(v) || !Object.keys(v).every((k) => CHECK_KEYS.includes(k))) return bad('checks', 'health check settings');
+      if ('path' in v && v.path !== null && typeof v.path !== 'string') return bad('checks', 'health check settings');
+      for (const k of ['timeout', 'attempts', 'wait']) if (k in v && !isCount(v[k])) return bad('checks', 'health check settings');
+      return v as Partial<HealthCheckSettings>;
+    },
+  },
+  /** written by databases from before per-release health checks; read as a fallback only */
+  'checks.appjson': {
+    summary: 'the app.json health check of databases older than schema v3',
+    default: {} as Partial<HealthCheckSettings>,
+    check: (v: unknown): Partial<HealthCheckSettings> => (isRecord(v) ? (v as Partial<HealthCheckSettings>) : {}),
+  },
+  resources: {
+    summary: 'memory and CPU limits per process type',
+    default: {} as ResourceTable,
+    check: recordOf('resources', 'memory and CPU limits per process type', isLimits),
+  },
+  mounts: {
+    summary: 'Docker binds host:container[:ro]',
+    default: [] as string[],
+    check: (v: unknown): string[] => (Array.isArray(v) && v.every(isString) ? v : bad('mounts', 'a list of binds')),
+  },
+} satisfies Record<string, SettingEntry<unknown>>;
+
+export type SettingKey = keyof typeof SETTINGS;
+export type SettingValue<K extends SettingKey> = ReturnType<(typeof SETTINGS)[K]['check']>;
+/** All settings of one app, read at once. */
+export type AppSettingsSnapshot = { [K in SettingKey]: SettingValue<K> };
+
+export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
+
+/** `value` checked for `key` (throws SettingErrors.invalid). */
+export function checkSetting<K extends SettingKey>(key: K, value: unknown): SettingValue<K> {
+  return SETTINGS[key].check(value) as SettingValue<K>;
+}
+
+/** Stored JSON texts -> a typed snapshot; a missing, unknown or no longer valid value reads as its default. */
+export function snapshotOf(stored: Record<string, string>): AppSettingsSnapshot {
+  const out = {} as Record<SettingKey, unknown>;
+  for (const key of SETTING_KEYS) {
+    const text = stored[key];
+    let value: unknown = SETTINGS[key].default;
+    if (text !== undefined) {
+      try {
+        value = SETTINGS[key].check(JSON.parse(text));
+      } catch {
+        value = SETTINGS[key].default;
+      }
+    }
+    out[key] = value;
+  }
+  return out as AppSettingsSnapshot;
+}

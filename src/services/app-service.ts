@@ -1,0 +1,136 @@
+import fs from 'node:fs';
+import type { Writable } from 'node:stream';
+import type { ContainerInfo, ProxyPort, RuntimePort } from '../deploy/ports.js';
+import type { Rollout } from '../deploy/rollout.js';
+import type { Logger } from '../log/logger.js';
+import type { AppsRepository } from '../state/apps-repository.js';
+import type { FormationRepository } from '../state/formation-repository.js';
+import type { ReleasesRepository } from '../state/releases-repository.js';
+import { type Locks, underLock } from './app-lock.js';
+import { AppErrors } from './app-errors.js';
+import type { DomainService } from './domain-service.js';
+
+export interface AppDeps {
+  apps: Pick<AppsRepository, 'create' | 'exists' | 'get' | 'list' | 'delete'>;
+  releases: Pick<ReleasesRepository, 'current' | 'list' | 'liveVersions'>;
+  formation: Pick<FormationRepository, 'all'>;
+  repos: { ensureRepo(app: string): Promise<unknown>; removeRepo(app: string): void };
+  domains: Pick<DomainService, 'hosts'>;
+  rollout: Pick<Rollout, 'stopAll'>;
+  runtime: Pick<RuntimePort, 'list' | 'removeImages'>;
+  proxy: ProxyPort;
+  locks: Locks;
+  /** the app's dirs under the data dir (storage, kept release logs), removed with it */
+  appDirs(app: string): string[];
+  log: Logger;
+}
+
+export interface AppSummary {
+  name: string;
+  release: string | null;
+  createdAt: string;
+}
+
+export interface AppInfo {
+  name: string;
+  createdAt: string | undefined;
+  url: string;
+  release: number | null;
+  image: string | null;
+  commit: string | null;
+  domains: string[];
+  formation: Record<string, number>;
+  containers: Pick<ContainerInfo, 'id' | 'name' | 'process' | 'release' | 'replica' | 'state' | 'ip' | 'startedAt' | 'restartCount'>[];
+}
+
+/** Creating, listing, describing and destroying apps. */
+export class AppService {
+  constructor(private readonly deps: AppDeps) {}
+
+  exists(app: string): boolean {
+    return this.deps.apps.exists(app);
+  }
+
+  async create(app: string): Promise<void> {
+    await this.deps.repos.ensureRepo(app);
+    if (!this.deps.apps.exists(app)) this.deps.apps.create(app);
+    this.deps.log.info({ app }, 'app created');
+  }
+
+  /** Creates the app on its first push; a concurrent first push of the same name is fine. */
+  ensure(app: string): void {
+    if (this.deps.apps.exists(app)) return;
+    try {
+      this.deps.apps.create(app);
+    } catch {
+      // created by a concurrent push
+    }
+  }
+
+  list(): AppSummary[] {
+    const live = this.deps.releases.liveVersions();
+    return this.deps.apps.list().map((a) => {
+      const version = live.get(a.name);
+      return { name: a.name, release: version === undefined ? null : `v${version}`, createdAt: a.created_at };
+    });
+  }
+
+  async info(app: string): Promise<AppInfo> {
+    const d = this.deps;
+    const live = d.releases.current(app);
+    const domains = d.domains.hosts(app);
+    const containers = (await d.runtime.list({ app })).map(
+      ({ id, name, process, release, replica, state, ip, startedAt, restartCount }) => ({
+        id,
+        name,
+        process,
+        release,
+        replica,
+        state,
+        ip,
+        startedAt,
+        restartCount,
+      }),
+    );
+    return {
+      name: app,
+      createdAt: d.apps.get(app)?.created_at,
+      url: `http://${domains[0]}`,
+      release: live ? live.version : null,
+      image: live?.image ?? null,
+      commit: live?.commitSha ?? null,
+      domains,
+      formation: d.formation.all(app),
+      containers,
+    };
+  }
+
+  /** Destroys the app: confirmed by `--force` or by its name given again. */
+  async destroy(
+    app: string,
+    confirmation: { force: boolean; name: string | undefined },
+    out: Writable,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (!confirmation.force && confirmation.name !== app) {
+      throw AppErrors.confirm(
+        confirmation.name === undefined
+          ? `this destroys ${app} and all its data; confirm with --force or 'apps:destroy ${app} ${app}'`
+          : `confirmation '${confirmation.name}' does not match the app name '${app}'; nothing was destroyed`,
+      );
+    }
+    const d = this.deps;
+    await underLock(d.locks, app, 'apps:destroy', out, signal, async () => {
+      await d.proxy.remove(app).catch(() => undefined);
+      const containers = await d.runtime.list({ app });
+      if (containers.length) out.write(`-----> Stopping ${containers.length} container(s)\n`);
+      await d.rollout.stopAll(containers, 10);
+      const images = [...new Set(d.releases.list(app, 10_000).flatMap((r) => (r.image ? [r.image] : [])))];
+      if (images.length) await d.runtime.removeImages(images).catch((err) => d.log.warn({ err, app }, 'image removal failed'));
+      d.repos.removeRepo(app);
+      for (const dir of d.appDirs(app)) fs.rmSync(dir, { recursive: true, force: true });
+      d.apps.delete(app);
+    });
+    d.log.info({ app }, 'app destroyed');
+  }
+}

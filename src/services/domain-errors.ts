@@ -1,0 +1,8 @@
+import { errorFactory } from '../errors/app-error.js';
+
+/** Error catalog of domains. */
+export const DomainErrors = {
+  taken: errorFactory('PAAS_ERR_DOMAIN_TAKEN'),
+  missing: errorFactory('PAAS_ERR_DOMAIN_NOT_FOUND'),
+  exists: errorFactory('PAAS_ERR_DOMAIN_EXISTS'),
+};

@@ -1,0 +1,117 @@
+import { appHost } from '../contracts/names.js';
+import { normalizeDomain } from '../deploy/operation-inputs.js';
+import type { ProxyPort, RuntimePort } from '../deploy/ports.js';
+import type { Rollout } from '../deploy/rollout.js';
+import type { Logger } from '../log/logger.js';
+import type { AppsRepository } from '../state/apps-repository.js';
+import type { DomainsRepository } from '../state/domains-repository.js';
+import type { ReleasesRepository } from '../state/releases-repository.js';
+import type { SettingsRepository } from '../state/settings-repository.js';
+import type { Locks } from './app-lock.js';
+import { DomainErrors } from './domain-errors.js';
+
+export interface DomainDeps {
+  domains: Pick<DomainsRepository, 'add' | 'remove' | 'owner' | 'list'>;
+  apps: Pick<AppsRepository, 'list'>;
+  releases: Pick<ReleasesRepository, 'current'>;
+  /** the global settings table: `domain` overrides the server flag */
+  globals: Pick<SettingsRepository, 'get' | 'set'>;
+  /** the --domain flag */
+  defaultDomain: string;
+  rollout: Pick<Rollout, 'proxySpec'>;
+  runtime: Pick<RuntimePort, 'list'>;
+  proxy: ProxyPort;
+  locks: Locks;
+  log: Logger;
+}
+
+/**
+ * Custom and global domains. A change re-sends the app's hosts to the proxy under the app lock,
+ * so it never races a deploy that is swapping the app's targets.
+ */
+export class DomainService {
+  constructor(private readonly deps: DomainDeps) {}
+
+  /** The global domain: `domains:set-global` overrides the server flag. */
+  globalDomain(): string {
+    return this.deps.globals.get('domain') ?? this.deps.defaultDomain;
+  }
+
+  /** `<app>.<global domain>`: the host every app gets without a custom domain. */
+  defaultHost(app: string): string {
+    return appHost(app, this.globalDomain());
+  }
+
+  /** Every host of the app, the global one first. */
+  hosts(app: string): string[] {
+    return [this.defaultHost(app), ...this.deps.domains.list(app)];
+  }
+
+  list(app: string): { domain: string; kind: 'global' | 'custom' }[] {
+    return [
+      { domain: this.defaultHost(app), kind: 'global' },
+      ...this.deps.domains.list(app).map((domain) => ({ domain, kind: 'custom' as const })),
+    ];
+  }
+
+  async add(app: string, input: string): Promise<string> {
+    const domain = normalizeDomain(input);
+    const owner = this.deps.domains.owner(domain);
+    this.checkFree(app, domain, owner);
+    if (owner === app || this.defaultHost(app) === domain) throw DomainErrors.exists(`domain ${domain} already routes to '${app}'`);
+    try {
+      this.deps.domains.add(app, domain);
+    } catch {
+      throw DomainErrors.taken(`domain ${domain} already routes to app '${this.deps.domains.owner(domain) ?? 'another app'}'`);
+    }
+    await this.reroute(app);
+    return domain;
+  }
+
+  async remove(app: string, input: string): Promise<string> {
+    const domain = normalizeDomain(input);
+    if (this.deps.domains.owner(domain) !== app) throw DomainErrors.missing(`domain ${domain} is not routed to app '${app}'`);
+    this.deps.domains.remove(domain);
+    await this.reroute(app);
+    return domain;
+  }
+
+  async setGlobal(input: string): Promise<{ domain: string; rerouted: string[]; failed: string[] }> {
+    const domain = normalizeDomain(input);
+    this.deps.globals.set('domain', domain);
+    const rerouted: string[] = [];
+    const failed: string[] = [];
+    for (const a of this.deps.apps.list()) {
+      try {
+        await this.reroute(a.name);
+        rerouted.push(a.name);
+      } catch (err) {
+        this.deps.log.warn({ err, app: a.name }, 'reroute after global domain change failed');
+        failed.push(a.name);
+      }
+    }
+    return { domain, rerouted, failed };
+  }
+
+  /** `owner`: the app the domain is stored for, if any. */
+  private checkFree(app: string, domain: string, owner: string | undefined): void {
+    if (owner && owner !== app) throw DomainErrors.taken(`domain ${domain} already routes to app '${owner}'`);
+    for (const other of this.deps.apps.list()) {
+      if (other.name !== app && this.defaultHost(other.name) === domain)
+        throw DomainErrors.taken(`domain ${domain} already routes to app '${other.name}'`);
+    }
+  }
+
+  /** Re-sends the app's hosts to the proxy (nothing to do before the first deploy or without running web containers). */
+  private reroute(app: string): Promise<void> {
+    const d = this.deps;
+    return d.locks.withLock(app, 'a domain change', async () => {
+      const live = d.releases.current(app);
+      if (!live) return;
+      const web = (await d.runtime.list({ app, process: 'web' })).filter((c) => c.state === 'running' && c.ip);
+      if (web.length === 0) return;
+      const targets = web.filter((c) => c.release === live.version).map((c) => `${c.ip}:${c.port}`);
+      await d.proxy.deploy(app, d.rollout.proxySpec(app, targets));
+    });
+  }
+}

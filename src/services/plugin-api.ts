@@ -1,0 +1,28 @@
+import type { AppService } from './app-service.js';
+import type { ConfigService } from './config-service.js';
+import type { DomainService } from './domain-service.js';
+import type { FormationService } from './formation-service.js';
+import type { KeyService } from './key-service.js';
+import type { LogsService } from './logs-service.js';
+import type { ProcessService } from './process-service.js';
+import type { ReleaseService } from './release-service.js';
+import type { SettingsService } from './settings-service.js';
+import type { StorageService } from './storage-service.js';
+
+/**
+ * What a plugin may call: one application service per area, built in the composition root.
+ * Plugins never see the database or the runtime; each service takes the app lock itself.
+ */
+export interface PluginApi {
+  version: string;
+  apps: AppService;
+  config: ConfigService;
+  releases: ReleaseService;
+  formation: FormationService;
+  processes: ProcessService;
+  domains: DomainService;
+  settings: SettingsService;
+  storage: StorageService;
+  logs: LogsService;
+  keys: KeyService;
+}

@@ -1,0 +1,7 @@
+import { errorFactory } from '../errors/app-error.js';
+
+/** Error catalog of process control (ps:*). */
+export const ProcessErrors = {
+  stopped: errorFactory('PAAS_ERR_OPS_STOPPED'),
+  badSetting: errorFactory('PAAS_ERR_PS_SET', 2),
+};

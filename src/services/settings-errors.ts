@@ -1,0 +1,8 @@
+import { errorFactory } from '../errors/app-error.js';
+
+/** Error catalog of the settings commands (builder, storage). */
+export const SettingsErrors = {
+  unknownBuilder: errorFactory('PAAS_ERR_BUILDER_UNKNOWN', 2),
+  mountTaken: errorFactory('PAAS_ERR_STORAGE_TAKEN'),
+  notMounted: errorFactory('PAAS_ERR_STORAGE_NOT_MOUNTED'),
+};
