@@ -35,7 +35,7 @@ export class FormationService {
   }
 
   /** Parses `web=3 worker=0` against the app's process types and replica cap, then scales: health-gated, restored on failure. */
-  scale(app: string, args: string[], out: Writable, signal: AbortSignal): Promise<ScaleResult> {
+  async scale(app: string, args: string[], out: Writable, signal: AbortSignal): Promise<ScaleResult> {
     const d = this.deps;
     const changes = parseScaleArgs(args, this.knownProcesses(app), d.settings.get(app, 'max-replicas'));
     return underLock(d.locks, app, 'a scale', out, signal, async () => {

@@ -141,7 +141,7 @@ export class ProcessService {
   }
 
   /** `ps:set max-replicas N` or `ps:set restart-policy no|always|on-failure[:N]`, stored under the app lock. */
-  set(app: string, key: string, value: string, out: Writable, signal: AbortSignal): Promise<void> {
+  async set(app: string, key: string, value: string, out: Writable, signal: AbortSignal): Promise<void> {
     const d = this.deps;
     let write: () => void;
     if (key === 'max-replicas') {

@@ -71,7 +71,7 @@ export class SettingsService {
   }
 
   /** `K=V` sets, `K=` removes. */
-  updateBuildArgs(app: string, args: string[], io: SettingsIo): Promise<Record<string, string>> {
+  async updateBuildArgs(app: string, args: string[], io: SettingsIo): Promise<Record<string, string>> {
     const pairs = parseConfigPairs(args);
     return this.update(
       app,
@@ -97,7 +97,7 @@ export class SettingsService {
   }
 
   /** `memory=512m cpus=1` (`none` clears) for one process type or `*` (every process without its own). */
-  limit(app: string, process: string, args: string[], io: SettingsIo): Promise<ResourceTable> {
+  async limit(app: string, process: string, args: string[], io: SettingsIo): Promise<ResourceTable> {
     const proc = checkProcessType(process, this.deps.knownProcesses(app));
     const patch = parseLimitArgs(args);
     return this.update(app, 'resources', (current) => applyLimits(current, proc, patch), io);

@@ -1,0 +1,73 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+// Builds the deploy pipeline and the application services over an in-memory SQLite database and
+// the fake runtime and proxy, the way the composition root wires the real ones.
+import { AppLocks } from '../../../src/deploy/app-locks.js';
+import { AppSettingsStore } from '../../../src/deploy/app-settings-store.js';
+import type { RolloutStore } from '../../../src/deploy/ports.js';
+import { ReleaseManager } from '../../../src/deploy/release-manager.js';
+import { Rollout } from '../../../src/deploy/rollout.js';
+import { silentLogger } from '../../../src/log/logger.js';
+import { State } from '../../../src/state/state.js';
+import { FakeProxy, FakeRuntime } from './deploy-fakes.js';
+
+/** The runtime fake plus the one-off runs release tasks use: each command's exit code is scripted. */
+export class FakeRuntimeWithTasks extends FakeRuntime {
+  readonly tasks: string[] = [];
+  taskExit = new Map<string, number>();
+  async runOneOff(spec: { command?: string }, io: { stdout: NodeJS.WritableStream }): Promise<number> {
+    this.tasks.push(spec.command ?? '');
+    this.calls.push(`task ${spec.command}`);
+    io.stdout.write(`ran ${spec.command}\n`);
+    return this.taskExit.get(spec.command ?? '') ?? 0;
+  }
+}
+
+export function deploySetup() {
+  const state = State.open(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'paas-unit-')), 'paas.db'));
+  const runtime = new FakeRuntimeWithTasks();
+  const proxy = new FakeProxy();
+  const locks = new AppLocks();
+  const settings = new AppSettingsStore(state.appSettings);
+  const store: RolloutStore = {
+    current: (app) => state.releases.current(app),
+    formation: (app) => state.formation.all(app),
+    hosts: (app) => [`${app}.example.test`],
+    settings: (app) => settings.snapshot(app),
+  };
+  const rollout = new Rollout(store, runtime, proxy, silentLogger());
+  const releases = new ReleaseManager({
+    releases: state.releases,
+    formation: store.formation,
+    settings: store.settings,
+    rollout,
+    runtime,
+    log: silentLogger(),
+  });
+  return { state, runtime, proxy, locks, settings, rollout, releases };
+}
+
+/** An app with a live release v1 running `formation`, as a first push leaves it. */
+export async function liveApp(s: ReturnType<typeof deploySetup>, app: string, formation: Record<string, number> = { web: 1 }) {
+  s.state.apps.create(app);
+  s.state.formation.replace(app, formation);
+  const r = s.state.releases.create({
+    app,
+    image: `paas/${app}:v1`,
+    commitSha: 'abc',
+    description: 'Deploy abc',
+    config: {},
+    formation,
+    status: 'deploying',
+    builder: 'dockerfile',
+    processes: {},
+    port: 5000,
+  });
+  s.runtime.images.add(r.image!);
+  const { StageOutput } = await import('../../../src/deploy/stage-output.js');
+  const { Captured } = await import('./deploy-fakes.js');
+  await s.releases.activate(app, r, new StageOutput(new Captured()), new AbortController().signal);
+  s.runtime.calls.length = 0;
+  return r;
+}
