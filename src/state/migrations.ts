@@ -91,4 +91,8 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE releases ADD COLUMN checks_json TEXT;
   `,
+  // v4: per-key app scopes were never used; the roles issue will define its own table
+  `
+  DROP TABLE ssh_key_apps;
+  `,
 ];

@@ -36,6 +36,8 @@ test('a database made by the first schema is upgraded and keeps its rows', () =>
   const r = state.releases.current('old')!;
   assert.deepEqual(r.formation, { web: 1 });
   assert.deepEqual(r.processes, {});
+  const dropped = state.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'ssh_key_apps'").get() as { n: number };
+  assert.equal(dropped.n, 0, 'the unused ssh_key_apps table is gone');
   state.close();
 });
 
