@@ -4,17 +4,13 @@ import type { Logger } from '../log/logger.js';
 import { engineMessage, errMessage, statusOf } from '../runtime/docker-error-details.js';
 import { LineSplitter } from '../util/json-lines.js';
 import { createBuildContext } from './build-context.js';
+import type { BuildRequest } from './builder.js';
 import { BuildErrors } from './build-errors.js';
 
-export interface DockerImageBuildOptions {
+export interface DockerImageBuildOptions extends Pick<BuildRequest, 'imageTag' | 'buildArgs' | 'labels' | 'output' | 'signal'> {
   contextDir: string;
   /** relative to contextDir */
   dockerfile: string;
-  imageTag: string;
-  buildArgs: Record<string, string>;
-  labels: Record<string, string>;
-  output: NodeJS.WritableStream;
-  signal: AbortSignal;
   /** extra .dockerignore patterns for this build (a generated Dockerfile) */
   extraIgnore?: string[];
 }

@@ -19,20 +19,15 @@ export type PushHandler = (session: PushSession, req: HookRequest, out: Writable
  * per connection, finds the push session by its one-time token, and streams the handler's
  * output back, ending with its exit code.
  */
-export class HookServer {
+export class HookServer extends UnixSocketServer {
   private readonly sessions = new Map<string, PushSession>();
-  private readonly socket: UnixSocketServer;
 
   constructor(
     socketPath: string,
     private readonly handler: PushHandler,
     private readonly log: Logger,
   ) {
-    this.socket = new UnixSocketServer(socketPath, (conn) => this.onConnection(conn));
-  }
-
-  listen(): Promise<void> {
-    return this.socket.listen();
+    super(socketPath);
   }
 
   register(token: string, session: PushSession): () => void {
@@ -40,11 +35,7 @@ export class HookServer {
     return () => this.sessions.delete(token);
   }
 
-  close(): Promise<void> {
-    return this.socket.close();
-  }
-
-  private onConnection(conn: net.Socket): void {
+  protected onConnection(conn: net.Socket): void {
     const lines = new LineSplitter();
     conn.setEncoding('utf8');
     const reply = (m: HookReply) => {

@@ -20,26 +20,16 @@ export type AdminReply = { o: string } | { e: string } | { exit: number };
  * (an admin scale waits for a running push) and its configuration. A unix socket, mode 600:
  * only root on the host reaches it.
  */
-export class AdminSocketServer {
-  private readonly socket: UnixSocketServer;
-
+export class AdminSocketServer extends UnixSocketServer {
   constructor(
     socketPath: string,
     private readonly host: CommandHost,
     private readonly log: Logger,
   ) {
-    this.socket = new UnixSocketServer(socketPath, (conn) => this.onConnection(conn));
+    super(socketPath);
   }
 
-  listen(): Promise<void> {
-    return this.socket.listen();
-  }
-
-  close(): Promise<void> {
-    return this.socket.close();
-  }
-
-  private onConnection(conn: net.Socket): void {
+  protected onConnection(conn: net.Socket): void {
     const lines = new LineSplitter();
     const ac = new AbortController();
     conn.on('close', () => ac.abort());

@@ -3,15 +3,15 @@ import net from 'node:net';
 
 /**
  * A root-only local control socket: a stale socket file is replaced, the new one gets mode 600,
- * and close() removes the file so clients can tell that nobody listens.
+ * and close() removes the file so clients can tell that nobody listens. Subclasses handle the
+ * connections (the git hook socket, the admin socket).
  */
-export class UnixSocketServer {
+export abstract class UnixSocketServer {
   private server: net.Server | null = null;
 
-  constructor(
-    private readonly socketPath: string,
-    private readonly onConnection: (conn: net.Socket) => void,
-  ) {}
+  constructor(private readonly socketPath: string) {}
+
+  protected abstract onConnection(conn: net.Socket): void;
 
   async listen(): Promise<void> {
     fs.rmSync(this.socketPath, { force: true });
