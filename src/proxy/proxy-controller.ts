@@ -59,14 +59,12 @@ export class ProxyController {
     return this.services.size;
   }
 
-  table(): RouteTable {
+  table(version = this.version): RouteTable {
     return {
-      version: this.version,
+      version,
       services: [...this.services].map(([name, s]) => {
-        const down = this.down.get(name);
-        return down && down.size > 0
-          ? { name, hosts: s.hosts, targets: s.targets, down: [...down] }
-          : { name, hosts: s.hosts, targets: s.targets };
+        const down = [...(this.down.get(name) ?? [])].filter((t) => s.targets.includes(t));
+        return down.length > 0 ? { name, hosts: s.hosts, targets: s.targets, down } : { name, hosts: s.hosts, targets: s.targets };
       }),
     };
   }
@@ -91,10 +89,30 @@ export class ProxyController {
     }
   }
 
+  /** Persists the routes and applies them in every worker; the version moves only once both succeeded. */
   private async commit(): Promise<void> {
-    this.version++;
+    const next = this.version + 1;
     await this.store.save(this.services);
-    await this.workers.apply(this.table());
+    await this.workers.apply(this.table(next));
+    this.version = next;
+  }
+
+  /**
+   * Sets (or with null removes) a service and commits; when persisting or applying fails the
+   * controller goes back to the routes it had, so what it reports is what the workers serve.
+   */
+  private async swap(name: string, spec: ServiceSpec | null): Promise<void> {
+    const before = this.services.get(name);
+    if (spec) this.services.set(name, spec);
+    else this.services.delete(name);
+    try {
+      await this.commit();
+    } catch (err) {
+      if (before) this.services.set(name, before);
+      else this.services.delete(name);
+      throw err;
+    }
+    this.forgetDown(name, spec?.targets ?? []);
   }
 
   /** Blue-green deploy: health-gate new targets, swap, then drain the removed ones. */
@@ -119,9 +137,7 @@ export class ProxyController {
       this.assertHostsFree(name, spec.hosts);
       const removed = current ? current.targets.filter((t) => !spec.targets.includes(t)) : [];
       const swapStart = performance.now();
-      this.services.set(name, spec);
-      this.forgetDown(name, spec.targets);
-      await this.commit();
+      await this.swap(name, spec);
       const swapMs = performance.now() - swapStart;
       this.log.info({ service: name, targets: spec.targets, removed, hosts: spec.hosts }, 'service routes swapped');
       const started = Date.now();
@@ -138,9 +154,7 @@ export class ProxyController {
       const current = this.services.get(name);
       if (!current) throw ProxyErrors.serviceNotFound(`no service '${name}'`);
       const swapStart = performance.now();
-      this.services.delete(name);
-      this.forgetDown(name, []);
-      await this.commit();
+      await this.swap(name, null);
       const swapMs = performance.now() - swapStart;
       const started = Date.now();
       const drain = current.targets.length > 0 ? await this.workers.drain(name, current.targets, current.drainTimeoutMs) : { expired: 0 };
