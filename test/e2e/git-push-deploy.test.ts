@@ -3,10 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { execa } from 'execa';
-import { busyboxApp, commitFiles, push, remoteSha, viaProxy } from '../helpers/app-repo.js';
+import { busyboxApp, commitFiles, healthAppJson, push, remoteSha, viaProxy } from '../helpers/app-repo.js';
 import { ensureBusyboxImage } from '../helpers/base-images.js';
-import { dockerClient, requireDocker } from '../helpers/docker.js';
+import { dockerClient, requireDocker, runFilter } from '../helpers/docker.js';
 import { PaasServer } from '../helpers/paas-server.js';
+import { waitFor } from '../helpers/wait.js';
 
 let paas: PaasServer;
 let work: string;
@@ -20,8 +21,9 @@ after(async () => {
   await paas?.destroy();
 });
 
+// every test pushes its own app; containers are those of this server only (its run label)
 const containersOf = async (app: string) =>
-  (await dockerClient().listContainers({ all: true, filters: { label: [`paas.app=${app}`] } })).map((c) => ({
+  (await dockerClient().listContainers({ all: true, filters: { label: [`paas.app=${app}`, runFilter(paas.labels)] } })).map((c) => ({
     name: c.Names[0].slice(1),
     release: c.Labels['paas.release'],
     state: c.State,
@@ -59,42 +61,56 @@ test('first push creates and deploys the app; a second push replaces it', async 
     'v1 containers retired',
   );
   const releases = await paas.ssh('releases web1 --json');
-  if (releases.exitCode === 0)
-    assert.deepEqual(
-      JSON.parse(releases.stdout).map((x: { version: number }) => x.version),
-      [2, 1],
-    );
+  assert.equal(releases.exitCode, 0, releases.stderr);
+  assert.deepEqual(
+    JSON.parse(releases.stdout).map((x: { version: number; status: string }) => [x.version, x.status]),
+    [
+      [2, 'live'],
+      [1, 'superseded'],
+    ],
+  );
 });
 
+/** A new app serving `marker` (health path `/`), pushed as v1. Returns its work tree. */
+async function deployed(app: string, marker: string): Promise<string> {
+  const dir = path.join(work, app);
+  await commitFiles(dir, busyboxApp(marker, { 'app.json': healthAppJson() }));
+  const r = await push(paas, dir, app);
+  assert.equal(r.exitCode, 0, r.output);
+  return dir;
+}
+
 test('an unchanged rebuild reuses the layer cache', async () => {
-  const dir = path.join(work, 'web1');
+  const dir = await deployed('cached', 'cached');
   await commitFiles(dir, {}, 'empty commit');
-  const r = await push(paas, dir, 'web1');
+  const r = await push(paas, dir, 'cached');
   assert.equal(r.exitCode, 0, r.output);
   assert.match(r.output, /Using cache/);
+  assert.match(r.output, /Release v2 live/);
 });
 
 test('a broken Dockerfile fails the push, keeps the old release serving and the ref in place', async () => {
-  const dir = path.join(work, 'web1');
-  const before = await remoteSha(paas, 'web1');
+  const dir = await deployed('broken', 'still v1');
+  const before = await remoteSha(paas, 'broken');
   await commitFiles(dir, { Dockerfile: `FROM paas-test/busybox:1\nRUN exit 3\n` }, 'broken');
-  const r = await push(paas, dir, 'web1');
-  assert.notEqual(r.exitCode, 0);
+  const r = await push(paas, dir, 'broken');
+  assert.equal(r.exitCode, 1, r.output);
   assert.match(r.output, /build failed/);
   assert.match(r.output, /! \[remote rejected\] main -> main/);
-  assert.equal(await remoteSha(paas, 'web1'), before, 'branch did not advance');
-  assert.equal((await viaProxy(paas, 'web1.paas.test')).status, 200);
+  assert.equal(await remoteSha(paas, 'broken'), before, 'branch did not advance');
+  const res = await viaProxy(paas, 'broken.paas.test');
+  assert.equal(res.status, 200);
+  assert.equal(res.body, 'still v1\n');
   // the failed release keeps its deploy output
-  const failed = JSON.parse((await paas.ssh('releases web1 --json')).stdout)[0];
-  assert.equal(failed.status, 'failed');
-  const log = await paas.ssh(`releases:log web1 v${failed.version}`);
+  const [failed] = JSON.parse((await paas.ssh('releases broken --json')).stdout);
+  assert.deepEqual([failed.version, failed.status], [2, 'failed']);
+  const log = await paas.ssh('releases:log broken v2');
   assert.equal(log.exitCode, 0, log.stderr);
   assert.match(log.stdout, /RUN exit 3/);
   assert.match(log.stdout, /build failed/);
-  const bad = await paas.ssh('releases:log web1 v999');
+  const bad = await paas.ssh('releases:log broken v999');
   assert.equal(bad.exitCode, 1);
   assert.match(bad.stderr, /no release v999/);
-  await execa('git', ['-C', dir, 'reset', '-q', '--hard', 'HEAD~1']);
 });
 
 test('an app that exits on boot fails the push with its last log lines; nothing half-started remains', async () => {
@@ -103,7 +119,7 @@ test('an app that exits on boot fails the push with its last log lines; nothing 
   assert.equal((await push(paas, dir, 'crashy')).exitCode, 0);
   await commitFiles(dir, { Dockerfile: `FROM paas-test/busybox:1\nCMD echo booting-and-dying; exit 7\n` });
   const r = await push(paas, dir, 'crashy');
-  assert.notEqual(r.exitCode, 0, r.output);
+  assert.equal(r.exitCode, 1, r.output);
   assert.match(r.output, /booting-and-dying/);
   assert.match(r.output, /exit code 7|exited/);
   assert.match(r.output, /v1 keeps serving/);
@@ -117,55 +133,113 @@ test('an app that exits on boot fails the push with its last log lines; nothing 
 });
 
 test('a push to another branch is stored and deploys nothing', async () => {
-  const dir = path.join(work, 'web1');
+  const dir = await deployed('branchy', 'from main');
+  const main = await remoteSha(paas, 'branchy');
   await execa('git', ['-C', dir, 'checkout', '-q', '-b', 'feature']);
-  await commitFiles(dir, { 'www/index.html': 'feature\n' });
-  const r = await push(paas, dir, 'web1', 'feature');
+  const feature = await commitFiles(dir, { 'www/index.html': 'feature\n' });
+  const r = await push(paas, dir, 'branchy', 'feature');
   assert.equal(r.exitCode, 0, r.output);
   assert.match(r.output, /Stored feature; only main/);
-  assert.ok(await remoteSha(paas, 'web1', 'feature'));
-  assert.notEqual((await viaProxy(paas, 'web1.paas.test')).body, 'feature\n');
-  await execa('git', ['-C', dir, 'checkout', '-q', 'main']);
+  assert.equal(await remoteSha(paas, 'branchy', 'feature'), feature);
+  assert.equal(await remoteSha(paas, 'branchy'), main);
+  assert.equal((await viaProxy(paas, 'branchy.paas.test')).body, 'from main\n');
+  assert.deepEqual(
+    JSON.parse((await paas.ssh('releases branchy --json')).stdout).map((x: { version: number }) => x.version),
+    [1],
+  );
 });
 
 test('bad app names in the push path are refused before anything touches the disk', async () => {
-  const dir = path.join(work, 'web1');
+  const dir = await deployed('named', 'named');
+  const repos = () => fs.readdirSync(path.join(paas.dataDir, 'repos')).sort();
+  const before = repos();
+  assert.equal(before.includes('named.git'), true);
   for (const name of ['UPPER', '../x', 'a_b']) {
     const r = await push(paas, dir, name);
-    assert.notEqual(r.exitCode, 0);
+    assert.equal(r.exitCode, 128, r.output);
     assert.match(r.output, /not an app repository/);
   }
-  assert.deepEqual(fs.readdirSync(path.join(paas.dataDir, 'repos')).sort(), ['crashy.git', 'web1.git']);
+  assert.deepEqual(repos(), before);
 });
 
-test('pushes to two apps run in parallel; two pushes to one app are serialized', async () => {
+/** `git push` in the background, with its output collected as it streams. */
+function pushInBackground(dir: string, app: string, extra: string[] = []) {
+  const child = execa('git', ['-C', dir, 'push', ...extra, paas.remoteUrl(app), 'main'], {
+    env: paas.gitEnv(),
+    reject: false,
+    all: true,
+    timeout: 600_000,
+  });
+  let out = '';
+  child.all?.on('data', (d: Buffer) => (out += d.toString()));
+  return { child, output: () => out };
+}
+
+/** app.json whose health check passes only once the test opens the app's gate. */
+const GATED = JSON.stringify({ healthchecks: { web: [{ path: '/gate/open', attempts: 600 }] } });
+
+/**
+ * An app whose deploys hold in the health check until the test calls open(): a storage mount
+ * puts <data-dir>/storage/<app>/gate at /www/gate, and /gate/open answers 404 until the file exists.
+ */
+async function gatedApp(app: string): Promise<{ open: () => void }> {
+  assert.equal((await paas.ssh(`apps:create ${app}`)).exitCode, 0);
+  const r = await paas.ssh(`storage:mount ${app} gate:/www/gate`);
+  assert.equal(r.exitCode, 0, r.stderr);
+  return { open: () => fs.writeFileSync(path.join(paas.dataDir, 'storage', app, 'gate', 'open'), 'ok\n') };
+}
+
+const HEALTH_CHECKING = /Health-checking GET \/gate\/open/;
+
+test('a push to another app deploys while one is still deploying', async () => {
+  const gate = await gatedApp('para');
   const a = path.join(work, 'para');
+  await commitFiles(a, busyboxApp('A', { 'app.json': GATED }));
+  const pa = pushInBackground(a, 'para');
+  await waitFor('para to reach its health check', async () => HEALTH_CHECKING.test(pa.output()), 300_000);
   const b = path.join(work, 'parb');
-  await commitFiles(a, busyboxApp('A'));
-  await commitFiles(b, busyboxApp('B'));
-  const [ra, rb] = await Promise.all([push(paas, a, 'para'), push(paas, b, 'parb')]);
-  assert.equal(ra.exitCode, 0, ra.output);
+  await commitFiles(b, busyboxApp('B', { 'app.json': healthAppJson() }));
+  const rb = await push(paas, b, 'parb');
   assert.equal(rb.exitCode, 0, rb.output);
+  assert.doesNotMatch(rb.output, /Waiting for a git push/);
+  assert.equal((await viaProxy(paas, 'parb.paas.test')).body, 'B\n');
+  assert.equal(pa.child.exitCode, null, 'para was still deploying while parb deployed');
+  gate.open();
+  const ra = await pa.child;
+  assert.equal(ra.exitCode, 0, pa.output());
+  assert.equal((await viaProxy(paas, 'para.paas.test')).body, 'A\n');
+});
+
+test('two pushes to one app are serialized: the second waits for the first, then deploys on top of it', async () => {
+  const gate = await gatedApp('same');
   const c = path.join(work, 'same');
   const c2 = path.join(work, 'same2');
-  await commitFiles(c, busyboxApp('one'));
-  await commitFiles(c2, busyboxApp('two'));
-  const [r1, r2] = await Promise.all([push(paas, c, 'same'), push(paas, c2, 'same', 'main', ['--force'])]);
-  const outs = [r1.output, r2.output].join('\n');
-  assert.match(outs, /Waiting for a git push of same to finish/);
-  // the second push either deploys after the first, or (when both started from an empty
-  // branch) is refused before deploying because the branch moved while it waited
-  const ok = [r1, r2].filter((r) => r.exitCode === 0);
-  assert.ok(ok.length >= 1, outs);
-  for (const r of [r1, r2].filter((x) => x.exitCode !== 0))
-    assert.match(r.output, /\[rejected\] +main -> main \(fetch first\)|moved to \w+ while this push waited/);
-  const live = await viaProxy(paas, 'same.paas.test');
-  const served = live.body.trim();
-  const winner = ok.length === 2 ? null : ok[0] === r1 ? 'one' : 'two';
-  if (winner) assert.equal(served, winner, 'the live release is the one the branch points at');
-  const branch = await remoteSha(paas, 'same');
-  const sha1 = (await execa('git', ['-C', c, 'rev-parse', 'HEAD'])).stdout.trim();
-  assert.equal(branch === sha1 ? 'one' : 'two', served);
+  await commitFiles(c, busyboxApp('one', { 'app.json': GATED }));
+  const sha2 = await commitFiles(c2, busyboxApp('two', { 'app.json': healthAppJson() }));
+  const p1 = pushInBackground(c, 'same');
+  await waitFor('the first push to reach its health check', async () => HEALTH_CHECKING.test(p1.output()), 300_000);
+  // a forced push of another history: it waits for the lock, then gets the refs the first push wrote
+  const p2 = pushInBackground(c2, 'same', ['--force']);
+  await waitFor('the second push to wait', async () => /Waiting for a git push of same to finish/.test(p2.output()), 120_000);
+  assert.equal(p1.child.exitCode, null, 'the first push is still deploying');
+  assert.doesNotMatch(p2.output(), /Building/, 'the second push builds nothing while it waits');
+  gate.open();
+  const r1 = await p1.child;
+  assert.equal(r1.exitCode, 0, p1.output());
+  assert.match(p1.output(), /Release v1 live/);
+  const r2 = await p2.child;
+  assert.equal(r2.exitCode, 0, p2.output());
+  assert.match(p2.output(), /Release v2 live/);
+  assert.match(p2.output(), /\(forced update\)/);
+  assert.equal((await viaProxy(paas, 'same.paas.test')).body, 'two\n');
+  assert.equal(await remoteSha(paas, 'same'), sha2, 'the live release is the one the branch points at');
+  assert.deepEqual(
+    JSON.parse((await paas.ssh('releases same --json')).stdout).map((x: { version: number; status: string }) => [x.version, x.status]),
+    [
+      [2, 'live'],
+      [1, 'superseded'],
+    ],
+  );
 });
 
 test('a 50 MB repository deploys, and git clone fetches it back', async () => {

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { execa } from 'execa';
+import { freePorts } from '../helpers/install.js';
 import { makeKey, PaasServer, paasCli, sshOptions } from '../helpers/paas-server.js';
+import { waitFor } from '../helpers/wait.js';
 
 let paas: PaasServer;
 before(async () => {
@@ -25,19 +28,20 @@ test('server writes ports.json and pid files; host key is ed25519 and the db is 
   assert.equal(fs.statSync(path.join(paas.dataDir, 'paas.db')).mode & 0o777, 0o600);
 });
 
+const appNames = async () => JSON.parse((await paas.ssh('apps:list --json')).stdout).map((a: { name: string }) => a.name) as string[];
+
 test('apps:create, list, info and destroy over real ssh, with --json', async () => {
+  const before = await appNames();
+  assert.equal(before.includes('shop'), false);
   let r = await paas.ssh('apps:create shop');
   assert.equal(r.exitCode, 0, r.stderr);
   r = await paas.ssh('apps:create shop');
   assert.equal(r.exitCode, 1);
   assert.equal(r.stderr, "error: app 'shop' already exists\n");
-  r = await paas.ssh('apps:list --json');
-  assert.deepEqual(
-    JSON.parse(r.stdout).map((a: { name: string }) => a.name),
-    ['shop'],
-  );
+  assert.deepEqual(await appNames(), [...before, 'shop'].sort());
   r = await paas.ssh('apps:list');
-  assert.match(r.stdout, /^NAME\s+RELEASE\s+CREATED\nshop\s+-/);
+  assert.match(r.stdout, /^NAME\s+RELEASE\s+CREATED\n/);
+  assert.match(r.stdout, /^shop\s+-\s+\d{4}-/m);
   r = await paas.ssh('apps:info --app shop --json');
   assert.equal(r.exitCode, 0, r.stderr);
   const info = JSON.parse(r.stdout);
@@ -47,11 +51,12 @@ test('apps:create, list, info and destroy over real ssh, with --json', async () 
   assert.equal(r.exitCode, 2);
   assert.match(r.stderr, /confirm with --force/);
   r = await paas.ssh('apps:destroy shop other');
+  assert.equal(r.exitCode, 2);
   assert.match(r.stderr, /does not match/);
-  assert.equal((await paas.ssh('apps:list --json')).stdout.includes('shop'), true, 'nothing destroyed yet');
+  assert.equal((await appNames()).includes('shop'), true, 'nothing destroyed yet');
   r = await paas.ssh('apps:destroy shop shop');
   assert.equal(r.exitCode, 0, r.stderr);
-  assert.deepEqual(JSON.parse((await paas.ssh('apps:list --json')).stdout), []);
+  assert.deepEqual(await appNames(), before);
   assert.equal(fs.existsSync(path.join(paas.dataDir, 'repos', 'shop.git')), false);
 });
 
@@ -68,16 +73,20 @@ test('bad input gets one line on stderr, a non-zero exit and changes nothing', a
     ['apps:list --frobnicate', /^error: Unknown option '--frobnicate'/, 2],
     ['ssh-keys:remove ghost', /^error: no key named 'ghost'/, 1],
   ];
+  const before = await appNames();
   for (const [cmd, re, code] of cases) {
     const r = await paas.ssh(cmd);
     assert.equal(r.exitCode, code, `${cmd}: ${r.stderr}`);
     assert.match(r.stderr, re, cmd);
     assert.equal(r.stderr.trim().split('\n').length, 1, `${cmd} prints one line`);
   }
-  assert.deepEqual(JSON.parse((await paas.ssh('apps:list --json')).stdout), []);
+  assert.deepEqual(await appNames(), before);
 });
 
 test('ssh-keys: add from stdin, duplicate refused, unknown key refused, last admin kept', async () => {
+  const keyNames = async () => JSON.parse((await paas.ssh('ssh-keys:list --json')).stdout).map((k: { name: string }) => k.name);
+  const before = await keyNames();
+  assert.equal(before.includes('tester'), true);
   const bob = await makeKey(paas.keyDir, 'bob');
   let r = await paas.ssh('ssh-keys:add bob', { input: fs.readFileSync(bob.pub, 'utf8') });
   assert.equal(r.exitCode, 0, r.stderr);
@@ -90,10 +99,10 @@ test('ssh-keys: add from stdin, duplicate refused, unknown key refused, last adm
   assert.match(r.stderr, /not an OpenSSH public key/);
   r = await paas.ssh('apps:list', { key: bob.priv });
   assert.equal(r.exitCode, 0, 'bob can log in');
-  const keys = JSON.parse((await paas.ssh('ssh-keys:list --json')).stdout).map((k: { name: string }) => k.name);
-  assert.deepEqual(keys, ['bob', 'tester']);
+  assert.deepEqual(await keyNames(), [...before, 'bob'].sort());
   r = await paas.ssh('ssh-keys:remove bob');
   assert.equal(r.exitCode, 0);
+  assert.deepEqual(await keyNames(), before);
   r = await paas.ssh('apps:list', { key: bob.priv });
   assert.equal(r.exitCode, 255, 'removed key is refused');
   assert.match(r.stderr, /Permission denied \(publickey\)/);
@@ -106,10 +115,25 @@ test('ssh-keys: add from stdin, duplicate refused, unknown key refused, last adm
   assert.match(r.stderr, /Permission denied \(publickey\)/);
 });
 
-test('no shell, no password auth, no port forwarding', async () => {
+/** A TCP server that counts the connections that reach it. */
+async function countingServer(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
+  let n = 0;
+  const server = net.createServer((sock) => {
+    n++;
+    sock.end('reached the target\n');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    connections: () => n,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+test('no shell and no password auth', async () => {
   const shell = await execa('ssh', [...sshOptions(paas.key.priv, paas.ports.ssh), 'paas@127.0.0.1'], { reject: false, input: '' });
-  assert.notEqual(shell.exitCode, 0);
-  assert.match(String(shell.stderr), /paas gives no shell/);
+  assert.equal(shell.exitCode, 1);
+  assert.match(String(shell.stderr), /Hi tester! paas gives no shell/);
   const pw = await execa(
     'ssh',
     [
@@ -130,18 +154,79 @@ test('no shell, no password auth, no port forwarding', async () => {
   );
   assert.equal(pw.exitCode, 255);
   assert.match(String(pw.stderr), /Permission denied \(publickey\)/);
-  const fwd = await execa(
+});
+
+test('a local forward (-L) is set up by the client, but a connection through it is refused by paas', async () => {
+  const target = await countingServer();
+  const [local] = await freePorts(1);
+  const fwd = execa(
     'ssh',
-    [...sshOptions(paas.key.priv, paas.ports.ssh), '-o', 'ExitOnForwardFailure=yes', '-N', '-L', '0:127.0.0.1:22', 'paas@127.0.0.1'],
-    {
-      reject: false,
-      timeout: 10_000,
-    },
+    [
+      ...sshOptions(paas.key.priv, paas.ports.ssh).map((o) => (o === 'LogLevel=ERROR' ? 'LogLevel=INFO' : o)),
+      '-N',
+      '-L',
+      `${local}:127.0.0.1:${target.port}`,
+      'paas@127.0.0.1',
+    ],
+    { reject: false, all: true, timeout: 120_000 },
   );
-  assert.notEqual(fwd.exitCode, 0, 'local forward refused');
+  try {
+    // the client listens on the local port once it is logged in
+    const sock = await waitFor(`ssh to listen on 127.0.0.1:${local}`, async () => {
+      if (fwd.exitCode !== null) throw new Error(`ssh exited ${fwd.exitCode}`);
+      return new Promise<net.Socket | null>((resolve) => {
+        const s = net.connect(local, '127.0.0.1', () => resolve(s));
+        s.once('error', () => resolve(null));
+      });
+    });
+    // paas refuses the direct-tcpip channel: the client closes the local connection without data
+    const received = await new Promise<string>((resolve) => {
+      let data = '';
+      sock.on('data', (d) => (data += d));
+      sock.on('close', () => resolve(data));
+    });
+    assert.equal(received, '');
+    assert.equal(target.connections(), 0, 'nothing reached the forward target');
+  } finally {
+    fwd.kill('SIGTERM');
+    await target.close();
+  }
+  const r = await fwd;
+  // the client reports that the server refused the channel (ssh2's reject() sends 'connect failed')
+  assert.match(String(r.all), /channel \d+: open failed: connect failed/);
+});
+
+test('a remote forward (-R) is refused by paas', async () => {
+  const target = await countingServer();
+  try {
+    const r = await execa(
+      'ssh',
+      [
+        ...sshOptions(paas.key.priv, paas.ports.ssh),
+        '-o',
+        'ExitOnForwardFailure=yes',
+        '-N',
+        '-R',
+        `0:127.0.0.1:${target.port}`,
+        'paas@127.0.0.1',
+      ],
+      { reject: false, timeout: 60_000 },
+    );
+    assert.equal(r.exitCode, 255, String(r.stderr));
+    assert.match(String(r.stderr), /remote port forwarding failed for listen port 0/);
+    assert.equal(target.connections(), 0);
+  } finally {
+    await target.close();
+  }
 });
 
 test('help, version and the audit log', async () => {
+  const sql = (q: string) =>
+    execa('python3', [
+      '-c',
+      `import json,sqlite3;c=sqlite3.connect('${paas.dataDir}/paas.db');print(json.dumps(c.execute("${q}").fetchall()))`,
+    ]);
+  const lastId = JSON.parse((await sql('select coalesce(max(id), 0) from events')).stdout)[0][0] as number;
   let r = await paas.ssh('help');
   assert.equal(r.exitCode, 0);
   for (const c of ['apps:create', 'apps:list', 'ssh-keys:add', 'version']) assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
@@ -150,11 +235,15 @@ test('help, version and the audit log', async () => {
   assert.match(r.stdout, /--force/);
   r = await paas.ssh('version');
   assert.match(r.stdout, /^paas \d+\.\d+\.\d+\n$/);
-  const db = await execa('python3', [
-    '-c',
-    `import sqlite3;c=sqlite3.connect('${paas.dataDir}/paas.db');print(c.execute("select count(*) from events where key_name='tester'").fetchone()[0])`,
+  assert.equal((await paas.ssh('apps:info nope')).exitCode, 1);
+  // one row per command: who, which command, which app, how it ended; never the arguments
+  const rows = JSON.parse((await sql(`select key_name, command, app, exit_code from events where id > ${lastId} order by id`)).stdout);
+  assert.deepEqual(rows, [
+    ['tester', 'help', null, 0],
+    ['tester', 'help', null, 0],
+    ['tester', 'version', null, 0],
+    ['tester', 'apps:info', 'nope', 1],
   ]);
-  assert.ok(Number(db.stdout) > 10);
 });
 
 test('the paas client finds host, port and app from the git remote and passes the exit code', async () => {
