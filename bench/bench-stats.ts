@@ -42,6 +42,11 @@ export function fmtStats(xs: number[], unit: string, digits = 2, div = 1): strin
   return `${f(s.median)} ${unit} (${f(s.min)}–${f(s.max)})`;
 }
 
+/** `1 run`, `5 runs`. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 export function ratio(paas: number, ref: number): string {
   return Number.isFinite(paas / ref) ? `${(paas / ref).toFixed(2)}x` : '-';
 }

@@ -22,7 +22,7 @@ import { execa } from 'execa';
 import { busyboxApp, commitFiles, healthAppJson, push } from '../test/helpers/app-repo.js';
 import { ensureBusyboxImage } from '../test/helpers/base-images.js';
 import { PaasServer } from '../test/helpers/paas-server.js';
-import { alternating, fmtStats, median, pollUntil, probe, Results, ratio, sleep, waitForQuiet } from './bench-stats.js';
+import { alternating, fmtStats, median, plural, pollUntil, probe, ratio, Results, sleep, waitForQuiet } from './bench-stats.js';
 import { containerIp, HAND_RUN_OPTIONS, handRemove, handRun, waitServed } from './hand-docker.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -99,7 +99,7 @@ async function main() {
       ours.push(b);
       await sleep(1000);
     }
-    const cond = `${RUNS} runs each after 1 warm-up, alternating order; ${load}`;
+    const cond = `${plural(RUNS, 'run')} each after 1 warm-up, alternating order; ${load}`;
     res.add({
       figure: 'deploy: busybox httpd app, change one file → first 200 with the new content',
       paas: `\`git push\`, GET via the proxy every 20 ms: ${fmtStats(ours, 's', 2, 1000)}`,
@@ -112,7 +112,7 @@ async function main() {
       paas: fmtStats(gitExit, 's', 2, 1000),
       reference: '',
       ratio: '',
-      conditions: `the same ${RUNS} paas runs; includes stopping the old container (SIGTERM), which the by-hand side does not time`,
+      conditions: `the same ${plural(RUNS, 'paas run')}; includes stopping the old container (SIGTERM), which the by-hand side does not time`,
     });
     res.note(
       "Both sides build with the engine's classic builder from the same context (FROM cached, COPY/RUN/CMD rebuilt) and add no image labels; paas also receives the push and exports the commit, which the by-hand side (files already on disk) does not do.",

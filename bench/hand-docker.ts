@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { pollUntil, probe } from './bench-stats.js';
 
 export const HAND_RUN_OPTIONS =
-  '`docker run -d --network paas --network-alias <app>.web --init --restart on-failure:10 --log-opt max-size=10m --log-opt max-file=3 -e PORT=5000`';
+  '`docker run -d --network paas --network-alias <app>.web --init --restart on-failure:10 --log-driver json-file --log-opt max-size=10m --log-opt max-file=3 -e PORT=5000`';
 
 /** `docker run -d` with paas's container options; returns the container id. */
 export async function handRun(image: string, labels: Record<string, string>, alias: string): Promise<string> {

@@ -15,7 +15,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fmtStats, median, Results, ratio, sleep, treeRssKb, waitForQuiet } from './bench-stats.js';
+import { fmtStats, median, plural, ratio, Results, sleep, treeRssKb, waitForQuiet } from './bench-stats.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const MAIN = path.join(root, 'dist', 'src', 'main.js');
@@ -232,7 +232,7 @@ async function main() {
   const nginxVersion = spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim();
   const upstream = 'upstream: node http server, 12-byte body, keep-alive';
   const load0 = `wrk -t2 -c${CONNS} -d${DURATION}s keep-alive`;
-  console.log(`# proxy bench: ${load0}; ${RUNS} runs; ${cores} cores; node ${process.version}; ${nginxVersion}`);
+  console.log(`# proxy bench: ${load0}; ${plural(RUNS, 'run')}; ${cores} cores; node ${process.version}; ${nginxVersion}`);
   let swap: Awaited<ReturnType<typeof swapBench>> | null = null;
   for (const workers of [...new Set([1, cores])]) {
     const load = await waitForQuiet(`proxy, ${workers} worker(s)`);
@@ -264,7 +264,7 @@ async function main() {
     const rps = (rs: WrkResult[]) => rs.map((r) => r.rps);
     const p99 = (rs: WrkResult[]) => rs.map((r) => r.p99);
     const errs = [...n, ...p].reduce((s, r) => s + r.non2xx, 0);
-    const cond = `${upstream}; ${workers} worker(s) each; ${load0}; ${RUNS} runs each after 1 warm-up run each, order rotated; ${load}; non-2xx ${errs}`;
+    const cond = `${upstream}; ${workers} worker(s) each; ${load0}; ${plural(RUNS, 'run')} each after 1 warm-up run each, order rotated; ${load}; non-2xx ${errs}`;
     res.add({
       figure: `proxy req/s, ${workers} worker(s)`,
       paas: fmtStats(rps(p), 'req/s', 0),

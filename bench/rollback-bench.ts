@@ -14,7 +14,7 @@ import path from 'node:path';
 import { busyboxApp, commitFiles, healthAppJson, push } from '../test/helpers/app-repo.js';
 import { ensureBusyboxImage } from '../test/helpers/base-images.js';
 import { PaasServer } from '../test/helpers/paas-server.js';
-import { alternating, fmtStats, median, pollUntil, probe, Results, ratio, sleep, waitForQuiet } from './bench-stats.js';
+import { alternating, fmtStats, median, plural, pollUntil, probe, ratio, Results, sleep, waitForQuiet } from './bench-stats.js';
 import { containerIp, HAND_RUN_OPTIONS, handRemove, handRun, waitServed } from './hand-docker.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -82,7 +82,7 @@ async function main() {
       ours.push(b);
       await sleep(1000);
     }
-    const cond = `${RUNS} runs each after 1 warm-up, alternating order; ${load}; old container removal untimed on both sides`;
+    const cond = `${plural(RUNS, 'run')} each after 1 warm-up, alternating order; ${load}; old container removal untimed on both sides`;
     res.add({
       figure: 'rollback: until the other release is served',
       paas: `\`releases:rollback\`, GET via the proxy every 20 ms: ${fmtStats(ours, 's', 2, 1000)}`,
@@ -95,7 +95,7 @@ async function main() {
       paas: fmtStats(exits, 's', 2, 1000),
       reference: '',
       ratio: '',
-      conditions: `the same ${RUNS} paas runs`,
+      conditions: `the same ${plural(RUNS, 'paas run')}`,
     });
     res.write();
   } finally {

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { busyboxApp, commitFiles, healthAppJson, push } from '../test/helpers/app-repo.js';
 import { ensureBusyboxImage } from '../test/helpers/base-images.js';
 import { PaasServer } from '../test/helpers/paas-server.js';
-import { fmtStats, median, pollUntil, probe, Results, ratio, sleep, waitForQuiet } from './bench-stats.js';
+import { fmtStats, median, plural, pollUntil, probe, ratio, Results, sleep, waitForQuiet } from './bench-stats.js';
 import { containerIp, HAND_RUN_OPTIONS, handRemove, handRun, waitServed } from './hand-docker.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -113,7 +113,7 @@ async function main() {
       }
     }
     const [ours, conc, serial] = times;
-    const cond = `${RUNS} runs each after 1 warm-up, order of the three sides rotated each run; ${load}; cleanup untimed`;
+    const cond = `${plural(RUNS, 'run')} each after 1 warm-up, order of the three sides rotated each run; ${load}; cleanup untimed`;
     res.add({
       figure: `scale: web=0 → ${N} replicas all answering`,
       paas: `\`apps:scale web=${N}\` + ${N} distinct HOSTNAMEs via the proxy: ${fmtStats(ours, 's', 2, 1000)}`,

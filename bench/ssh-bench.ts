@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { PaasServer, sshOptions } from '../test/helpers/paas-server.js';
-import { fmtStats, median, Results, ratio, rssMb, sleep, timed, waitForQuiet } from './bench-stats.js';
+import { fmtStats, median, plural, ratio, Results, rssMb, sleep, timed, waitForQuiet } from './bench-stats.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const WARMUP = 3;
@@ -123,7 +123,7 @@ async function main() {
     const proxyPid = paas.proxyPid();
     const proxyRss = proxyPid ? rssMb(proxyPid) : Number.NaN;
 
-    const cond = `${RUNS} runs each after ${WARMUP} warm-up calls, order rotated each run; ${load}`;
+    const cond = `${plural(RUNS, 'run')} each after ${WARMUP} warm-up calls, order rotated each run; ${load}`;
     res.add({
       figure: `ssh round trip (new connection, key auth, one command), kex ${KEX} on both`,
       paas: `\`apps:list\` ${fmtStats(ours, 'ms', 1)}`,
