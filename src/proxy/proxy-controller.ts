@@ -110,6 +110,8 @@ export class ProxyController {
     } catch (err) {
       if (before) this.services.set(name, before);
       else this.services.delete(name);
+      // the new routes may be saved already (applying them failed): the store goes back too
+      await this.store.save(this.services).catch((e) => this.log.error({ err: (e as Error).message }, 'route rollback not persisted'));
       throw err;
     }
     this.forgetDown(name, spec?.targets ?? []);
