@@ -14,6 +14,7 @@ import { silentLogger } from '../../src/log/logger.js';
 import { ContainerRuntime } from '../../src/runtime/container-runtime.js';
 import { ensureBusyboxImage } from '../helpers/base-images.js';
 import { Collector, cleanupByLabel, httpGet, requireDocker, runFilter, testLabels } from '../helpers/docker.js';
+import { waitFor } from '../helpers/wait.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 const labels = testLabels('dockerfile-builder');
@@ -105,18 +106,17 @@ describe('DockerfileBuilder', () => {
     assert.ok(!files.includes('debug.log'), `debug.log leaked: ${ls.stdout}`);
   });
 
-  test('an unchanged rebuild uses the layer cache: same image id, "Using cache", fast', async () => {
+  // how fast a cached rebuild is belongs in `npm run bench`, not in a pass/fail test
+  test('an unchanged rebuild uses the layer cache: same image id, "Using cache"', async () => {
     const src = await copyFixture('busybox-web');
     const first = await builder.build(request(src, `${tagBase}:c1`));
     // a fresh export of the same commit: same content, new mtimes
     const src2 = await copyFixture('busybox-web');
     const req = request(src2, `${tagBase}:c2`);
-    const t0 = Date.now();
     const second = await builder.build(req);
-    const ms = Date.now() - t0;
     assert.equal(second.imageId, first.imageId);
     assert.match(req.out.text, /Using cache/);
-    assert.ok(ms < 3000, `cached rebuild took ${ms} ms`);
+    assert.doesNotMatch(req.out.text, /Running in/, 'no step ran again');
   });
 
   test('a failing step → PAAS_ERR_BUILD_FAILED with the step and its error on one line', async () => {
@@ -151,18 +151,17 @@ describe('DockerfileBuilder', () => {
     await assert.rejects(builder.build(request(src, `${tagBase}:none`)), { code: 'PAAS_ERR_BUILD_NO_DOCKERFILE' });
   });
 
-  test('aborting the signal cancels a running build quickly and leaves no tag', async () => {
+  // the step sleeps 10 minutes and the test times out after 2: only the abort can end it in time
+  test('aborting the signal cancels a running build and leaves no tag', { timeout: 120_000 }, async () => {
     const src = await fs.mkdtemp(path.join(tmp, 'slow-'));
-    await fs.writeFile(path.join(src, 'Dockerfile'), `FROM paas-test/busybox:1\nRUN echo $((6*7))-marker-${Date.now()} && sleep 30\n`);
+    await fs.writeFile(path.join(src, 'Dockerfile'), `FROM paas-test/busybox:1\nRUN echo $((6*7))-marker-${Date.now()} && sleep 600\n`);
     const ac = new AbortController();
     const req = request(src, `${tagBase}:slow`, { signal: ac.signal });
-    const started = Date.now();
     const p = builder.build(req);
     // abort once the slow step is running
-    while (!req.out.text.includes('42-marker') && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 50));
+    await waitFor('the slow step to run', async () => req.out.text.includes('42-marker'));
     ac.abort();
     await assert.rejects(p, { code: 'PAAS_ERR_BUILD_CANCELLED' });
-    assert.ok(Date.now() - started < 10_000, 'cancelled well before the step would end');
     const docker = await requireDocker();
     await assert.rejects(docker.getImage(`${tagBase}:slow`).inspect(), /no such image|404/i);
   });
