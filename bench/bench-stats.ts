@@ -98,6 +98,10 @@ export async function alternating<T>(i: number, a: () => Promise<T>, b: () => Pr
 export async function waitForQuiet(section: string, below = 1.0, maxMs = 180_000): Promise<string> {
   const t0 = Date.now();
   let load = os.loadavg()[0];
+  if (load >= below)
+    console.log(
+      `# ${section}: waiting up to ${Math.round(maxMs / 1000)} s for the 1-min load average (${load.toFixed(2)}) to drop below ${below}`,
+    );
   while (load >= below && Date.now() - t0 < maxMs) {
     await sleep(5000);
     load = os.loadavg()[0];
@@ -147,14 +151,28 @@ export interface Row {
   conditions: string;
 }
 
-function gitCommit(): string {
-  try {
-    const sha = execFileSync('git', ['-C', HERE, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['-C', HERE, 'status', '--porcelain', '--', '../src', '../plugins'], { encoding: 'utf8' }).trim();
-    return dirty ? `${sha} + uncommitted src changes` : sha;
-  } catch {
-    return 'unknown';
+/** The newest modification time (ms) of a .ts file under `dir`. */
+function newestTs(dir: string): number {
+  let t = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile() && e.name.endsWith('.ts')) t = Math.max(t, fs.statSync(path.join(e.parentPath, e.name)).mtimeMs);
   }
+  return t;
+}
+
+/** The commit checked out and when dist/ (what the benches run) was built, and whether src/ changed since. */
+function buildInfo(): string {
+  const root = path.join(HERE, '..');
+  let sha = 'unknown';
+  try {
+    sha = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {}
+  const main = path.join(root, 'dist', 'src', 'main.js');
+  if (!fs.existsSync(main)) return `commit ${sha}`;
+  const built = fs.statSync(main).mtimeMs;
+  const when = new Date(built).toISOString().replace(/\.\d+Z$/, 'Z');
+  const newer = Math.max(newestTs(path.join(root, 'src')), newestTs(path.join(root, 'plugins'))) > built;
+  return `HEAD ${sha}, dist/ built ${when}${newer ? ' (src/ or plugins/ edited since)' : ''}`;
 }
 
 /**
@@ -184,7 +202,7 @@ export class Results {
       `### \`npm run bench ${this.name}\`: ${this.title}`,
       '',
       `Run ${when} on ${os.hostname()} (${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
-        `node ${process.version}, commit ${gitCommit()}). Figures are median (min–max) of the runs named in the conditions.`,
+        `node ${process.version}, ${buildInfo()}). Figures are median (min–max) of the runs named in the conditions.`,
       '',
       '| figure | paas | reference | ratio | conditions |',
       '|---|---|---|---|---|',
