@@ -3,7 +3,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { busyboxApp, commitFiles, push, viaProxy } from '../helpers/app-repo.js';
 import { ensureBusyboxImage } from '../helpers/base-images.js';
-import { dockerClient, requireDocker } from '../helpers/docker.js';
+import { dockerClient, requireDocker, runFilter } from '../helpers/docker.js';
 import { PaasServer } from '../helpers/paas-server.js';
 
 let paas: PaasServer;
@@ -20,7 +20,7 @@ after(async () => {
 });
 
 const running = async (app: string) =>
-  (await dockerClient().listContainers({ filters: { label: [`paas.app=${app}`] } }))
+  (await dockerClient().listContainers({ filters: { label: [`paas.app=${app}`, runFilter(paas.labels)] } }))
     .filter((c) => c.Labels['paas.oneoff'] === undefined)
     .map((c) => `${c.Labels['paas.process']}@v${c.Labels['paas.release']}`)
     .sort();
@@ -59,7 +59,7 @@ test('a failing release task aborts the deploy: the push fails, the old release 
     Procfile: ['web: httpd -f -p $PORT -h /www', "release: sh -c 'echo migration exploded; exit 4'"].join('\n'),
   });
   const r = await push(paas, repo, 'procs');
-  assert.notEqual(r.exitCode, 0, r.output);
+  assert.equal(r.exitCode, 1, r.output);
   assert.match(r.output, /migration exploded/);
   assert.match(r.output, /release task exited with code 4/);
   assert.match(r.output, /v1 keeps serving/);

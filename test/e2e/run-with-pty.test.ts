@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { execa } from 'execa';
 import { busyboxApp, commitFiles, push, healthAppJson } from '../helpers/app-repo.js';
 import { ensureBusyboxImage } from '../helpers/base-images.js';
-import { dockerClient, requireDocker } from '../helpers/docker.js';
+import { dockerClient, requireDocker, runFilter } from '../helpers/docker.js';
 import { PaasServer, sshOptions } from '../helpers/paas-server.js';
 
 let paas: PaasServer;
@@ -41,7 +41,11 @@ test('run gets a pty when the client asks for one (ssh -tt), plain pipes otherwi
   assert.equal(cat.exitCode, 0, String(cat.stderr));
   assert.match(String(cat.stdout), /piped-line/);
   const plain = await ssh(['-T'], 'run ttyapp sh -c "tty; exit 0"');
-  assert.match(String(plain.stdout), /not a tty/);
-  const oneOffs = await dockerClient().listContainers({ all: true, filters: { label: ['paas.app=ttyapp', 'paas.oneoff'] } });
+  assert.equal(plain.exitCode, 0, String(plain.stderr));
+  assert.equal(String(plain.stdout), 'not a tty');
+  const oneOffs = await dockerClient().listContainers({
+    all: true,
+    filters: { label: ['paas.app=ttyapp', 'paas.oneoff', runFilter(paas.labels)] },
+  });
   assert.equal(oneOffs.length, 0, 'one-off containers are removed');
 });

@@ -28,18 +28,21 @@ for (const keepAlive of [true, false]) {
   test(`5 pushes and 3 scale changes under load drop nothing (client keep-alive ${keepAlive})`, async () => {
     const load = startLoad({ port: paas.ports.http, host: 'steady.paas.test', clients: 8, keepAlive });
     try {
+      // the load runs before, between and after every change (however slow the machine)
+      await load.more(16);
       for (let i = 1; i <= 5; i++) {
         await commitFiles(repo, { 'www/index.html': `v${i}-${keepAlive}\n` });
         const r = await push(paas, repo, 'steady');
         assert.equal(r.exitCode, 0, r.output);
+        await load.more(16);
         if (i <= 3) {
           const s = await paas.ssh(`apps:scale steady web=${[3, 1, 2][i - 1]}`);
           assert.equal(s.exitCode, 0, s.stderr);
+          await load.more(16);
         }
       }
     } finally {
       const report = await load.stop();
-      assert.ok(report.requests > 200, `enough requests went through (${report.requests})`);
       assert.deepEqual(report.errors, {}, `socket errors: ${JSON.stringify(report)}`);
       assert.equal(report.non2xx, 0, `non-2xx: ${JSON.stringify(report.statuses)}`);
     }
@@ -50,14 +53,14 @@ for (const keepAlive of [true, false]) {
 test('kill -9 of the control plane under load drops nothing; a restarted one deploys again', async () => {
   const load = startLoad({ port: paas.ports.http, host: 'steady.paas.test', clients: 8 });
   try {
-    await new Promise((r) => setTimeout(r, 1000));
+    // requests before, during the time without a control plane, and after the new one started
+    await load.more(16);
     await paas.kill9();
-    await new Promise((r) => setTimeout(r, 2000));
+    await load.more(100);
     await paas.spawnServer();
-    await new Promise((r) => setTimeout(r, 2000));
+    await load.more(100);
   } finally {
     const report = await load.stop();
-    assert.ok(report.requests > 100, `enough requests went through (${report.requests})`);
     assert.deepEqual(report.errors, {}, JSON.stringify(report));
     assert.equal(report.non2xx, 0, JSON.stringify(report.statuses));
   }

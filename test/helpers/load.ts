@@ -44,6 +44,15 @@ export function startLoad(opts: { port: number; host: string; path?: string; cli
   });
   return {
     report,
+    /** Resolves once `n` more requests have completed (any outcome); rejects after `ms` or when the load stopped. */
+    async more(n: number, ms = 120_000): Promise<void> {
+      const target = report.requests + n;
+      const until = Date.now() + ms;
+      while (report.requests < target) {
+        if (!running || Date.now() > until) throw new Error(`load: ${report.requests}/${target} requests after ${ms} ms`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
     async stop(): Promise<LoadReport> {
       running = false;
       await Promise.all(loops);

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
 import { fastCheck, request, startTestProxy, type TestProxy } from './helpers/proxy.js';
+import { waitFor } from '../helpers/wait.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
 
 let proxy: TestProxy;
 let a: Upstream;
 let b: Upstream;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
   proxy = await startTestProxy();
@@ -27,11 +27,7 @@ async function healthOf(address: string): Promise<boolean | undefined> {
 }
 
 async function waitHealth(address: string, want: boolean): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if ((await healthOf(address)) === want) return;
-    await sleep(50);
-  }
-  assert.fail(`${address} never became ${want ? 'healthy' : 'unhealthy'}`);
+  await waitFor(`${address} to become ${want ? 'healthy' : 'unhealthy'}`, async () => (await healthOf(address)) === want);
 }
 
 test('a target that dies after the deploy: GETs still get 200 from the other one, and it leaves the rotation', async () => {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { dataPaths } from '../../src/config/server-config.js';
 import { ProxyClient } from '../../src/proxy/proxy-client.js';
 import { fastCheck, request } from './helpers/proxy.js';
+import { waitFor } from '../helpers/wait.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
 
 const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'helpers', 'run-proxy.ts');
@@ -32,7 +33,7 @@ async function startProcess(workers: number): Promise<{ child: ChildProcess; cli
   const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(opts)], { stdio: ['ignore', 'ignore', 'inherit'] });
   children.add(child);
   const client = new ProxyClient(dataPaths(dataDir).proxySocket);
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     try {
       const s = await client.status();
@@ -41,7 +42,7 @@ async function startProcess(workers: number): Promise<{ child: ChildProcess; cli
       // not up yet
     }
     if (child.exitCode !== null) throw new Error(`proxy exited with ${child.exitCode}`);
-    if (Date.now() > deadline) throw new Error('proxy did not start within 20 s');
+    if (Date.now() > deadline) throw new Error('proxy did not start within 60 s');
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -78,8 +79,8 @@ test('routes persist across a proxy restart (2 cluster workers) and work before 
   // a drain waits for in-flight requests in every worker
   const other = await startUpstream('other');
   try {
-    const slow = Array.from({ length: 4 }, () => request(second.port, { host: 'keep.test', path: '/slow?ms=600' }));
-    await new Promise((r) => setTimeout(r, 100));
+    const slow = Array.from({ length: 4 }, () => request(second.port, { host: 'keep.test', path: '/slow?ms=1500' }));
+    await waitFor('the 4 slow requests in flight', async () => up.hits('/slow?ms=1500') === 4);
     const res = await second.client.deploy('keep', { hosts: ['keep.test'], targets: [other.address], healthCheck: fastCheck });
     assert.ok(res.drainedMs >= 300, `drainedMs ${res.drainedMs}`);
     for (const r of await Promise.all(slow)) assert.equal(r.json().name, 'persisted');
@@ -93,8 +94,10 @@ test('routes persist across a proxy restart (2 cluster workers) and work before 
 
 test('a slow request in flight finishes when the proxy is stopped with SIGTERM', async () => {
   const p = await startProcess(1);
-  const slow = request(p.port, { host: 'keep.test', path: '/slow?ms=800' });
-  await new Promise((r) => setTimeout(r, 200));
+  // its own route: it does not rely on the one the test above persisted
+  await p.client.deploy('inflight', { hosts: ['inflight.test'], targets: [up.address], healthCheck: fastCheck });
+  const slow = request(p.port, { host: 'inflight.test', path: '/slow?ms=800' });
+  await waitFor('the slow request in flight', async () => up.hits('/slow?ms=800') === 1);
   const exited = stopProcess(p.child);
   const r = await slow;
   assert.equal(r.status, 200);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
 import { fastCheck, request, startTestProxy, type TestProxy } from './helpers/proxy.js';
+import { waitFor } from '../helpers/wait.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
 
 let proxy: TestProxy;
@@ -30,9 +31,8 @@ async function stress(service: string, keepAlive: boolean) {
   const body = 'x'.repeat(3000);
   const clients = Array.from({ length: 8 }, async (_, i) => {
     const agent = keepAlive ? new http.Agent({ keepAlive: true, maxSockets: 1 }) : false;
-    const deadline = Date.now() + 60_000;
     try {
-      for (let n = 0; !stop && Date.now() < deadline && n < 1_000_000; n++) {
+      for (let n = 0; !stop; n++) {
         const post = (n + i) % 2 === 0;
         try {
           const r = await request(proxy.port, {
@@ -59,6 +59,9 @@ async function stress(service: string, keepAlive: boolean) {
   });
   try {
     for (let d = 0; d < 20; d++) {
+      // every deploy happens under load: wait for a few more answers first, however slow the machine
+      const seen = ok + failures.length;
+      await waitFor('more requests before the next deploy', async () => ok + failures.length >= seen + 8);
       await proxy.client.deploy(service, {
         hosts: [host],
         targets: d % 2 === 0 ? green : blue,
@@ -71,7 +74,6 @@ async function stress(service: string, keepAlive: boolean) {
     await Promise.all(clients);
   }
   assert.deepEqual(failures.slice(0, 5), [], `${failures.length} failed requests`);
-  assert.ok(ok > 200, `only ${ok} requests made it`);
   assert.deepEqual([...seen].sort(), ['blue-1', 'blue-2', 'green-1', 'green-2']);
   const list = await proxy.client.list();
   const svc = list.find((s) => s.name === service)!;

@@ -10,6 +10,8 @@ export interface Upstream {
   /** status the /up health path answers with */
   health: number;
   requests: number;
+  /** how many requests whose path starts with `prefix` have arrived so far (answered or not) */
+  hits(prefix: string): number;
   close(): Promise<void>;
 }
 
@@ -19,8 +21,10 @@ export interface Upstream {
  */
 export async function startUpstream(name: string, listenPort = 0): Promise<Upstream> {
   const state = { health: 200, requests: 0 };
+  const paths: string[] = [];
   const server = http.createServer((req, res) => {
     state.requests++;
+    paths.push(req.url ?? '/');
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/up') {
       res.writeHead(up.health, { 'content-type': 'text/plain' });
@@ -64,6 +68,7 @@ export async function startUpstream(name: string, listenPort = 0): Promise<Upstr
     get requests() {
       return state.requests;
     },
+    hits: (prefix: string) => paths.filter((p) => p.startsWith(prefix)).length,
     close: async () => {
       for (const c of wss.clients) c.terminate();
       wss.close();
