@@ -1,3 +1,4 @@
+import { PROCESS_TYPE_RE } from '../runtime/container-naming.js';
 import { DeployErrors } from './deploy-errors.js';
 
 export interface HealthCheckSettings {
@@ -42,6 +43,10 @@ export function parseAppJson(text: string): AppJson {
   const formation = raw.formation as Record<string, { quantity?: unknown }> | undefined;
   if (formation && typeof formation === 'object') {
     for (const [p, v] of Object.entries(formation)) {
+      if (!PROCESS_TYPE_RE.test(p))
+        throw DeployErrors.appJson(
+          `formation has an invalid process type '${p.slice(0, 60)}' (letters, digits, '_' and '-', as in apps:scale)`,
+        );
       const q = Number(v?.quantity);
       if (!Number.isInteger(q) || q < 0) throw DeployErrors.appJson(`formation.${p}.quantity must be a whole number >= 0`);
       result.formation[p] = q;
@@ -51,4 +56,12 @@ export function parseAppJson(text: string): AppJson {
   if (typeof dokku?.predeploy === 'string') result.predeploy = dokku.predeploy;
   if (typeof dokku?.postdeploy === 'string') result.postdeploy = dokku.postdeploy;
   return result;
+}
+
+/** Refuses an app.json formation above the app's max replicas per process type, as `apps:scale` does. */
+export function checkFormationMax(formation: Record<string, number>, max: number): void {
+  for (const [p, q] of Object.entries(formation)) {
+    if (q > max)
+      throw DeployErrors.appJson(`formation.${p}.quantity ${q} is more than this app's max replicas ${max} (ps:set max-replicas)`);
+  }
 }

@@ -9,7 +9,8 @@ import type { AppSettingsSnapshot } from './settings-schema.js';
 export type { ContainerInfo, ContainerSpec };
 
 export interface RuntimePort {
-  ensureNetwork(): Promise<void>;
+  /** the app's own network (`paas-<app>`) */
+  ensureNetwork(app?: string): Promise<void>;
   start(spec: ContainerSpec): Promise<ContainerInfo>;
   waitUp(id: string, ms: number, signal?: AbortSignal): Promise<void>;
   stop(id: string, graceSeconds?: number): Promise<void>;
@@ -18,6 +19,8 @@ export interface RuntimePort {
   removeImages(tags: string[]): Promise<unknown>;
   pruneDanglingImages(): Promise<unknown>;
   imageExists(image: string): Promise<boolean>;
+  /** removes the app's network (apps:destroy); never throws */
+  removeNetwork(app: string): Promise<boolean>;
 }
 
 export interface ProxyDeploySpec {
@@ -40,4 +43,6 @@ export interface RolloutStore {
   /** `<app>.<global domain>` first, then the custom domains */
   hosts(app: string): string[];
   settings(app: string): AppSettingsSnapshot;
+  /** the global default memory limit (`resource:set-global memory`) for processes without their own; absent or null: none */
+  defaultMemory?(): number | null;
 }

@@ -52,6 +52,7 @@ export class Rollout {
   /** The container of one replica, from one settings snapshot; the runtime adds PORT to the env and defaults the restart policy to on-failure:10. */
   spec(app: string, release: Release, process: string, replica: number, settings: AppSettingsSnapshot): ContainerSpec {
     const lim = settings.resources[process] ?? settings.resources['*'] ?? {};
+    const memoryBytes = lim.memoryBytes ?? this.store.defaultMemory?.() ?? undefined;
     const restart = settings['restart-policy'];
     return {
       app,
@@ -64,14 +65,16 @@ export class Rollout {
       port: release.port ?? DEFAULT_PORT,
       ...(restart ? { restart } : {}),
       ...lim,
+      ...(memoryBytes === undefined ? {} : { memoryBytes }),
       binds: settings.mounts,
+      hardening: settings.hardening,
     };
   }
 
   /** Blue-green: all containers of `release` replace all others of the app. */
   async release(app: string, release: Release, out: StageOutput, signal: AbortSignal): Promise<void> {
     const settings = this.store.settings(app);
-    await this.runtime.ensureNetwork();
+    await this.runtime.ensureNetwork(app);
     const old = (await this.runtime.list({ app })).filter((c) => !c.oneOff);
     const wanted = Object.entries(release.formation).filter(([, n]) => n > 0);
     out.stage('start', `Starting ${wanted.map(([p, n]) => `${p}=${n}`).join(' ') || 'no processes (formation is empty)'}`);
@@ -117,7 +120,7 @@ export class Rollout {
     const live = this.store.current(app);
     if (!live) return { added: [], removed: [] };
     const settings = this.store.settings(app);
-    await this.runtime.ensureNetwork();
+    await this.runtime.ensureNetwork(app);
     const formation = this.store.formation(app);
     const all = (listed ?? (await this.runtime.list({ app }))).filter((c) => !c.oneOff);
     const mine = all.filter((c) => c.release === live.version && (c.state === 'running' || c.state === 'restarting'));

@@ -99,6 +99,11 @@ export const SETTINGS = {
     default: {} as ResourceTable,
     check: recordOf('resources', 'memory and CPU limits per process type', isLimits),
   },
+  hardening: {
+    summary: 'true or false: no-new-privileges, dropped capabilities and a pids limit on every container',
+    default: true as boolean,
+    check: (v: unknown): boolean => (typeof v === 'boolean' ? v : bad('hardening', 'true or false')),
+  },
   mounts: {
     summary: 'Docker binds host:container[:ro]',
     default: [] as string[],

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type Dockerode from 'dockerode';
-import { RuntimeErrors } from './runtime-errors.js';
+import { hardeningHostConfig } from './container-hardening.js';
 import type { ContainerSpec } from './container-spec.js';
+import { RuntimeErrors } from './runtime-errors.js';
 
 /** Labels every paas container carries; `docker ps --filter label=paas.app=x` finds an app's containers. */
 export const LABELS = {
@@ -25,6 +26,13 @@ export function validateSpec(spec: ContainerSpec): void {
   if (!Number.isInteger(spec.replica) || spec.replica < 0) throw RuntimeErrors.invalidSpec(`invalid replica ${spec.replica}`);
   if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535) throw RuntimeErrors.invalidSpec(`invalid port ${spec.port}`);
   if (!spec.image) throw RuntimeErrors.invalidSpec('no image to run');
+  if (spec.pidsLimit !== undefined && (!Number.isInteger(spec.pidsLimit) || spec.pidsLimit < 1))
+    throw RuntimeErrors.invalidSpec(`invalid pids limit ${spec.pidsLimit}`);
+}
+
+/** The bridge network of one app, `<prefix>-<app>` (`paas-myapp`): its containers join only it, so apps cannot reach each other. */
+export function appNetworkName(prefix: string, app: string): string {
+  return `${prefix}-${app}`;
 }
 
 /** `<app>.<process>.<replica>.v<release>.<6 hex>`: readable in `docker ps`, unique across restarts and blue-green overlaps. */
@@ -62,7 +70,7 @@ export function specEnv(spec: ContainerSpec): string[] {
 
 /**
  * The create options every paas container shares (service replica or one-off): image, command,
- * env, labels, network, limits, binds and init. Callers spread it and add what differs.
+ * env, labels, network, limits, binds, init and hardening. Callers spread it and add what differs.
  */
 export function baseCreateOptions(
   spec: ContainerSpec,
@@ -81,6 +89,7 @@ export function baseCreateOptions(
       NanoCpus: spec.nanoCpus,
       Binds: spec.binds,
       Init: init,
+      ...hardeningHostConfig(spec),
     },
   };
 }

@@ -2,7 +2,7 @@ import type Dockerode from 'dockerode';
 import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
 import { containerStats, type ContainerStats } from './container-stats.js';
-import { baseCreateOptions, containerName, LABELS, labelFilters, specLabels, validateSpec } from './container-naming.js';
+import { appNetworkName, baseCreateOptions, containerName, LABELS, labelFilters, specLabels, validateSpec } from './container-naming.js';
 import { type ContainerInfo, type ContainerSpec, DEFAULT_RESTART } from './container-spec.js';
 import { engineMessage, statusOf } from './docker-error-details.js';
 import { type DockerEvent, watchDockerEvents } from './docker-events.js';
@@ -12,7 +12,7 @@ import { type OneOffIo, runOneOff } from './one-off-runner.js';
 import { RuntimeErrors } from './runtime-errors.js';
 
 export interface ContainerRuntimeOptions {
-  /** the bridge network every container joins; default 'paas' */
+  /** the prefix of the per-app networks (`paas-<app>`), and the shared network of containers from before them; default 'paas' */
   network?: string;
   /** labels added to everything this runtime creates (networks, containers); tests add paas.test */
   labels?: Record<string, string>;
@@ -46,7 +46,7 @@ export class ContainerCrashedError extends AppError {
  */
 export class ContainerRuntime {
   readonly network: string;
-  private networkReady: Promise<void> | null = null;
+  private readonly networksReady = new Map<string, Promise<void>>();
   private readonly extraLabels: Record<string, string>;
 
   constructor(
@@ -58,45 +58,75 @@ export class ContainerRuntime {
     this.extraLabels = opts.labels ?? {};
   }
 
-  /** Creates the bridge network once; concurrent and repeated calls are safe. */
-  ensureNetwork(): Promise<void> {
-    if (!this.networkReady) {
-      this.networkReady = this.createNetwork().catch((e) => {
-        this.networkReady = null;
-        throw e;
-      });
-    }
-    return this.networkReady;
+  /** The bridge network of an app's containers (web, workers, one-offs, release tasks): `paas-<app>`. */
+  appNetwork(app: string): string {
+    return appNetworkName(this.network, app);
   }
 
-  private async createNetwork(): Promise<void> {
-    const existing = await this.docker.listNetworks({ filters: { name: [this.network] } }).catch((e) => {
+  /**
+   * Creates the app's bridge network (without an app: the shared network) once; concurrent and
+   * repeated calls are safe. Docker's inter-bridge isolation keeps apps from reaching each other.
+   */
+  ensureNetwork(app?: string): Promise<void> {
+    const name = app === undefined ? this.network : this.appNetwork(app);
+    let ready = this.networksReady.get(name);
+    if (!ready) {
+      ready = this.createNetwork(name, app).catch((e) => {
+        this.networksReady.delete(name);
+        throw e;
+      });
+      this.networksReady.set(name, ready);
+    }
+    return ready;
+  }
+
+  private async createNetwork(name: string, app: string | undefined): Promise<void> {
+    const existing = await this.docker.listNetworks({ filters: { name: [name] } }).catch((e) => {
       throw dockerError('cannot list Docker networks', e);
     });
-    if (existing.some((n) => n.Name === this.network)) return;
+    if (existing.some((n) => n.Name === name)) return;
     try {
       await this.docker.createNetwork({
-        Name: this.network,
+        Name: name,
         Driver: 'bridge',
         CheckDuplicate: true,
-        Labels: { ...this.extraLabels, [LABELS.managed]: '1' },
+        Labels: { ...this.extraLabels, [LABELS.managed]: '1', ...(app === undefined ? {} : { [LABELS.app]: app }) },
       });
-      this.log.info({ network: this.network }, 'docker network created');
+      this.log.info({ network: name }, 'docker network created');
     } catch (e) {
       if (statusOf(e) === 409) return; // created concurrently
-      throw dockerError(`cannot create Docker network ${this.network}`, e);
+      throw dockerError(`cannot create Docker network ${name}`, e);
+    }
+  }
+
+  /**
+   * Removes an app's network (apps:destroy, once its containers are gone). Never throws: a network
+   * already gone is fine, and one still in use (another paas on this engine with an app of the same
+   * name) is kept and logged. Returns whether it was removed.
+   */
+  async removeNetwork(app: string): Promise<boolean> {
+    const name = this.appNetwork(app);
+    this.networksReady.delete(name);
+    try {
+      await this.docker.getNetwork(name).remove();
+      this.log.info({ network: name }, 'docker network removed');
+      return true;
+    } catch (e) {
+      if (statusOf(e) !== 404) this.log.warn({ network: name, err: engineMessage(e) }, 'docker network not removed');
+      return false;
     }
   }
 
   /** Creates and starts one container; on any failure nothing is left behind. */
   async start(spec: ContainerSpec): Promise<ContainerInfo> {
     validateSpec(spec);
-    await this.ensureNetwork();
+    const network = this.appNetwork(spec.app);
+    await this.ensureNetwork(spec.app);
     await this.requireImage(spec.image);
     const restart = { ...DEFAULT_RESTART, ...(spec.restart ?? {}) };
     const name = containerName(spec);
     const create = () => {
-      const base = baseCreateOptions(spec, this.network, specLabels(spec, this.extraLabels), this.opts.init ?? true);
+      const base = baseCreateOptions(spec, network, specLabels(spec, this.extraLabels), this.opts.init ?? true);
       return this.docker.createContainer({
         ...base,
         name,
@@ -110,7 +140,7 @@ export class ContainerRuntime {
             Config: { 'max-size': this.opts.logMaxSize ?? '10m', 'max-file': String(this.opts.logMaxFiles ?? 3) },
           },
         },
-        NetworkingConfig: { EndpointsConfig: { [this.network]: { Aliases: [`${spec.app}.${spec.process}`] } } },
+        NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [`${spec.app}.${spec.process}`] } } },
       });
     };
     let container: Dockerode.Container;
@@ -118,8 +148,8 @@ export class ContainerRuntime {
       container = await create().catch(async (e: unknown) => {
         // the network was removed behind our back (docker network prune): recreate it once
         if (statusOf(e) !== 404 || !/network .* not found/i.test(engineMessage(e))) throw e;
-        this.networkReady = null;
-        await this.ensureNetwork();
+        this.networksReady.delete(network);
+        await this.ensureNetwork(spec.app);
         return create();
       });
     } catch (e) {
@@ -233,7 +263,9 @@ export class ContainerRuntime {
 
   private toInfo(c: Dockerode.ContainerInspectInfo): ContainerInfo {
     const labels = c.Config.Labels ?? {};
-    const ip = c.NetworkSettings.Networks?.[this.network]?.IPAddress || null;
+    const nets = c.NetworkSettings.Networks ?? {};
+    // the app's own network; containers from before per-app networks are on the shared one
+    const ip = nets[this.appNetwork(labels[LABELS.app] ?? '')]?.IPAddress || nets[this.network]?.IPAddress || null;
     const started = c.State.StartedAt;
     return {
       id: c.Id,
@@ -282,8 +314,13 @@ export class ContainerRuntime {
   /** A one-off container (`paas run`): attached, exit code returned, removed after, killed on abort. */
   runOneOff(spec: ContainerSpec, io: OneOffIo): Promise<number> {
     validateSpec(spec);
-    return this.ensureNetwork().then(() =>
-      runOneOff(this.docker, this.log, { spec, network: this.network, extraLabels: this.extraLabels, init: this.opts.init ?? true }, io),
+    return this.ensureNetwork(spec.app).then(() =>
+      runOneOff(
+        this.docker,
+        this.log,
+        { spec, network: this.appNetwork(spec.app), extraLabels: this.extraLabels, init: this.opts.init ?? true },
+        io,
+      ),
     );
   }
 

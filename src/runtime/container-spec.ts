@@ -19,6 +19,10 @@ export interface ContainerSpec {
   binds?: string[];
   /** extra labels (tests add paas.test=1) */
   labels?: Record<string, string>;
+  /** no-new-privileges, dropped capabilities and a pids limit (container-hardening.ts); absent = on */
+  hardening?: boolean;
+  /** pids limit of a hardened container; default DEFAULT_PIDS_LIMIT */
+  pidsLimit?: number;
 }
 
 export interface RestartSpec {
@@ -33,7 +37,7 @@ export interface ContainerInfo {
   process: string;
   release: number;
   replica: number;
-  /** address on the paas network, null when not attached or not running */
+  /** address on the app's network (or the shared `paas` network of older containers), null when not attached or not running */
   ip: string | null;
   port: number;
   /** Docker's State.Status: created, running, restarting, exited, paused, dead, removing */

@@ -1,8 +1,9 @@
 import { errorFactory } from '../errors/app-error.js';
 
-/** Error catalog of the settings commands (builder, storage). */
+/** Error catalog of the settings commands (builder, storage, resource:set). */
 export const SettingsErrors = {
   unknownBuilder: errorFactory('PAAS_ERR_BUILDER_UNKNOWN', 2),
   mountTaken: errorFactory('PAAS_ERR_STORAGE_TAKEN'),
   notMounted: errorFactory('PAAS_ERR_STORAGE_NOT_MOUNTED'),
+  resourceSetting: errorFactory('PAAS_ERR_RESOURCE_SETTING', 2),
 };

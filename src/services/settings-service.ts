@@ -3,9 +3,10 @@ import { BUILDER_NAMES } from '../builders/builder.js';
 import type { HealthCheckSettings } from '../deploy/app-json.js';
 import type { AppSettingsStore } from '../deploy/app-settings-store.js';
 import { parseChecksArgs, parseConfigPairs } from '../deploy/operation-inputs.js';
-import { applyLimits, checkProcessType, parseLimitArgs, type ResourceTable } from '../deploy/resource-limits.js';
+import { applyLimits, checkProcessType, parseLimitArgs, parseMemory, type ResourceTable } from '../deploy/resource-limits.js';
 import type { Rollout } from '../deploy/rollout.js';
 import type { SettingKey, SettingValue } from '../deploy/settings-schema.js';
+import type { SettingsRepository } from '../state/settings-repository.js';
 import { type Locks, underLock } from './app-lock.js';
 import { SettingsErrors } from './settings-errors.js';
 
@@ -15,7 +16,14 @@ export interface SettingsDeps {
   /** the app's process types (null before the first deploy) */
   knownProcesses(app: string): Set<string> | null;
   locks: Locks;
+  /** global settings (the default memory limit) */
+  globals: Pick<SettingsRepository, 'get' | 'set'>;
 }
+
+/** The global setting holding the default memory limit in bytes ('' or absent: none). */
+export const DEFAULT_MEMORY_KEY = 'resource.default-memory';
+/** What `resource:set [app] KEY VALUE` sets. */
+export const RESOURCE_SET_KEYS = ['hardening'] as const;
 
 /** Where a command's input ends up: parsed first (bad input changes nothing), then written under the app lock. */
 export interface SettingsIo {
@@ -102,4 +110,37 @@ export class SettingsService {
     const patch = parseLimitArgs(args);
     return this.update(app, 'resources', (current) => applyLimits(current, proc, patch), io);
   }
+
+  hardening(app: string): boolean {
+    return this.deps.settings.get(app, 'hardening');
+  }
+
+  /** `resource:set KEY VALUE`; the keys: RESOURCE_SET_KEYS. */
+  resourceSet(app: string, key: string, value: string, io: SettingsIo): Promise<boolean> {
+    if (key !== 'hardening')
+      throw SettingsErrors.resourceSetting(`unknown setting '${key}' (use ${RESOURCE_SET_KEYS.join(', ')}); nothing was changed`);
+    return this.setHardening(app, value, io);
+  }
+
+  /** `resource:set hardening on|off` (admin only: the plugin checks the role); applied at the next rollout. */
+  async setHardening(app: string, value: string, io: SettingsIo): Promise<boolean> {
+    const on = ONOFF[value.toLowerCase()];
+    if (on === undefined) throw SettingsErrors.resourceSetting(`hardening must be on or off, got '${value}'; nothing was changed`);
+    return this.update(app, 'hardening', () => on, io);
+  }
+
+  /** The memory limit of every process without its own (`resource:limit`), in bytes; null: none. */
+  defaultMemory(): number | null {
+    const n = Number(this.deps.globals.get(DEFAULT_MEMORY_KEY) || Number.NaN);
+    return Number.isInteger(n) && n > 0 ? n : null;
+  }
+
+  /** `resource:set-global memory 512m|none`; applied at each app's next rollout. */
+  setDefaultMemory(value: string): number | null {
+    const bytes = value.toLowerCase() === 'none' ? null : parseMemory(value);
+    this.deps.globals.set(DEFAULT_MEMORY_KEY, bytes === null ? '' : String(bytes));
+    return bytes;
+  }
 }
+
+const ONOFF: Record<string, boolean> = { on: true, off: false, true: true, false: false };

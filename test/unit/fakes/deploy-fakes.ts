@@ -15,7 +15,14 @@ export class FakeRuntime implements RuntimePort {
   removedImages: string[] = [];
   images = new Set<string>();
 
+  readonly removedNetworks: string[] = [];
+
   async ensureNetwork(): Promise<void> {}
+
+  async removeNetwork(app: string): Promise<boolean> {
+    this.removedNetworks.push(app);
+    return true;
+  }
 
   async start(spec: ContainerSpec): Promise<ContainerInfo> {
     const n = this.next++;
