@@ -8,7 +8,7 @@ import { type HookRequest, type RefUpdate, ZERO_SHA } from '../git/hook-protocol
 import type { PushSession } from '../git/hook-server.js';
 import type { Logger } from '../log/logger.js';
 import type { State } from '../state/state.js';
-import { parseAppJson } from './app-json.js';
+import { checkFormationMax, parseAppJson } from './app-json.js';
 import type { AppSettingsStore } from './app-settings-store.js';
 import { parseProcfile } from './procfile.js';
 import type { ReleaseManager } from './release-manager.js';
@@ -94,6 +94,7 @@ export class PushDeploy {
       const procfile = fs.existsSync(path.join(dir, 'Procfile')) ? parseProcfile(fs.readFileSync(path.join(dir, 'Procfile'), 'utf8')) : {};
       const appJson = fs.existsSync(path.join(dir, 'app.json')) ? parseAppJson(fs.readFileSync(path.join(dir, 'app.json'), 'utf8')) : null;
       const settings = this.settings.snapshot(app);
+      if (appJson) checkFormationMax(appJson.formation, settings['max-replicas']);
       const builder = await this.builders.select(dir, settings.builder);
 
       const first = !this.state.releases.current(app);

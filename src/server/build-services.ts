@@ -66,6 +66,7 @@ export async function buildControlPlane(
     formation: (app) => formation.all(app),
     hosts: (app) => domains.hosts(app),
     settings: (app) => settings.snapshot(app),
+    defaultMemory: () => settingsService.defaultMemory(),
   };
   const rollout = new Rollout(store, runtime, proxy, log.child({ module: 'rollout' }));
   const releaseManager = new ReleaseManager({
@@ -136,6 +137,7 @@ export async function buildControlPlane(
     rollout,
     knownProcesses: (app) => formationService.knownProcesses(app),
     locks,
+    globals: state.settings,
   });
   const api: PluginApi = {
     version: packageVersion(),
