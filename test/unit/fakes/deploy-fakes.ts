@@ -120,6 +120,8 @@ export class FakeStore implements RolloutStore {
   formations = new Map<string, Record<string, number>>();
   stored: Record<string, string> = {};
   settingsReads = 0;
+  /** the global default memory limit; absent: none */
+  defaultMemory?: () => number | null;
 
   current(app: string): Release | undefined {
     return this.releases.get(app);
