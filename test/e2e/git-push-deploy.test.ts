@@ -44,7 +44,7 @@ test('first push creates and deploys the app; a second push replaces it', async 
   const [c1] = await containersOf('web1');
   assert.equal(c1.release, '1');
   const inspect = await dockerClient().getContainer(c1.name).inspect();
-  assert.ok(inspect.NetworkSettings.Networks.paas, 'joined the paas network');
+  assert.deepEqual(Object.keys(inspect.NetworkSettings.Networks), ['paas-web1'], "joined the app's own network paas-web1");
   assert.equal(inspect.Config.Labels['paas.process'], 'web');
   assert.equal(inspect.HostConfig.RestartPolicy?.Name, 'on-failure');
 

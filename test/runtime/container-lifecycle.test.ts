@@ -82,7 +82,8 @@ describe('ContainerRuntime lifecycle', () => {
     assert.equal(raw.Config.Labels['paas.port'], '5000');
     assert.equal(raw.HostConfig.RestartPolicy?.Name, 'on-failure');
     assert.equal(raw.HostConfig.RestartPolicy?.MaximumRetryCount, 10);
-    assert.ok(raw.NetworkSettings.Networks[network], 'joined the network');
+    assert.deepEqual(Object.keys(raw.NetworkSettings.Networks), [`${network}-${app}`], "joined the app's own network only");
+    assert.equal(c.ip, raw.NetworkSettings.Networks[`${network}-${app}`]!.IPAddress);
 
     await rt.waitUp(c.id, 500);
     const res = await httpGet(`http://${c.ip}:5000/cgi-bin/env`);
