@@ -9,9 +9,10 @@ export default definePlugin({
       usage: 'apps:create <app>',
       examples: ['paas apps:create myapp'],
       app: 'new',
+      access: 'create',
       maxArgs: 0,
-      async run({ app, api, stdout }) {
-        await api.apps.create(app);
+      async run({ app, api, stdout, identity }) {
+        await api.apps.create(app, identity);
         stdout.write(`Created ${app}: push with git remote add paas ssh://paas@<host>/${app}\n`);
         return 0;
       },
@@ -21,6 +22,7 @@ export default definePlugin({
       usage: 'apps:destroy <app> [<app> | --force]',
       examples: ['paas apps:destroy myapp --force', 'paas apps:destroy myapp myapp'],
       app: 'required',
+      access: 'create',
       maxArgs: 1,
       flags: { force: { type: 'boolean', short: 'f', description: 'do not ask for the app name' } },
       async run({ app, args, flags, api, stdout, signal }) {
@@ -32,9 +34,10 @@ export default definePlugin({
     'apps:list': {
       summary: 'List apps',
       usage: 'apps:list [--json]',
+      access: 'any',
       maxArgs: 0,
-      run({ api, stdout, json }) {
-        const apps = api.apps.list();
+      run({ api, stdout, json, identity }) {
+        const apps = api.apps.list(identity);
         if (json) writeJson(stdout, apps);
         else if (apps.length === 0) stdout.write('No apps yet. Push one: git push paas main\n');
         else
@@ -51,6 +54,7 @@ export default definePlugin({
       summary: "Show an app's release, URL, domains, formation and containers",
       usage: 'apps:info <app> [--json]',
       app: 'required',
+      access: 'app',
       maxArgs: 0,
       async run({ app, api, stdout, json }) {
         const info = await api.apps.info(app);

@@ -9,6 +9,7 @@ export default definePlugin({
       usage: 'builder:set [app] <dockerfile|pack|template|auto>',
       examples: ['paas builder:set myapp pack', 'paas builder:set myapp auto'],
       app: 'required',
+      access: 'app',
       minArgs: 1,
       maxArgs: 1,
       async run({ app, args, api, stdout, signal }) {
@@ -22,6 +23,7 @@ export default definePlugin({
       usage: 'builder:build-args [app] [K=V | K= ...] [--json]',
       examples: ['paas builder:build-args myapp NODE_ENV=production', 'paas builder:build-args myapp NODE_ENV='],
       app: 'required',
+      access: 'app',
       async run({ app, args, api, stdout, signal, json }) {
         let current = api.settings.buildArgs(app);
         if (args.length) {

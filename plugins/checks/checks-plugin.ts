@@ -9,6 +9,7 @@ export default definePlugin({
       usage: 'checks:set [app] [path=/up] [timeout=S] [attempts=N] [wait=S]',
       examples: ['paas checks:set myapp path=/up timeout=5 attempts=3 wait=2', 'paas checks:set myapp path=none'],
       app: 'required',
+      access: 'app',
       minArgs: 1,
       async run({ app, args, api, stdout, signal, json }) {
         const effective = await api.settings.setChecks(app, args, { out: stdout, signal });

@@ -27,6 +27,7 @@ export default definePlugin({
       usage: 'config:set [app] KEY=VALUE... [--no-restart]',
       examples: ['paas config:set myapp DATABASE_URL=postgres://db/x LOG_LEVEL=debug', 'paas config:set myapp FEATURE=on --no-restart'],
       app: 'required',
+      access: 'app',
       flags: noRestart,
       async run({ app, args, flags, api, stdout, signal }) {
         const pairs = parseConfigPairs(args);
@@ -40,6 +41,7 @@ export default definePlugin({
       usage: 'config:unset [app] KEY... [--no-restart]',
       examples: ['paas config:unset myapp LOG_LEVEL'],
       app: 'required',
+      access: 'app',
       minArgs: 1,
       flags: noRestart,
       async run({ app, args, flags, api, stdout, signal }) {
@@ -54,6 +56,7 @@ export default definePlugin({
       usage: 'config:get [app] KEY',
       examples: ['paas config:get myapp DATABASE_URL'],
       app: 'required',
+      access: 'app',
       minArgs: 1,
       maxArgs: 1,
       run({ app, args, api, stdout, json }) {
@@ -68,6 +71,7 @@ export default definePlugin({
       usage: 'config:show [app] [--json]',
       examples: ['paas config:show myapp', 'paas config:show myapp --json'],
       app: 'required',
+      access: 'app',
       maxArgs: 0,
       run({ app, api, stdout, json }) {
         const all = api.config.all(app);

@@ -9,6 +9,7 @@ export default definePlugin({
       usage: 'domains:add [app] <domain>',
       examples: ['paas domains:add myapp www.example.com'],
       app: 'required',
+      access: 'app',
       minArgs: 1,
       maxArgs: 1,
       async run({ app, args, api, stdout }) {
@@ -22,6 +23,7 @@ export default definePlugin({
       usage: 'domains:remove [app] <domain>',
       examples: ['paas domains:remove myapp www.example.com'],
       app: 'required',
+      access: 'app',
       minArgs: 1,
       maxArgs: 1,
       async run({ app, args, api, stdout }) {
@@ -35,6 +37,7 @@ export default definePlugin({
       usage: 'domains:list [app] [--json]',
       examples: ['paas domains:list myapp'],
       app: 'required',
+      access: 'app',
       maxArgs: 0,
       run({ app, api, stdout, json }) {
         const list = api.domains.list(app);

@@ -8,7 +8,7 @@ export default definePlugin({
       summary: 'List commands, or show one command in detail',
       usage: 'help [command]',
       maxArgs: 1,
-      adminOnly: false,
+      access: 'any',
       run({ args, commands: reg, stdout }) {
         stdout.write(args[0] ? commandHelp(reg.resolve(args[0]), reg) : overviewHelp(reg));
         return 0;
@@ -18,7 +18,7 @@ export default definePlugin({
       summary: 'Print the paas version',
       usage: 'version',
       maxArgs: 0,
-      adminOnly: false,
+      access: 'any',
       run({ api, stdout, json }) {
         stdout.write(json ? `${JSON.stringify({ version: api.version })}\n` : `paas ${api.version}\n`);
         return 0;

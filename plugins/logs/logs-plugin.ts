@@ -9,6 +9,7 @@ export default definePlugin({
       usage: 'logs [app] [-t] [-n N] [-p PROCESS]',
       examples: ['paas logs myapp', 'paas logs myapp -t', 'paas logs myapp -n 500 -p worker'],
       app: 'required',
+      access: 'app',
       maxArgs: 0,
       flags: {
         tail: { type: 'boolean', short: 't', description: 'keep following new lines until interrupted' },

@@ -26,6 +26,7 @@ export default definePlugin({
       usage: 'apps:scale [app] <process=N>...',
       examples: ['paas apps:scale myapp web=3 worker=1', 'paas ps:scale myapp worker=0'],
       app: 'required',
+      access: 'app',
       async run({ app, args, api, stdout, signal }) {
         if (args.length === 0) {
           stdout.write(`${fmt(api.formation.formation(app))}\n`);
@@ -44,6 +45,7 @@ export default definePlugin({
       usage: 'ps:restart [app]',
       examples: ['paas ps:restart myapp'],
       app: 'required',
+      access: 'app',
       maxArgs: 0,
       async run({ app, api, stdout, signal }) {
         const r = await api.processes.restart(app, stdout, signal);
@@ -56,6 +58,7 @@ export default definePlugin({
       usage: 'ps:stop [app]',
       examples: ['paas ps:stop myapp'],
       app: 'required',
+      access: 'app',
       maxArgs: 0,
       async run({ app, api, stdout, signal }) {
         const r = await api.processes.stop(app, stdout, signal);
@@ -68,6 +71,7 @@ export default definePlugin({
       usage: 'ps:start [app]',
       examples: ['paas ps:start myapp'],
       app: 'required',
+      access: 'app',
       maxArgs: 0,
       async run({ app, api, stdout, signal }) {
         const f = await api.processes.start(app, stdout, signal);
@@ -80,6 +84,7 @@ export default definePlugin({
       usage: 'ps:report [app] [--json]',
       examples: ['paas ps:report myapp', 'paas ps:report myapp --json'],
       app: 'required',
+      access: 'app',
       maxArgs: 0,
       async run({ app, api, stdout, json }) {
         const { release, stopped, formation, containers: rows } = await api.processes.status(app);
@@ -114,11 +119,12 @@ export default definePlugin({
       usage: 'ps:set [app] <max-replicas|restart-policy> <value>',
       examples: ['paas ps:set myapp max-replicas 50', 'paas ps:set myapp restart-policy on-failure:5'],
       app: 'required',
+      access: 'app',
       minArgs: 2,
       maxArgs: 2,
-      async run({ app, args, api, stdout, signal }) {
+      async run({ app, args, api, stdout, signal, identity }) {
         const [key, value] = args as [string, string];
-        await api.processes.set(app, key, value, stdout, signal);
+        await api.processes.set(app, key, value, identity, stdout, signal);
         stdout.write(`Set ${key}=${value} on ${app}${key === 'restart-policy' ? ' (applies at the next rollout: ps:restart)' : ''}\n`);
         return 0;
       },

@@ -11,6 +11,7 @@ export default definePlugin({
       usage: 'releases [app] [--json]',
       examples: ['paas releases myapp', 'paas releases myapp --json'],
       app: 'required',
+      access: 'app',
       maxArgs: 0,
       flags: { num: { type: 'string', short: 'n', description: 'how many releases to show (default 20)' } },
       run({ app, flags, api, stdout, json }) {
@@ -49,6 +50,7 @@ export default definePlugin({
       usage: 'releases:rollback [app] [vN]',
       examples: ['paas releases:rollback myapp', 'paas releases:rollback myapp v3'],
       app: 'required',
+      access: 'app',
       maxArgs: 1,
       async run({ app, args, api, stdout, signal }) {
         const started = Date.now();
@@ -64,6 +66,7 @@ export default definePlugin({
       usage: 'releases:log [app] [vN]',
       examples: ['paas releases:log myapp', 'paas releases:log myapp v3'],
       app: 'required',
+      access: 'app',
       maxArgs: 1,
       run({ app, args, api, stdout }) {
         stdout.write(api.releases.log(app, args[0] === undefined ? null : releaseArg(args[0])));

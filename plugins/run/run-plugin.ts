@@ -9,6 +9,7 @@ export default definePlugin({
       usage: 'run [app] <command...>',
       examples: ['paas run myapp sh', 'paas run myapp -- ls -la /app', "paas run myapp 'echo $DATABASE_URL'"],
       app: 'required',
+      access: 'app',
       minArgs: 1,
       passThrough: true,
       wantsTty: true,

@@ -10,6 +10,7 @@ export default definePlugin({
       usage: 'storage:mount [app] <host-dir>:<container-dir>[:ro]',
       examples: ['paas storage:mount myapp uploads:/app/uploads', 'paas storage:mount myapp /srv/shared:/shared:ro   (admin keys only)'],
       app: 'required',
+      access: 'app',
       minArgs: 1,
       maxArgs: 1,
       async run({ app, args, api, stdout, signal, identity }) {
@@ -27,6 +28,7 @@ export default definePlugin({
       usage: 'storage:unmount [app] <container-dir>|<host-dir>:<container-dir>',
       examples: ['paas storage:unmount myapp /app/uploads'],
       app: 'required',
+      access: 'app',
       minArgs: 1,
       maxArgs: 1,
       async run({ app, args, api, stdout, signal }) {
@@ -40,6 +42,7 @@ export default definePlugin({
       usage: 'storage:list [app] [--json]',
       examples: ['paas storage:list myapp'],
       app: 'required',
+      access: 'app',
       maxArgs: 0,
       run({ app, api, stdout, json }) {
         const list = api.storage.list(app);

@@ -2,11 +2,21 @@
 // This folder imports nothing of the project, so any layer may use it.
 import type { Readable, Writable } from 'node:stream';
 
-/** Who runs a command: the SSH key's name (or 'admin' for `paas admin` on the host) and its role. */
+/**
+ * Who runs a command: the SSH key's name (or 'admin' for `paas admin` on the host), its role, and
+ * for a developer key the apps granted to it and whether it may create apps. Read afresh for
+ * every command, so a grant, a revocation or a removed key takes effect at the next one.
+ */
 export interface Identity {
   keyName: string;
-  role: 'admin' | 'collaborator';
+  role: 'admin' | 'developer';
+  /** developer keys: the apps granted (admins reach every app) */
+  apps: readonly string[];
+  canCreate: boolean;
 }
+
+/** The identity of `paas admin` on the host. */
+export const HOST_ADMIN: Identity = { keyName: 'admin', role: 'admin', apps: [], canCreate: true };
 
 export interface PtyInfo {
   cols: number;

@@ -49,7 +49,21 @@ export class PushDeploy {
     return null;
   }
 
+  /** Deploys the push (or stores a branch that does not deploy); each ref update goes to the audit trail with its shas. */
   async handle(session: PushSession, req: HookRequest, out: Writable): Promise<number> {
+    let code = 1;
+    try {
+      code = await this.run(session, req, out);
+      return code;
+    } finally {
+      for (const u of req.updates) {
+        const detail = `${u.ref} ${u.oldSha.slice(0, 12)}..${u.newSha.slice(0, 12)}`;
+        this.state.events.record({ keyName: session.keyName, command: 'push', app: session.app, exitCode: code, detail });
+      }
+    }
+  }
+
+  private async run(session: PushSession, req: HookRequest, out: Writable): Promise<number> {
     const { app } = session;
     const update = await this.deployUpdate(session, req);
     if (!update) {

@@ -16,7 +16,7 @@ import { InputErrors } from './input-errors.js';
 export interface MountContext {
   app: string;
   dataDir: string;
-  role: 'admin' | 'collaborator';
+  role: 'admin' | 'developer';
   /** Docker socket paths to protect; default /var/run/docker.sock, /run/docker.sock and DOCKER_HOST's */
   dockerSockets?: string[];
 }

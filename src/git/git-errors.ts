@@ -8,4 +8,6 @@ export const GitErrors = {
   noRepo: errorFactory('PAAS_ERR_GIT_NO_REPO'),
   /** `git archive` of a pushed commit failed */
   exportFailed: errorFactory('PAAS_ERR_GIT_EXPORT'),
+  /** the key may not push to or fetch this app */
+  forbidden: errorFactory('PAAS_ERR_GIT_FORBIDDEN'),
 } as const;

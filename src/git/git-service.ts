@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simpleGit } from 'simple-git';
 import type { Logger } from '../log/logger.js';
-import type { CommandIo } from '../contracts/command-io.js';
+import { gitRefusal } from '../contracts/access.js';
+import type { CommandIo, Identity } from '../contracts/command-io.js';
 import { GitErrors } from './git-errors.js';
 import type { HookServer } from './hook-server.js';
 import { appFromRepoPath, badRepoPath } from './repo-path.js';
@@ -15,8 +16,11 @@ export interface GitServiceOptions {
   hooksDir: string;
   hookSocket: string;
   hookServer: HookServer;
-  /** creates the app (state + repo) when a push names one that does not exist */
-  ensureApp(app: string): Promise<void>;
+  /** creates the app when a push names one that does not exist (granting it to a developer creator) */
+  ensureApp(app: string, by: Identity): Promise<void>;
+  appExists(app: string): boolean;
+  /** the audit trail: one row per git session (who, which service, which app, exit code) */
+  audit(e: { keyName: string; command: string; app: string; exitCode: number }): void;
   /**
    * Serializes pushes with every other operation on the app, for the whole receive-pack session:
    * the next push sees the ref this one wrote (its hook runs before git updates the ref).
@@ -62,28 +66,43 @@ export class GitService {
     fs.rmSync(this.repoDir(app), { recursive: true, force: true });
   }
 
-  /** Runs `git-receive-pack '<path>'` or `git-upload-pack '<path>'` for an SSH exec. */
-  async handle(words: string[], io: CommandIo): Promise<number> {
+  /**
+   * Runs `git-receive-pack '<path>'` or `git-upload-pack '<path>'` for an SSH exec, after the
+   * same access check as commands; every session is recorded in the audit trail.
+   */
+  async handle(words: string[], identity: Identity, io: CommandIo): Promise<number> {
     const [service, rawPath, ...rest] = words;
     if (rawPath === undefined || rest.length) throw badRepoPath(words.slice(1).join(' '));
     const app = appFromRepoPath(rawPath);
-    const log = this.opts.log.child({ app, service });
+    let code = 1;
+    try {
+      code = await this.session(service as 'git-receive-pack' | 'git-upload-pack', app, identity, io);
+      return code;
+    } finally {
+      this.opts.audit({ keyName: identity.keyName, command: service!, app, exitCode: code });
+    }
+  }
+
+  private async session(service: 'git-receive-pack' | 'git-upload-pack', app: string, identity: Identity, io: CommandIo): Promise<number> {
+    const why = gitRefusal(identity, service, app, this.opts.appExists(app));
+    if (why) throw GitErrors.forbidden(why);
+    const log = this.opts.log.child({ app, service, key: identity.keyName });
     if (service === 'git-receive-pack') {
       const wait = (holder: string) => io.stderr.write(`-----> Waiting for ${holder} of ${app} to finish\n`);
       // creating the app and its repo happens under the lock too: two first pushes race otherwise
       return this.opts.withPushLock(app, wait, io.signal, async () => {
-        await this.opts.ensureApp(app);
-        return this.spawnGit(service, app, await this.ensureRepo(app), io, log);
+        await this.opts.ensureApp(app, identity);
+        return this.spawnGit(service, app, await this.ensureRepo(app), identity, io, log);
       });
     }
     const dir = this.repoDir(app);
     if (!fs.existsSync(path.join(dir, 'HEAD'))) throw GitErrors.noRepo(`app '${app}' has no repository yet: push to it first`);
-    return this.spawnGit(service, app, dir, io, log);
+    return this.spawnGit(service, app, dir, identity, io, log);
   }
 
-  private async spawnGit(service: string, app: string, dir: string, io: CommandIo, log: Logger): Promise<number> {
+  private async spawnGit(service: string, app: string, dir: string, identity: Identity, io: CommandIo, log: Logger): Promise<number> {
     const token = randomBytes(16).toString('hex');
-    const unregister = this.opts.hookServer.register(token, { app, repoDir: dir, signal: io.signal });
+    const unregister = this.opts.hookServer.register(token, { app, repoDir: dir, signal: io.signal, keyName: identity.keyName });
     const args =
       service === 'git-receive-pack'
         ? ['-c', `core.hooksPath=${this.opts.hooksDir}`, 'receive-pack', dir]

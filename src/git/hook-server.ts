@@ -10,6 +10,8 @@ export interface PushSession {
   app: string;
   repoDir: string;
   signal: AbortSignal;
+  /** the SSH key that pushes (for the audit trail) */
+  keyName: string;
 }
 
 export type PushHandler = (session: PushSession, req: HookRequest, out: Writable) => Promise<number>;

@@ -25,7 +25,7 @@ export const CommandErrors = {
   noApp: (usage: string) => E.noApp(`no app given: pass it as the first argument or with --app NAME (usage: ${usage})`),
   appNotFound: (name: string) => E.appNotFound(`app '${name}' does not exist`),
   appExists: (name: string) => E.appExists(`app '${name}' already exists`),
-  forbidden: (command: string) => E.forbidden(`'${command}' needs an admin key`),
+  forbidden: (reason: string) => E.forbidden(reason),
   duplicate: (command: string, a: string, b: string) =>
     E.duplicate(`command '${command}' is declared by both plugin '${a}' and plugin '${b}'`),
   stdinTooLarge: (limit: number) => E.stdinTooLarge(`stdin is larger than ${limit} bytes`),

@@ -1,3 +1,4 @@
+import { refusal } from '../contracts/access.js';
 import type { CommandIo, Identity } from '../contracts/command-io.js';
 import { isAppError, userMessage } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
@@ -37,18 +38,23 @@ export class CommandHost {
         code = 0;
         return code;
       }
-      if ((spec.adminOnly ?? true) && identity.role !== 'admin') throw CommandErrors.forbidden(cmd.name);
       const args = parsed.positionals;
+      const access = spec.access ?? 'admin';
       const appMode = spec.app ?? 'none';
       if (appMode !== 'none') {
         const given = parsed.app ?? args.shift();
         if (given === undefined) throw CommandErrors.noApp(spec.usage);
         app = validateAppName(given);
         const exists = this.deps.appExists(app);
+        // a developer key learns nothing of apps it has no access to, not even whether they exist
+        const why = refusal(identity, cmd.name, access, app, exists);
+        if (why) throw CommandErrors.forbidden(why);
         if (appMode === 'required' && !exists) throw CommandErrors.appNotFound(app);
         if (appMode === 'new' && exists) throw CommandErrors.appExists(app);
-      } else if (parsed.app !== undefined) {
-        throw CommandErrors.usage(`'${cmd.name}' takes no app`, spec.usage);
+      } else {
+        if (parsed.app !== undefined) throw CommandErrors.usage(`'${cmd.name}' takes no app`, spec.usage);
+        const why = refusal(identity, cmd.name, access, null, false);
+        if (why) throw CommandErrors.forbidden(why);
       }
       if (spec.minArgs !== undefined && args.length < spec.minArgs) throw CommandErrors.usage('missing arguments', spec.usage);
       if (spec.maxArgs !== undefined && args.length > spec.maxArgs) {

@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { Access } from '../contracts/access.js';
 import type { Identity, PtyInfo } from '../contracts/command-io.js';
 import type { Logger } from '../log/logger.js';
 import type { PluginApi } from '../services/plugin-api.js';
@@ -42,8 +43,8 @@ export interface CommandSpec {
   passThrough?: boolean;
   /** the client asks ssh for a tty when it has one */
   wantsTty?: boolean | ((args: string[]) => boolean);
-  /** admin keys only (every command today; collaborators come later) */
-  adminOnly?: boolean;
+  /** who may run it (contracts/access.ts); default `admin` */
+  access?: Access;
   /** returns the exit code (0 when void) */
   run(ctx: CommandContext): Promise<number | undefined> | number | undefined;
 }

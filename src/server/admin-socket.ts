@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.js';
 import type { CommandHost } from '../plugin-host/command-host.js';
 import { jsonLine, LineSplitter } from '../util/json-lines.js';
 import { UnixSocketServer } from '../util/unix-socket-server.js';
+import { HOST_ADMIN } from '../contracts/command-io.js';
 
 /**
  * `paas admin` requests, one per connection, as JSON lines: the client sends `{ words }`, then
@@ -56,11 +57,7 @@ export class AdminSocketServer extends UnixSocketServer {
       started = true;
       const req = JSON.parse(line) as AdminRequest;
       this.host
-        .run(
-          req.words,
-          { keyName: 'admin', role: 'admin' },
-          { stdin, stdout: channel('o'), stderr: channel('e'), signal: ac.signal, pty: null },
-        )
+        .run(req.words, HOST_ADMIN, { stdin, stdout: channel('o'), stderr: channel('e'), signal: ac.signal, pty: null })
         .catch((err) => {
           this.log.error({ err }, 'admin command failed');
           return 1;

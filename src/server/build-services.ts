@@ -32,6 +32,8 @@ import { loadPlugins } from './load-plugins.js';
 /** Every long-lived piece of the control plane, built once and wired here (no singletons). */
 export interface ControlPlane {
   api: PluginApi;
+  /** listeners told the fingerprint of each removed SSH key (the SSH server closes its connections) */
+  keyRemoved: Set<(fingerprint: string) => void>;
   host: CommandHost;
   git: GitService;
   hookServer: HookServer;
@@ -114,7 +116,9 @@ export async function buildControlPlane(
     hooksDir: paths.hooks,
     hookSocket: paths.hookSocket,
     hookServer,
-    ensureApp: async (app) => apps.ensure(app),
+    ensureApp: async (app, by) => apps.ensure(app, by),
+    appExists: (app) => state.apps.exists(app),
+    audit: (e) => state.events.record(e),
     withPushLock: (app, onWait, signal, fn) => locks.withLock(app, 'a git push', fn, onWait, signal),
     log: log.child({ module: 'git' }),
   });
@@ -129,6 +133,10 @@ export async function buildControlPlane(
     proxy,
     locks,
     appDirs: (app) => [paths.appStorage(app), paths.releaseLogDir(app)],
+    grant: (keyName, app) => {
+      const key = state.keys.byName(keyName);
+      if (key) state.keys.grant(key.id, [app]);
+    },
     log: log.child({ module: 'apps' }),
   });
   const formationService = new FormationService({ formation, releases, settings, rollout, locks });
@@ -139,6 +147,7 @@ export async function buildControlPlane(
     locks,
     globals: state.settings,
   });
+  const keyRemoved = new Set<(fingerprint: string) => void>();
   const api: PluginApi = {
     version: packageVersion(),
     apps,
@@ -159,7 +168,14 @@ export async function buildControlPlane(
     settings: settingsService,
     storage: new StorageService({ settings: settingsService, dataDir: config.dataDir }),
     logs: new LogsService({ releases, settings, rollout, runtime }),
-    keys: new KeyService({ keys: state.keys, transaction: (fn) => state.transaction(fn) }),
+    keys: new KeyService({
+      keys: state.keys,
+      apps: state.apps,
+      transaction: (fn) => state.transaction(fn),
+      onRemoved: (fingerprint) => {
+        for (const fn of keyRemoved) fn(fingerprint);
+      },
+    }),
   };
   const commands = new CommandRegistry(await loadPlugins());
   const host = new CommandHost({
@@ -169,7 +185,7 @@ export async function buildControlPlane(
     audit: (e) => state.events.record(e),
     log: log.child({ module: 'commands' }),
   });
-  return { api, host, git, hookServer, runtime, rollout, locks };
+  return { api, keyRemoved, host, git, hookServer, runtime, rollout, locks };
 }
 
 /** Extra labels on everything paas creates; tests set PAAS_CONTAINER_LABELS=paas.test=1 to clean up by label. */

@@ -5,6 +5,7 @@ import { ProxyClient } from '../proxy/proxy-client.js';
 import { State } from '../state/state.js';
 import { forwardAdminCommand } from './admin-socket.js';
 import { buildControlPlane } from './build-services.js';
+import { HOST_ADMIN } from '../contracts/command-io.js';
 
 /**
  * `paas admin <command> [args]` on the server host: the same command registry and output as
@@ -29,17 +30,13 @@ export async function runAdmin(argv: string[], log: Logger): Promise<number> {
     const cp = await buildControlPlane(config, paths, state, new ProxyClient(paths.proxySocket), log);
     const ac = new AbortController();
     process.once('SIGINT', () => ac.abort());
-    return await cp.host.run(
-      words,
-      { keyName: 'admin', role: 'admin' },
-      {
-        stdin: process.stdin,
-        stdout: process.stdout,
-        stderr: process.stderr,
-        signal: ac.signal,
-        pty: null,
-      },
-    );
+    return await cp.host.run(words, HOST_ADMIN, {
+      stdin: process.stdin,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      signal: ac.signal,
+      pty: null,
+    });
   } finally {
     state.close();
   }

@@ -37,9 +37,11 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
   const ssh = new SshServer({
     hostKey: await ensureHostKey(paths.hostKey),
     findKey: (fp) => state.keys.byFingerprint(fp),
-    handler: (words, identity, io) => (GIT_COMMANDS.has(words[0]) ? cp.git.handle(words, io) : cp.host.run(words, identity, io)),
+    identify: (fp) => cp.api.keys.identify(fp),
+    handler: (words, identity, io) => (GIT_COMMANDS.has(words[0]) ? cp.git.handle(words, identity, io) : cp.host.run(words, identity, io)),
     log: log.child({ module: 'ssh' }),
   });
+  cp.keyRemoved.add((fp) => ssh.disconnectKey(fp));
   const sshPort = await ssh.listen(config.sshPort, config.listen);
   writePidFile(paths.proxyPid, proxy.status.pid);
   writeJsonAtomic(paths.portsFile, { ssh: sshPort, http: proxy.status.httpPort, https: proxy.status.httpsPort });

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
+import { canReach } from '../contracts/access.js';
+import type { Identity } from '../contracts/command-io.js';
 import type { ContainerInfo, ProxyPort, RuntimePort } from '../deploy/ports.js';
 import type { Rollout } from '../deploy/rollout.js';
 import type { Logger } from '../log/logger.js';
@@ -17,11 +19,13 @@ export interface AppDeps {
   repos: { ensureRepo(app: string): Promise<unknown>; removeRepo(app: string): void };
   domains: Pick<DomainService, 'hosts'>;
   rollout: Pick<Rollout, 'stopAll'>;
-  runtime: Pick<RuntimePort, 'list' | 'removeImages'>;
+  runtime: Pick<RuntimePort, 'list' | 'removeImages' | 'removeNetwork'>;
   proxy: ProxyPort;
   locks: Locks;
   /** the app's dirs under the data dir (storage, kept release logs), removed with it */
   appDirs(app: string): string[];
+  /** gives a developer key the app it created */
+  grant(keyName: string, app: string): void;
   log: Logger;
 }
 
@@ -51,28 +55,35 @@ export class AppService {
     return this.deps.apps.exists(app);
   }
 
-  async create(app: string): Promise<void> {
+  /** Creates an app; a developer key that creates one is granted it. */
+  async create(app: string, by: Identity): Promise<void> {
     await this.deps.repos.ensureRepo(app);
-    if (!this.deps.apps.exists(app)) this.deps.apps.create(app);
-    this.deps.log.info({ app }, 'app created');
+    this.ensure(app, by);
+    this.deps.log.info({ app, key: by.keyName }, 'app created');
   }
 
-  /** Creates the app on its first push; a concurrent first push of the same name is fine. */
-  ensure(app: string): void {
-    if (this.deps.apps.exists(app)) return;
-    try {
-      this.deps.apps.create(app);
-    } catch {
-      // created by a concurrent push
+  /** Creates the app on its first push (a concurrent first push of the same name is fine) and grants it to a developer creator. */
+  ensure(app: string, by: Identity): void {
+    if (!this.deps.apps.exists(app)) {
+      try {
+        this.deps.apps.create(app);
+      } catch {
+        // created by a concurrent push
+      }
     }
+    if (by.role !== 'admin') this.deps.grant(by.keyName, app);
   }
 
-  list(): AppSummary[] {
+  /** The apps `by` reaches (every app for an admin). */
+  list(by: Identity): AppSummary[] {
     const live = this.deps.releases.liveVersions();
-    return this.deps.apps.list().map((a) => {
-      const version = live.get(a.name);
-      return { name: a.name, release: version === undefined ? null : `v${version}`, createdAt: a.created_at };
-    });
+    return this.deps.apps
+      .list()
+      .filter((a) => canReach(by, a.name))
+      .map((a) => {
+        const version = live.get(a.name);
+        return { name: a.name, release: version === undefined ? null : `v${version}`, createdAt: a.created_at };
+      });
   }
 
   async info(app: string): Promise<AppInfo> {
@@ -125,6 +136,7 @@ export class AppService {
       const containers = await d.runtime.list({ app });
       if (containers.length) out.write(`-----> Stopping ${containers.length} container(s)\n`);
       await d.rollout.stopAll(containers, 10);
+      await d.runtime.removeNetwork(app);
       const images = [...new Set(d.releases.list(app, 10_000).flatMap((r) => (r.image ? [r.image] : [])))];
       if (images.length) await d.runtime.removeImages(images).catch((err) => d.log.warn({ err, app }, 'image removal failed'));
       d.repos.removeRepo(app);

@@ -4,4 +4,5 @@ import { errorFactory } from '../errors/app-error.js';
 export const ProcessErrors = {
   stopped: errorFactory('PAAS_ERR_OPS_STOPPED'),
   badSetting: errorFactory('PAAS_ERR_PS_SET', 2),
+  forbidden: errorFactory('PAAS_ERR_PS_FORBIDDEN'),
 };

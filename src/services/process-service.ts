@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import type { Identity } from '../contracts/command-io.js';
 import type { AppSettingsStore } from '../deploy/app-settings-store.js';
 import { DeployErrors } from '../deploy/deploy-errors.js';
 import type { ContainerInfo, RuntimePort } from '../deploy/ports.js';
@@ -140,11 +141,12 @@ export class ProcessService {
     };
   }
 
-  /** `ps:set max-replicas N` or `ps:set restart-policy no|always|on-failure[:N]`, stored under the app lock. */
-  async set(app: string, key: string, value: string, out: Writable, signal: AbortSignal): Promise<void> {
+  /** `ps:set max-replicas N` (admin keys: it caps what developers may scale to) or `ps:set restart-policy no|always|on-failure[:N]`, stored under the app lock. */
+  async set(app: string, key: string, value: string, by: Identity, out: Writable, signal: AbortSignal): Promise<void> {
     const d = this.deps;
     let write: () => void;
     if (key === 'max-replicas') {
+      if (by.role !== 'admin') throw ProcessErrors.forbidden("'ps:set max-replicas' needs an admin key");
       if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > 1000)
         throw ProcessErrors.badSetting(`max-replicas must be a whole number from 1 to 1000, got '${value}'`);
       write = () => d.settings.write(app, 'max-replicas', Number(value));

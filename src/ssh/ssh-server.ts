@@ -16,17 +16,32 @@ export interface SshLimits {
   /** a connection with no open channel for this long is closed */
   idleTimeoutMs: number;
   failedAuthPerMinute: number;
+  /** connections not authenticated yet, in all and from one address; more are closed at once */
+  unauthenticated: number;
+  unauthenticatedPerAddress: number;
+  /** rejected key attempts on one connection before it is closed (OpenSSH's MaxAuthTries) */
+  maxAuthTries: number;
 }
 
 export interface SshServerOptions {
   hostKey: Buffer;
   findKey(fingerprint: string): SshKeyRow | undefined;
+  /** the key's identity, read again for every exec (null: the key was removed) */
+  identify(fingerprint: string): Identity | null;
   handler: ExecHandler;
   log: Logger;
   limits?: Partial<SshLimits>;
 }
 
-const DEFAULT_LIMITS: SshLimits = { sessionsPerKey: 16, authTimeoutMs: 30_000, idleTimeoutMs: 10 * 60_000, failedAuthPerMinute: 20 };
+const DEFAULT_LIMITS: SshLimits = {
+  sessionsPerKey: 16,
+  authTimeoutMs: 30_000,
+  idleTimeoutMs: 10 * 60_000,
+  failedAuthPerMinute: 20,
+  unauthenticated: 64,
+  unauthenticatedPerAddress: 8,
+  maxAuthTries: 6,
+};
 
 /**
  * The embedded SSH server: public-key auth against the keys in the database, exec requests only.
@@ -43,18 +58,58 @@ export class SshServer {
    * handshake (ssh2 reports a connection only after the client's ident line) is cut off too */
   private readonly listener: net.Server;
   private readonly authTimers = new WeakMap<object, NodeJS.Timeout>();
+  /** sockets not authenticated yet, per remote address (a socket leaves once its key is accepted) */
+  private readonly pending = new Map<string, Set<object>>();
+  private pendingTotal = 0;
+  /** authenticated connections per key fingerprint, so removing a key closes them */
+  private readonly byKey = new Map<string, Set<ssh2.Connection>>();
 
   constructor(private readonly opts: SshServerOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.limiter = new AuthLimiter(this.limits.failedAuthPerMinute);
     this.server = new ssh2.Server({ hostKeys: [opts.hostKey], ident: 'paas' }, (client, info) => this.onConnection(client, info));
     this.listener = net.createServer((socket) => {
-      if (socket.remoteAddress && this.limiter.blocked(socket.remoteAddress)) return void socket.destroy();
+      const address = socket.remoteAddress ?? '?';
+      if (this.limiter.blocked(address)) return void socket.destroy();
+      const mine = this.pending.get(address);
+      if (this.pendingTotal >= this.limits.unauthenticated || (mine?.size ?? 0) >= this.limits.unauthenticatedPerAddress) {
+        opts.log.warn({ remote: address, pending: this.pendingTotal }, 'ssh connection refused: too many unauthenticated connections');
+        return void socket.destroy();
+      }
+      this.addPending(address, socket);
       const timer = setTimeout(() => socket.destroy(), this.limits.authTimeoutMs);
       this.authTimers.set(socket, timer);
-      socket.once('close', () => clearTimeout(timer));
+      socket.once('close', () => {
+        clearTimeout(timer);
+        this.dropPending(address, socket);
+      });
       this.server.injectSocket(socket);
     });
+  }
+
+  /** Closes every open connection of a key (it was removed). */
+  disconnectKey(fingerprint: string): number {
+    const conns = this.byKey.get(fingerprint);
+    if (!conns) return 0;
+    for (const c of conns) hangUp(c);
+    return conns.size;
+  }
+
+  private addPending(address: string, socket: object): void {
+    let set = this.pending.get(address);
+    if (!set) {
+      set = new Set();
+      this.pending.set(address, set);
+    }
+    set.add(socket);
+    this.pendingTotal++;
+  }
+
+  private dropPending(address: string, socket: object): void {
+    const set = this.pending.get(address);
+    if (!set?.delete(socket)) return;
+    this.pendingTotal--;
+    if (set.size === 0) this.pending.delete(address);
   }
 
   listen(port: number, host: string): Promise<number> {
@@ -83,6 +138,7 @@ export class SshServer {
     }
     let key: SshKeyRow | undefined;
     let attempted = false;
+    let rejected = 0;
     let openChannels = 0;
     let idleTimer: NodeJS.Timeout | undefined;
     const armIdle = () => {
@@ -98,28 +154,42 @@ export class SshServer {
       for (const ac of running) ac.abort();
       clearTimeout(idleTimer);
       this.clients.delete(client);
+      if (key) this.byKey.get(key.fingerprint)?.delete(client);
       if (!key && attempted) this.limiter.fail(address);
     });
 
     client.on('authentication', (ctx) => {
+      if (ctx.method === 'none') return ctx.reject(['publickey']); // clients ask which methods exist first
+      if (rejected >= this.limits.maxAuthTries) return ctx.reject([]); // cut off already; nothing more is looked up
       attempted = true;
-      if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
+      const reject = () => {
+        ctx.reject(['publickey']);
+        if (++rejected >= this.limits.maxAuthTries) {
+          log.warn({ attempts: rejected }, 'ssh connection closed: too many authentication attempts');
+          hangUp(client);
+        }
+      };
+      if (ctx.method !== 'publickey') return reject();
       const row = this.opts.findKey(fingerprintOf(ctx.key.data));
-      if (!row) return ctx.reject(['publickey']);
+      if (!row) return reject();
       if (!ctx.signature) return ctx.accept(); // the client asks whether this key would do
       const pub = ssh2.utils.parseKey(row.public_key);
-      if (pub instanceof Error || Array.isArray(pub) || pub.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) !== true) {
-        return ctx.reject(['publickey']);
-      }
+      if (pub instanceof Error || Array.isArray(pub) || pub.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) !== true) return reject();
       key = row;
       ctx.accept();
     });
 
     client.on('ready', () => {
       const sock = (client as unknown as { _sock?: object })._sock;
-      if (sock) clearTimeout(this.authTimers.get(sock));
-      const identity: Identity = { keyName: key!.name, role: key!.role };
-      log.info({ key: identity.keyName }, 'ssh session authenticated');
+      if (sock) {
+        clearTimeout(this.authTimers.get(sock));
+        this.dropPending(address, sock);
+      }
+      const fingerprint = key!.fingerprint;
+      const conns = this.byKey.get(fingerprint) ?? new Set();
+      conns.add(client);
+      this.byKey.set(fingerprint, conns);
+      log.info({ key: key!.name }, 'ssh session authenticated');
       armIdle();
       client.on('request', (_accept, reject) => reject?.()); // tcpip-forward and friends
       client.on('tcpip', (_accept, reject) => reject());
@@ -150,13 +220,21 @@ export class SshServer {
         session.on('subsystem', (_accept, reject) => reject());
         session.on('shell', (accept) => {
           const ch = accept();
-          ch.stderr.write(`Hi ${identity.keyName}! paas gives no shell. Try: ssh -p <port> paas@<host> help\r\n`);
+          ch.stderr.write(`Hi ${key!.name}! paas gives no shell. Try: ssh -p <port> paas@<host> help\r\n`);
           ch.exit(1);
           ch.end();
         });
         session.on('exec', (accept, _reject, req) => {
           const channel = accept();
           const ptyInfo: PtyInfo | null = pty && { ...pty, onResize: (fn) => resizeListeners.push(fn) };
+          // the key is checked again for every command: a removed key or a revoked grant bites at once
+          const identity = this.opts.identify(fingerprint);
+          if (!identity) {
+            channel.stderr.write(`error: key '${key!.name}' is no longer registered\n`);
+            this.finish(channel, 1);
+            hangUp(client);
+            return;
+          }
           void this.runExec(channel, req.command, identity, ptyInfo, log, running);
         });
       });

@@ -91,8 +91,15 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE releases ADD COLUMN checks_json TEXT;
   `,
-  // v4: per-key app scopes were never used; the roles issue will define its own table
+  // v4: roles: developer keys reach only the apps granted to them (ssh_key_apps, from v2), may
+  // create apps when added with --can-create; grants go with their app; audit rows get a detail
+  // (a push's ref and shas, never values)
   `
-  DROP TABLE ssh_key_apps;
+  UPDATE ssh_keys SET role = 'developer' WHERE role = 'collaborator';
+  ALTER TABLE ssh_keys ADD COLUMN can_create INTEGER NOT NULL DEFAULT 0;
+  CREATE TRIGGER app_deleted_drops_grants AFTER DELETE ON apps BEGIN
+    DELETE FROM ssh_key_apps WHERE app = OLD.name;
+  END;
+  ALTER TABLE events ADD COLUMN detail TEXT;
   `,
 ];

@@ -93,7 +93,7 @@ async function bodyOf(app: string): Promise<{ status: number; body: string }> {
 
 test('a one-off run joins the app network and is hardened too', async () => {
   const net = await dockerClient().getNetwork(`paas-${A}`).inspect();
-  const subnet = net.IPAM.Config[0].Subnet as string;
+  const subnet = net.IPAM?.Config?.[0]?.Subnet as string;
   const r = await paas.ssh(`run ${A} sh -c "ip -o -4 addr show eth0; grep NoNewPrivs: /proc/self/status; ping -c1 127.0.0.1"`);
   assert.equal(r.exitCode, 1, 'ping fails without NET_RAW');
   const ip = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(r.stdout)?.[1] ?? '';
@@ -112,7 +112,7 @@ function inSubnet(ip: string, cidr: string): boolean {
 test('the global default memory limit (admin only) applies to processes without their own limit', async () => {
   const dev = await makeKey(paas.keyDir, 'dev');
   const added = await paas.admin(['ssh-keys:add', 'dev', '--role', 'developer', '--apps', A], fs.readFileSync(dev.pub, 'utf8'));
-  assert.equal(added.exitCode, 0, added.stderr);
+  assert.equal(added.exitCode, 0, String(added.stderr));
   const refused = await paas.ssh('resource:set-global memory 48m', { key: dev.priv });
   assert.equal(refused.exitCode, 1);
   assert.equal(refused.stderr, "error: 'resource:set-global' needs an admin key\n");

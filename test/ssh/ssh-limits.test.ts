@@ -25,6 +25,10 @@ async function setup(limits: Partial<SshLimits>, handler: ConstructorParameters<
   const server = new SshServer({
     hostKey: await ensureHostKey(path.join(dir, 'host')),
     findKey: (fp) => state.keys.byFingerprint(fp),
+    identify: (fp) => {
+      const k = state.keys.byFingerprint(fp);
+      return k ? { keyName: k.name, role: k.role, apps: [], canCreate: false } : null;
+    },
     handler,
     log: silentLogger(),
     limits,

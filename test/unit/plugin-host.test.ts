@@ -19,7 +19,7 @@ test('duplicate commands and aliases of nothing fail at boot', () => {
   assert.throws(() => new CommandRegistry([a, d]), /declared by both plugin 'd' and plugin 'd'/);
 });
 
-async function run(host: CommandHost, words: string[], role: 'admin' | 'collaborator' = 'admin') {
+async function run(host: CommandHost, words: string[], role: 'admin' | 'developer' = 'admin') {
   const out = new PassThrough();
   const err = new PassThrough();
   let o = '';
@@ -28,7 +28,7 @@ async function run(host: CommandHost, words: string[], role: 'admin' | 'collabor
   err.on('data', (d) => (e += d));
   const code = await host.run(
     words,
-    { keyName: 'k', role },
+    { keyName: 'k', role, apps: [], canCreate: false },
     { stdin: new PassThrough(), stdout: out, stderr: err, signal: new AbortController().signal, pty: null },
   );
   return { code, o, e };
@@ -91,10 +91,10 @@ test('the host resolves the app, checks arguments, records the audit and turns e
   assert.match(r.e, /unknown command 'p:ap'; did you mean 'p:app'/);
   r = await run(host, ['p:boom']);
   assert.equal(r.e, 'error: internal error: kaput\n');
-  r = await run(host, ['p:app', 'myapp', 'x'], 'collaborator');
-  assert.match(r.e, /needs an admin key/);
+  r = await run(host, ['p:app', 'myapp', 'x'], 'developer');
+  assert.equal(r.e, "error: 'p:app' needs an admin key\n");
   assert.equal(r.e.split('\n').length, 2, 'one line');
   assert.equal(audit.length, 11);
   assert.deepEqual(audit[0], { keyName: 'k', command: 'p:app', app: 'myapp', exitCode: 0 });
-  assert.deepEqual(audit.at(-1), { keyName: 'k', command: 'p:app', app: null, exitCode: 1 }, 'refused before the app is resolved');
+  assert.deepEqual(audit.at(-1), { keyName: 'k', command: 'p:app', app: 'myapp', exitCode: 1 });
 });

@@ -69,7 +69,7 @@ test('storage mounts: relative dirs live in the app storage; other paths are adm
   fs.symlinkSync(sock, path.join(root, 'sneaky'));
   const outside = path.join(root, 'shared');
   const admin = { app: 'web1', dataDir, role: 'admin' as const, dockerSockets: [sock] };
-  const collab = { ...admin, role: 'collaborator' as const };
+  const collab = { ...admin, role: 'developer' as const };
   try {
     const own = path.join(dataDir, 'storage', 'web1');
     for (const ctx of [admin, collab]) {
