@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type Dockerode from 'dockerode';
 import { AppError } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
@@ -10,6 +11,7 @@ import { demuxToLines } from './docker-frames.js';
 import { LogStream, type LogStreamOptions } from './log-stream.js';
 import { type OneOffIo, runOneOff } from './one-off-runner.js';
 import { RuntimeErrors } from './runtime-errors.js';
+import { DEFAULT_NETWORK_POOL, pickSubnet } from './subnet-pool.js';
 
 export interface ContainerRuntimeOptions {
   /** the prefix of the per-app networks (`paas-<app>`), and the shared network of containers from before them; default 'paas' */
@@ -21,6 +23,8 @@ export interface ContainerRuntimeOptions {
   /** json-file log rotation per container; default 10m x 3 */
   logMaxSize?: string;
   logMaxFiles?: number;
+  /** where app networks get their /24s (DEFAULT_NETWORK_POOL; env PAAS_NETWORK_POOL) */
+  networkPool?: string;
 }
 
 /** Lines of container log kept in a boot-crash error. */
@@ -85,18 +89,39 @@ export class ContainerRuntime {
       throw dockerError('cannot list Docker networks', e);
     });
     if (existing.some((n) => n.Name === name)) return;
-    try {
-      await this.docker.createNetwork({
-        Name: name,
-        Driver: 'bridge',
-        CheckDuplicate: true,
-        Labels: { ...this.extraLabels, [LABELS.managed]: '1', ...(app === undefined ? {} : { [LABELS.app]: app }) },
-      });
-      this.log.info({ network: name }, 'docker network created');
-    } catch (e) {
-      if (statusOf(e) === 409) return; // created concurrently
-      throw dockerError(`cannot create Docker network ${name}`, e);
+    const labels = { ...this.extraLabels, [LABELS.managed]: '1', ...(app === undefined ? {} : { [LABELS.app]: app }) };
+    // an app network gets a /24 of paas's own pool (Docker's defaults run out at about 30
+    // networks); two networks created at once may pick the same one: the loser picks again
+    for (let attempt = 0; ; attempt++) {
+      const subnet = app === undefined ? null : pickSubnet(this.opts.networkPool ?? DEFAULT_NETWORK_POOL, await this.usedSubnets());
+      try {
+        await this.docker.createNetwork({
+          Name: name,
+          Driver: 'bridge',
+          CheckDuplicate: true,
+          Labels: labels,
+          ...(subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] } } : {}),
+        });
+        this.log.info({ network: name, subnet }, 'docker network created');
+        return;
+      } catch (e) {
+        if (statusOf(e) === 409) return; // created concurrently
+        if (subnet && attempt < 5 && /overlap/i.test(engineMessage(e))) continue;
+        throw dockerError(`cannot create Docker network ${name}`, e);
+      }
     }
+  }
+
+  /** Subnets in use: every Docker network's, and the host's own interfaces'. */
+  private async usedSubnets(): Promise<string[]> {
+    const nets = await this.docker.listNetworks().catch((e) => {
+      throw dockerError('cannot list Docker networks', e);
+    });
+    const docker = nets.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? '')).filter(Boolean);
+    const host = Object.values(os.networkInterfaces())
+      .flat()
+      .flatMap((i) => (i && i.family === 'IPv4' && i.cidr ? [i.cidr] : []));
+    return [...docker, ...host];
   }
 
   /**

@@ -8,6 +8,7 @@ import type { ProxyPort, RolloutStore } from '../deploy/ports.js';
 import { PushDeploy } from '../deploy/push-deploy.js';
 import { ReleaseManager } from '../deploy/release-manager.js';
 import { Rollout } from '../deploy/rollout.js';
+import { ALLOWED_ROOTS_KEY, parseAllowedRoots } from '../deploy/storage-mounts.js';
 import { GitService } from '../git/git-service.js';
 import { HookServer } from '../git/hook-server.js';
 import type { Logger } from '../log/logger.js';
@@ -55,7 +56,8 @@ export async function buildControlPlane(
 ): Promise<ControlPlane> {
   const docker = new Dockerode(config.dockerHost ? undefined : { socketPath: '/var/run/docker.sock' });
   const labels = runtimeLabels();
-  const runtime = new ContainerRuntime(docker, log.child({ module: 'runtime' }), labels);
+  const pool = process.env.PAAS_NETWORK_POOL;
+  const runtime = new ContainerRuntime(docker, log.child({ module: 'runtime' }), { ...labels, ...(pool ? { networkPool: pool } : {}) });
   const locks = new AppLocks();
   const settings = new AppSettingsStore(state.appSettings);
   const formation = state.formation;
@@ -69,6 +71,7 @@ export async function buildControlPlane(
     hosts: (app) => domains.hosts(app),
     settings: (app) => settings.snapshot(app),
     defaultMemory: () => settingsService.defaultMemory(),
+    storagePolicy: () => ({ dataDir: config.dataDir, allowedRoots: parseAllowedRoots(state.settings.get(ALLOWED_ROOTS_KEY)) }),
   };
   const rollout = new Rollout(store, runtime, proxy, log.child({ module: 'rollout' }));
   const releaseManager = new ReleaseManager({
@@ -166,7 +169,7 @@ export async function buildControlPlane(
     processes: new ProcessService({ formation, releases, settings, activator: releaseManager, rollout, runtime, locks }),
     domains,
     settings: settingsService,
-    storage: new StorageService({ settings: settingsService, dataDir: config.dataDir }),
+    storage: new StorageService({ settings: settingsService, dataDir: config.dataDir, globals: state.settings }),
     logs: new LogsService({ releases, settings, rollout, runtime }),
     keys: new KeyService({
       keys: state.keys,
