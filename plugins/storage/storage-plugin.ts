@@ -1,3 +1,4 @@
+import { CommandErrors } from '../../src/plugin-host/command-errors.js';
 import { table, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
 const NEXT = (app: string) => `Applied at the next rollout (ps:restart ${app}, a deploy, a config change or a scale)\n`;
@@ -8,7 +9,10 @@ export default definePlugin({
     'storage:mount': {
       summary: 'Mount a host dir into every container of an app; relative dirs live under <data-dir>/storage/<app>/',
       usage: 'storage:mount [app] <host-dir>:<container-dir>[:ro]',
-      examples: ['paas storage:mount myapp uploads:/app/uploads', 'paas storage:mount myapp /srv/shared:/shared:ro   (admin keys only)'],
+      examples: [
+        'paas storage:mount myapp uploads:/app/uploads',
+        'paas storage:mount myapp /srv/data/shared:/shared:ro   (admin keys only, under a root allowed with storage:allow-root)',
+      ],
       app: 'required',
       access: 'app',
       minArgs: 1,
@@ -59,6 +63,35 @@ export default definePlugin({
               )
             : 'no mounts\n',
         );
+        stdout.write(`allowed roots (storage:allow-root): ${api.storage.allowedRoots().join(', ') || 'none'}\n`);
+        return 0;
+      },
+    },
+    'storage:allow-root': {
+      summary:
+        "Allow admin keys to mount host dirs under DIR (global; by default only the app's own storage dir); --remove takes a root back; no DIR lists them",
+      usage: 'storage:allow-root [DIR] [--remove] [--json]',
+      examples: ['paas storage:allow-root /srv/data', 'paas storage:allow-root --remove /srv/data', 'paas storage:allow-root'],
+      app: 'none',
+      access: 'admin',
+      maxArgs: 1,
+      flags: {
+        remove: { type: 'boolean', description: 'remove DIR from the allowed roots (mounts under it are refused at the next rollout)' },
+      },
+      run({ args, flags, api, stdout, json }) {
+        const dir = args[0];
+        if (flags.remove && !dir) throw CommandErrors.usage('--remove needs the root to remove', 'storage:allow-root --remove DIR');
+        if (dir && flags.remove)
+          stdout.write(
+            `Removed the allowed root ${api.storage.removeRoot(dir)}; mounts under it are refused at their app's next rollout\n`,
+          );
+        else if (dir) {
+          const r = api.storage.allowRoot(dir);
+          stdout.write(r.added ? `Admin keys may now mount host dirs under ${r.root}\n` : `${r.root} is already an allowed root\n`);
+        }
+        const roots = api.storage.allowedRoots();
+        if (json) writeJson(stdout, roots);
+        else if (!dir) stdout.write(roots.length ? `${roots.join('\n')}\n` : "no allowed roots (only each app's own storage dir)\n");
         return 0;
       },
     },

@@ -5,6 +5,7 @@
 import type { ContainerInfo, ContainerSpec } from '../runtime/container-spec.js';
 import type { Release } from '../state/releases-repository.js';
 import type { AppSettingsSnapshot } from './settings-schema.js';
+import type { StoragePolicy } from './storage-mounts.js';
 
 export type { ContainerInfo, ContainerSpec };
 
@@ -45,4 +46,6 @@ export interface RolloutStore {
   settings(app: string): AppSettingsSnapshot;
   /** the global default memory limit (`resource:set-global memory`) for processes without their own; absent or null: none */
   defaultMemory?(): number | null;
+  /** the data dir and the allowed roots (`storage:allow-root`), to check every bind again before a container starts; absent: binds are not checked */
+  storagePolicy?(): StoragePolicy;
 }

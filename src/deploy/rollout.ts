@@ -5,6 +5,7 @@ import { DeployErrors } from './deploy-errors.js';
 import type { ContainerInfo, ContainerSpec, ProxyDeploySpec, ProxyPort, RolloutStore, RuntimePort } from './ports.js';
 import type { AppSettingsSnapshot } from './settings-schema.js';
 import type { StageOutput } from './stage-output.js';
+import { checkBinds } from './storage-mounts.js';
 
 export const DEFAULT_PORT = 5000;
 const LOG_LINES = 20;
@@ -51,6 +52,9 @@ export class Rollout {
 
   /** The container of one replica, from one settings snapshot; the runtime adds PORT to the env and defaults the restart policy to on-failure:10. */
   spec(app: string, release: Release, process: string, replica: number, settings: AppSettingsSnapshot): ContainerSpec {
+    // binds are checked again every time (symlinks, allowed roots): a refusal throws before this container starts
+    const policy = this.store.storagePolicy?.();
+    if (policy) checkBinds(app, settings.mounts, policy);
     const lim = settings.resources[process] ?? settings.resources['*'] ?? {};
     const memoryBytes = lim.memoryBytes ?? this.store.defaultMemory?.() ?? undefined;
     const restart = settings['restart-policy'];

@@ -2,22 +2,36 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { dataPaths } from '../config/server-config.js';
 import { InputErrors } from './input-errors.js';
+import { StorageErrors } from './storage-errors.js';
 
 /**
  * `storage:mount` input: `<host-dir>:<container-dir>[:ro]`. A relative host dir lives under
- * `<data-dir>/storage/<app>/` (anyone may use it; it is created). Anything else is a host path
- * outside the app's storage: allowed for admin keys only. Some host paths are refused for
- * everyone: the Docker socket and any directory holding it (a container with the socket owns the
- * host), /proc, /sys, /dev, `/`, and the paas data dir outside `storage/` (keys, database).
- * Symlinks are resolved before the checks. Stored in the app setting `mounts` as Docker binds
- * (`/abs/host:/container[:ro]`), which `Rollout.spec()` reads at the next rollout.
+ * `<data-dir>/storage/<app>/` (anyone may use it; it is created). An absolute host dir must be
+ * inside the app's storage dir or, for admin keys only, inside a root an admin allowed with
+ * `storage:allow-root DIR` (a global list). Some host paths are refused for everyone, whatever the
+ * roots: `/`, /etc, /root, /boot, /proc, /sys, /dev, /run, /var/run, /var/lib/docker, the Docker
+ * socket and its dir, and the paas data dir outside `storage/` (keys, database); so is a host dir
+ * holding one of them, and any `..`. Symlinks are never followed: every component of the host
+ * path is lstat'ed from `/` down and a symlink anywhere is refused, at mount time and again at
+ * every rollout (`checkBinds`), since an app can plant one in its own storage between rollouts.
+ * Stored in the app setting `mounts` as Docker binds (`/abs/host:/container[:ro]`), which
+ * `Rollout.spec()` reads at the next rollout.
  */
 
 export interface MountContext {
   app: string;
   dataDir: string;
   role: 'admin' | 'developer';
+  /** the roots an admin allowed (`storage:allow-root`); absent: none */
+  allowedRoots?: string[];
   /** Docker socket paths to protect; default /var/run/docker.sock, /run/docker.sock and DOCKER_HOST's */
+  dockerSockets?: string[];
+}
+
+/** What a rollout needs to check an app's binds again: the data dir and the allowed roots. */
+export interface StoragePolicy {
+  dataDir: string;
+  allowedRoots: string[];
   dockerSockets?: string[];
 }
 
@@ -30,8 +44,13 @@ export interface ParsedMount {
   bind: string;
 }
 
+/** The global setting holding the allowed roots, a JSON list of absolute paths. */
+export const ALLOWED_ROOTS_KEY = 'storage.allowed-roots';
+
+/** Never mounted into an app and never an allowed root, nor any dir inside or holding one of them. */
+export const NEVER_MOUNTED = ['/etc', '/root', '/boot', '/proc', '/sys', '/dev', '/run', '/var/run', '/var/lib/docker'];
+
 const usage = (message: string) => InputErrors.storageUsage(`${message}; nothing was changed`);
-const refused = (message: string) => InputErrors.storageForbidden(`${message}; nothing was changed`);
 
 export function appStorageDir(dataDir: string, app: string): string {
   return dataPaths(dataDir).appStorage(app);
@@ -43,13 +62,24 @@ export function defaultDockerSockets(env: NodeJS.ProcessEnv = process.env): stri
   return s;
 }
 
+/** The allowed roots stored under ALLOWED_ROOTS_KEY; anything unreadable counts as none. */
+export function parseAllowedRoots(raw: string | undefined): string[] {
+  if (!raw) return [];
+  try {
+    const v: unknown = JSON.parse(raw);
+    return Array.isArray(v) ? v.filter((r): r is string => typeof r === 'string' && path.isAbsolute(r)) : [];
+  } catch {
+    return [];
+  }
+}
+
 /** `a` is `b` or inside it. */
 function within(a: string, b: string): boolean {
   const rel = path.relative(b, a);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
-/** realpath of the longest existing prefix, plus the rest: a symlink anywhere on the way is followed. */
+/** realpath of the longest existing prefix, plus the rest: a symlink anywhere on the way is followed (for the admin-given data dir and socket paths only). */
 export function resolveReal(p: string): string {
   let head = path.resolve(p);
   const rest: string[] = [];
@@ -63,6 +93,77 @@ export function resolveReal(p: string): string {
       head = parent;
     }
   }
+}
+
+/**
+ * The first component of the absolute path `p` that is a symlink, lstat'ed from `/` down and
+ * never followed; null when there is none. Components past the first missing one do not exist,
+ * so they cannot be symlinks (Docker creates a missing bind source as a plain dir).
+ */
+export function firstSymlink(p: string): string | null {
+  let cur = path.parse(p).root;
+  for (const part of path.normalize(p).split(path.sep).filter(Boolean)) {
+    cur = path.join(cur, part);
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(cur);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      throw e;
+    }
+    if (st.isSymbolicLink()) return cur;
+  }
+  return null;
+}
+
+/** A refused host path: what kind, and the reason (the caller adds what it refuses and what happens next). */
+export interface BindProblem {
+  kind: 'symlink' | 'forbidden';
+  reason: string;
+}
+
+/**
+ * Places no host path may be in or hold, whatever the role and the roots: the NEVER_MOUNTED dirs,
+ * the Docker socket (for a root: its dir too), the data dir outside storage/.
+ */
+function neverProblem(host: string, dataDir: string, sockets: string[], socketDir = false): string | null {
+  if (host === '/') return '/ holds the whole host';
+  for (const sock of sockets) {
+    for (const s of new Set([path.resolve(sock), resolveReal(sock)])) {
+      if (within(host, socketDir ? path.dirname(s) : s) || within(s, host))
+        return `it is ${socketDir ? "in the Docker socket's dir" : 'the Docker socket'} or holds it (${sock}), which would give the app the host`;
+    }
+  }
+  for (const p of NEVER_MOUNTED) if (within(host, p) || within(p, host)) return `${p} is never mounted into apps`;
+  const data = resolveReal(dataDir);
+  if (within(data, host) || (within(host, data) && !within(host, path.join(data, 'storage')))) {
+    return 'it exposes the paas data dir (keys, database)';
+  }
+  return null;
+}
+
+/**
+ * Checks one bind's host path without following symlinks: null when `host` may be mounted into
+ * `app`, else the problem. `host` must be absolute and normalized. `role` 'developer' allows only
+ * the app's own storage dir; 'admin' also the allowed roots.
+ */
+export function checkBindPath(host: string, ctx: MountContext): BindProblem | null {
+  if (!path.isAbsolute(host) || host.split('/').includes('..')) return { kind: 'forbidden', reason: "'..' is never allowed in a host dir" };
+  const link = firstSymlink(host);
+  if (link) return { kind: 'symlink', reason: `${link} is a symlink (symlinks on a host path are never followed)` };
+  const never = neverProblem(host, ctx.dataDir, ctx.dockerSockets ?? defaultDockerSockets());
+  if (never) return { kind: 'forbidden', reason: never };
+  const own = path.join(resolveReal(ctx.dataDir), 'storage', ctx.app);
+  if (within(host, own)) return null;
+  if (ctx.role !== 'admin') return { kind: 'forbidden', reason: `only admin keys may mount a host dir outside ${own}` };
+  if ((ctx.allowedRoots ?? []).some((r) => within(host, r))) return null;
+  const roots = ctx.allowedRoots?.length ? `the allowed roots (${ctx.allowedRoots.join(', ')})` : 'any allowed root (there is none)';
+  return { kind: 'forbidden', reason: `it is outside ${own} and ${roots}; an admin may allow one with storage:allow-root DIR` };
+}
+
+function refuse(problem: BindProblem, message: string) {
+  return problem.kind === 'symlink' ? StorageErrors.symlink(message) : InputErrors.storageForbidden(message);
 }
 
 function checkContainerDir(c: string): string {
@@ -87,30 +188,55 @@ export function parseMount(spec: string, ctx: MountContext): ParsedMount {
   const [rawHost, rawContainer] = parts as [string, string];
   if (/[,\0\n]/.test(rawHost)) throw usage(`the host dir must not contain commas or control characters, got '${rawHost}'`);
   const container = checkContainerDir(rawContainer);
-  const dataDir = resolveReal(ctx.dataDir);
-  const own = resolveReal(appStorageDir(ctx.dataDir, ctx.app));
-  const requested = path.isAbsolute(rawHost) ? path.resolve(rawHost) : path.resolve(appStorageDir(ctx.dataDir, ctx.app), rawHost);
-  const host = resolveReal(requested);
+  const own = path.join(resolveReal(ctx.dataDir), 'storage', ctx.app);
+  // `..` is refused before resolving, so `a/../b` never reaches outside and never hides where it goes
+  const host = rawHost.split('/').includes('..') ? rawHost : path.resolve(own, rawHost);
+  const problem = checkBindPath(host, ctx);
+  if (problem) throw refuse(problem, `refusing to mount ${rawHost}: ${problem.reason}; nothing was changed`);
+  return { host, container, readOnly, inAppStorage: within(host, own), bind: `${host}:${container}${readOnly ? ':ro' : ''}` };
+}
 
-  for (const sock of ctx.dockerSockets ?? defaultDockerSockets()) {
-    const real = resolveReal(sock);
-    if (within(real, host) || within(host, real) || within(sock, requested) || within(requested, sock))
-      throw refused(`refusing to mount ${rawHost}: it is or contains the Docker socket (${sock}), which would give the app the host`);
+/**
+ * Checks an app's stored binds again right before a rollout starts containers (the app may have
+ * planted a symlink in its storage since, or an admin removed a root): throws the first problem.
+ */
+export function checkBinds(app: string, binds: string[], policy: StoragePolicy): void {
+  for (const bind of binds) {
+    const { host, container } = splitBind(bind);
+    const problem = checkBindPath(host, { app, role: 'admin', ...policy });
+    if (problem) {
+      throw refuse(
+        problem,
+        `refusing to mount ${host} at ${container} in ${app}: ${problem.reason}; no container was started and the running ones keep serving (storage:unmount ${app} ${container})`,
+      );
+    }
   }
-  for (const p of ['/proc', '/sys', '/dev']) {
-    if (within(host, p) || within(requested, p)) throw refused(`refusing to mount ${rawHost}: ${p} is never mounted into apps`);
-  }
-  if (host === '/') throw refused('refusing to mount /: it holds the Docker socket and the paas data dir');
-  const inAppStorage = within(host, own);
-  if (!inAppStorage && (within(dataDir, host) || (within(host, dataDir) && !within(host, path.join(dataDir, 'storage'))))) {
-    throw refused(`refusing to mount ${rawHost}: it exposes the paas data dir (keys, database); use a dir under storage/${ctx.app}/`);
-  }
-  if (!inAppStorage && ctx.role !== 'admin') {
-    throw refused(
-      `only admin keys may mount ${rawHost} (outside ${appStorageDir(ctx.dataDir, ctx.app)}); give a relative dir such as data:${container}`,
+}
+
+/**
+ * Checks a root for `storage:allow-root`: an absolute, existing directory reached without
+ * symlinks, neither inside nor holding a never-mounted place. Returns it normalized.
+ */
+export function checkAllowedRoot(dir: string, policy: Omit<StoragePolicy, 'allowedRoots'>): string {
+  if (!path.isAbsolute(dir)) throw StorageErrors.root(`a root must be an absolute path, got '${dir}'; nothing was changed`);
+  if (dir.split('/').includes('..') || /[,:\0\n]/.test(dir))
+    throw StorageErrors.root(`a root must not contain '..', commas, colons or control characters, got '${dir}'; nothing was changed`);
+  const root = path.resolve(dir);
+  const link = firstSymlink(root);
+  if (link)
+    throw StorageErrors.symlink(
+      `refusing the root ${dir}: ${link} is a symlink (symlinks on a host path are never followed); nothing was changed`,
     );
+  let isDir = false;
+  try {
+    isDir = fs.lstatSync(root).isDirectory();
+  } catch {
+    isDir = false;
   }
-  return { host, container, readOnly, inAppStorage, bind: `${host}:${container}${readOnly ? ':ro' : ''}` };
+  if (!isDir) throw StorageErrors.root(`a root must be an existing directory, got '${dir}'; nothing was changed`);
+  const never = neverProblem(root, policy.dataDir, policy.dockerSockets ?? defaultDockerSockets(), true);
+  if (never) throw InputErrors.storageForbidden(`refusing the root ${dir}: ${never}; nothing was changed`);
+  return root;
 }
 
 /** A stored bind split back into its parts. */

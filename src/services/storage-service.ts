@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import type { Identity } from '../contracts/command-io.js';
-import { appStorageDir, parseMount, splitBind } from '../deploy/storage-mounts.js';
+import { StorageErrors } from '../deploy/storage-errors.js';
+import { ALLOWED_ROOTS_KEY, appStorageDir, checkAllowedRoot, parseAllowedRoots, parseMount, splitBind } from '../deploy/storage-mounts.js';
+import type { SettingsRepository } from '../state/settings-repository.js';
 import { SettingsErrors } from './settings-errors.js';
 import type { SettingsIo, SettingsService } from './settings-service.js';
 
@@ -8,6 +10,8 @@ export interface StorageDeps {
   settings: Pick<SettingsService, 'update'> & { mounts(app: string): string[] };
   /** the data dir: app storage lives under `<dataDir>/storage/<app>/` */
   dataDir: string;
+  /** global settings: the allowed roots (ALLOWED_ROOTS_KEY) */
+  globals: Pick<SettingsRepository, 'get' | 'set'>;
 }
 
 export interface Mount {
@@ -16,7 +20,10 @@ export interface Mount {
   readOnly: boolean;
 }
 
-/** Host dirs mounted into every container of an app (`storage:*`), applied at the next rollout. */
+/**
+ * Host dirs mounted into every container of an app (`storage:*`), applied at the next rollout,
+ * and the global roots under which admins may mount more than the app's own storage dir.
+ */
 export class StorageService {
   constructor(private readonly deps: StorageDeps) {}
 
@@ -28,9 +35,32 @@ export class StorageService {
     return this.deps.settings.mounts(app).map(splitBind);
   }
 
+  /** The roots an admin allowed (`storage:allow-root`), in the order they were added. */
+  allowedRoots(): string[] {
+    return parseAllowedRoots(this.deps.globals.get(ALLOWED_ROOTS_KEY));
+  }
+
+  /** Adds a root (checked: absolute, an existing dir, no symlink, no never-mounted place); `added` is false when it was there. */
+  allowRoot(dir: string): { root: string; added: boolean } {
+    const root = checkAllowedRoot(dir, { dataDir: this.deps.dataDir });
+    const roots = this.allowedRoots();
+    if (roots.includes(root)) return { root, added: false };
+    this.deps.globals.set(ALLOWED_ROOTS_KEY, JSON.stringify([...roots, root]));
+    return { root, added: true };
+  }
+
+  /** Removes a root; mounts under it are refused at their app's next rollout until unmounted. */
+  removeRoot(dir: string): string {
+    const roots = this.allowedRoots();
+    const root = roots.find((r) => r === dir || r === dir.replace(/\/+$/, ''));
+    if (!root) throw StorageErrors.rootNotFound(`${dir} is not an allowed root (allowed: ${roots.join(', ') || 'none'})`);
+    this.deps.globals.set(ALLOWED_ROOTS_KEY, JSON.stringify(roots.filter((r) => r !== root)));
+    return root;
+  }
+
   /** Mounts `<host-dir>:<container-dir>[:ro]`; `added` is false when that exact mount exists already. */
   async mount(app: string, spec: string, identity: Identity, io: SettingsIo): Promise<Mount & { added: boolean }> {
-    const m = parseMount(spec, { app, dataDir: this.deps.dataDir, role: identity.role });
+    const m = parseMount(spec, { app, dataDir: this.deps.dataDir, role: identity.role, allowedRoots: this.allowedRoots() });
     let added = false;
     await this.deps.settings.update(
       app,

@@ -59,7 +59,16 @@ test('limits merge per process and none clears', () => {
   assert.equal(formatCpus(5e8), '0.5');
 });
 
-test('storage mounts: relative dirs live in the app storage; other paths are admin-only; the socket, /proc, /sys and the data dir never', () => {
+const codeOf = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (e) {
+    return (e as { code?: string }).code ?? 'no-code';
+  }
+  return 'no-error';
+};
+
+test('storage mounts: relative dirs live in the app storage; elsewhere only under an allowed root, for admins; never /etc, the socket, /proc, the data dir or ..', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'paas-mount-'));
   const dataDir = path.join(root, 'data');
   fs.mkdirSync(path.join(dataDir, 'keys'), { recursive: true });
@@ -68,7 +77,9 @@ test('storage mounts: relative dirs live in the app storage; other paths are adm
   fs.writeFileSync(sock, '');
   fs.symlinkSync(sock, path.join(root, 'sneaky'));
   const outside = path.join(root, 'shared');
-  const admin = { app: 'web1', dataDir, role: 'admin' as const, dockerSockets: [sock] };
+  const allowed = path.join(root, 'srv');
+  fs.mkdirSync(path.join(allowed, 'x'), { recursive: true });
+  const admin = { app: 'web1', dataDir, role: 'admin' as const, dockerSockets: [sock], allowedRoots: [allowed] };
   const collab = { ...admin, role: 'developer' as const };
   try {
     const own = path.join(dataDir, 'storage', 'web1');
@@ -76,43 +87,45 @@ test('storage mounts: relative dirs live in the app storage; other paths are adm
       const m = parseMount('uploads:/app/uploads', ctx);
       assert.equal(m.bind, `${path.join(own, 'uploads')}:/app/uploads`);
       assert.equal(m.inAppStorage, true);
-      assert.equal(parseMount('a/b/../c:/c:ro', ctx).bind, `${path.join(own, 'a', 'c')}:/c:ro`);
+      assert.equal(parseMount('a/./b:/c:ro', ctx).bind, `${path.join(own, 'a', 'b')}:/c:ro`);
       assert.equal(parseMount(`${own}/x:/x/`, ctx).bind, `${path.join(own, 'x')}:/x`);
     }
-    // outside the app's storage: admin only
-    assert.equal(parseMount(`${outside}:/shared`, admin).bind, `${outside}:/shared`);
+    // under an allowed root: admins only
+    assert.equal(parseMount(`${allowed}/x:/shared`, admin).bind, `${allowed}/x:/shared`);
+    assert.equal(parseMount(`${allowed}/x:/shared`, admin).inAppStorage, false);
     assert.equal(
-      code(() => parseMount(`${outside}:/shared`, collab)),
-      1,
+      codeOf(() => parseMount(`${allowed}/x:/shared`, collab)),
+      'PAAS_ERR_STORAGE_FORBIDDEN',
     );
-    assert.match(
-      String(
-        (() => {
-          try {
-            parseMount(`${outside}:/shared`, collab);
-          } catch (e) {
-            return (e as Error).message;
-          }
-        })(),
-      ),
-      /only admin keys/,
-    );
-    // `..` escapes leave the app storage: admin only
-    assert.equal(
-      code(() => parseMount('../other-app:/o', collab)),
-      1,
-    );
-    assert.equal(
-      code(() => parseMount('../../../shared:/o', collab)),
-      1,
-    );
-    assert.equal(parseMount('../other-app:/o', admin).inAppStorage, false);
-    // never, not even for admins
+    assert.throws(() => parseMount(`${allowed}/x:/shared`, collab), /only admin keys may mount/);
+    // outside the app storage and every root: refused even for admins
+    for (const ctx of [admin, { ...admin, allowedRoots: [] }]) {
+      assert.throws(
+        () => parseMount(`${outside}:/shared`, ctx),
+        (e: Error & { code?: string; exitCode?: number }) =>
+          e.code === 'PAAS_ERR_STORAGE_FORBIDDEN' && e.exitCode === 1 && /storage:allow-root DIR; nothing was changed$/.test(e.message),
+      );
+    }
+    // `..` anywhere: refused, for everyone
+    for (const host of ['../other-app', '../../../shared', 'a/b/../c', `${own}/../web2`, `${allowed}/../shared`]) {
+      for (const ctx of [admin, collab])
+        assert.equal(
+          codeOf(() => parseMount(`${host}:/o`, ctx)),
+          'PAAS_ERR_STORAGE_FORBIDDEN',
+          host,
+        );
+    }
+    // never, not even for admins, and not even under an allowed root
     for (const host of [
       sock,
-      path.dirname(sock),
       path.join(root, 'sneaky'),
       '/var/run/docker.sock',
+      '/etc',
+      '/etc/passwd',
+      '/root/.ssh',
+      '/var/lib/docker',
+      '/var/lib/docker/volumes',
+      '/var',
       '/proc',
       '/proc/1',
       '/sys/fs',
@@ -121,10 +134,10 @@ test('storage mounts: relative dirs live in the app storage; other paths are adm
       dataDir,
       path.join(dataDir, 'keys'),
       root,
-      '../../keys',
     ]) {
       for (const ctx of [admin, collab]) {
-        const c = code(() => parseMount(`${host}:/x`, { ...ctx, dockerSockets: [sock, '/var/run/docker.sock'] }));
+        const everywhere = { ...ctx, dockerSockets: [sock, '/var/run/docker.sock'], allowedRoots: ['/', root, '/var', '/etc'] };
+        const c = code(() => parseMount(`${host}:/x`, everywhere));
         assert.equal(c, 1, `${host} as ${ctx.role}`);
       }
     }
