@@ -27,9 +27,9 @@ export default definePlugin({
       access: 'app',
       minArgs: 1,
       flags: { process: { type: 'string', short: 'p', description: 'the process type (default: every process without its own limits)' } },
-      async run({ app, args, flags, api, stdout, signal, json }) {
+      async run({ app, args, flags, api, stdout, signal, json, identity }) {
         const proc = typeof flags.process === 'string' ? flags.process : '*';
-        const next = await api.settings.limit(app, proc, args, { out: stdout, signal });
+        const next = await api.settings.limit(app, proc, args, identity, { out: stdout, signal });
         if (json) {
           writeJson(stdout, { app, resources: next, appliesAt: 'next rollout' });
           return 0;

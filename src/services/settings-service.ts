@@ -1,14 +1,16 @@
+import os from 'node:os';
 import type { Writable } from 'node:stream';
 import { BUILDER_NAMES } from '../builders/builder.js';
 import type { HealthCheckSettings } from '../deploy/app-json.js';
 import type { AppSettingsStore } from '../deploy/app-settings-store.js';
 import { parseChecksArgs, parseConfigPairs } from '../deploy/operation-inputs.js';
-import { applyLimits, checkProcessType, parseLimitArgs, parseMemory, type ResourceTable } from '../deploy/resource-limits.js';
+import { applyLimits, formatMemory, checkProcessType, parseLimitArgs, parseMemory, type ResourceTable } from '../deploy/resource-limits.js';
 import type { Rollout } from '../deploy/rollout.js';
 import type { SettingKey, SettingValue } from '../deploy/settings-schema.js';
 import type { SettingsRepository } from '../state/settings-repository.js';
 import { type Locks, underLock } from './app-lock.js';
 import { SettingsErrors } from './settings-errors.js';
+import type { Identity } from '../contracts/command-io.js';
 
 export interface SettingsDeps {
   settings: Pick<AppSettingsStore, 'get' | 'write'>;
@@ -105,10 +107,25 @@ export class SettingsService {
   }
 
   /** `memory=512m cpus=1` (`none` clears) for one process type or `*` (every process without its own). */
-  async limit(app: string, process: string, args: string[], io: SettingsIo): Promise<ResourceTable> {
+  async limit(app: string, process: string, args: string[], by: Identity, io: SettingsIo): Promise<ResourceTable> {
     const proc = checkProcessType(process, this.deps.knownProcesses(app));
     const patch = parseLimitArgs(args);
+    if (by.role !== 'admin') this.checkWithinHostDefaults(patch.memoryBytes);
     return this.update(app, 'resources', (current) => applyLimits(current, proc, patch), io);
+  }
+
+  /**
+   * A developer key stays within what the admin set for the host: no memory limit above the
+   * global default (or, without one, above the host's memory), and no lifting it with `none`.
+   */
+  private checkWithinHostDefaults(memoryBytes: number | null | undefined): void {
+    if (memoryBytes === undefined) return;
+    const cap = this.defaultMemory() ?? os.totalmem();
+    const capText = `${formatMemory(cap)} (${this.defaultMemory() === null ? "this host's memory" : 'the default set with resource:set-global'})`;
+    if (memoryBytes === null && this.defaultMemory() !== null)
+      throw SettingsErrors.aboveHostDefaults(`a developer key cannot lift the memory limit; the most it may set is ${capText}`);
+    if (memoryBytes !== null && memoryBytes > cap)
+      throw SettingsErrors.aboveHostDefaults(`memory ${formatMemory(memoryBytes)} is above ${capText}; an admin key may set more`);
   }
 
   hardening(app: string): boolean {

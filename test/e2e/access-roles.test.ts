@@ -82,8 +82,27 @@ describe('a developer key', () => {
   test('mounts only inside its own app storage', async () => {
     const r = await asDev('storage:mount shop /etc:/host-etc');
     assert.equal(r.exitCode, 1);
-    assert.match(r.stderr, /^error: only admin keys may mount \/etc/);
+    assert.match(r.stderr, /^error: (refusing to mount|only admin keys may mount) \/etc[: ].*nothing was changed\n$/);
     assert.equal((await asDev('storage:mount shop data:/data')).exitCode, 0);
+  });
+
+  test("sets resource limits only within the host's defaults", async () => {
+    const huge = await asDev('resource:limit shop memory=1000g');
+    assert.equal(huge.exitCode, 1);
+    assert.match(huge.stderr, /^error: memory 1000g is above [0-9.]+[gm] \(this host's memory\); an admin key may set more\n$/);
+    assert.equal((await paas.ssh('resource:set-global memory 256m')).exitCode, 0);
+    try {
+      const above = await asDev('resource:limit shop memory=512m');
+      assert.equal(above.stderr, 'error: memory 512m is above 256m (the default set with resource:set-global); an admin key may set more\n');
+      const lift = await asDev('resource:limit shop memory=none');
+      assert.equal(lift.stderr, 'error: a developer key cannot lift the memory limit; the most it may set is 256m (the default set with resource:set-global)\n');
+      assert.equal((await asDev('resource:limit shop memory=128m')).exitCode, 0);
+      assert.equal((await paas.ssh('resource:limit shop memory=512m')).exitCode, 0, 'an admin may');
+      assert.equal((await asDev('resource:set-global memory none')).stderr, "error: 'resource:set-global' needs an admin key\n");
+    } finally {
+      await paas.ssh('resource:set-global memory none');
+      await paas.ssh('resource:limit shop memory=none');
+    }
   });
 
   test('lists only its apps', async () => {
