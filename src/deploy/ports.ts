@@ -18,7 +18,7 @@ export interface RuntimePort {
   list(filter?: { app?: string; process?: string; release?: number }): Promise<ContainerInfo[]>;
   logsTail(id: string, lines: number): Promise<string>;
   removeImages(tags: string[]): Promise<unknown>;
-  pruneDanglingImages(): Promise<unknown>;
+  pruneDanglingImages(olderThan?: string): Promise<unknown>;
   imageExists(image: string): Promise<boolean>;
   /** removes the app's network (apps:destroy); never throws */
   removeNetwork(app: string): Promise<boolean>;

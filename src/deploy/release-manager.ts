@@ -87,7 +87,8 @@ export class ReleaseManager {
       const keep = new Set(all.slice(0, KEEP_IMAGES).map((r) => r.image!));
       const drop = [...new Set(all.slice(KEEP_IMAGES).map((r) => r.image!))].filter((i) => !keep.has(i));
       if (drop.length) await this.deps.runtime.removeImages(drop);
-      await this.deps.runtime.pruneDanglingImages();
+      // untagged images younger than an hour may be the layers of a build running right now
+      await this.deps.runtime.pruneDanglingImages('1h');
     } catch (err) {
       this.deps.log.warn({ err, app }, 'image prune failed');
     }

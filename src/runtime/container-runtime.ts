@@ -371,9 +371,13 @@ export class ContainerRuntime {
   }
 
   /** Removes dangling images (old build layers, untagged releases); returns the bytes reclaimed. */
-  async pruneDanglingImages(): Promise<{ deleted: number; spaceReclaimed: number }> {
+  /**
+   * Removes untagged images. `olderThan` (a Docker duration, e.g. '1h') spares younger ones: the
+   * intermediate layers of a build still running on this engine are untagged too.
+   */
+  async pruneDanglingImages(olderThan?: string): Promise<{ deleted: number; spaceReclaimed: number }> {
     try {
-      const r = await this.docker.pruneImages({ filters: { dangling: ['true'] } });
+      const r = await this.docker.pruneImages({ filters: { dangling: ['true'], ...(olderThan ? { until: [olderThan] } : {}) } });
       return { deleted: r.ImagesDeleted?.length ?? 0, spaceReclaimed: r.SpaceReclaimed ?? 0 };
     } catch (e) {
       throw dockerError('cannot prune images', e);
