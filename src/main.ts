@@ -28,6 +28,7 @@ async function main(): Promise<number | null> {
         listen: config.listen,
         workers: config.proxyWorkers,
         logLevel: config.logLevel,
+        user: config.proxyUser,
       });
       return null;
     }

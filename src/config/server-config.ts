@@ -14,6 +14,8 @@ export interface ServerConfig {
   /** proxy worker processes; 0 means one per core */
   proxyWorkers: number;
   logLevel: string;
+  /** the system user the proxy runs as once its ports are bound (when paas runs as root) */
+  proxyUser: string;
 }
 
 const FLAGS: Record<string, { env: string; key: keyof ServerConfig }> = {
@@ -25,6 +27,7 @@ const FLAGS: Record<string, { env: string; key: keyof ServerConfig }> = {
   domain: { env: 'PAAS_DOMAIN', key: 'domain' },
   'proxy-workers': { env: 'PAAS_PROXY_WORKERS', key: 'proxyWorkers' },
   'log-level': { env: 'PAAS_LOG_LEVEL', key: 'logLevel' },
+  'proxy-user': { env: 'PAAS_PROXY_USER', key: 'proxyUser' },
 };
 
 function parsePort(name: string, raw: string): number {
@@ -64,6 +67,10 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv = proce
   }
   const domain = (get('domain') ?? os.hostname()).toLowerCase();
   if (!/^[a-z0-9.-]+$/.test(domain)) throw ConfigErrors.invalid(`--domain '${domain}' is not a valid host name`);
+  const proxyUser = get('proxy-user') ?? 'paas-proxy';
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(proxyUser) || proxyUser === 'root') {
+    throw ConfigErrors.invalid(`--proxy-user must be a system user name other than root (a-z, 0-9, '_', '-'), got '${proxyUser}'`);
+  }
   return {
     dataDir,
     sshPort: parsePort('ssh-port', get('ssh-port') ?? '2222'),
@@ -74,6 +81,7 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     dockerHost: env.DOCKER_HOST,
     proxyWorkers,
     logLevel: get('log-level') ?? 'info',
+    proxyUser,
   };
 }
 

@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../log/logger.js';
 import type { TargetDownListener } from './proxy-context.js';
 import { ProxyErrors } from './proxy-errors.js';
+import type { ProxyUser } from './proxy-user.js';
 import type { DrainResult } from './proxy-worker.js';
 import { mergeInflight, type InflightStats, type RouteTable } from './route-table.js';
 import { isProxyMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
@@ -15,10 +16,16 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-/** N worker processes (node:cluster) sharing the listening ports; the primary drives them over IPC. */
+/**
+ * N worker processes (node:cluster) sharing the listening ports; the primary drives them over IPC.
+ * On Linux the primary binds and accepts (round-robin) and hands connections to the workers, so
+ * with a proxy `user` the workers are forked as that user from the start and never hold root.
+ */
 export class ClusterWorkers implements WorkerPool {
   private readonly count: number;
   private readonly log: Logger;
+  private readonly user: ProxyUser | undefined;
+  private started = false;
   private readonly workers = new Set<Worker>();
   private readonly pending = new Map<Worker, Map<number, Pending>>();
   private table: RouteTable = { version: 0, services: [] };
@@ -26,16 +33,19 @@ export class ClusterWorkers implements WorkerPool {
   private closing = false;
   private targetDown: TargetDownListener | null = null;
 
-  constructor(count: number, logger: Logger) {
+  constructor(count: number, logger: Logger, user?: ProxyUser) {
     this.count = count;
     this.log = logger;
+    this.user = user;
   }
 
   async start(table: RouteTable): Promise<BoundPorts> {
     this.table = table;
+    if (this.user) cluster.setupPrimary({ uid: this.user.uid, gid: this.user.gid });
     const ready: Array<Promise<BoundPorts>> = [];
     for (let i = 0; i < this.count; i++) ready.push(this.fork());
     const ports = await Promise.all(ready);
+    this.started = true;
     return ports[0];
   }
 
@@ -71,6 +81,12 @@ export class ClusterWorkers implements WorkerPool {
         for (const p of waiting?.values() ?? []) p.resolve(undefined);
         if (!isReady) reject(ProxyErrors.workerFailed(`proxy worker exited during start (code ${code}, signal ${signal})`));
         if (this.closing) return;
+        if (this.user && this.started && this.workers.size === 0) {
+          // the primary has given up root: with every worker gone, cluster has closed the listening
+          // sockets and a port below 1024 cannot be bound again; exit so the proxy is started anew
+          this.log.fatal({ worker: worker.process.pid, code, signal }, 'every proxy worker died after root was dropped; exiting');
+          process.exit(1);
+        }
         this.log.error({ worker: worker.process.pid, code, signal }, 'proxy worker died, restarting');
         this.fork().catch((err) => this.log.error({ err: (err as Error).message }, 'proxy worker restart failed'));
       });

@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { createLogger } from '../log/logger.js';
 import { startProxy, workerOptions } from './proxy-server.js';
+import { dropPrivileges, resolveProxyUser, runsAsRoot } from './proxy-user.js';
 import { runWorkerProcess } from './worker-process.js';
 
 interface RunProxyOptions {
@@ -11,6 +12,8 @@ interface RunProxyOptions {
   /** 0 = one per core */
   workers: number;
   logLevel?: string;
+  /** the system user to become once the ports are bound, when started as root (--proxy-user) */
+  user?: string;
 }
 
 const SHUTDOWN_GRACE_MS = 5000;
@@ -18,12 +21,16 @@ const SHUTDOWN_GRACE_MS = 5000;
 /**
  * Entry of the hidden `paas proxy` subcommand. In the primary: start, then run until SIGTERM or
  * SIGINT, drain for up to 5 s and exit 0. In a cluster worker: serve traffic for the primary.
+ * Started as root with a `user`, the primary becomes that user once its ports are bound, and
+ * its workers are forked as that user (one still root drops before it reads anything).
  */
 export async function runProxy(opts: RunProxyOptions): Promise<void> {
   const logger = createLogger({ level: opts.logLevel }).child({ component: 'proxy' });
-  const base = { ...opts, logger };
+  const user = opts.user && runsAsRoot() ? resolveProxyUser(opts.user) : undefined;
+  const base = { ...opts, logger, user };
   if (cluster.isWorker) {
-    await runWorkerProcess(await workerOptions(base), logger);
+    if (user) dropPrivileges(user);
+    await runWorkerProcess(await workerOptions({ ...base, user: undefined }), logger);
     return;
   }
   const handle = await startProxy(base);

@@ -8,6 +8,7 @@ import { ControlApi, type ProxyStatus } from './control-api.js';
 import { ErrorPages } from './error-pages.js';
 import { LocalWorkers } from './local-workers.js';
 import { ProxyController } from './proxy-controller.js';
+import { checkProxyDirsWritable, dropPrivileges, type ProxyUser, prepareProxyDirs, runsAsRoot } from './proxy-user.js';
 import type { ProxyWorkerOptions } from './proxy-worker.js';
 import { RouteStore } from './route-store.js';
 import { ensureDefaultCert } from './tls-cert.js';
@@ -25,6 +26,11 @@ export interface ProxyOptions {
   /** max request body in bytes (default 100 MiB, env PAAS_PROXY_BODY_LIMIT) */
   bodyLimit?: number;
   upstream?: Partial<UpstreamOptions>;
+  /**
+   * When the proxy starts as root: the user it becomes once its ports and control socket are
+   * bound (the primary drops; cluster workers are forked as that user). Ignored when not root.
+   */
+  user?: ProxyUser;
 }
 
 export interface ProxyHandle {
@@ -47,7 +53,7 @@ export async function workerOptions(opts: ProxyOptions): Promise<ProxyWorkerOpti
     listen: opts.listen,
     httpPort: opts.httpPort,
     httpsPort: opts.httpsPort,
-    tls: await ensureDefaultCert(opts.dataDir),
+    tls: await ensureDefaultCert(opts.dataDir, opts.user && runsAsRoot() ? opts.user : undefined),
     bodyLimit: opts.bodyLimit ?? envNumber('PAAS_PROXY_BODY_LIMIT') ?? DEFAULT_BODY_LIMIT,
     upstream: {
       ...UPSTREAM_DEFAULTS,
@@ -61,17 +67,21 @@ export async function workerOptions(opts: ProxyOptions): Promise<ProxyWorkerOpti
 
 /**
  * Starts the proxy primary: restores routes, starts the workers with them (only then do they
- * listen), opens the control socket and writes the pid file.
+ * listen), opens the control socket and writes the pid file. Started as root with `user`, it
+ * first hands the proxy's folders to that user and, once everything that needs root is bound,
+ * becomes that user; only then does its status report the ports (the supervisor waits for them).
  */
 export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   const paths = dataPaths(opts.dataDir);
   const log = opts.logger;
+  const user = opts.user && runsAsRoot() ? opts.user : undefined;
   await mkdir(paths.run, { recursive: true });
+  if (user) await prepareProxyDirs(opts.dataDir, user, log);
   const store = new RouteStore(paths.proxyState);
   const services = await store.load();
-  const wopts = await workerOptions(opts);
+  const wopts = await workerOptions({ ...opts, user });
   const count = opts.workers === 0 ? os.availableParallelism() : opts.workers;
-  const workers: WorkerPool = count <= 1 ? new LocalWorkers(wopts) : new ClusterWorkers(count, log);
+  const workers: WorkerPool = count <= 1 ? new LocalWorkers(wopts) : new ClusterWorkers(count, log, user);
   const controller = new ProxyController(services, store, workers, log);
   let ports = { http: 0, https: 0 };
   const status = (): ProxyStatus => ({ pid: process.pid, httpPort: ports.http, httpsPort: ports.https, services: controller.serviceCount });
@@ -80,8 +90,15 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   await api.listen(paths.proxySocket);
   writePidFile(paths.proxyPid);
   try {
-    ports = await workers.start(controller.table());
+    const bound = await workers.start(controller.table());
+    if (user) {
+      dropPrivileges(user);
+      await checkProxyDirsWritable(opts.dataDir, user);
+      log.info({ user: user.name, uid: user.uid, gid: user.gid }, 'proxy dropped root');
+    }
+    ports = bound;
   } catch (err) {
+    if (user) await workers.close(0).catch(() => {});
     await api.close();
     await unlink(paths.proxySocket).catch(() => {});
     removeOwnPidFile(paths.proxyPid);

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { writeJsonAtomicAsync } from '../util/atomic-json.js';
 import { ProxyErrors } from './proxy-errors.js';
 import { parseServiceSpec, type ServiceSpec } from './service-spec.js';
@@ -20,7 +21,13 @@ export class RouteStore {
   async load(): Promise<Map<string, ServiceSpec>> {
     let text: string;
     try {
-      text = await readFile(this.file, 'utf8');
+      // never through a symlink: the proxy user owns this folder, and a proxy that is still root reads it
+      const fh = await open(this.file, constants.O_RDONLY | constants.O_NOFOLLOW);
+      try {
+        text = await fh.readFile('utf8');
+      } finally {
+        await fh.close();
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
       throw ProxyErrors.stateCorrupt(`cannot read proxy state ${this.file}`, err);

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { execa } from 'execa';
 import type { ServerConfig } from '../config/server-config.js';
 import type { Logger } from '../log/logger.js';
 import { ProxyClient, type ProxyStatus } from '../proxy/proxy-client.js';
-import { livePid } from '../util/pid-file.js';
+import { livePid, removeOwnPidFile } from '../util/pid-file.js';
 import { ServerErrors } from './server-errors.js';
 
 /**
@@ -26,6 +27,7 @@ export async function ensureProxy(
       log.warn({ err }, 'proxy pid alive but control socket does not answer; starting a new proxy');
     }
   }
+  await ensureProxyUser(config.proxyUser, log);
   fs.mkdirSync(paths.logs, { recursive: true });
   const logFd = fs.openSync(`${paths.logs}/proxy.log`, 'a');
   const args = [
@@ -44,6 +46,8 @@ export async function ensureProxy(
     String(config.proxyWorkers),
     '--log-level',
     config.logLevel,
+    '--proxy-user',
+    config.proxyUser,
   ];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd], env: process.env });
   fs.closeSync(logFd);
@@ -65,4 +69,67 @@ export async function ensureProxy(
     }
   }
   throw ServerErrors.proxyStart(`the proxy did not start (exit ${exitCode ?? 'none'}); see ${paths.logs}/proxy.log`);
+}
+
+async function userExists(name: string): Promise<boolean> {
+  return (await execa('getent', ['passwd', name], { reject: false })).exitCode === 0;
+}
+
+/**
+ * Run as root, the proxy becomes its own system user once its ports are bound; that user is made
+ * here when missing (install.sh makes it too), so a server on any data dir works. Not root:
+ * nothing to drop, nothing to make. Servers starting side by side may race on useradd (the
+ * passwd lock, or the user made by the other a moment ago): the user existing afterwards is what counts.
+ */
+export async function ensureProxyUser(name: string, log: Logger): Promise<void> {
+  if (process.getuid?.() !== 0 || (await userExists(name))) return;
+  let last = '';
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const r = await execa('useradd', ['--system', '--no-create-home', '--user-group', '--shell', '/usr/sbin/nologin', name], {
+      reject: false,
+    });
+    if (r.exitCode === 0) {
+      log.info({ user: name }, 'created the proxy user');
+      return;
+    }
+    if (await userExists(name)) return;
+    last = `${r.stderr ?? ''}`.trim().split('\n').pop() || (r.message ?? '');
+    await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)));
+  }
+  throw ServerErrors.proxyUser(`cannot create the proxy user '${name}' (useradd: ${last})`);
+}
+
+/**
+ * Stops the proxy (SIGTERM, then SIGKILL after 4 s) and removes its control socket and pid file:
+ * a proxy that gave up root cannot delete them from the root-only run folder itself.
+ */
+export async function stopProxy(pid: number, paths: { proxyPid: string; proxySocket: string }): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    removeProxyFiles(pid, paths);
+    return;
+  }
+  const deadline = Date.now() + 4000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      removeProxyFiles(pid, paths);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
+}
+
+function removeProxyFiles(pid: number, paths: { proxyPid: string; proxySocket: string }): void {
+  const owner = livePid(paths.proxyPid);
+  if (owner !== null && owner !== pid) return; // a successor owns them
+  fs.rmSync(paths.proxySocket, { force: true });
+  removeOwnPidFile(paths.proxyPid, pid);
 }

@@ -6,4 +6,6 @@ export const ServerErrors = {
   alreadyRunning: errorFactory('PAAS_ERR_SERVER_RUNNING'),
   /** the proxy process the daemon starts did not come up */
   proxyStart: errorFactory('PAAS_ERR_PROXY_START'),
+  /** the proxy's system user (--proxy-user) was missing and useradd could not create it */
+  proxyUser: errorFactory('PAAS_ERR_PROXY_USER_CREATE'),
 } as const;

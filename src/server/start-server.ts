@@ -11,7 +11,7 @@ import { AdminSocketServer } from './admin-socket.js';
 import { buildControlPlane } from './build-services.js';
 import { writeJsonAtomic } from '../util/atomic-json.js';
 import { livePid, removeOwnPidFile, writePidFile } from '../util/pid-file.js';
-import { ensureProxy } from './proxy-supervisor.js';
+import { ensureProxy, stopProxy } from './proxy-supervisor.js';
 import { ServerErrors } from './server-errors.js';
 
 /**
@@ -74,7 +74,7 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
     const force = setTimeout(() => process.exit(1), 4500);
     force.unref();
     await Promise.allSettled([ssh.close(), cp.hookServer.close(), admin.close(), recovered]);
-    if (withProxy) await stopProxy(proxy.status.pid);
+    if (withProxy) await stopProxy(proxy.status.pid, paths);
     state.close();
     removeOwnPidFile(paths.controlPid);
     if (withProxy) fs.rmSync(paths.portsFile, { force: true });
@@ -82,26 +82,4 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
     process.exit(0);
   };
   for (const s of ['SIGTERM', 'SIGINT', 'SIGUSR2'] as const) process.on(s, () => void shutdown(s));
-}
-
-async function stopProxy(pid: number): Promise<void> {
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + 4000;
-  while (Date.now() < deadline) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // gone
-  }
 }
