@@ -10,6 +10,22 @@
 # is PID 1, else a background daemon. Running it again is an in-place upgrade: the data dir,
 # the settings (kept in the env file) and the running proxy stay; only the control plane restarts.
 #
+# What it trusts:
+#   - It builds and runs paas from a root-owned tree only. A checkout that root owns entirely,
+#     that nobody else can write (no group/world-writable file or folder, nor any parent) and that
+#     the proxy user can read is built in place; any other checkout is copied (as `cp -a`, without
+#     .git and dist) into PAAS_INSTALL_DIR/<version>, made root-owned and not writable by others,
+#     and built and run from there. A web install clones into a private temp dir and does the same.
+#   - Downloads (Node.js, pack, the web clone) go to a private `mktemp -d` dir and are checked
+#     before use: Node.js and pack against their published SHA-256 sums, archives with `tar -t`,
+#     and nothing unchecked is installed.
+#   - The proxy runs as its own system user (--proxy-user, made here when missing) once it has
+#     bound its ports, so a proxy bug is not root on the host. That user can traverse the data
+#     dir (root:<its group> 0710) and owns only <data-dir>/proxy and <data-dir>/certs.
+#   - The admin key: the first key of --admin-key FILE or of root's authorized_keys that has no
+#     options. A line with options (from=, command=, restrict, no-pty, ...) is skipped with a
+#     warning and never registered without them; register such a key with ssh-keys:add yourself.
+#
 # Flags (each also read from the environment as PAAS_*; then from the env file of an earlier
 # install; then the defaults):
 #   --data-dir DIR      PAAS_DATA_DIR     default /var/lib/paas
@@ -18,7 +34,9 @@
 #   --https-port N      PAAS_HTTPS_PORT   default 443
 #   --listen ADDR       PAAS_LISTEN       default 0.0.0.0
 #   --domain NAME       PAAS_DOMAIN       default: the host name (decided by paas itself)
-#   --admin-key FILE    first admin public key (default: root's first ~/.ssh/authorized_keys key)
+#   --proxy-user NAME   PAAS_PROXY_USER   default paas-proxy (the proxy's system user)
+#   --admin-key FILE    first admin public key (default: root's first ~/.ssh/authorized_keys key
+#                       without options)
 #   --no-start          install and configure, but do not start or restart paas
 #   --yes, -y           never ask (also implied when stdin is not a terminal or CI is set)
 #   --help, -h
@@ -29,7 +47,9 @@
 #   PAAS_INIT           systemd | daemon              default: systemd when it is PID 1
 #   PAAS_OS_RELEASE     os-release file to check      default /etc/os-release
 #   PAAS_PUBLIC_HOST    host name printed in the final git/ssh lines
-#   PAAS_REPO_URL, PAAS_REF, PAAS_INSTALL_DIR   source of a web install (see install_from_web)
+#   PAAS_INSTALL_DIR    root-owned dir a copied or web-installed paas is built in, one folder
+#                       per version                   default /usr/local/lib/paas
+#   PAAS_REPO_URL, PAAS_REF, PAAS_COMMIT   source of a web install (see install_from_web)
 #   PAAS_NODE_LINE      Node.js release line downloaded when the host's is too old (v22)
 #   PAAS_PACK_VERSION   pack release downloaded when possible
 set -euo pipefail
@@ -47,6 +67,7 @@ STEP_LABELS=()
 STEP_SECS=()
 LOG=/dev/null
 FAILED_QUIETLY=0
+TMP_DIRS=()
 
 # ---------------------------------------------------------------- output and timing helpers
 
@@ -84,8 +105,10 @@ run() {
     exit 1
   fi
 }
+# shellcheck disable=SC2317 # run by the EXIT trap
 on_exit() {
-  local rc=$?
+  local rc=$? d
+  for d in "${TMP_DIRS[@]}"; do rm -rf -- "$d"; done
   if ((rc != 0 && FAILED_QUIETLY == 0)); then
     printf 'paas install: failed during "%s" (exit %d); log: %s\n' "${STEP_NAME:-start}" "$rc" "$LOG" >&2
   fi
@@ -98,7 +121,7 @@ usage() {
 
 # ---------------------------------------------------------------- settings
 
-FLAG_DATA_DIR='' FLAG_SSH_PORT='' FLAG_HTTP_PORT='' FLAG_HTTPS_PORT='' FLAG_LISTEN='' FLAG_DOMAIN=''
+FLAG_DATA_DIR='' FLAG_SSH_PORT='' FLAG_HTTP_PORT='' FLAG_HTTPS_PORT='' FLAG_LISTEN='' FLAG_DOMAIN='' FLAG_PROXY_USER=''
 ADMIN_KEY_FILE=''
 NO_START=0
 ASSUME_YES=0
@@ -111,7 +134,7 @@ parse_args() {
       --no-start) NO_START=1; shift; continue ;;
       -h | --help) usage; exit 0 ;;
       --*=*) name=${arg%%=*}; value=${arg#*=}; shift ;;
-      --data-dir | --ssh-port | --http-port | --https-port | --listen | --domain | --admin-key)
+      --data-dir | --ssh-port | --http-port | --https-port | --listen | --domain | --proxy-user | --admin-key)
         name=$arg
         (($# >= 2)) || die "$name needs a value" 2
         value=$2; shift 2 ;;
@@ -124,6 +147,7 @@ parse_args() {
       --https-port) FLAG_HTTPS_PORT=$value ;;
       --listen) FLAG_LISTEN=$value ;;
       --domain) FLAG_DOMAIN=$value ;;
+      --proxy-user) FLAG_PROXY_USER=$value ;;
       --admin-key) ADMIN_KEY_FILE=$value ;;
       *) die "unknown flag '$name' (see --help)" 2 ;;
     esac
@@ -166,6 +190,7 @@ resolve_settings() {
   HTTPS_PORT=$(setting "$FLAG_HTTPS_PORT" PAAS_HTTPS_PORT 443)
   LISTEN=$(setting "$FLAG_LISTEN" PAAS_LISTEN 0.0.0.0)
   DOMAIN=$(setting "$FLAG_DOMAIN" PAAS_DOMAIN '')
+  PROXY_USER=$(setting "$FLAG_PROXY_USER" PAAS_PROXY_USER paas-proxy)
   [[ $DATA_DIR == /* ]] || DATA_DIR=$(realpath -m -- "$DATA_DIR")
   [[ $DATA_DIR =~ ^/[A-Za-z0-9._/-]+$ ]] || die "--data-dir must be an absolute path of letters, digits, '.', '_', '-' and '/', got '$DATA_DIR'" 2
   check_port ssh-port "$SSH_PORT"
@@ -174,6 +199,10 @@ resolve_settings() {
   [[ $LISTEN =~ ^[0-9A-Fa-f.:]+$ ]] || die "--listen must be an IP address, got '$LISTEN'" 2
   DOMAIN=${DOMAIN,,}
   [[ -z $DOMAIN || $DOMAIN =~ ^[a-z0-9.-]+$ ]] || die "--domain '$DOMAIN' is not a valid host name" 2
+  [[ $PROXY_USER =~ ^[a-z_][a-z0-9_-]{0,31}$ && $PROXY_USER != root ]] ||
+    die "--proxy-user must be a system user name other than root (a-z, 0-9, '_', '-'), got '$PROXY_USER'" 2
+  INSTALL_ROOT=${PAAS_INSTALL_DIR:-/usr/local/lib/paas}
+  [[ $INSTALL_ROOT =~ ^/[A-Za-z0-9._/-]+$ ]] || die "PAAS_INSTALL_DIR must be an absolute path, got '$INSTALL_ROOT'" 2
   if [[ -n $ADMIN_KEY_FILE ]]; then
     [[ -r $ADMIN_KEY_FILE ]] || die "--admin-key: cannot read '$ADMIN_KEY_FILE'" 2
   fi
@@ -218,7 +247,7 @@ locate_source() {
     APP_DIR=$dir
   else
     SOURCE=web
-    APP_DIR=${PAAS_INSTALL_DIR:-/opt/paas}
+    APP_DIR='' # decided by install_from_web: PAAS_INSTALL_DIR/<version>
   fi
 }
 
@@ -277,11 +306,31 @@ confirm() {
 make_data_dir() {
   step "Preparing data dir $DATA_DIR"
   install -d -m 0700 "$DATA_DIR"
-  chmod 0700 "$DATA_DIR"
+  chmod go-rw "$DATA_DIR" # 0700, or 0710 with the proxy's group (ensure_proxy_user)
   install -d -m 0700 "$DATA_DIR/keys" "$DATA_DIR/run" "$DATA_DIR/logs"
   LOG=$DATA_DIR/logs/install.log
   printf '\n=== install.sh %s (%s, %s)\n' "$(date -u +%FT%TZ)" "$SOURCE" "$APP_DIR" >>"$LOG"
   done_step
+}
+
+# The proxy's system user: no login shell, no home. The proxy becomes it once its ports are
+# bound; it may traverse the data dir (root:<its group> 0710) to reach <data-dir>/proxy and
+# <data-dir>/certs, which the proxy hands to it at start, and nothing else there.
+ensure_proxy_user() {
+  step "Proxy user $PROXY_USER"
+  local made=kept group
+  if ! getent passwd "$PROXY_USER" >/dev/null; then
+    run useradd --system --no-create-home --user-group --shell /usr/sbin/nologin "$PROXY_USER"
+    made=made
+  fi
+  [[ $(id -u "$PROXY_USER") != 0 ]] || die "the proxy user '$PROXY_USER' has uid 0; choose another with --proxy-user" 2
+  group=$(id -gn "$PROXY_USER")
+  chown "root:$group" "$DATA_DIR"
+  chmod 0710 "$DATA_DIR"
+  if ! runuser -u "$PROXY_USER" -- test -x "$DATA_DIR"; then
+    die "the proxy user '$PROXY_USER' cannot reach $DATA_DIR: every parent folder must be traversable by others (o+x)" 1
+  fi
+  done_step "Proxy user $PROXY_USER $made (data dir root:$group 0710)"
 }
 
 install_packages() {
@@ -336,7 +385,7 @@ ensure_node() {
     done_step "Node.js $(node -v) already installed"
     return
   fi
-  local found line arch base file sum dest sums
+  local found line arch base file sum dest sums tmp
   found=$(node -v 2>/dev/null || printf 'none')
   line=${PAAS_NODE_LINE:-v22}
   case $(uname -m) in
@@ -344,15 +393,21 @@ ensure_node() {
   esac
   base=https://nodejs.org/dist/latest-$line.x
   say "Node.js $found is older than v$NODE_MIN_MAJOR (or npm is missing): downloading the official $line LTS build"
-  if [[ $arch != unsupported ]] && sums=$(curl -fsSL --connect-timeout 10 --max-time 60 "$base/SHASUMS256.txt" 2>>"$LOG"); then
-    file=$(awk -v a="linux-$arch.tar.gz" '$2 ~ a"$" {print $2; exit}' <<<"$sums")
-    sum=$(awk -v a="linux-$arch.tar.gz" '$2 ~ a"$" {print $1; exit}' <<<"$sums")
+  # Into a private temp dir, checked against the published SHA-256 and listed (tar -t) before
+  # it is unpacked, with root as the owner (the tarball's own uids would make it another user's).
+  new_tmp_dir
+  tmp=$NEW_TMP
+  if [[ $arch != unsupported ]] && sums=$(curl -fsSL --proto '=https' --connect-timeout 10 --max-time 60 "$base/SHASUMS256.txt" 2>>"$LOG"); then
+    file=$(awk -v a="linux-$arch.tar.gz" '$2 ~ "^node-v[0-9.]+-"a"$" {print $2; exit}' <<<"$sums")
+    sum=$(awk -v a="linux-$arch.tar.gz" '$2 ~ "^node-v[0-9.]+-"a"$" {print $1; exit}' <<<"$sums")
     dest=/usr/local/lib/nodejs
-    if [[ -n $file ]] && curl -fsSL --connect-timeout 10 --max-time 600 -o "/tmp/$file" "$base/$file" 2>>"$LOG" &&
-      printf '%s  %s\n' "$sum" "/tmp/$file" | sha256sum -c --quiet >>"$LOG" 2>&1; then
-      install -d "$dest"
-      tar -xzf "/tmp/$file" -C "$dest"
-      rm -f "/tmp/$file"
+    if [[ -n $file && $sum =~ ^[0-9a-f]{64}$ ]] &&
+      curl -fsSL --proto '=https' --connect-timeout 10 --max-time 600 -o "$tmp/$file" "$base/$file" 2>>"$LOG" &&
+      printf '%s  %s\n' "$sum" "$tmp/$file" | sha256sum -c --quiet >>"$LOG" 2>&1 &&
+      tar -tzf "$tmp/$file" >/dev/null 2>>"$LOG"; then
+      install -d -m 0755 "$dest"
+      tar -xzf "$tmp/$file" -C "$dest" --no-same-owner --no-same-permissions
+      rm -f "$tmp/$file"
       local n
       for n in node npm npx; do ln -sfn "$dest/${file%.tar.gz}/bin/$n" "/usr/local/bin/$n"; done
       hash -r
@@ -363,18 +418,111 @@ ensure_node() {
   die "Node.js >= $NODE_MIN_MAJOR is required (found $found) and the official build could not be downloaded from nodejs.org; install Node.js $NODE_MIN_MAJOR+ with npm and re-run" 5
 }
 
-# Piped from the web there is no checkout: clone (or update) a release into /opt/paas and build
-# there. Online hosts only; this path cannot run on the offline CI machine, so it stays small.
-install_from_web() {
-  local url=${PAAS_REPO_URL:-https://github.com/paas-sh/paas.git} ref=${PAAS_REF:-main}
-  step "Fetching paas $ref into $APP_DIR"
-  if [[ -d $APP_DIR/.git ]]; then
-    run git -C "$APP_DIR" fetch --depth 1 origin "$ref"
-    run git -C "$APP_DIR" checkout -q -f FETCH_HEAD
-  else
-    run git clone -q --depth 1 --branch "$ref" "$url" "$APP_DIR"
+# new_tmp_dir: a private (0700) temp dir in NEW_TMP, removed when the script exits.
+new_tmp_dir() {
+  NEW_TMP=$(mktemp -d "${TMPDIR:-/tmp}/paas-install.XXXXXX")
+  chmod 0700 "$NEW_TMP"
+  TMP_DIRS+=("$NEW_TMP")
+}
+
+# unsafe_path DIR: prints the first reason root should not build and run from DIR (nothing when
+# it may): a file or folder another user owns or can write (symlinks aside), a parent folder
+# another user can write (a sticky one like /tmp aside), or something the proxy user cannot read
+# (its cluster workers load the code as that user).
+unsafe_path() {
+  local dir=$1 p found mode
+  found=$(find "$dir" ! -type l \( ! -user 0 -o -perm /022 \) -print -quit 2>/dev/null)
+  if [[ -n $found ]]; then
+    printf '%s is owned by %s with mode %s' "$found" "$(stat -c %U "$found")" "$(stat -c %a "$found")"
+    return
   fi
-  done_step "Fetched paas $ref ($(git -C "$APP_DIR" rev-parse --short HEAD)) into $APP_DIR"
+  p=$dir
+  while [[ $p != / ]]; do
+    p=$(dirname "$p")
+    mode=$(stat -c %a "$p")
+    if [[ $(stat -c %u "$p") != 0 ]] || { ((8#$mode & 8#022)) && ! ((8#$mode & 8#1000)); }; then
+      printf 'its parent %s is owned by %s with mode %s' "$p" "$(stat -c %U "$p")" "$mode"
+      return
+    fi
+    ((8#$mode & 8#001)) || { printf 'its parent %s is not traversable by the proxy user (mode %s)' "$p" "$mode"; return; }
+  done
+  found=$(find "$dir" ! -type l \( ! -perm -o+r -o -type d ! -perm -o+x \) -print -quit 2>/dev/null)
+  [[ -z $found ]] || printf '%s is not readable by the proxy user (mode %s)' "$found" "$(stat -c %a "$found")"
+}
+
+package_version() {
+  local v
+  v=$(sed -n 's/^[[:space:]]*"version":[[:space:]]*"\([^"]*\)".*/\1/p' "$1/package.json" | head -n 1)
+  [[ $v =~ ^[0-9A-Za-z.+-]+$ ]] || die "cannot read a version from $1/package.json" 1
+  printf '%s' "$v"
+}
+
+# copy_to_install_dir SRC: copies the tree SRC (as `cp -a`: modes, times and symlinks kept;
+# without .git, dist and .tmp) to INSTALL_ROOT/<version>, root-owned, not writable by others and
+# readable by the proxy user; symlinks that lead out of the copy are removed. Sets APP_DIR.
+copy_to_install_dir() {
+  local src=$1 version dest stage e link target bad
+  version=$(package_version "$src")
+  install -d -m 0755 -o root -g root "$INSTALL_ROOT"
+  bad=$(unsafe_path "$INSTALL_ROOT" | grep '^its parent' || true)
+  [[ -z $bad ]] || die "cannot install into $INSTALL_ROOT: $bad" 1
+  dest=$INSTALL_ROOT/$version
+  stage=$(mktemp -d "$INSTALL_ROOT/.stage.XXXXXX")
+  TMP_DIRS+=("$stage")
+  for e in "$src"/* "$src"/.[!.]*; do
+    [[ -e $e || -L $e ]] || continue
+    case ${e##*/} in .git | dist | .tmp) continue ;; esac
+    cp -a -- "$e" "$stage/"
+  done
+  chown -R -h root:root "$stage"
+  chmod -R u+rwX,go+rX,go-w "$stage"
+  while IFS= read -r -d '' link; do
+    target=$(readlink -f -- "$link" || true)
+    if [[ $target != "$stage"/* ]]; then
+      warn "removing the symlink ${link#"$stage"/} from the copy: it leads out of the tree ($(readlink -- "$link"))"
+      rm -f -- "$link"
+    fi
+  done < <(find "$stage" -type l -print0)
+  if [[ -e $dest ]]; then
+    mv -- "$dest" "$stage.old"
+    TMP_DIRS+=("$stage.old")
+  fi
+  mv -- "$stage" "$dest"
+  APP_DIR=$dest
+}
+
+# A checkout that is root's alone is built in place (CI's path); any other is copied first.
+secure_source() {
+  step "Checking the source tree"
+  local why
+  why=$(unsafe_path "$APP_DIR")
+  if [[ -z $why ]]; then
+    done_step "Building in place: $APP_DIR is root-owned and writable by root alone"
+    return
+  fi
+  say "not building in $APP_DIR: $why"
+  local from=$APP_DIR
+  copy_to_install_dir "$from"
+  done_step "Copied $from to $APP_DIR (root-owned) to build and run there"
+}
+
+# Piped from the web there is no checkout: clone a release into a private temp dir, check it,
+# and copy it into INSTALL_ROOT/<version>. Online hosts only; this path cannot run on the offline
+# CI machine. PAAS_COMMIT pins the exact commit the clone must be.
+install_from_web() {
+  local url=${PAAS_REPO_URL:-https://github.com/paas-sh/paas.git} ref=${PAAS_REF:-main} src head
+  step "Fetching paas $ref"
+  new_tmp_dir
+  src=$NEW_TMP/paas
+  run git clone -q --depth 1 --branch "$ref" "$url" "$src"
+  run git -C "$src" fsck --no-progress --no-dangling
+  head=$(git -C "$src" rev-parse HEAD)
+  if [[ -n ${PAAS_COMMIT:-} && $head != "$PAAS_COMMIT"* ]]; then
+    die "the clone of $url $ref is at $head, not PAAS_COMMIT $PAAS_COMMIT" 1
+  fi
+  [[ -f $src/package.json && -f $src/package-lock.json && -d $src/src ]] || die "$url $ref does not look like paas (no package.json or src/)" 1
+  copy_to_install_dir "$src"
+  done_step "Fetched paas $ref (${head:0:12}) into $APP_DIR"
 }
 
 build_paas() {
@@ -429,6 +577,7 @@ write_env_file() {
     printf 'PAAS_HTTPS_PORT=%s\n' "$HTTPS_PORT"
     printf 'PAAS_LISTEN=%s\n' "$LISTEN"
     [[ -z $DOMAIN ]] || printf 'PAAS_DOMAIN=%s\n' "$DOMAIN"
+    printf 'PAAS_PROXY_USER=%s\n' "$PROXY_USER"
   } >"$tmp"
   chmod 0644 "$tmp"
   if cmp -s "$tmp" "$ENV_FILE"; then
@@ -443,7 +592,7 @@ write_env_file() {
 # paas with this install's settings.
 paas_cmd() {
   env PAAS_DATA_DIR="$DATA_DIR" PAAS_SSH_PORT="$SSH_PORT" PAAS_HTTP_PORT="$HTTP_PORT" \
-    PAAS_HTTPS_PORT="$HTTPS_PORT" PAAS_LISTEN="$LISTEN" ${DOMAIN:+PAAS_DOMAIN="$DOMAIN"} \
+    PAAS_HTTPS_PORT="$HTTPS_PORT" PAAS_LISTEN="$LISTEN" PAAS_PROXY_USER="$PROXY_USER" ${DOMAIN:+PAAS_DOMAIN="$DOMAIN"} \
     "$PAAS_BIN" "$@"
 }
 
@@ -457,9 +606,22 @@ register_admin_key() {
       return
     fi
   fi
-  # First key line; authorized_keys lines may start with options, so start at the key type.
-  key=$(awk '/^[[:space:]]*(#|$)/ {next} { for (i = 1; i <= NF; i++) if ($i ~ /^(ssh-|ecdsa-|sk-)/) { out = $i " " $(i+1); for (j = i + 2; j <= NF; j++) out = out " " $j; print out; exit } }' "$src")
-  [[ -n $key ]] || die "no SSH public key found in $src" 1
+  # The first key line without options. A line with options (from=, command=, restrict, no-pty,
+  # ... anything before the key type) restricts its key; registering the bare key would lift
+  # that, so such a line is skipped (and said so), never stripped.
+  local skipped
+  skipped=$(awk '/^[[:space:]]*(#|$)/ {next} $1 !~ /^(ssh-|ecdsa-|sk-)/ {print NR}' "$src")
+  key=$(awk '/^[[:space:]]*(#|$)/ {next} $1 ~ /^(ssh-|ecdsa-|sk-)/ {print; exit}' "$src")
+  local n
+  for n in $skipped; do
+    warn "skipping a key with options (from=, command=, restrict): register it yourself with ssh-keys:add if you want it ($src line $n)"
+  done
+  if [[ -z $key ]]; then
+    [[ -n $skipped ]] || die "no SSH public key found in $src" 1
+    done_step "No admin key registered: every key in $src has options; add one: paas admin ssh-keys:add NAME < key.pub"
+    return
+  fi
+  key=$(awk '{$1 = $1; print}' <<<"$key")
   fp=$(ssh-keygen -lf - <<<"$key" 2>/dev/null | cut -d' ' -f2) || true
   [[ $fp == SHA256:* ]] || die "the first key in $src is not a valid SSH public key" 1
   list=$(paas_cmd admin ssh-keys:list 2>>"$LOG") || die "'paas admin ssh-keys:list' failed; see $LOG" 1
@@ -490,18 +652,23 @@ install_pack() {
     done_step "pack already installed"
     return
   fi
-  local v=${PAAS_PACK_VERSION:-0.38.2} suffix='' tmp
+  local v=${PAAS_PACK_VERSION:-0.38.2} suffix='' tmp url sum
   [[ $(uname -m) == aarch64 ]] && suffix=-arm64
-  tmp=$(mktemp -d)
-  if curl -fsSL --connect-timeout 10 --max-time 120 -o "$tmp/pack.tgz" \
-    "https://github.com/buildpacks/pack/releases/download/v$v/pack-v$v-linux$suffix.tgz" 2>>"$LOG" &&
-    tar -xzf "$tmp/pack.tgz" -C "$tmp" pack 2>>"$LOG"; then
-    install -m 0755 "$tmp/pack" "$BIN_DIR/pack"
-    rm -rf "$tmp"
-    done_step "Installed pack v$v"
+  [[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "PAAS_PACK_VERSION must look like 0.38.2, got '$v'" 2
+  url=https://github.com/buildpacks/pack/releases/download/v$v/pack-v$v-linux$suffix.tgz
+  # Into a private temp dir; installed only when it matches the release's published .sha256, lists
+  # (tar -t) and holds a non-empty `pack`.
+  new_tmp_dir
+  tmp=$NEW_TMP
+  if sum=$(curl -fsSL --proto '=https' --connect-timeout 10 --max-time 60 "$url.sha256" 2>>"$LOG" | grep -oE '^[0-9a-f]{64}') &&
+    curl -fsSL --proto '=https' --connect-timeout 10 --max-time 120 -o "$tmp/pack.tgz" "$url" 2>>"$LOG" &&
+    printf '%s  %s\n' "$sum" "$tmp/pack.tgz" | sha256sum -c --quiet >>"$LOG" 2>&1 &&
+    tar -tzf "$tmp/pack.tgz" >/dev/null 2>>"$LOG" &&
+    tar -xzf "$tmp/pack.tgz" -C "$tmp" --no-same-owner pack 2>>"$LOG" && [[ -f $tmp/pack && -s $tmp/pack && ! -L $tmp/pack ]]; then
+    install -m 0755 -o root -g root "$tmp/pack" "$BIN_DIR/pack"
+    done_step "Installed pack v$v (sha256 checked)"
   else
-    rm -rf "$tmp"
-    done_step "pack could not be downloaded from github.com: skipped (apps build from a Dockerfile or paas's templates)"
+    done_step "pack could not be downloaded and checked from github.com: skipped (apps build from a Dockerfile or paas's templates)"
   fi
 }
 
@@ -563,7 +730,7 @@ start_paas() {
     fi
     say "background daemon, log: $DATA_DIR/logs/paas.log"
     (cd / && exec setsid nohup "$PAAS_BIN" server --data-dir "$DATA_DIR" --ssh-port "$SSH_PORT" \
-      --http-port "$HTTP_PORT" --https-port "$HTTPS_PORT" --listen "$LISTEN" ${DOMAIN:+--domain "$DOMAIN"} \
+      --http-port "$HTTP_PORT" --https-port "$HTTPS_PORT" --listen "$LISTEN" --proxy-user "$PROXY_USER" ${DOMAIN:+--domain "$DOMAIN"} \
       >>"$DATA_DIR/logs/paas.log" 2>&1 </dev/null &)
   fi
 
@@ -622,10 +789,11 @@ main() {
   exec </dev/null # never read the terminal (or, piped, the rest of this script) again
 
   make_data_dir
+  ensure_proxy_user
   install_packages
   start_docker
   ensure_node
-  [[ $SOURCE == web ]] && install_from_web
+  if [[ $SOURCE == web ]]; then install_from_web; else secure_source; fi
   build_paas
   host_key
   write_env_file
@@ -635,4 +803,5 @@ main() {
   summary
 }
 
-main "$@"
+# `; exit` on the same line: bash never reads past it, even if the file grows meanwhile.
+main "$@"; exit

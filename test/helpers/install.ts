@@ -16,6 +16,8 @@ export interface InstallSandbox {
   dataDir: string;
   envFile: string;
   binDir: string;
+  /** PAAS_INSTALL_DIR: where install.sh copies a checkout it will not build in place */
+  installDir: string;
 }
 
 export interface InstallResult {
@@ -40,11 +42,14 @@ export async function copyCheckout(dir: string): Promise<string> {
 }
 
 export async function makeSandbox(dir: string): Promise<InstallSandbox> {
+  // the proxy runs as its own user: it must traverse the folders above the data dir and read the code
+  await fs.chmod(dir, 0o755);
   return {
     checkout: await copyCheckout(dir),
     dataDir: path.join(dir, 'data'),
     envFile: path.join(dir, 'etc', 'paas.env'),
     binDir: path.join(dir, 'bin'),
+    installDir: path.join(dir, 'lib', 'paas'),
   };
 }
 
@@ -58,7 +63,13 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 /** Runs the sandbox's install.sh with `args`; never prompts (CI=true, no stdin). */
 export function runInstall(sb: InstallSandbox, args: string[], extraEnv: Record<string, string> = {}): InstallResult {
   const r = spawnSync('bash', [path.join(sb.checkout, 'install.sh'), ...args], {
-    env: cleanEnv({ PAAS_ENV_FILE: sb.envFile, PAAS_BIN_DIR: sb.binDir, PAAS_INIT: 'daemon', ...extraEnv }),
+    env: cleanEnv({
+      PAAS_ENV_FILE: sb.envFile,
+      PAAS_BIN_DIR: sb.binDir,
+      PAAS_INSTALL_DIR: sb.installDir,
+      PAAS_INIT: 'daemon',
+      ...extraEnv,
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
     encoding: 'utf8',
     timeout: 10 * 60_000,
