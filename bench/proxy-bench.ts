@@ -205,8 +205,8 @@ async function settledRssKb(pid: number, maxMs = 20_000): Promise<number> {
   return samples[samples.length - 1];
 }
 
-/** RSS growth (MiB) of the process tree while `n` keep-alive connections, one request each, sit idle. */
-async function idleConnectionsMb(port: number, pid: number, n = IDLE): Promise<number> {
+/** RSS (MiB) of the process tree before and while `n` keep-alive connections, one request each, sit idle. */
+async function idleConnectionsMb(port: number, pid: number, n = IDLE): Promise<{ before: number; after: number }> {
   const before = await settledRssKb(pid);
   const sockets: net.Socket[] = [];
   try {
@@ -220,7 +220,7 @@ async function idleConnectionsMb(port: number, pid: number, n = IDLE): Promise<n
       s.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
       s.on('data', () => {});
     }
-    return ((await settledRssKb(pid, 10_000)) - before) / 1024;
+    return { before: before / 1024, after: (await settledRssKb(pid, 10_000)) / 1024 };
   } finally {
     for (const s of sockets) s.destroy();
     await sleep(500);
@@ -229,7 +229,7 @@ async function idleConnectionsMb(port: number, pid: number, n = IDLE): Promise<n
 
 interface Memory {
   rss: number;
-  perIdle: number;
+  perIdle: { before: number; after: number };
 }
 
 async function memory(side: Side): Promise<Memory> {
@@ -303,12 +303,17 @@ async function main() {
       conditions:
         'fresh: started, one route, a few requests; after load: after the last wrk run; each once RSS held still (3 samples 1 s apart within 1 MiB, at most 20 s)',
     });
+    // a negative growth after load: the connections' allocations set off a GC that gave back heap grown under load
+    const idle = (m: Memory) => {
+      const d = m.perIdle.after - m.perIdle.before;
+      return `${d >= 0 ? '+' : ''}${fmt(d, 1)} MiB (${fmt(m.perIdle.before, 1)} → ${fmt(m.perIdle.after, 1)})`;
+    };
     res.add({
       figure: `memory per ${IDLE.toLocaleString('en')} idle keep-alive connections, ${workers} worker(s)`,
-      paas: `${fmt(fresh.paas.perIdle, 1)} MiB fresh, ${fmt(after.paas.perIdle, 1)} MiB after load`,
-      reference: `nginx ${fmt(fresh.nginx.perIdle, 1)} MiB fresh, ${fmt(after.nginx.perIdle, 1)} MiB after load`,
-      ratio: '',
-      conditions: `RSS growth of the process tree with ${IDLE} connections open, one GET each, RSS settled before and after (at most 20 s / 10 s); one measurement each`,
+      paas: `fresh ${idle(fresh.paas)}; after load ${idle(after.paas)}`,
+      reference: `nginx fresh ${idle(fresh.nginx)}; after load ${idle(after.nginx)}`,
+      ratio: ratio(fresh.paas.perIdle.after - fresh.paas.perIdle.before, fresh.nginx.perIdle.after - fresh.nginx.perIdle.before),
+      conditions: `RSS of the process tree before → with ${IDLE} connections open (one GET each), each once RSS held still; one measurement each; ratio on the fresh figures (after load paas's heap grown under load absorbs or even gives back memory, so only the fresh figure is a cost per connection)`,
     });
   }
   if (swap) {
