@@ -38,10 +38,12 @@ export class HealthCheck {
       const remaining = deadline - Date.now();
       if (remaining <= 0 && probes > 0) return { healthy: false, detail, probes };
       const started = Date.now();
-      const r = await this.probe(Math.max(1, Math.min(this.spec.timeoutMs, remaining)));
+      const timeout = Math.max(1, Math.min(this.spec.timeoutMs, remaining));
+      const r = await this.probe(timeout);
       probes++;
-      detail = r.detail;
-      if (r.ok) return { healthy: true, detail, probes };
+      if (r.ok) return { healthy: true, detail: r.detail, probes };
+      // a probe the deadline cut short says little: the last whole probe's outcome is the reason
+      if (timeout >= this.spec.timeoutMs || probes === 1) detail = r.detail;
       // fast start: 50, 100, 200, 400, 800 ms between the first probes, then every intervalMs, so a
       // target that is up within milliseconds goes live without waiting a whole interval
       const wait = Math.min(this.spec.intervalMs, 50 * 2 ** (probes - 1)) - (Date.now() - started);
