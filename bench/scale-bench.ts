@@ -129,7 +129,7 @@ async function main() {
       conditions: `${cond}; for reference`,
     });
     res.note(
-      'paas starts the replicas through the Engine API from its control plane and waits for the proxy health check before routing them; the by-hand side polls each container directly and routes nothing.',
+      'paas starts the replicas through the Engine API from its control plane (src/deploy/rollout.ts `converge`: one after another, or at once, decides which reference row is like for like) and waits for the proxy health check before routing them; the by-hand sides poll each container directly and route nothing.',
     );
     res.write();
   } finally {
