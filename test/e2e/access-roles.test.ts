@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { State } from '../../src/state/state.js';
-import { busyboxApp, commitFiles, healthAppJson, push, remoteSha, viaProxy } from '../helpers/app-repo.js';
+import { busyboxApp, commitFiles, healthAppJson, remoteSha, viaProxy } from '../helpers/app-repo.js';
 import { serverWithApp } from '../helpers/deployed-app.js';
 import { makeKey, type PaasServer, sshOptions } from '../helpers/paas-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -93,9 +93,15 @@ describe('a developer key', () => {
     assert.equal((await paas.ssh('resource:set-global memory 256m')).exitCode, 0);
     try {
       const above = await asDev('resource:limit shop memory=512m');
-      assert.equal(above.stderr, 'error: memory 512m is above 256m (the default set with resource:set-global); an admin key may set more\n');
+      assert.equal(
+        above.stderr,
+        'error: memory 512m is above 256m (the default set with resource:set-global); an admin key may set more\n',
+      );
       const lift = await asDev('resource:limit shop memory=none');
-      assert.equal(lift.stderr, 'error: a developer key cannot lift the memory limit; the most it may set is 256m (the default set with resource:set-global)\n');
+      assert.equal(
+        lift.stderr,
+        'error: a developer key cannot lift the memory limit; the most it may set is 256m (the default set with resource:set-global)\n',
+      );
       assert.equal((await asDev('resource:limit shop memory=128m')).exitCode, 0);
       assert.equal((await paas.ssh('resource:limit shop memory=512m')).exitCode, 0, 'an admin may');
       assert.equal((await asDev('resource:set-global memory none')).stderr, "error: 'resource:set-global' needs an admin key\n");
