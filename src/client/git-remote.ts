@@ -19,8 +19,30 @@ const stripApp = (p: string): string | null => {
   return s || null;
 };
 
-/** Parses `ssh://user@host:port/app(.git)`, `user@host:app(.git)` and `host:app`. */
+/**
+ * Refuses a target ssh could read as an option: a host or user beginning with `-` (a remote
+ * `ssh://-oProxyCommand=...@host/app` would otherwise run a local command), or one holding
+ * whitespace or control characters. `from` names where it came from, for the one-line error.
+ */
+export function checkSshTarget<T extends RemoteTarget>(target: T, from: string): T {
+  for (const [what, v] of [
+    ['host', target.host],
+    ['user', target.user],
+  ] as const) {
+    if (v.startsWith('-'))
+      throw ClientErrors.badRemote(`refusing ${from}: its ${what} '${v}' begins with '-', which ssh would read as an option`);
+    if (!v || /[\s\x00-\x1f\x7f]/.test(v))
+      throw ClientErrors.badRemote(`refusing ${from}: its ${what} '${v}' is empty or holds whitespace or control characters`);
+  }
+  return target;
+}
+
+/** Parses `ssh://user@host:port/app(.git)`, `user@host:app(.git)` and `host:app`; a host or user beginning with `-` is refused. */
 export function parseGitRemote(url: string): RemoteTarget {
+  return checkSshTarget(parseRemoteUrl(url), `the git remote '${url}'`);
+}
+
+function parseRemoteUrl(url: string): RemoteTarget {
   if (url.startsWith('ssh://')) {
     let u: URL;
     try {

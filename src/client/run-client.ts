@@ -3,7 +3,7 @@ import { simpleGit } from 'simple-git';
 import { quote } from 'shell-quote';
 import { packageVersion } from '../util/package-info.js';
 import { ClientErrors } from './client-errors.js';
-import { parseGitRemote, type RemoteTarget } from './git-remote.js';
+import { checkSshTarget, parseGitRemote, type RemoteTarget } from './git-remote.js';
 
 /** What the client needs of the command registry: does a command take an app, does it want a tty. */
 export interface CommandLookup {
@@ -55,8 +55,9 @@ export async function runClient(argv: string[], loadRegistry: () => Promise<Comm
   const sshArgs = [
     tty ? '-t' : '-T',
     ...(target.port ? ['-p', String(target.port)] : []),
-    `${target.user}@${target.host}`,
+    // `--` before the destination: nothing after it is an ssh option, and ssh takes the rest as the command
     '--',
+    `${target.user}@${target.host}`,
     quote(remoteWords),
   ];
   return new Promise((resolve) => {
@@ -74,7 +75,7 @@ async function resolveTarget(opts: Record<string, string>): Promise<RemoteTarget
   if (opts['--host']) {
     const h = opts['--host'];
     const m = /^(?:([^@]+)@)?(.+?)(?::(\d+))?$/.exec(h)!;
-    target = { user: m[1] ?? 'paas', host: m[2], port: m[3] ? Number(m[3]) : null, app: null };
+    target = checkSshTarget({ user: m[1] ?? 'paas', host: m[2], port: m[3] ? Number(m[3]) : null, app: null }, `--host '${h}'`);
   } else {
     const remote = opts['--remote'] ?? 'paas';
     let url: string | undefined;
