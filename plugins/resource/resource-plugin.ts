@@ -2,15 +2,12 @@ import { formatCpus, formatMemory, type ResourceTable } from '../../src/deploy/r
 import { CommandErrors } from '../../src/plugin-host/command-errors.js';
 import { table, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
-import { DEFAULT_PIDS_LIMIT, DROPPED_CAPABILITIES } from '../../src/runtime/container-hardening.js';
 
 function rows(t: ResourceTable): string[][] {
   return Object.keys(t)
     .sort((a, b) => (a === '*' ? -1 : b === '*' ? 1 : a.localeCompare(b)))
     .map((p) => [p === '*' ? '* (default)' : p, formatMemory(t[p]!.memoryBytes), formatCpus(t[p]!.nanoCpus)]);
 }
-
-const HARDENING = `no-new-privileges, dropped ${DROPPED_CAPABILITIES.join(' ')}, pids limit ${DEFAULT_PIDS_LIMIT}`;
 
 export default definePlugin({
   name: 'resource',
@@ -61,7 +58,7 @@ export default definePlugin({
         stdout.write(`=== ${app} resource limits (applied at each rollout)\n`);
         stdout.write(Object.keys(t).length ? table(['PROCESS', 'MEMORY', 'CPUS'], rows(t)) : 'no limits (unlimited memory and CPUs)\n');
         stdout.write(`global default memory: ${defaultMemoryBytes === null ? 'none' : formatMemory(defaultMemoryBytes)}\n`);
-        stdout.write(`hardening: ${hardening ? `on (${HARDENING})` : 'off'}\n`);
+        stdout.write(`hardening: ${hardening ? `on (${api.settings.hardeningSummary()})` : 'off'}\n`);
         return 0;
       },
     },
@@ -78,7 +75,7 @@ export default definePlugin({
         if (key === 'hardening' && identity.role !== 'admin') throw CommandErrors.forbidden("'resource:set hardening' needs an admin key");
         const on = await api.settings.resourceSet(app, key, value, { out: stdout, signal });
         stdout.write(
-          `Hardening of ${app}: ${on ? `on (${HARDENING})` : 'off'}\n` +
+          `Hardening of ${app}: ${on ? `on (${api.settings.hardeningSummary()})` : 'off'}\n` +
             `Applied at the next rollout (ps:restart ${app}, a deploy, a config change or a scale)\n`,
         );
         return 0;

@@ -11,6 +11,7 @@ import type { SettingsRepository } from '../state/settings-repository.js';
 import { type Locks, underLock } from './app-lock.js';
 import { SettingsErrors } from './settings-errors.js';
 import type { Identity } from '../contracts/command-io.js';
+import { DEFAULT_PIDS_LIMIT, DROPPED_CAPABILITIES } from '../runtime/container-hardening.js';
 
 export interface SettingsDeps {
   settings: Pick<AppSettingsStore, 'get' | 'write'>;
@@ -126,6 +127,11 @@ export class SettingsService {
       throw SettingsErrors.aboveHostDefaults(`a developer key cannot lift the memory limit; the most it may set is ${capText}`);
     if (memoryBytes !== null && memoryBytes > cap)
       throw SettingsErrors.aboveHostDefaults(`memory ${formatMemory(memoryBytes)} is above ${capText}; an admin key may set more`);
+  }
+
+  /** What `hardening on` means, for reports. */
+  hardeningSummary(): string {
+    return `no-new-privileges, dropped ${DROPPED_CAPABILITIES.join(' ')}, pids limit ${DEFAULT_PIDS_LIMIT}`;
   }
 
   hardening(app: string): boolean {
