@@ -35,12 +35,17 @@ export class PackBuilder implements Builder {
     private readonly opts: PackBuilderOptions,
   ) {}
 
-  /** The argv given to pack (exported for tests and for the build log). */
+  /** The argv given to pack (exported for tests); it holds the build args' values, so log `redactedArgs` of it. */
   static args(req: Pick<BuildRequest, 'imageTag' | 'sourceDir' | 'buildArgs'>, builderImage: string): string[] {
     const args = ['build', req.imageTag, '--path', req.sourceDir, '--builder', builderImage, '--trust-builder'];
     args.push('--pull-policy', 'if-not-present', '--no-color');
     for (const [k, v] of Object.entries(req.buildArgs).sort(([a], [b]) => a.localeCompare(b))) args.push('--env', `${k}=${v}`);
     return args;
+  }
+
+  /** `args` for a log line: every `--env NAME=value` becomes `--env NAME=***` (build args may hold secrets). */
+  static redactedArgs(args: string[]): string[] {
+    return args.map((a, i) => (args[i - 1] === '--env' ? `${a.split('=', 1)[0]}=***` : a));
   }
 
   async build(req: BuildRequest): Promise<BuildResult> {
@@ -54,7 +59,7 @@ export class PackBuilder implements Builder {
     if (req.signal.aborted) throw BuildErrors.cancelled('build cancelled');
     const log = this.log.child({ app: req.app, release: req.release, builder: this.name });
     const args = PackBuilder.args(req, this.opts.builderImage);
-    log.info({ bin, args }, 'pack build');
+    log.info({ bin, args: PackBuilder.redactedArgs(args) }, 'pack build');
 
     // pack prints its error last on stderr; stdout and stderr are read concurrently, so keep each's tail
     const tails: Record<'out' | 'err', string[]> = { out: [], err: [] };
