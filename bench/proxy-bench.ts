@@ -312,7 +312,11 @@ async function main() {
       figure: `memory per ${IDLE.toLocaleString('en')} idle keep-alive connections, ${workers} worker(s)`,
       paas: `fresh ${idle(fresh.paas)}; after load ${idle(after.paas)}`,
       reference: `nginx fresh ${idle(fresh.nginx)}; after load ${idle(after.nginx)}`,
-      ratio: ratio(fresh.paas.perIdle.after - fresh.paas.perIdle.before, fresh.nginx.perIdle.after - fresh.nginx.perIdle.before),
+      ratio: (() => {
+        const p = fresh.paas.perIdle.after - fresh.paas.perIdle.before;
+        const n = fresh.nginx.perIdle.after - fresh.nginx.perIdle.before;
+        return p > 0 && n > 0 ? ratio(p, n) : '- (a GC during the measurement)';
+      })(),
       conditions: `RSS of the process tree before → with ${IDLE} connections open (one GET each), each once RSS held still; one measurement each; ratio on the fresh figures (after load paas's heap grown under load absorbs or even gives back memory, so only the fresh figure is a cost per connection)`,
     });
   }
