@@ -32,9 +32,8 @@ export default definePlugin({
           apps: appList,
           canCreate: flags['can-create'] === true,
         });
-        stdout.write(
-          `Added ${key.role} key ${name} (${key.fingerprint})${key.role === 'developer' ? `: apps ${apps(key)}${key.canCreate ? ', may create apps' : ''}` : ''}\n`,
-        );
+        const scope = key.role === 'developer' ? ` as developer: apps ${apps(key)}${key.canCreate ? ', may create apps' : ''}` : '';
+        stdout.write(`Added key ${name} (${key.type} ${key.fingerprint})${scope}\n`);
         return 0;
       },
     },

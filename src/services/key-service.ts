@@ -53,7 +53,7 @@ export class KeyService {
   }
 
   /** Registers a public key (OpenSSH one-line format); an admin key unless `role` says developer. */
-  add(name: string, publicKey: string, opts: KeyOptions = {}): KeyInfo {
+  add(name: string, publicKey: string, opts: KeyOptions = {}): KeyInfo & { type: string } {
     if (!KEY_NAME.test(name)) throw KeyErrors.badName(`invalid key name '${name}': use letters, digits, '.', '_', '@', '-' (max 64)`);
     const role = (opts.role ?? 'admin') as KeyRole;
     if (!ROLES.includes(role)) throw KeyErrors.usage(`unknown role '${opts.role}' (use admin or developer)`);
@@ -70,7 +70,7 @@ export class KeyService {
       keys.grant(r.id, apps);
       return r;
     });
-    return this.info(row);
+    return { ...this.info(row), type: key.type };
   }
 
   grant(name: string, apps: string[]): KeyInfo {

@@ -25,7 +25,7 @@ before(async () => {
   ci = await makeKey(paas.keyDir, 'ci');
   const addDev = await paas.ssh('ssh-keys:add dev --role developer --apps shop', { input: fs.readFileSync(dev.pub, 'utf8') });
   assert.equal(addDev.exitCode, 0, addDev.stderr);
-  assert.match(addDev.stdout, /^Added developer key dev \(SHA256:[^)]+\): apps shop\n$/);
+  assert.match(addDev.stdout, /^Added key dev \(ssh-ed25519 SHA256:[^)]+\) as developer: apps shop\n$/);
   const addCi = await paas.ssh('ssh-keys:add ci --role developer --can-create', { input: fs.readFileSync(ci.pub, 'utf8') });
   assert.equal(addCi.exitCode, 0, addCi.stderr);
 });
