@@ -10,7 +10,7 @@
  * Traffic goes only to 127.0.0.1. Each section first waits (at most 3 min) for a quiet machine.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -29,6 +29,8 @@ const RUNS = arg('runs', 3);
 const IDLE = 1000;
 const cores = os.availableParallelism();
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'paas-proxy-bench-'));
+// the proxy drops root to its own user (paas-proxy), which must reach the data dirs below
+chmodSync(tmp, 0o755);
 const procs: ChildProcess[] = [];
 
 function freePort(): Promise<number> {
