@@ -1,6 +1,6 @@
 import { formatCpus, formatMemory, type ResourceTable } from '../../src/deploy/resource-limits.js';
 import { CommandErrors } from '../../src/plugin-host/command-errors.js';
-import { table, writeJson } from '../../src/plugin-host/output.js';
+import { appliesAtNextRollout, table, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
 
 function rows(t: ResourceTable): string[][] {
@@ -34,8 +34,7 @@ export default definePlugin({
         const e = next[proc] ?? {};
         const who = proc === '*' ? 'every process' : `process ${proc}`;
         stdout.write(
-          `Limits of ${app} (${who}): memory ${formatMemory(e.memoryBytes)}, cpus ${formatCpus(e.nanoCpus)}\n` +
-            `Applied at the next rollout (ps:restart ${app}, a deploy, a config change or a scale)\n`,
+          `Limits of ${app} (${who}): memory ${formatMemory(e.memoryBytes)}, cpus ${formatCpus(e.nanoCpus)}\n` + appliesAtNextRollout(app),
         );
         return 0;
       },
@@ -72,12 +71,8 @@ export default definePlugin({
       maxArgs: 2,
       async run({ app, args, api, stdout, signal, identity }) {
         const [key, value] = args as [string, string];
-        if (key === 'hardening' && identity.role !== 'admin') throw CommandErrors.forbidden("'resource:set hardening' needs an admin key");
-        const on = await api.settings.resourceSet(app, key, value, { out: stdout, signal });
-        stdout.write(
-          `Hardening of ${app}: ${on ? `on (${api.settings.hardeningSummary()})` : 'off'}\n` +
-            `Applied at the next rollout (ps:restart ${app}, a deploy, a config change or a scale)\n`,
-        );
+        const on = await api.settings.resourceSet(app, key, value, identity, { out: stdout, signal });
+        stdout.write(`Hardening of ${app}: ${on ? `on (${api.settings.hardeningSummary()})` : 'off'}\n` + appliesAtNextRollout(app));
         return 0;
       },
     },

@@ -1,7 +1,6 @@
 import { CommandErrors } from '../../src/plugin-host/command-errors.js';
-import { table, writeJson } from '../../src/plugin-host/output.js';
+import { appliesAtNextRollout, table, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
-const NEXT = (app: string) => `Applied at the next rollout (ps:restart ${app}, a deploy, a config change or a scale)\n`;
 
 export default definePlugin({
   name: 'storage',
@@ -23,7 +22,7 @@ export default definePlugin({
           stdout.write(`${m.host} is already mounted at ${m.container} in ${app}\n`);
           return 0;
         }
-        stdout.write(`Mounted ${m.host} at ${m.container}${m.readOnly ? ' (read-only)' : ''} in ${app}\n${NEXT(app)}`);
+        stdout.write(`Mounted ${m.host} at ${m.container}${m.readOnly ? ' (read-only)' : ''} in ${app}\n${appliesAtNextRollout(app)}`);
         return 0;
       },
     },
@@ -37,7 +36,7 @@ export default definePlugin({
       maxArgs: 1,
       async run({ app, args, api, stdout, signal }) {
         const m = await api.storage.unmount(app, args[0]!, { out: stdout, signal });
-        stdout.write(`Unmounted ${m.host} from ${m.container} in ${app} (the host dir is kept)\n${NEXT(app)}`);
+        stdout.write(`Unmounted ${m.host} from ${m.container} in ${app} (the host dir is kept)\n${appliesAtNextRollout(app)}`);
         return 0;
       },
     },

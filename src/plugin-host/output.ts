@@ -7,6 +7,11 @@ export function table(headers: string[], rows: (string | number | null | undefin
   return `${cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n')}\n`;
 }
 
+/** The line settings commands end with: their change takes effect at the app's next rollout. */
+export function appliesAtNextRollout(app: string): string {
+  return `Applied at the next rollout (ps:restart ${app}, a deploy, a config change or a scale)\n`;
+}
+
 export function writeJson(out: Writable, value: unknown): void {
   out.write(`${JSON.stringify(value, null, 2)}\n`);
 }

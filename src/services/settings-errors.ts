@@ -6,5 +6,6 @@ export const SettingsErrors = {
   mountTaken: errorFactory('PAAS_ERR_STORAGE_TAKEN'),
   notMounted: errorFactory('PAAS_ERR_STORAGE_NOT_MOUNTED'),
   resourceSetting: errorFactory('PAAS_ERR_RESOURCE_SETTING', 2),
+  forbidden: errorFactory('PAAS_ERR_RESOURCE_FORBIDDEN'),
   aboveHostDefaults: errorFactory('PAAS_ERR_RESOURCE_ABOVE_DEFAULT'),
 };

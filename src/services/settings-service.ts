@@ -139,13 +139,14 @@ export class SettingsService {
   }
 
   /** `resource:set KEY VALUE`; the keys: RESOURCE_SET_KEYS. */
-  resourceSet(app: string, key: string, value: string, io: SettingsIo): Promise<boolean> {
+  async resourceSet(app: string, key: string, value: string, by: Identity, io: SettingsIo): Promise<boolean> {
+    if (key === 'hardening' && by.role !== 'admin') throw SettingsErrors.forbidden("'resource:set hardening' needs an admin key");
     if (key !== 'hardening')
       throw SettingsErrors.resourceSetting(`unknown setting '${key}' (use ${RESOURCE_SET_KEYS.join(', ')}); nothing was changed`);
     return this.setHardening(app, value, io);
   }
 
-  /** `resource:set hardening on|off` (admin only: the plugin checks the role); applied at the next rollout. */
+  /** `resource:set hardening on|off` (admin only: resourceSet checks the role); applied at the next rollout. */
   async setHardening(app: string, value: string, io: SettingsIo): Promise<boolean> {
     const on = ONOFF[value.toLowerCase()];
     if (on === undefined) throw SettingsErrors.resourceSetting(`hardening must be on or off, got '${value}'; nothing was changed`);
