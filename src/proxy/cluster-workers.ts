@@ -1,10 +1,12 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../log/logger.js';
+import type { ChallengeMap } from './acme-challenges.js';
 import type { TargetDownListener } from './proxy-context.js';
 import { ProxyErrors } from './proxy-errors.js';
 import type { ProxyUser } from './proxy-user.js';
 import type { DrainResult } from './proxy-worker.js';
 import { mergeInflight, type InflightStats, type RouteTable } from './route-table.js';
+import type { TlsState } from './tls-state.js';
 import { isProxyMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
 import { type BoundPorts, sumDrain, type WorkerPool } from './worker-pool.js';
 
@@ -32,6 +34,7 @@ export class ClusterWorkers implements WorkerPool {
   private nextId = 0;
   private closing = false;
   private targetDown: TargetDownListener | null = null;
+  private challenges: ChallengeMap = {};
 
   constructor(count: number, logger: Logger, user?: ProxyUser) {
     this.count = count;
@@ -59,6 +62,8 @@ export class ClusterWorkers implements WorkerPool {
         if (!isProxyMessage(m)) return;
         const msg = m as WorkerMessage;
         if (msg.op === 'hello') {
+          // a (re)started worker loads the TLS state file itself; pending challenges live in memory only
+          this.send(worker, { op: 'challenges', challenges: this.challenges }).catch(() => {});
           this.send(worker, { op: 'apply', table: this.table }).catch(() => {});
         } else if (msg.op === 'ready') {
           isReady = true;
@@ -135,6 +140,15 @@ export class ClusterWorkers implements WorkerPool {
 
   onTargetDown(listener: TargetDownListener): void {
     this.targetDown = listener;
+  }
+
+  async applyTls(state: TlsState): Promise<void> {
+    await this.broadcast({ op: 'tls', state });
+  }
+
+  async applyChallenges(challenges: ChallengeMap): Promise<void> {
+    this.challenges = challenges;
+    await this.broadcast({ op: 'challenges', challenges });
   }
 
   async close(graceMs: number): Promise<void> {

@@ -6,6 +6,8 @@ import type { Logger } from '../log/logger.js';
 import type { ProxyController } from './proxy-controller.js';
 import { ProxyErrors } from './proxy-errors.js';
 import { parseServiceSpec } from './service-spec.js';
+import type { TlsController } from './tls-controller.js';
+import { handleTlsRoute } from './tls-routes.js';
 
 export interface ProxyStatus {
   pid: number;
@@ -48,11 +50,13 @@ export class ControlApi {
   private readonly controller: ProxyController;
   private readonly status: () => ProxyStatus;
   private readonly log: Logger;
+  private readonly tls: TlsController | null;
 
-  constructor(controller: ProxyController, status: () => ProxyStatus, logger: Logger) {
+  constructor(controller: ProxyController, status: () => ProxyStatus, logger: Logger, tls: TlsController | null = null) {
     this.controller = controller;
     this.status = status;
     this.log = logger;
+    this.tls = tls;
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.requestTimeout = 0;
     this.server.headersTimeout = 30_000;
@@ -97,6 +101,9 @@ export class ControlApi {
         }
         if (method === 'DELETE') return send(200, await this.controller.remove(name));
       }
+      // TLS: certificates, SNI hosts and ACME challenges (tls-routes.ts)
+      const tlsReply = this.tls ? await handleTlsRoute(this.tls, method, parts, () => readJson(req)) : undefined;
+      if (tlsReply !== undefined) return send(200, tlsReply);
       throw ProxyErrors.notFound(`no control endpoint ${method} ${url.pathname}`);
     } catch (err) {
       if (isAppError(err)) return send(err.status, { code: err.code, message: err.message });

@@ -1,6 +1,8 @@
+import type { ChallengeMap } from './acme-challenges.js';
 import type { TargetDownListener } from './proxy-context.js';
 import { ProxyWorker, type DrainResult, type ProxyWorkerOptions } from './proxy-worker.js';
 import type { InflightStats, RouteTable } from './route-table.js';
+import type { TlsState } from './tls-state.js';
 import type { BoundPorts, WorkerPool } from './worker-pool.js';
 
 /** A single worker living in the primary's process: no IPC, the cheapest setup for one core. */
@@ -34,5 +36,13 @@ export class LocalWorkers implements WorkerPool {
 
   onTargetDown(listener: TargetDownListener): void {
     this.worker.onTargetDown = listener;
+  }
+
+  async applyTls(state: TlsState): Promise<void> {
+    this.worker.applyTls(state);
+  }
+
+  async applyChallenges(challenges: ChallengeMap): Promise<void> {
+    this.worker.applyChallenges(challenges);
   }
 }

@@ -31,6 +31,8 @@ export interface ProxyAppDeps {
   /** prefix of generated request ids (unique per worker) */
   idPrefix: string;
   onTargetDown: TargetDownListener;
+  /** answers before routing when it returns true: ACME challenges, HTTPS redirects (https-redirect.ts) */
+  gate?: (request: FastifyRequest, reply: FastifyReply) => boolean;
 }
 
 const WS_SKIP_HEADERS = new Set([
@@ -71,7 +73,7 @@ function forwardedHeaders(request: FastifyRequest, headers: Headers): void {
  * go on to http-proxy's handler.
  */
 export async function buildProxyApp(deps: ProxyAppDeps): Promise<FastifyInstance> {
-  const { bodyLimit, router, pools, errorPages, log, upgradeTargets, onTargetDown } = deps;
+  const { bodyLimit, router, pools, errorPages, log, upgradeTargets, onTargetDown, gate } = deps;
   let idCounter = 0;
   const app = Fastify({
     logger: false,
@@ -155,6 +157,7 @@ export async function buildProxyApp(deps: ProxyAppDeps): Promise<FastifyInstance
       next();
       return;
     }
+    if (gate !== undefined && gate(request, reply)) return;
     const cl = request.headers['content-length'];
     if (cl !== undefined && Number(cl) > bodyLimit) {
       reply.header('connection', 'close');

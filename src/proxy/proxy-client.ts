@@ -2,6 +2,8 @@ import http from 'node:http';
 import type { ProxyStatus } from './control-api.js';
 import type { DeployResult, ServiceInfo } from './proxy-controller.js';
 import { ProxyErrors, proxyErrorOf } from './proxy-errors.js';
+import type { TlsReport } from './tls-controller.js';
+import type { TlsState } from './tls-state.js';
 
 export type { ProxyStatus };
 
@@ -38,6 +40,23 @@ export class ProxyClient {
 
   list(): Promise<ServiceInfo[]> {
     return this.call('GET', '/services');
+  }
+
+  // TLS (tls-routes.ts): the whole certificate state, and ACME http-01 challenges
+  setTls(state: TlsState): Promise<TlsReport> {
+    return this.call('PUT', '/tls', state);
+  }
+
+  tls(): Promise<TlsReport> {
+    return this.call('GET', '/tls');
+  }
+
+  setChallenge(token: string, keyAuthorization: string): Promise<unknown> {
+    return this.call('PUT', `/acme-challenges/${encodeURIComponent(token)}`, { keyAuthorization });
+  }
+
+  removeChallenge(token: string): Promise<unknown> {
+    return this.call('DELETE', `/acme-challenges/${encodeURIComponent(token)}`);
   }
 
   private call<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -12,6 +12,8 @@ import { checkProxyDirsWritable, dropPrivileges, type ProxyUser, prepareProxyDir
 import type { ProxyWorkerOptions } from './proxy-worker.js';
 import { RouteStore } from './route-store.js';
 import { ensureDefaultCert } from './tls-cert.js';
+import { TlsController } from './tls-controller.js';
+import { loadTlsState, tlsStateFile } from './tls-state-file.js';
 import { UPSTREAM_DEFAULTS, type UpstreamOptions } from './upstream-pools.js';
 import type { WorkerPool } from './worker-pool.js';
 
@@ -54,6 +56,7 @@ export async function workerOptions(opts: ProxyOptions): Promise<ProxyWorkerOpti
     httpPort: opts.httpPort,
     httpsPort: opts.httpsPort,
     tls: await ensureDefaultCert(opts.dataDir, opts.user && runsAsRoot() ? opts.user : undefined),
+    tlsState: await loadTlsState(tlsStateFile(opts.dataDir), opts.logger),
     bodyLimit: opts.bodyLimit ?? envNumber('PAAS_PROXY_BODY_LIMIT') ?? DEFAULT_BODY_LIMIT,
     upstream: {
       ...UPSTREAM_DEFAULTS,
@@ -85,7 +88,8 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   const controller = new ProxyController(services, store, workers, log);
   let ports = { http: 0, https: 0 };
   const status = (): ProxyStatus => ({ pid: process.pid, httpPort: ports.http, httpsPort: ports.https, services: controller.serviceCount });
-  const api = new ControlApi(controller, status, log);
+  const tls = new TlsController(wopts.tlsState ?? { certs: [], hosts: {} }, tlsStateFile(opts.dataDir), () => workers, log);
+  const api = new ControlApi(controller, status, log, tls);
   // claim the control socket first: a second proxy on the same data dir must fail before listening
   await api.listen(paths.proxySocket);
   writePidFile(paths.proxyPid);

@@ -4,19 +4,26 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../log/logger.js';
+import { type ChallengeMap, ChallengeStore } from './acme-challenges.js';
 import type { ErrorPages } from './error-pages.js';
+import { frontDoor } from './https-redirect.js';
 import { buildProxyApp } from './proxy-app.js';
 import type { TargetDownListener } from './proxy-context.js';
 import type { InflightStats, RouteTable } from './route-table.js';
 import { Router } from './router.js';
 import type { Target } from './target.js';
+import type { TlsState } from './tls-state.js';
+import { TlsStore } from './tls-store.js';
 import { type UpstreamOptions, UpstreamPools } from './upstream-pools.js';
 
 export interface ProxyWorkerOptions {
   listen: string;
   httpPort: number;
   httpsPort: number;
+  /** the default certificate (served when no other matches), null: no HTTPS listener */
   tls: { cert: Buffer; key: Buffer } | null;
+  /** the certificates loaded before listening (tls-state-file.ts) */
+  tlsState?: TlsState;
   bodyLimit: number;
   upstream: UpstreamOptions;
   errorPages: ErrorPages;
@@ -42,6 +49,8 @@ export class ProxyWorker {
   private httpsServer: https.Server | null = null;
   private readonly retired: Array<{ service: string; target: Target }> = [];
   private readonly upgradeTargets = new WeakMap<Socket, Target>();
+  private readonly tlsStore: TlsStore | null;
+  private readonly challenges = new ChallengeStore();
   ports = { http: 0, https: 0 };
   /** told when this worker takes a target out of rotation after refused connections */
   onTargetDown: TargetDownListener | null = null;
@@ -50,6 +59,17 @@ export class ProxyWorker {
     this.opts = opts;
     this.log = opts.logger;
     this.pools = new UpstreamPools(opts.upstream);
+    this.tlsStore = opts.tls ? new TlsStore(opts.tls, opts.logger) : null;
+    if (opts.tlsState) this.tlsStore?.apply(opts.tlsState);
+  }
+
+  /** Swaps the certificates: new handshakes get them, open connections keep theirs. */
+  applyTls(state: TlsState): void {
+    this.tlsStore?.apply(state);
+  }
+
+  applyChallenges(challenges: ChallengeMap): void {
+    this.challenges.replace(challenges);
   }
 
   /** Applies a route table; targets it drops keep draining until drain() is called for them. */
@@ -115,7 +135,8 @@ export class ProxyWorker {
     await app.listen({ host: this.opts.listen, port: this.opts.httpPort });
     this.ports.http = (app.server.address() as AddressInfo).port;
     if (this.opts.tls) {
-      const server = https.createServer({ cert: this.opts.tls.cert, key: this.opts.tls.key }, (req, res) => app.routing(req, res));
+      const sni = { SNICallback: this.tlsStore!.sniCallback };
+      const server = https.createServer({ cert: this.opts.tls.cert, key: this.opts.tls.key, ...sni }, (req, res) => app.routing(req, res));
       server.keepAliveTimeout = app.server.keepAliveTimeout;
       server.on('upgrade', (req, socket, head) => app.server.emit('upgrade', req, socket, head));
       await new Promise<void>((resolve, reject) => {
@@ -159,6 +180,7 @@ export class ProxyWorker {
       upgradeTargets: this.upgradeTargets,
       idPrefix: `${randomBytes(4).toString('hex')}-`,
       onTargetDown: (service, address) => this.onTargetDown?.(service, address),
+      gate: this.tlsStore ? frontDoor(this.tlsStore, this.challenges, () => this.ports.https) : undefined,
     });
     this.app = app;
     return app;

@@ -29,7 +29,7 @@ interface Owner {
 }
 
 /** Reads a file without following a symlink in its last component (the folder is the proxy user's). */
-async function readNoFollow(file: string): Promise<Buffer> {
+export async function readNoFollow(file: string): Promise<Buffer> {
   const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     return await fh.readFile();

@@ -1,11 +1,16 @@
+import type { ChallengeMap } from './acme-challenges.js';
 import type { RouteTable } from './route-table.js';
+import type { TlsState } from './tls-state.js';
 
 /** IPC between the proxy primary and its cluster workers. */
 export type PrimaryMessage =
   | { kind: 'paas-proxy'; id: number; op: 'apply'; table: RouteTable }
   | { kind: 'paas-proxy'; id: number; op: 'drain'; service: string; addresses: string[]; timeoutMs: number }
   | { kind: 'paas-proxy'; id: number; op: 'stats' }
-  | { kind: 'paas-proxy'; id: number; op: 'shutdown'; graceMs: number };
+  | { kind: 'paas-proxy'; id: number; op: 'shutdown'; graceMs: number }
+  // TLS: the whole certificate state, and the pending ACME challenges
+  | { kind: 'paas-proxy'; id: number; op: 'tls'; state: TlsState }
+  | { kind: 'paas-proxy'; id: number; op: 'challenges'; challenges: ChallengeMap };
 
 export type WorkerMessage =
   | { kind: 'paas-proxy'; op: 'hello' }

@@ -1,6 +1,8 @@
+import type { ChallengeMap } from './acme-challenges.js';
 import type { TargetDownListener } from './proxy-context.js';
 import type { DrainResult } from './proxy-worker.js';
 import type { InflightStats, RouteTable } from './route-table.js';
+import type { TlsState } from './tls-state.js';
 
 export interface BoundPorts {
   http: number;
@@ -20,6 +22,9 @@ export interface WorkerPool {
   close(graceMs: number): Promise<void>;
   /** registers who is told when a worker takes a target out of rotation (refused connections) */
   onTargetDown(listener: TargetDownListener): void;
+  /** TLS: swaps every worker's certificates (no restart, no dropped connection) */
+  applyTls(state: TlsState): Promise<void>;
+  applyChallenges(challenges: ChallengeMap): Promise<void>;
 }
 
 export function sumDrain(results: DrainResult[]): DrainResult {

@@ -44,6 +44,12 @@ export function runWorkerProcess(opts: ProxyWorkerOptions, logger: Logger): Prom
         case 'stats':
           result = worker.stats();
           break;
+        case 'tls':
+          worker.applyTls(msg.state);
+          break;
+        case 'challenges':
+          worker.applyChallenges(msg.challenges);
+          break;
         case 'shutdown':
           reply({ kind: 'paas-proxy', op: 'reply', id: msg.id });
           await shutdown(msg.graceMs);

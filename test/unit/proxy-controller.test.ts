@@ -68,6 +68,10 @@ class FakePool implements WorkerPool {
     return { http: 0, https: 0 };
   }
 
+  async applyTls(): Promise<void> {}
+
+  async applyChallenges(): Promise<void> {}
+
   async apply(table: RouteTable): Promise<void> {
     if (this.failApply) throw this.failApply;
     this.tables.push(structuredClone(table));
