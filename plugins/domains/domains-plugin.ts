@@ -4,6 +4,34 @@ import { definePlugin } from '../../src/plugin-host/plugin.js';
 export default definePlugin({
   name: 'domains',
   commands: {
+    url: {
+      summary: "Print the app's URL, with scheme (https once the host has a certificate)",
+      usage: 'url [app]',
+      examples: ['paas url myapp', 'curl "$(paas url myapp)/health"'],
+      app: 'required',
+      access: 'app',
+      maxArgs: 0,
+      run({ app, api, stdout, json }) {
+        const url = api.domains.urls(app)[0]!;
+        if (json) writeJson(stdout, url);
+        else stdout.write(`${url}\n`);
+        return 0;
+      },
+    },
+    urls: {
+      summary: 'Print every URL of the app (the global host first, then its custom domains), with scheme',
+      usage: 'urls [app] [--json]',
+      examples: ['paas urls myapp'],
+      app: 'required',
+      access: 'app',
+      maxArgs: 0,
+      run({ app, api, stdout, json }) {
+        const urls = api.domains.urls(app);
+        if (json) writeJson(stdout, urls);
+        else stdout.write(urls.map((u) => `${u}\n`).join(''));
+        return 0;
+      },
+    },
     'domains:add': {
       summary: 'Route an extra domain to an app (point its DNS at this server)',
       usage: 'domains:add [app] <domain>',

@@ -3,6 +3,12 @@ import { parseCount } from '../../src/deploy/operation-inputs.js';
 import { table, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
 
+/** A release's source: the commit it was built from, or the id of the image it was deployed from. */
+function sourceOf(r: { commitSha: string | null; sourceImage: string | null }): string | null {
+  if (r.sourceImage) return `image ${r.sourceImage.replace(/^sha256:/, '').slice(0, 12)}`;
+  return r.commitSha?.slice(0, 7) ?? null;
+}
+
 export default definePlugin({
   name: 'releases',
   commands: {
@@ -25,6 +31,7 @@ export default definePlugin({
               description: r.description,
               image: r.image,
               commit: r.commitSha,
+              sourceImage: r.sourceImage,
               builder: r.builder,
               formation: r.formation,
               configKeys: Object.keys(r.config).sort(),
@@ -37,8 +44,8 @@ export default definePlugin({
         } else {
           stdout.write(
             table(
-              ['VERSION', 'STATUS', 'CREATED', 'COMMIT', 'DESCRIPTION'],
-              list.map((r) => [`v${r.version}`, r.status, r.createdAt, r.commitSha?.slice(0, 7), r.description]),
+              ['VERSION', 'STATUS', 'CREATED', 'SOURCE', 'DESCRIPTION'],
+              list.map((r) => [`v${r.version}`, r.status, r.createdAt, sourceOf(r), r.description]),
             ),
           );
         }

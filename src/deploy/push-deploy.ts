@@ -13,8 +13,8 @@ import type { AppSettingsStore } from './app-settings-store.js';
 import { parseProcfile } from './procfile.js';
 import type { ReleaseManager } from './release-manager.js';
 import { ReleaseLogRecorder } from './release-log.js';
-import { DEFAULT_PORT } from './rollout.js';
 import { StageOutput } from './stage-output.js';
+import { webPort } from './web-port.js';
 
 export interface BuilderSelector {
   select(sourceDir: string, forced: string | null): Promise<Builder>;
@@ -147,7 +147,7 @@ export class PushDeploy {
         output: stage.out,
         signal: session.signal,
       });
-      const port = built.exposedPorts.length === 1 ? built.exposedPorts[0] : DEFAULT_PORT;
+      const port = webPort(built.exposedPorts, settings.port);
       this.state.releases.update(app, version, { image: built.image, port, status: 'deploying' });
       current = 'deploy';
       const hooks = { releaseTask: releaseTask ?? appJson?.predeploy ?? null, postdeploy: appJson?.postdeploy ?? null };

@@ -98,7 +98,7 @@ export class ReleaseManager {
   async derive(
     app: string,
     from: Release,
-    patch: Partial<Pick<Release, 'config' | 'formation' | 'image' | 'processes' | 'port' | 'appChecks'>>,
+    patch: Partial<Pick<Release, 'config' | 'formation' | 'image' | 'processes' | 'port' | 'appChecks' | 'sourceImage' | 'commitSha'>>,
     description: string,
     stage: StageOutput,
     signal: AbortSignal,
@@ -106,7 +106,7 @@ export class ReleaseManager {
     const r = this.deps.releases.create({
       app,
       image: patch.image ?? from.image,
-      commitSha: from.commitSha,
+      commitSha: patch.commitSha !== undefined ? patch.commitSha : from.commitSha,
       description,
       config: patch.config ?? from.config,
       formation: patch.formation ?? this.deps.formation(app),
@@ -115,6 +115,7 @@ export class ReleaseManager {
       processes: patch.processes ?? from.processes,
       port: patch.port ?? from.port,
       appChecks: patch.appChecks !== undefined ? patch.appChecks : from.appChecks,
+      sourceImage: patch.sourceImage !== undefined ? patch.sourceImage : from.sourceImage,
     });
     try {
       await this.activate(app, r, stage, signal);

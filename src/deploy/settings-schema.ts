@@ -104,6 +104,14 @@ export const SETTINGS = {
     default: true as boolean,
     check: (v: unknown): boolean => (typeof v === 'boolean' ? v : bad('hardening', 'true or false')),
   },
+  port: {
+    summary: 'the container port web traffic goes to (ports:set; absent: the single EXPOSEd port, else 5000)',
+    default: null as number | null,
+    check: (v: unknown): number | null =>
+      v === null || (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535)
+        ? (v as number | null)
+        : bad('port', 'a port from 1 to 65535'),
+  },
   mounts: {
     summary: 'Docker binds host:container[:ro]',
     default: [] as string[],

@@ -14,6 +14,10 @@ export const RuntimeErrors = {
   docker: errorFactory('PAAS_ERR_RUNTIME_DOCKER', 1, 503),
   /** a spec that can never run (bad name, bad port, bad bind) */
   invalidSpec: errorFactory('PAAS_ERR_RUNTIME_INVALID_SPEC'),
+  /** `git:load-image`: the engine refused the uploaded tar */
+  loadFailed: errorFactory('PAAS_ERR_RUNTIME_LOAD_FAILED'),
+  /** `git:from-image`: the image is not here and could not be pulled */
+  pullFailed: errorFactory('PAAS_ERR_RUNTIME_PULL_FAILED'),
   /** a container exited during boot; thrown as ContainerCrashedError, which carries the exit code and log tail */
   crashed: errorFactory('PAAS_ERR_RUNTIME_CRASHED'),
 } as const;

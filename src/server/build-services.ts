@@ -15,6 +15,7 @@ import type { Logger } from '../log/logger.js';
 import { CommandHost } from '../plugin-host/command-host.js';
 import { CommandRegistry } from '../plugin-host/command-registry.js';
 import { ContainerRuntime } from '../runtime/container-runtime.js';
+import { ImageStore } from '../runtime/image-store.js';
 import { AppService } from '../services/app-service.js';
 import { ConfigService } from '../services/config-service.js';
 import { DomainService } from '../services/domain-service.js';
@@ -22,6 +23,7 @@ import { FormationService } from '../services/formation-service.js';
 import { KeyService } from '../services/key-service.js';
 import { LogsService } from '../services/logs-service.js';
 import type { PluginApi } from '../services/plugin-api.js';
+import { PortService } from '../services/port-service.js';
 import { ProcessService } from '../services/process-service.js';
 import { ReleaseService } from '../services/release-service.js';
 import { SettingsService } from '../services/settings-service.js';
@@ -58,6 +60,7 @@ export async function buildControlPlane(
   const labels = runtimeLabels();
   const pool = process.env.PAAS_NETWORK_POOL;
   const runtime = new ContainerRuntime(docker, log.child({ module: 'runtime' }), { ...labels, ...(pool ? { networkPool: pool } : {}) });
+  const images = new ImageStore(docker, log.child({ module: 'images' }));
   const locks = new AppLocks();
   const settings = new AppSettingsStore(state.appSettings);
   const formation = state.formation;
@@ -82,8 +85,7 @@ export async function buildControlPlane(
     runtime,
     log: log.child({ module: 'releases' }),
   });
-  const images = loadImageConfig();
-  const builderDeps = { docker, log: log.child({ module: 'build' }), images };
+  const builderDeps = { docker, log: log.child({ module: 'build' }), images: loadImageConfig() };
   const push = new PushDeploy(
     state,
     settings,
@@ -168,6 +170,7 @@ export async function buildControlPlane(
     formation: formationService,
     processes: new ProcessService({ formation, releases, settings, activator: releaseManager, rollout, runtime, locks }),
     domains,
+    ports: new PortService({ settings, releases, deriver: releaseManager, images, locks }),
     settings: settingsService,
     storage: new StorageService({ settings: settingsService, dataDir: config.dataDir, globals: state.settings }),
     logs: new LogsService({ releases, settings, rollout, runtime }),

@@ -77,6 +77,7 @@ export class ConfigService {
           processes: live.processes,
           port: live.port,
           appChecks: live.appChecks,
+          sourceImage: live.sourceImage,
         });
         d.config.replace(app, next);
         return { release: r, changed, rolledOut: false };

@@ -23,6 +23,8 @@ export interface DomainDeps {
   proxy: ProxyPort;
   locks: Locks;
   log: Logger;
+  /** whether a host has a certificate to serve it over HTTPS (the certificate store feeds it; absent: none has) */
+  secure?(host: string): boolean;
 }
 
 /**
@@ -45,6 +47,11 @@ export class DomainService {
   /** Every host of the app, the global one first. */
   hosts(app: string): string[] {
     return [this.defaultHost(app), ...this.deps.domains.list(app)];
+  }
+
+  /** The app's URLs, the global host first: https for a host with a certificate, http otherwise. */
+  urls(app: string): string[] {
+    return this.hosts(app).map((h) => `${this.deps.secure?.(h) ? 'https' : 'http'}://${h}`);
   }
 
   list(app: string): { domain: string; kind: 'global' | 'custom' }[] {

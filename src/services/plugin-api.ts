@@ -4,6 +4,7 @@ import type { DomainService } from './domain-service.js';
 import type { FormationService } from './formation-service.js';
 import type { KeyService } from './key-service.js';
 import type { LogsService } from './logs-service.js';
+import type { PortService } from './port-service.js';
 import type { ProcessService } from './process-service.js';
 import type { ReleaseService } from './release-service.js';
 import type { SettingsService } from './settings-service.js';
@@ -21,6 +22,7 @@ export interface PluginApi {
   formation: FormationService;
   processes: ProcessService;
   domains: DomainService;
+  ports: PortService;
   settings: SettingsService;
   storage: StorageService;
   logs: LogsService;

@@ -65,11 +65,11 @@ export class ReleaseService {
       const formation = Object.keys(target.formation).length ? target.formation : d.formation.all(app);
       const stage = new StageOutput(out);
       stage.stage('rollback', `Rolling back ${app} from v${live.version} to v${target.version} (${target.image})`);
-      const { image, config, processes, port, appChecks } = target;
+      const { image, config, processes, port, appChecks, sourceImage, commitSha } = target;
       const r = await d.deriver.derive(
         app,
         live,
-        { image, config, formation, processes, port, appChecks },
+        { image, config, formation, processes, port, appChecks, sourceImage, commitSha },
         `Rollback to v${target.version}`,
         stage,
         signal,

@@ -102,4 +102,9 @@ export const MIGRATIONS: readonly string[] = [
   END;
   ALTER TABLE events ADD COLUMN detail TEXT;
   `,
+  // v5: the source of a release deployed from an image (git:load-image, git:from-image): the image id
+  // it came from; a built release keeps its commit in commit_sha
+  `
+  ALTER TABLE releases ADD COLUMN source_image TEXT;
+  `,
 ];

@@ -19,6 +19,8 @@ export interface Release {
   port: number | null;
   /** the app.json `healthchecks.web` entry this release came with (null: none) */
   appChecks: Record<string, unknown> | null;
+  /** the id of the image a release was deployed from without a build (git:load-image, git:from-image); null: built from commitSha */
+  sourceImage: string | null;
   createdAt: string;
 }
 
@@ -36,6 +38,7 @@ interface ReleaseRow {
   processes_json: string;
   port: number | null;
   checks_json: string | null;
+  source_image: string | null;
   created_at: string;
 }
 
@@ -53,6 +56,7 @@ const fromRow = (r: ReleaseRow): Release => ({
   processes: JSON.parse(r.processes_json),
   port: r.port,
   appChecks: r.checks_json ? JSON.parse(r.checks_json) : null,
+  sourceImage: r.source_image,
   createdAt: r.created_at,
 });
 
@@ -60,15 +64,18 @@ export class ReleasesRepository {
   constructor(private readonly db: Db) {}
 
   /** Allocates the next version number atomically and records the release. */
-  create(r: Omit<Release, 'version' | 'createdAt' | 'timings' | 'appChecks'> & { appChecks?: Release['appChecks'] }): Release {
+  create(
+    r: Omit<Release, 'version' | 'createdAt' | 'timings' | 'appChecks' | 'sourceImage'> &
+      Partial<Pick<Release, 'appChecks' | 'sourceImage'>>,
+  ): Release {
     return this.db
       .transaction(() => {
         const { v } = this.db.prepare('SELECT coalesce(max(version), 0) + 1 AS v FROM releases WHERE app = ?').get(r.app) as { v: number };
         this.db
           .prepare(
             `INSERT INTO releases (app, version, image, commit_sha, description, config_json, formation_json, status, builder, timings_json,
-               processes_json, port, checks_json, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, ?)`,
+               processes_json, port, checks_json, source_image, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, ?, ?)`,
           )
           .run(
             r.app,
@@ -83,6 +90,7 @@ export class ReleasesRepository {
             JSON.stringify(r.processes),
             r.port,
             r.appChecks ? JSON.stringify(r.appChecks) : null,
+            r.sourceImage ?? null,
             now(),
           );
         return this.get(r.app, v)!;

@@ -36,6 +36,7 @@ test('a database made by the first schema is upgraded and keeps its rows', () =>
   const r = state.releases.current('old')!;
   assert.deepEqual(r.formation, { web: 1 });
   assert.deepEqual(r.processes, {});
+  assert.equal(r.sourceImage, null);
   assert.equal(state.keys.byName('alice')?.can_create, 0);
   state.close();
 });
@@ -67,6 +68,9 @@ test('release numbers are allocated per app and markLive supersedes the previous
   assert.deepEqual(state.releases.get('a', 1)?.appChecks, { path: '/up', attempts: 3 });
   const r2 = state.releases.create(base);
   assert.deepEqual([r1.version, r2.version], [1, 2]);
+  assert.equal(r2.sourceImage, null, 'a built release has no source image');
+  const r3 = state.releases.create({ ...base, commitSha: null, sourceImage: 'sha256:abc' });
+  assert.equal(state.releases.get('a', r3.version)?.sourceImage, 'sha256:abc');
   state.releases.markLive('a', 1);
   state.releases.markLive('a', 2);
   assert.equal(state.releases.current('a')?.version, 2);

@@ -153,6 +153,7 @@ export function release(app: string, version: number, over: Partial<Release> = {
     processes: {},
     port: 5000,
     appChecks: null,
+    sourceImage: null,
     createdAt: '2026-01-01T00:00:00Z',
     ...over,
   };

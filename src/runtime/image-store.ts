@@ -1,0 +1,108 @@
+import type { Readable, Writable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { exposedPortsOf } from '../builders/docker-image-build.js';
+import type { Logger } from '../log/logger.js';
+import { LineSplitter } from '../util/json-lines.js';
+import { engineMessage, statusOf } from './docker-error-details.js';
+import { RuntimeErrors } from './runtime-errors.js';
+
+export interface ImageInfo {
+  /** sha256:... */
+  id: string;
+  exposedPorts: number[];
+}
+
+/**
+ * Images on the engine, for deploys that do not build: inspect, tag, load (`docker save` output
+ * streamed in) and pull. Loading and pulling report the engine's progress lines to `out`.
+ */
+export class ImageStore {
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly log: Logger,
+  ) {}
+
+  /** The image's id and EXPOSEd ports; null when the engine has no such image. */
+  async inspect(ref: string): Promise<ImageInfo | null> {
+    try {
+      const info = await this.docker.getImage(ref).inspect();
+      return { id: info.Id, exposedPorts: exposedPortsOf(info) };
+    } catch (e) {
+      if (statusOf(e) === 404) return null;
+      throw RuntimeErrors.docker(`cannot inspect image ${ref}: ${engineMessage(e)}`, e);
+    }
+  }
+
+  /** Tags `ref` as `repo:tag`. */
+  async tag(ref: string, repo: string, tag: string): Promise<void> {
+    try {
+      await this.docker.getImage(ref).tag({ repo, tag });
+    } catch (e) {
+      throw RuntimeErrors.docker(`cannot tag ${ref} as ${repo}:${tag}: ${engineMessage(e)}`, e);
+    }
+  }
+
+  /**
+   * Streams a `docker save` tar into the engine (never held in memory) and returns the ids the
+   * engine reports loaded. Aborting `signal` cuts the upload, so the engine loads nothing.
+   */
+  async load(tar: Readable, signal: AbortSignal): Promise<string[]> {
+    let res: NodeJS.ReadableStream;
+    try {
+      res = (await this.docker.loadImage(tar, { quiet: true, abortSignal: signal } as object)) as NodeJS.ReadableStream;
+    } catch (e) {
+      throw RuntimeErrors.loadFailed(`the engine refused the image: ${engineMessage(e)}`, e);
+    }
+    const messages = await readMessages(res, null);
+    if (messages.error) throw RuntimeErrors.loadFailed(`the engine refused the image: ${messages.error}`);
+    return [...messages.text.matchAll(/Loaded image ID: (sha256:[0-9a-f]{64})/g)].map((m) => m[1]!);
+  }
+
+  /** Pulls `ref` from its registry, writing the engine's status lines to `out`. */
+  async pull(ref: string, out: Writable, signal: AbortSignal): Promise<void> {
+    let res: NodeJS.ReadableStream;
+    try {
+      res = (await this.docker.pull(ref, { abortSignal: signal })) as NodeJS.ReadableStream;
+    } catch (e) {
+      throw RuntimeErrors.pullFailed(`cannot pull ${ref}: ${engineMessage(e)}`, e);
+    }
+    const messages = await readMessages(res, out);
+    if (messages.error) throw RuntimeErrors.pullFailed(`cannot pull ${ref}: ${messages.error}`);
+    this.log.info({ image: ref }, 'image pulled');
+  }
+}
+
+/** The engine's JSON-lines progress: the text of its `stream`/`status` lines (echoed to `out`) and the first error. */
+function readMessages(res: NodeJS.ReadableStream, out: Writable | null): Promise<{ text: string; error: string | null }> {
+  return new Promise((resolve) => {
+    const lines = new LineSplitter();
+    let text = '';
+    let error: string | null = null;
+    const handle = (line: string) => {
+      if (!line.trim()) return;
+      try {
+        const msg = JSON.parse(line) as { stream?: string; status?: string; error?: string; errorDetail?: { message?: string } };
+        if (msg.error || msg.errorDetail) error ??= msg.errorDetail?.message ?? msg.error ?? 'unknown error';
+        const t = msg.stream ?? (msg.status ? `${msg.status}\n` : '');
+        text += t;
+        if (t && out) out.write(t);
+      } catch {
+        text += `${line}\n`;
+      }
+    };
+    let done = false;
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      handle(lines.flush());
+      if (err && !error) error = err.message;
+      resolve({ text, error });
+    };
+    res.on('data', (c: Buffer | string) => {
+      for (const l of lines.push(c)) handle(l);
+    });
+    res.on('end', () => finish());
+    res.on('close', () => finish());
+    res.on('error', (e: Error) => finish(e));
+  });
+}
