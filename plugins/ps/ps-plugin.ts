@@ -53,6 +53,17 @@ export default definePlugin({
         return 0;
       },
     },
+    'ps:rebuild': {
+      summary: 'Build the pushed main branch again (with the current config, builder and build args) and deploy it',
+      usage: 'ps:rebuild [app]',
+      examples: ['paas ps:rebuild myapp'],
+      app: 'required',
+      access: 'app',
+      maxArgs: 0,
+      run({ app, api, stdout, signal, identity }) {
+        return api.deploys.rebuild(app, identity, stdout, signal);
+      },
+    },
     'ps:stop': {
       summary: "Stop all of an app's containers and take it out of the proxy; it stays stopped until ps:start",
       usage: 'ps:stop [app]',

@@ -21,6 +21,7 @@ export const InputErrors = {
   domainInvalid: errorFactory('PAAS_ERR_DOMAIN_INVALID', 2),
   count: errorFactory('PAAS_ERR_COUNT_USAGE', 2),
   portValue: errorFactory('PAAS_ERR_PORT_VALUE', 2),
+  imageRef: errorFactory('PAAS_ERR_IMAGE_REF', 2),
   resourceUsage: errorFactory('PAAS_ERR_RESOURCE_USAGE', 2),
   storageUsage: errorFactory('PAAS_ERR_STORAGE_USAGE', 2),
   storageForbidden: errorFactory('PAAS_ERR_STORAGE_FORBIDDEN'),

@@ -63,6 +63,19 @@ export class PushDeploy {
     }
   }
 
+  /**
+   * `ps:rebuild`: builds the deploy branch's commit again and deploys it, exactly as a push of it
+   * would (the caller holds the app lock). Null when the repo has no deploy branch.
+   */
+  async rebuild(app: string, repoDir: string, keyName: string, out: Writable, signal: AbortSignal): Promise<number | null> {
+    for (const ref of ['refs/heads/main', 'refs/heads/master']) {
+      const sha = await resolveRef(repoDir, ref);
+      if (sha)
+        return this.run({ app, repoDir, signal, keyName }, { token: '', updates: [{ ref, oldSha: sha, newSha: sha }], gitEnv: {} }, out);
+    }
+    return null;
+  }
+
   private async run(session: PushSession, req: HookRequest, out: Writable): Promise<number> {
     const { app } = session;
     const update = await this.deployUpdate(session, req);

@@ -1,9 +1,11 @@
 import type { Readable, Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { exposedPortsOf } from '../builders/docker-image-build.js';
+import { isAppError } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
 import { LineSplitter } from '../util/json-lines.js';
 import { engineMessage, statusOf } from './docker-error-details.js';
+import { filterDockerSave } from './docker-save-filter.js';
 import { RuntimeErrors } from './runtime-errors.js';
 
 export interface ImageInfo {
@@ -43,19 +45,42 @@ export class ImageStore {
   }
 
   /**
-   * Streams a `docker save` tar into the engine (never held in memory) and returns the ids the
-   * engine reports loaded. Aborting `signal` cuts the upload, so the engine loads nothing.
+   * Streams `docker save` output of the image `want` into the engine, untagged (filterDockerSave:
+   * layers are piped, never held in memory; no tag on the host moves) and returns its id. Input
+   * that is not that one image, or an abort, cuts the upload, so the engine loads nothing.
    */
-  async load(tar: Readable, signal: AbortSignal): Promise<string[]> {
-    let res: NodeJS.ReadableStream;
+  async loadDockerSave(input: Readable, want: string, signal: AbortSignal): Promise<string> {
+    const cut = new AbortController();
+    const onAbort = () => cut.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const filtered = filterDockerSave(input, want);
+    let refused: Error | null = null;
+    filtered.checked.catch((e: Error) => {
+      refused = e;
+      cut.abort();
+    });
     try {
-      res = (await this.docker.loadImage(tar, { quiet: true, abortSignal: signal } as object)) as NodeJS.ReadableStream;
-    } catch (e) {
-      throw RuntimeErrors.loadFailed(`the engine refused the image: ${engineMessage(e)}`, e);
+      let text: string;
+      try {
+        const res = (await this.docker.loadImage(filtered.tar, {
+          quiet: true,
+          abortSignal: cut.signal,
+        } as object)) as NodeJS.ReadableStream;
+        const messages = await readMessages(res, null);
+        if (messages.error) throw RuntimeErrors.loadFailed(`the engine refused the image: ${messages.error}`);
+        text = messages.text;
+      } catch (e) {
+        if (refused) throw refused;
+        throw isAppError(e) ? e : RuntimeErrors.loadFailed(`the engine refused the image: ${engineMessage(e)}`, e);
+      }
+      await filtered.checked;
+      const id = /Loaded image ID: (sha256:[0-9a-f]{64})/.exec(text)?.[1];
+      if (!id) throw RuntimeErrors.loadFailed(`the engine loaded no image (${text.trim().split('\n')[0] || 'no output'})`);
+      this.log.info({ image: want, id }, 'image loaded');
+      return id;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
     }
-    const messages = await readMessages(res, null);
-    if (messages.error) throw RuntimeErrors.loadFailed(`the engine refused the image: ${messages.error}`);
-    return [...messages.text.matchAll(/Loaded image ID: (sha256:[0-9a-f]{64})/g)].map((m) => m[1]!);
   }
 
   /** Pulls `ref` from its registry, writing the engine's status lines to `out`. */
@@ -64,10 +89,10 @@ export class ImageStore {
     try {
       res = (await this.docker.pull(ref, { abortSignal: signal })) as NodeJS.ReadableStream;
     } catch (e) {
-      throw RuntimeErrors.pullFailed(`cannot pull ${ref}: ${engineMessage(e)}`, e);
+      throw RuntimeErrors.pullFailed(`${ref} is not on this host and cannot be pulled: ${engineMessage(e)}`, e);
     }
     const messages = await readMessages(res, out);
-    if (messages.error) throw RuntimeErrors.pullFailed(`cannot pull ${ref}: ${messages.error}`);
+    if (messages.error) throw RuntimeErrors.pullFailed(`${ref} is not on this host and cannot be pulled: ${messages.error}`);
     this.log.info({ image: ref }, 'image pulled');
   }
 }

@@ -16,6 +16,10 @@ export const RuntimeErrors = {
   invalidSpec: errorFactory('PAAS_ERR_RUNTIME_INVALID_SPEC'),
   /** `git:load-image`: the engine refused the uploaded tar */
   loadFailed: errorFactory('PAAS_ERR_RUNTIME_LOAD_FAILED'),
+  /** `git:load-image`: the upload is not `docker save` output */
+  notDockerSave: errorFactory('PAAS_ERR_RUNTIME_NOT_DOCKER_SAVE', 2),
+  /** `git:load-image`: the tar holds another image than the one named, or several */
+  wrongImage: errorFactory('PAAS_ERR_RUNTIME_WRONG_IMAGE', 2),
   /** `git:from-image`: the image is not here and could not be pulled */
   pullFailed: errorFactory('PAAS_ERR_RUNTIME_PULL_FAILED'),
   /** a container exited during boot; thrown as ContainerCrashedError, which carries the exit code and log tail */

@@ -5,6 +5,7 @@ import type { DataPaths, ServerConfig } from '../config/server-config.js';
 import { AppLocks } from '../deploy/app-locks.js';
 import { AppSettingsStore } from '../deploy/app-settings-store.js';
 import type { ProxyPort, RolloutStore } from '../deploy/ports.js';
+import { ImageRelease } from '../deploy/image-release.js';
 import { PushDeploy } from '../deploy/push-deploy.js';
 import { ReleaseManager } from '../deploy/release-manager.js';
 import { Rollout } from '../deploy/rollout.js';
@@ -18,6 +19,7 @@ import { ContainerRuntime } from '../runtime/container-runtime.js';
 import { ImageStore } from '../runtime/image-store.js';
 import { AppService } from '../services/app-service.js';
 import { ConfigService } from '../services/config-service.js';
+import { DeployService } from '../services/deploy-service.js';
 import { DomainService } from '../services/domain-service.js';
 import { FormationService } from '../services/formation-service.js';
 import { KeyService } from '../services/key-service.js';
@@ -157,6 +159,22 @@ export async function buildControlPlane(
     version: packageVersion(),
     apps,
     config: new ConfigService({ config: state.config, releases, formation, settings, deriver: releaseManager, locks }),
+    deploys: new DeployService({
+      images,
+      imageRelease: new ImageRelease({
+        releases,
+        formation,
+        config: state.config,
+        deploys: state.deploys,
+        settings,
+        images,
+        activator: releaseManager,
+      }),
+      push,
+      repoDir: (app) => git.repoDir(app),
+      urls: (app) => domains.urls(app),
+      locks,
+    }),
     releases: new ReleaseService({
       releases,
       config: state.config,

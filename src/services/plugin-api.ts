@@ -1,5 +1,6 @@
 import type { AppService } from './app-service.js';
 import type { ConfigService } from './config-service.js';
+import type { DeployService } from './deploy-service.js';
 import type { DomainService } from './domain-service.js';
 import type { FormationService } from './formation-service.js';
 import type { KeyService } from './key-service.js';
@@ -19,6 +20,8 @@ export interface PluginApi {
   apps: AppService;
   config: ConfigService;
   releases: ReleaseService;
+  /** deploys without a push: git:load-image, git:from-image, ps:rebuild */
+  deploys: DeployService;
   formation: FormationService;
   processes: ProcessService;
   domains: DomainService;
