@@ -29,6 +29,8 @@ async function main(): Promise<number | null> {
         workers: config.proxyWorkers,
         logLevel: config.logLevel,
         user: config.proxyUser,
+        limits: config.proxyLimits,
+        trustedProxies: config.trustedProxies,
       });
       return null;
     }

@@ -1,6 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
+import { TrustedProxies } from '../proxy/trusted-proxies.js';
 import { ConfigErrors } from './config-errors.js';
+import { parseDurationMs } from './duration.js';
 
 /** Everything `paas server` needs to know, validated once at start. */
 export interface ServerConfig {
@@ -16,6 +18,64 @@ export interface ServerConfig {
   logLevel: string;
   /** the system user the proxy runs as once its ports are bound (when paas runs as root) */
   proxyUser: string;
+  /** client connection limits and the upstream queue deadline (README "Proxy limits") */
+  proxyLimits: ProxyLimitsConfig;
+  /** CIDRs whose forwarding headers the proxy believes (--trusted-proxies) */
+  trustedProxies: string[];
+}
+
+export interface ProxyLimitsConfig {
+  idleTimeoutMs: number;
+  headerTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  upstreamWaitMs: number;
+}
+
+/** The proxy limit flags: name -> field, env, default, and whether it is a duration or a count. */
+const LIMIT_FLAGS = {
+  'proxy-idle-timeout': { key: 'idleTimeoutMs', env: 'PAAS_PROXY_IDLE_TIMEOUT', default: '60s', kind: 'duration' },
+  'proxy-header-timeout': { key: 'headerTimeoutMs', env: 'PAAS_PROXY_HEADER_TIMEOUT', default: '30s', kind: 'duration' },
+  'proxy-max-connections': { key: 'maxConnections', env: 'PAAS_PROXY_MAX_CONNECTIONS', default: '10000', kind: 'count' },
+  'proxy-max-connections-per-ip': { key: 'maxConnectionsPerIp', env: 'PAAS_PROXY_MAX_CONNECTIONS_PER_IP', default: '256', kind: 'count' },
+  'proxy-upstream-wait': { key: 'upstreamWaitMs', env: 'PAAS_PROXY_UPSTREAM_WAIT', default: '10s', kind: 'duration' },
+} as const satisfies Record<string, { key: keyof ProxyLimitsConfig; env: string; default: string; kind: 'duration' | 'count' }>;
+
+/** The flags `paas server` hands on to the proxy process it starts, as argv. */
+export function proxyLimitArgs(config: ServerConfig): string[] {
+  const out: string[] = [];
+  for (const [flag, f] of Object.entries(LIMIT_FLAGS)) {
+    const v = config.proxyLimits[f.key];
+    out.push(`--${flag}`, f.kind === 'duration' ? `${v}ms` : String(v));
+  }
+  if (config.trustedProxies.length > 0) out.push('--trusted-proxies', config.trustedProxies.join(','));
+  return out;
+}
+
+function parseLimits(get: (name: string) => string | undefined): ProxyLimitsConfig {
+  const out = {} as Record<keyof ProxyLimitsConfig, number>;
+  for (const [flag, f] of Object.entries(LIMIT_FLAGS)) {
+    const raw = get(flag) ?? f.default;
+    if (f.kind === 'duration') {
+      const ms = parseDurationMs(raw);
+      if (ms === null || ms < 100)
+        throw ConfigErrors.invalid(`--${flag} must be a duration from 100ms to 24h (e.g. 60s, 500ms, 2m), got '${raw}'`);
+      out[f.key] = ms;
+    } else {
+      if (!/^\d{1,7}$/.test(raw) || Number(raw) < 1)
+        throw ConfigErrors.invalid(`--${flag} must be a whole number from 1 to 9999999, got '${raw}'`);
+      out[f.key] = Number(raw);
+    }
+  }
+  return out;
+}
+
+function parseTrusted(raw: string | undefined): string[] {
+  try {
+    return TrustedProxies.parse(raw).cidrs.slice();
+  } catch (err) {
+    throw ConfigErrors.invalid(`--trusted-proxies: ${(err as Error).message} (expected CIDR,... e.g. 173.245.48.0/20,10.0.0.1)`);
+  }
 }
 
 const FLAGS: Record<string, { env: string; key: keyof ServerConfig }> = {
@@ -28,6 +88,8 @@ const FLAGS: Record<string, { env: string; key: keyof ServerConfig }> = {
   'proxy-workers': { env: 'PAAS_PROXY_WORKERS', key: 'proxyWorkers' },
   'log-level': { env: 'PAAS_LOG_LEVEL', key: 'logLevel' },
   'proxy-user': { env: 'PAAS_PROXY_USER', key: 'proxyUser' },
+  'trusted-proxies': { env: 'PAAS_TRUSTED_PROXIES', key: 'trustedProxies' },
+  ...Object.fromEntries(Object.entries(LIMIT_FLAGS).map(([flag, f]) => [flag, { env: f.env, key: 'proxyLimits' as const }])),
 };
 
 function parsePort(name: string, raw: string): number {
@@ -82,6 +144,8 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     proxyWorkers,
     logLevel: get('log-level') ?? 'info',
     proxyUser,
+    proxyLimits: parseLimits(get),
+    trustedProxies: parseTrusted(get('trusted-proxies')),
   };
 }
 

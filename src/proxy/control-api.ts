@@ -5,7 +5,7 @@ import { isAppError } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
 import type { ProxyController } from './proxy-controller.js';
 import { ProxyErrors } from './proxy-errors.js';
-import { parseServiceSpec } from './service-spec.js';
+import { parseControls, parseServiceSpec } from './service-spec.js';
 import type { TlsController } from './tls-controller.js';
 import { handleTlsRoute } from './tls-routes.js';
 
@@ -100,6 +100,9 @@ export class ControlApi {
           return send(200, await this.controller.deploy(name, spec));
         }
         if (method === 'DELETE') return send(200, await this.controller.remove(name));
+      }
+      if (parts.length === 3 && parts[0] === 'services' && parts[2] === 'controls' && method === 'PUT') {
+        return send(200, await this.controller.setControls(parts[1], parseControls(await readJson(req))));
       }
       // TLS: certificates, SNI hosts and ACME challenges (tls-routes.ts)
       const tlsReply = this.tls ? await handleTlsRoute(this.tls, method, parts, () => readJson(req)) : undefined;

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
   404: 'Not Found',
+  408: 'Request Timeout',
   413: 'Payload Too Large',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
@@ -26,6 +27,7 @@ export class ErrorPages {
   /** per status: its page with status and title filled in, split where the request id goes */
   private readonly pages = new Map<number, readonly string[]>();
   private readonly generic: string;
+  private readonly maintenanceTemplate: string;
 
   constructor(dir: string = defaultErrorPagesDir()) {
     const templates = new Map<number, string>();
@@ -37,6 +39,10 @@ export class ErrorPages {
     this.generic = existsSync(generic)
       ? readFileSync(generic, 'utf8')
       : '<!doctype html><title>{{status}} {{title}}</title><h1>{{status}} {{title}}</h1><p>Request id: {{requestId}}</p>\n';
+    const maintenance = path.join(dir, 'maintenance.html');
+    this.maintenanceTemplate = existsSync(maintenance)
+      ? readFileSync(maintenance, 'utf8')
+      : '<!doctype html><title>{{status}} {{title}}</title><h1>{{status}} {{title}}</h1><p>{{message}}</p><p>Request id: {{requestId}}</p>\n';
     for (const status of Object.keys(STATUS_TEXT).map(Number)) {
       this.pages.set(status, prepare(templates.get(status) ?? this.generic, status));
     }
@@ -45,6 +51,18 @@ export class ErrorPages {
   render(status: number, requestId: string): string {
     const parts = this.pages.get(status) ?? prepare(this.generic, status);
     return parts.join(escapeHtml(requestId));
+  }
+
+  /** The maintenance page: 503 with the app's own message (ps:maintenance --message). */
+  maintenance(message: string, requestId: string): string {
+    return prepare(this.maintenanceTemplate, 503)
+      .join(escapeHtml(requestId))
+      .replace('{{message}}', () => escapeHtml(message));
+  }
+
+  /** The 503 page of a request that waited too long for a free connection to its app. */
+  busy(requestId: string): string {
+    return this.maintenance('The app is busy: every connection to it is in use. Try again in a moment.', requestId);
   }
 }
 

@@ -1,31 +1,35 @@
-import type http from 'node:http';
+import http from 'node:http';
 import type { Socket } from 'node:net';
 import httpProxy from '@fastify/http-proxy';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../log/logger.js';
+import { type EdgeLimits, serverOptions } from './edge-limits.js';
 import type { ErrorPages } from './error-pages.js';
 import { ProxyContext, type TargetDownListener } from './proxy-context.js';
 import { ProxyErrors } from './proxy-errors.js';
+import { RequestBody } from './request-body.js';
+import { requestIdFor, upstreamRequestHeaders } from './request-headers.js';
 import type { Router } from './router.js';
 import type { Service } from './service.js';
 import type { Target } from './target.js';
-import type { ReplyFromResponse } from './upstream-exchange.js';
-import { kExchangeOwner, type UpstreamPools } from './upstream-pools.js';
+import type { TrustedProxies } from './trusted-proxies.js';
+import { UpstreamExchange } from './upstream-exchange.js';
+import type { UpstreamPools } from './upstream-pools.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     paasTarget: Target | null;
-    paasCtx: ProxyContext | null;
   }
 }
 
 export interface ProxyAppDeps {
-  bodyLimit: number;
   router: Router;
   pools: UpstreamPools;
   errorPages: ErrorPages;
   log: Logger;
+  limits: EdgeLimits;
+  trusted: TrustedProxies;
   /** upgraded client sockets -> their target, to attach the websocket once it is open */
   upgradeTargets: WeakMap<Socket, Target>;
   /** prefix of generated request ids (unique per worker) */
@@ -35,57 +39,54 @@ export interface ProxyAppDeps {
   gate?: (request: FastifyRequest, reply: FastifyReply) => boolean;
 }
 
-const WS_SKIP_HEADERS = new Set([
-  'host',
-  'connection',
-  'upgrade',
-  'sec-websocket-key',
-  'sec-websocket-version',
-  'sec-websocket-extensions',
-  'sec-websocket-protocol',
-  'content-length',
-  'transfer-encoding',
-]);
-
-/** reply-from copies these onto the reply; the exchange writes the upstream's headers itself. */
-const NO_HEADERS: Record<string, never> = Object.freeze({}) as Record<string, never>;
-
 type Headers = Record<string, string | string[] | undefined>;
 
-function forwardedHeaders(request: FastifyRequest, headers: Headers): void {
-  const raw = request.raw;
-  const host = request.headers.host;
-  if (host !== undefined) {
-    headers.host = host;
-    headers['x-forwarded-host'] = host;
-  }
-  const prior = request.headers['x-forwarded-for'];
-  const ip = raw.socket.remoteAddress ?? '';
-  headers['x-forwarded-for'] = prior === undefined ? ip : `${prior}, ${ip}`;
-  headers['x-forwarded-proto'] = (raw.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-  headers['x-request-id'] = request.id;
+function isTls(req: http.IncomingMessage): boolean {
+  return (req.socket as { encrypted?: boolean }).encrypted === true;
+}
+
+function isWebSocketUpgrade(req: http.IncomingMessage): boolean {
+  const up = req.headers.upgrade;
+  return up !== undefined && up.toLowerCase() === 'websocket';
 }
 
 /**
- * The worker's fastify instance: @fastify/http-proxy (reply-from over the UpstreamPools) with
- * Host routing. Plain requests take a fast path in a route preHandler that calls reply.from
- * itself (http-proxy's handler re-parses the URL three times per request); websocket upgrades
- * go on to http-proxy's handler.
+ * Writes one of the proxy's own pages on a raw response; a response already started can only be
+ * cut. `close` also ends the client connection (its request body was not read to the end).
+ */
+function writePage(res: http.ServerResponse, status: number, body: string, requestId: string, close: boolean): void {
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  if (close) res.shouldKeepAlive = false;
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    'x-request-id': requestId,
+  });
+  res.end(body);
+}
+
+/**
+ * The worker's fastify instance. Plain requests take a fast path in a route preHandler: Host
+ * routing, traffic controls (maintenance, pause), then an UpstreamExchange over Node's http client
+ * writing straight into the raw response. Websocket upgrades go on to @fastify/http-proxy's handler.
  */
 export async function buildProxyApp(deps: ProxyAppDeps): Promise<FastifyInstance> {
-  const { bodyLimit, router, pools, errorPages, log, upgradeTargets, onTargetDown, gate } = deps;
+  const { router, pools, errorPages, log, upgradeTargets, onTargetDown, trusted, gate } = deps;
   let idCounter = 0;
+  const nextId = () => deps.idPrefix + (++idCounter).toString(36);
   const app = Fastify({
     logger: false,
-    bodyLimit,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => deps.idPrefix + (++idCounter).toString(36),
+    requestIdHeader: false,
+    genReqId: (req) => requestIdFor(req as http.IncomingMessage, trusted, nextId),
     return503OnClosing: false,
-    keepAliveTimeout: 75_000,
     forceCloseConnections: 'idle',
+    serverFactory: (handler) => http.createServer(serverOptions(deps.limits), handler),
   });
   app.decorateRequest('paasTarget', null);
-  app.decorateRequest('paasCtx', null);
 
   const sendPage = (reply: FastifyReply, status: number): void => {
     if (reply.sent || reply.raw.headersSent) {
@@ -107,10 +108,7 @@ export async function buildProxyApp(deps: ProxyAppDeps): Promise<FastifyInstance
     return svc === undefined || target === undefined ? null : { svc, target };
   };
 
-  /**
-   * getUpstream's fallback, reached only by websocket upgrades (the fast path has set paasCtx for
-   * every other request): picks a target and tracks the upgraded socket under it.
-   */
+  /** The websocket path's upstream: picks a target and tracks the upgraded socket under it. */
   const upgradeTarget = (request: FastifyRequest): Target => {
     const picked = route(request);
     if (picked === null) throw ProxyErrors.noRoute(`no healthy target for host '${request.headers.host ?? ''}'`);
@@ -132,62 +130,100 @@ export async function buildProxyApp(deps: ProxyAppDeps): Promise<FastifyInstance
   });
   app.setNotFoundHandler((_request, reply) => sendPage(reply, 404));
 
-  const replyOptions = {
-    getUpstream: (request: FastifyRequest) => request.paasCtx?.target?.origin ?? upgradeTarget(request).origin,
-    retryDelay: () => null,
-    rewriteRequestHeaders: (request: FastifyRequest, headers: Headers) => {
-      forwardedHeaders(request, headers);
-      (headers as Record<symbol, unknown>)[kExchangeOwner] = request.paasCtx;
-      return headers;
-    },
-    rewriteHeaders: () => NO_HEADERS,
-    onResponse: (_request: FastifyRequest, reply: FastifyReply, res: ReplyFromResponse) => res.stream.pipeTo(reply),
-    onError: (reply: FastifyReply, { error }: { error: Error }) => {
-      const target = reply.request.paasCtx?.target ?? reply.request.paasTarget;
-      const timeout = (error as { statusCode?: number }).statusCode === 504;
-      const status = target?.expired || timeout ? 504 : 502;
-      log.warn({ target: target?.address, err: error.message, status }, 'upstream request failed');
-      sendPage(reply, status);
-    },
+  /**
+   * Sends the request to a target of `svc` (once a pause lets it go on). A body is read first up
+   * to BODY_BUFFER_BYTES (all of a small one), and only then is a target picked and a connection taken.
+   */
+  const forward = (request: FastifyRequest, res: http.ServerResponse, svc: Service): void => {
+    const raw = request.raw;
+    if (res.destroyed || raw.destroyed) return;
+    const id = request.id;
+    const h = raw.headers;
+    const chunked = h['transfer-encoding'] !== undefined;
+    const cl = h['content-length'];
+    let exchange: UpstreamExchange | null = null;
+    const body =
+      chunked || (cl !== undefined && cl !== '0')
+        ? new RequestBody(raw, svc.bodyLimit, () => {
+            exchange?.destroy();
+            writePage(res, 413, errorPages.render(413, id), id, true);
+          })
+        : null;
+    const send = (): void => {
+      if (res.destroyed || res.headersSent) return;
+      const target = svc.balancer.pick();
+      if (target === undefined) {
+        body?.stop();
+        writePage(res, 503, errorPages.render(503, id), id, !raw.complete);
+        return;
+      }
+      const ctx = new ProxyContext(svc, target, onTargetDown);
+      ctx.track(res);
+      const headers = upstreamRequestHeaders(raw, trusted, { requestId: id, https: isTls(raw), chunked });
+      exchange = new UpstreamExchange(
+        pools,
+        raw,
+        res,
+        { method: raw.method ?? 'GET', path: raw.url ?? '/', headers, body },
+        ctx,
+        (status, reason, err) => {
+          if (status >= 500) log.warn({ target: ctx.target?.address, err: err?.message ?? reason, status }, 'upstream request failed');
+          const page = status === 503 ? errorPages.busy(id) : errorPages.render(status, id);
+          writePage(res, status, page, id, !raw.complete);
+        },
+      );
+      exchange.start(target);
+    };
+    if (body === null) send();
+    else body.whenReady(send);
   };
 
-  /** The fast path: limit, route (503 page when no target), track, then reply.from with the request's own URL. */
+  /** The fast path: route, traffic controls, limits, then the exchange on the raw request/response. */
   const proxyRequest = (request: FastifyRequest, reply: FastifyReply, next: (err?: Error) => void): void => {
-    if ((request.raw as { upgrade?: boolean }).upgrade === true) {
+    const raw = request.raw;
+    if ((raw as { upgrade?: boolean }).upgrade === true && isWebSocketUpgrade(raw)) {
       next();
       return;
     }
     if (gate !== undefined && gate(request, reply)) return;
-    const cl = request.headers['content-length'];
-    if (cl !== undefined && Number(cl) > bodyLimit) {
-      reply.header('connection', 'close');
-      sendPage(reply, 413);
+    const url = raw.url ?? '';
+    if (url.charCodeAt(0) !== 47 /* / */ && !(url === '*' && raw.method === 'OPTIONS')) {
+      sendPage(reply, 400);
       return;
     }
-    const picked = route(request);
-    if (picked === null) {
+    const svc = router.match(request.headers.host);
+    if (svc === undefined || svc.balancer.size === 0) {
       log.debug({ host: request.headers.host }, 'no healthy target for host');
       sendPage(reply, 503);
       return;
     }
-    const ctx = new ProxyContext(picked.svc, picked.target, onTargetDown);
-    ctx.track(reply.raw);
-    request.paasCtx = ctx;
-    try {
-      reply.from(undefined, replyOptions as never);
-    } catch (err) {
-      // reply-from refuses a path that escapes the origin ("..", absolute URL)
-      const e = err as Error & { statusCode?: number };
-      e.statusCode ??= 400;
-      next(e);
+    const id = request.id;
+    reply.hijack();
+    const res = reply.raw;
+    // a non-websocket Upgrade (h2c, ...) is served as a plain request on a connection that then closes
+    if ((raw as { upgrade?: boolean }).upgrade === true) res.shouldKeepAlive = false;
+    if (svc.maintenance !== null) {
+      writePage(res, 503, errorPages.maintenance(svc.maintenance, id), id, !raw.complete);
+      return;
     }
+    const cl = request.headers['content-length'];
+    if (cl !== undefined && Number(cl) > svc.bodyLimit) {
+      writePage(res, 413, errorPages.render(413, id), id, true);
+      return;
+    }
+    if (svc.pause.paused) svc.pause.hold(() => forward(request, res, svc));
+    else forward(request, res, svc);
+  };
+
+  const replyOptions = {
+    getUpstream: (request: FastifyRequest) => upgradeTarget(request).origin,
+    retryDelay: () => null,
   };
 
   await app.register(httpProxy, {
     upstream: '',
     wsUpstream: '',
     websocket: true,
-    undici: pools as never,
     disableRequestLogging: true,
     httpMethods: ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'],
     preHandler: proxyRequest,
@@ -195,15 +231,18 @@ export async function buildProxyApp(deps: ProxyAppDeps): Promise<FastifyInstance
     wsServerOptions: {
       verifyClient: (info: { req: http.IncomingMessage }, cb: (ok: boolean, code?: number, message?: string) => void) => {
         const svc = router.match(info.req.headers.host);
-        if (svc && svc.balancer.size > 0) cb(true);
+        if (svc && svc.balancer.size > 0 && svc.maintenance === null) cb(true);
         else cb(false, 503, 'Service Unavailable');
       },
     },
     wsClientOptions: {
       rewriteRequestHeaders: (_headers: Record<string, string>, request: FastifyRequest) => {
+        const flat = upstreamRequestHeaders(request.raw, trusted, { requestId: request.id, https: isTls(request.raw), chunked: false });
         const out: Headers = {};
-        for (const [k, v] of Object.entries(request.headers)) if (v !== undefined && !WS_SKIP_HEADERS.has(k)) out[k] = v;
-        forwardedHeaders(request, out);
+        for (let i = 0; i < flat.length; i += 2) {
+          const k = flat[i].toLowerCase();
+          if (!k.startsWith('sec-websocket-') && k !== 'content-length') out[k] = flat[i + 1];
+        }
         return out;
       },
     },

@@ -4,6 +4,7 @@ import type { DeployResult, ServiceInfo } from './proxy-controller.js';
 import { ProxyErrors, proxyErrorOf } from './proxy-errors.js';
 import type { TlsReport } from './tls-controller.js';
 import type { TlsState } from './tls-state.js';
+import type { TrafficControls } from './service-spec.js';
 
 export type { ProxyStatus };
 
@@ -15,6 +16,8 @@ export interface DeploySpec {
   healthCheck?: { path: string | null; intervalMs?: number; timeoutMs?: number };
   deployTimeoutMs?: number;
   drainTimeoutMs?: number;
+  /** max request body in bytes; absent: the proxy's default (100 MiB) */
+  maxBodyBytes?: number;
 }
 
 /** The control plane's handle on the proxy: JSON over the proxy's unix socket. */
@@ -36,6 +39,11 @@ export class ProxyClient {
 
   remove(service: string): Promise<DeployResult> {
     return this.call('DELETE', `/services/${encodeURIComponent(service)}`);
+  }
+
+  /** Sets maintenance / pause for a service (an empty object turns both off). */
+  setControls(service: string, controls: TrafficControls): Promise<TrafficControls> {
+    return this.call('PUT', `/services/${encodeURIComponent(service)}/controls`, controls);
   }
 
   list(): Promise<ServiceInfo[]> {

@@ -3,7 +3,7 @@ import { HealthCheck } from './health-check.js';
 import { ProxyErrors } from './proxy-errors.js';
 import type { RouteTable } from './route-table.js';
 import type { RouteStore } from './route-store.js';
-import { assertServiceName, type ServiceSpec } from './service-spec.js';
+import { assertServiceName, type ServiceSpec, type TrafficControls } from './service-spec.js';
 import { TargetRecovery } from './target-recovery.js';
 import type { WorkerPool } from './worker-pool.js';
 
@@ -64,7 +64,16 @@ export class ProxyController {
       version,
       services: [...this.services].map(([name, s]) => {
         const down = [...(this.down.get(name) ?? [])].filter((t) => s.targets.includes(t));
-        return down.length > 0 ? { name, hosts: s.hosts, targets: s.targets, down } : { name, hosts: s.hosts, targets: s.targets };
+        const c = s.controls;
+        return {
+          name,
+          hosts: s.hosts,
+          targets: s.targets,
+          ...(down.length > 0 ? { down } : {}),
+          ...(s.maxBodyBytes !== undefined ? { maxBodyBytes: s.maxBodyBytes } : {}),
+          ...(c?.maintenance !== undefined ? { maintenance: c.maintenance } : {}),
+          ...(c?.pausedUntil !== undefined && c.pausedUntil > Date.now() ? { pausedUntil: c.pausedUntil } : {}),
+        };
       }),
     };
   }
@@ -139,7 +148,10 @@ export class ProxyController {
       this.assertHostsFree(name, spec.hosts);
       const removed = current ? current.targets.filter((t) => !spec.targets.includes(t)) : [];
       const swapStart = performance.now();
-      await this.swap(name, spec);
+      // traffic controls are not part of a deploy: the service keeps its maintenance and pause
+      const { controls: _ignored, ...routes } = spec;
+      const controls = this.services.get(name)?.controls;
+      await this.swap(name, controls ? { ...routes, controls } : routes);
       const swapMs = performance.now() - swapStart;
       this.log.info({ service: name, targets: spec.targets, removed, hosts: spec.hosts }, 'service routes swapped');
       const started = Date.now();
@@ -148,6 +160,30 @@ export class ProxyController {
       if (removed.length > 0) this.log.info({ service: name, removed, drainedMs, expired: drain.expired }, 'targets drained');
       return { drainedMs, checked: fresh, expired: drain.expired, swapMs };
     });
+  }
+
+  /**
+   * Sets a service's traffic controls (maintenance message, pause deadline) in every worker at once
+   * and persists them with the routes; a later deploy keeps them.
+   */
+  async setControls(name: string, controls: TrafficControls): Promise<TrafficControls> {
+    const current = this.services.get(name);
+    if (!current) throw ProxyErrors.serviceNotFound(`no service '${name}'`);
+    const next: ServiceSpec = { ...current };
+    if (controls.maintenance === undefined && controls.pausedUntil === undefined) delete next.controls;
+    else next.controls = controls;
+    this.services.set(name, next);
+    try {
+      await this.commit();
+    } catch (err) {
+      if (this.services.get(name) === next) this.services.set(name, current);
+      throw err;
+    }
+    this.log.info(
+      { service: name, maintenance: controls.maintenance !== undefined, pausedUntil: controls.pausedUntil },
+      'traffic controls set',
+    );
+    return controls;
   }
 
   /** Removes a service's routes and drains all its targets. */

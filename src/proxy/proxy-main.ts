@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import type { ProxyLimitsConfig } from '../config/server-config.js';
 import { createLogger } from '../log/logger.js';
 import { startProxy, workerOptions } from './proxy-server.js';
 import { dropPrivileges, resolveProxyUser, runsAsRoot } from './proxy-user.js';
@@ -14,6 +15,9 @@ interface RunProxyOptions {
   logLevel?: string;
   /** the system user to become once the ports are bound, when started as root (--proxy-user) */
   user?: string;
+  /** --proxy-idle-timeout, --proxy-header-timeout, --proxy-max-connections(-per-ip), --proxy-upstream-wait */
+  limits?: ProxyLimitsConfig;
+  trustedProxies?: string[];
 }
 
 const SHUTDOWN_GRACE_MS = 5000;
@@ -27,7 +31,23 @@ const SHUTDOWN_GRACE_MS = 5000;
 export async function runProxy(opts: RunProxyOptions): Promise<void> {
   const logger = createLogger({ level: opts.logLevel }).child({ component: 'proxy' });
   const user = opts.user && runsAsRoot() ? resolveProxyUser(opts.user) : undefined;
-  const base = { ...opts, logger, user };
+  const { limits, ...rest } = opts;
+  const base = {
+    ...rest,
+    logger,
+    user,
+    ...(limits
+      ? {
+          limits: {
+            idleTimeoutMs: limits.idleTimeoutMs,
+            headerTimeoutMs: limits.headerTimeoutMs,
+            maxConnections: limits.maxConnections,
+            maxConnectionsPerIp: limits.maxConnectionsPerIp,
+          },
+          upstream: { queueTimeoutMs: limits.upstreamWaitMs },
+        }
+      : {}),
+  };
   if (cluster.isWorker) {
     if (user) dropPrivileges(user);
     await runWorkerProcess(await workerOptions({ ...base, user: undefined }), logger);

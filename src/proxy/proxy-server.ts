@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.js';
 import { removeOwnPidFile, writePidFile } from '../util/pid-file.js';
 import { ClusterWorkers } from './cluster-workers.js';
 import { ControlApi, type ProxyStatus } from './control-api.js';
+import { EDGE_DEFAULTS, type EdgeLimits, perWorker } from './edge-limits.js';
 import { ErrorPages } from './error-pages.js';
 import { LocalWorkers } from './local-workers.js';
 import { ProxyController } from './proxy-controller.js';
@@ -14,6 +15,7 @@ import { RouteStore } from './route-store.js';
 import { ensureDefaultCert } from './tls-cert.js';
 import { TlsController } from './tls-controller.js';
 import { loadTlsState, tlsStateFile } from './tls-state-file.js';
+import { TrustedProxies } from './trusted-proxies.js';
 import { UPSTREAM_DEFAULTS, type UpstreamOptions } from './upstream-pools.js';
 import type { WorkerPool } from './worker-pool.js';
 
@@ -28,6 +30,10 @@ export interface ProxyOptions {
   /** max request body in bytes (default 100 MiB, env PAAS_PROXY_BODY_LIMIT) */
   bodyLimit?: number;
   upstream?: Partial<UpstreamOptions>;
+  /** client connection limits for the whole proxy (split over the workers) */
+  limits?: Partial<EdgeLimits>;
+  /** `--trusted-proxies`: CIDRs whose forwarding headers are believed */
+  trustedProxies?: string[];
   /**
    * When the proxy starts as root: the user it becomes once its ports and control socket are
    * bound (the primary drops; cluster workers are forked as that user). Ignored when not root.
@@ -63,9 +69,16 @@ export async function workerOptions(opts: ProxyOptions): Promise<ProxyWorkerOpti
       ...(timeout ? { headersTimeoutMs: timeout, bodyTimeoutMs: timeout } : {}),
       ...opts.upstream,
     },
+    limits: perWorker({ ...EDGE_DEFAULTS, ...opts.limits }, workerCount(opts.workers)),
+    trusted: new TrustedProxies(opts.trustedProxies ?? []),
     errorPages: new ErrorPages(),
     logger: opts.logger,
   };
+}
+
+/** Processes that carry traffic: `workers`, or one per core for 0. */
+export function workerCount(workers: number): number {
+  return workers === 0 ? os.availableParallelism() : workers;
 }
 
 /**
@@ -83,7 +96,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   const store = new RouteStore(paths.proxyState);
   const services = await store.load();
   const wopts = await workerOptions({ ...opts, user });
-  const count = opts.workers === 0 ? os.availableParallelism() : opts.workers;
+  const count = workerCount(opts.workers);
   const workers: WorkerPool = count <= 1 ? new LocalWorkers(wopts) : new ClusterWorkers(count, log, user);
   const controller = new ProxyController(services, store, workers, log);
   let ports = { http: 0, https: 0 };

@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.js';
 import { type ChallengeMap, ChallengeStore } from './acme-challenges.js';
 import type { ErrorPages } from './error-pages.js';
 import { frontDoor } from './https-redirect.js';
+import { ConnectionLimiter, type EdgeLimits, serverOptions } from './edge-limits.js';
 import { buildProxyApp } from './proxy-app.js';
 import type { TargetDownListener } from './proxy-context.js';
 import type { InflightStats, RouteTable } from './route-table.js';
@@ -14,6 +15,7 @@ import { Router } from './router.js';
 import type { Target } from './target.js';
 import type { TlsState } from './tls-state.js';
 import { TlsStore } from './tls-store.js';
+import type { TrustedProxies } from './trusted-proxies.js';
 import { type UpstreamOptions, UpstreamPools } from './upstream-pools.js';
 
 export interface ProxyWorkerOptions {
@@ -24,8 +26,12 @@ export interface ProxyWorkerOptions {
   tls: { cert: Buffer; key: Buffer } | null;
   /** the certificates loaded before listening (tls-state-file.ts) */
   tlsState?: TlsState;
+  /** the body limit of services without their own */
   bodyLimit: number;
   upstream: UpstreamOptions;
+  /** client connection limits of this worker process */
+  limits: EdgeLimits;
+  trusted: TrustedProxies;
   errorPages: ErrorPages;
   logger: Logger;
 }
@@ -41,8 +47,9 @@ export interface DrainResult {
  * a round-robin target, answers 502/503/504 pages, and drains retired targets on request.
  */
 export class ProxyWorker {
-  readonly router = new Router();
+  readonly router: Router;
   private readonly pools: UpstreamPools;
+  readonly limiter: ConnectionLimiter;
   private readonly opts: ProxyWorkerOptions;
   private readonly log: Logger;
   private app: FastifyInstance | null = null;
@@ -59,6 +66,8 @@ export class ProxyWorker {
     this.opts = opts;
     this.log = opts.logger;
     this.pools = new UpstreamPools(opts.upstream);
+    this.router = new Router(opts.bodyLimit);
+    this.limiter = new ConnectionLimiter(opts.limits, opts.trusted);
     this.tlsStore = opts.tls ? new TlsStore(opts.tls, opts.logger) : null;
     if (opts.tlsState) this.tlsStore?.apply(opts.tlsState);
   }
@@ -132,12 +141,15 @@ export class ProxyWorker {
 
   async listen(): Promise<{ http: number; https: number }> {
     const app = await this.build();
+    this.limiter.attach(app.server);
     await app.listen({ host: this.opts.listen, port: this.opts.httpPort });
     this.ports.http = (app.server.address() as AddressInfo).port;
     if (this.opts.tls) {
-      const sni = { SNICallback: this.tlsStore!.sniCallback };
-      const server = https.createServer({ cert: this.opts.tls.cert, key: this.opts.tls.key, ...sni }, (req, res) => app.routing(req, res));
-      server.keepAliveTimeout = app.server.keepAliveTimeout;
+      const server = https.createServer(
+        { ...serverOptions(this.opts.limits), cert: this.opts.tls.cert, key: this.opts.tls.key, SNICallback: this.tlsStore!.sniCallback },
+        (req, res) => app.routing(req, res),
+      );
+      this.limiter.attach(server);
       server.on('upgrade', (req, socket, head) => app.server.emit('upgrade', req, socket, head));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -172,7 +184,8 @@ export class ProxyWorker {
 
   private async build(): Promise<FastifyInstance> {
     const app = await buildProxyApp({
-      bodyLimit: this.opts.bodyLimit,
+      limits: this.opts.limits,
+      trusted: this.opts.trusted,
       router: this.router,
       pools: this.pools,
       errorPages: this.opts.errorPages,

@@ -5,6 +5,12 @@ export interface RouteEntry {
   targets: string[];
   /** targets out of rotation after refused connections, until a probe finds them answering */
   down?: string[];
+  /** max request body in bytes; absent: the proxy's default */
+  maxBodyBytes?: number;
+  /** ps:maintenance message; absent: serving */
+  maintenance?: string;
+  /** ps:pause deadline (epoch ms); absent: not paused */
+  pausedUntil?: number;
 }
 
 export interface RouteTable {

@@ -13,6 +13,12 @@ export class Router {
   private byHost = new Map<string, Service>();
   readonly services = new Map<string, Service>();
   version = -1;
+  /** the body limit of services without their own (--proxy-max-body-size / PAAS_PROXY_BODY_LIMIT) */
+  private readonly defaultBodyLimit: number;
+
+  constructor(defaultBodyLimit = Number.MAX_SAFE_INTEGER) {
+    this.defaultBodyLimit = defaultBodyLimit;
+  }
 
   /** Finds the service for a raw Host header value (any case, with or without a port). */
   match(host: string | undefined): Service | undefined {
@@ -33,6 +39,9 @@ export class Router {
         this.services.set(entry.name, svc);
       }
       svc.hosts = entry.hosts;
+      svc.bodyLimit = entry.maxBodyBytes ?? this.defaultBodyLimit;
+      svc.maintenance = entry.maintenance ?? null;
+      svc.pause.set(entry.pausedUntil ?? 0);
       const removed = svc.setTargets(entry.targets, entry.down);
       if (removed.length > 0) retired.push({ service: entry.name, targets: removed });
       for (const h of entry.hosts) byHost.set(h, svc);
@@ -40,6 +49,7 @@ export class Router {
     for (const [name, svc] of this.services) {
       if (seen.has(name)) continue;
       this.services.delete(name);
+      svc.pause.set(0);
       const removed = svc.setTargets([]);
       if (removed.length > 0) retired.push({ service: name, targets: removed });
     }

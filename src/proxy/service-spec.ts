@@ -15,7 +15,21 @@ export interface ServiceSpec {
   healthCheck: HealthCheckSpec;
   deployTimeoutMs: number;
   drainTimeoutMs: number;
+  /** max request body in bytes (proxy:set max-body-size); absent: the proxy's default */
+  maxBodyBytes?: number;
+  /** traffic controls; not part of a deploy's spec, kept across deploys (see ProxyController) */
+  controls?: TrafficControls;
 }
+
+/** ps:maintenance and ps:pause as the proxy keeps them (persisted with the routes). */
+export interface TrafficControls {
+  /** the 503 page's message while in maintenance */
+  maintenance?: string;
+  /** epoch ms the pause ends at */
+  pausedUntil?: number;
+}
+
+const MAX_BODY_BYTES = 1024 ** 4;
 
 const SERVICE_DEFAULTS = {
   intervalMs: 1000,
@@ -28,7 +42,10 @@ const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$/;
 const HOST_RE = /^[a-z0-9*]([a-z0-9.-]{0,252})$/;
 const TARGET_RE = /^(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+):(\d{1,5})$/;
 
-/** Lowercases a Host header value and strips its port ("App.io:8080" -> "app.io", "[::1]:80" -> "[::1]"). */
+/**
+ * Lowercases a Host header value and strips its port and a trailing dot ("App.io.:8080" -> "app.io",
+ * "[::1]:80" -> "[::1]"): the fully qualified "app.io." names the same host.
+ */
 export function normalizeHost(raw: string): string {
   let host = raw;
   if (host.charCodeAt(0) === 91 /* [ */) {
@@ -37,6 +54,7 @@ export function normalizeHost(raw: string): string {
   } else {
     const colon = host.indexOf(':');
     if (colon !== -1) host = host.slice(0, colon);
+    if (host.charCodeAt(host.length - 1) === 46 /* . */) host = host.slice(0, -1);
   }
   return host.toLowerCase();
 }
@@ -86,5 +104,32 @@ export function parseServiceSpec(body: unknown): ServiceSpec {
     },
     deployTimeoutMs: positiveMs(b.deployTimeoutMs, 'deployTimeoutMs', SERVICE_DEFAULTS.deployTimeoutMs),
     drainTimeoutMs: positiveMs(b.drainTimeoutMs, 'drainTimeoutMs', SERVICE_DEFAULTS.drainTimeoutMs),
+    ...(b.maxBodyBytes === undefined || b.maxBodyBytes === null ? {} : { maxBodyBytes: parseBodyBytes(b.maxBodyBytes) }),
+    ...(b.controls === undefined ? {} : { controls: parseControls(b.controls) }),
   };
+}
+
+function parseBodyBytes(v: unknown): number {
+  if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > MAX_BODY_BYTES) {
+    throw ProxyErrors.invalidSpec(`maxBodyBytes must be a whole number of bytes up to 1 TiB, got ${JSON.stringify(v)}`);
+  }
+  return v as number;
+}
+
+/** Validates a traffic controls body (PUT /services/:name/controls, or as stored). */
+export function parseControls(body: unknown): TrafficControls {
+  if (typeof body !== 'object' || body === null) throw ProxyErrors.invalidSpec('controls must be a JSON object');
+  const b = body as Record<string, unknown>;
+  const out: TrafficControls = {};
+  if (b.maintenance !== undefined && b.maintenance !== null) {
+    if (typeof b.maintenance !== 'string' || b.maintenance.length > 2000)
+      throw ProxyErrors.invalidSpec('maintenance must be a message of at most 2000 characters');
+    out.maintenance = b.maintenance;
+  }
+  if (b.pausedUntil !== undefined && b.pausedUntil !== null) {
+    if (!Number.isInteger(b.pausedUntil) || (b.pausedUntil as number) < 0)
+      throw ProxyErrors.invalidSpec('pausedUntil must be epoch milliseconds');
+    out.pausedUntil = b.pausedUntil as number;
+  }
+  return out;
 }

@@ -1,4 +1,5 @@
 import { LoadBalancer } from './load-balancer.js';
+import { PauseGate } from './pause-gate.js';
 import { CONNECT_FAILURE_THRESHOLD, Target } from './target.js';
 
 /** A routed service inside a worker: its hosts, its live targets, and a load balancer over them. */
@@ -7,6 +8,12 @@ export class Service {
   hosts: readonly string[] = [];
   readonly targets = new Map<string, Target>();
   readonly balancer = new LoadBalancer();
+  /** max request body in bytes (proxy:set max-body-size) */
+  bodyLimit = 0;
+  /** ps:maintenance: the message every request is answered with (503); null when off */
+  maintenance: string | null = null;
+  /** ps:pause: new requests wait here until ps:resume or the deadline */
+  readonly pause = new PauseGate();
 
   constructor(name: string) {
     this.name = name;

@@ -15,6 +15,8 @@ const WS_CLOSE_SERVICE_RESTART_REASON = 'service restart';
 export class Target {
   readonly address: string;
   readonly origin: string;
+  readonly host: string;
+  readonly port: number;
   inflight = 0;
   /** removed from its service: receives no new request */
   retired = false;
@@ -32,6 +34,9 @@ export class Target {
   constructor(address: string) {
     this.address = address;
     this.origin = `http://${address}`;
+    const colon = address.lastIndexOf(':');
+    this.host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+    this.port = Number(address.slice(colon + 1));
   }
 
   acquire(): void {

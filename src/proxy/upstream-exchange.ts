@@ -1,32 +1,9 @@
 import http from 'node:http';
-import type { Dispatcher } from 'undici';
+import type { Socket } from 'node:net';
+import { connectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
+import type { RequestBody } from './request-body.js';
 import type { Target } from './target.js';
-
-/** What reply-from hands its undici instance for one request (see @fastify/reply-from lib/request.js). */
-export interface ReplyFromRequest {
-  origin: string;
-  path: string;
-  method: string;
-  headers: Record<string, unknown>;
-  body?: unknown;
-  headersTimeout?: number;
-  bodyTimeout?: number;
-}
-
-/**
- * What reply-from expects back. `headers` is always empty: the exchange keeps the upstream's
- * headers itself and writes them in pipeTo(); `stream` is the exchange, read by onResponse.
- */
-export interface ReplyFromResponse {
-  statusCode: number;
-  headers: Record<string, string>;
-  stream: UpstreamExchange;
-}
-
-export type ReplyFromCallback = (
-  err: Error | null,
-  res?: { statusCode: number; headers: Record<string, string>; body: UpstreamExchange },
-) => void;
+import type { UpstreamPools } from './upstream-pools.js';
 
 /** The request side the exchange serves: its current target, and a way to try another one. */
 export interface ExchangeOwner {
@@ -37,30 +14,47 @@ export interface ExchangeOwner {
   retarget(): Target | null;
   /** the current target answered */
   connected(): void;
-  /** set while the upstream response is being written, so a client that leaves can abort it */
+  /** set while the exchange runs, so a client that leaves can abort it */
   exchange: UpstreamExchange | null;
 }
 
-export interface Dispatch {
-  dispatch(origin: string, opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void;
+/** How an exchange that produced no response ends: the page status the client is answered with. */
+export type ExchangeFailure = (status: number, reason: string, err?: Error) => void;
+
+export interface ExchangeRequest {
+  method: string;
+  path: string;
+  /** the headers sent upstream, as [name, value, name, value, ...] */
+  headers: string[];
+  /** the client's body (Content-Length or chunked), null when it has none */
+  body: RequestBody | null;
 }
 
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
-
-/** True for errors raised before a connection to the upstream existed: the request never reached it. */
-function isConnectError(err: Error): boolean {
-  return CONNECT_ERRORS.has((err as NodeJS.ErrnoException).code ?? '');
-}
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'PAAS_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** Response headers that belong to the upstream connection, not to the client's. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade']);
-
+const HOP = new Set<string>(HOP_BY_HOP);
 /** Only names of these lengths can be hop-by-hop; the others skip the lowercasing. */
-const HOP_BY_HOP_LENGTHS = new Set([...HOP_BY_HOP].map((h) => h.length));
+const HOP_LENGTHS = new Set(HOP_BY_HOP.map((h) => h.length));
+const NONE = new Set<string>();
 
-const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
-
-const noop = (): void => {};
+/** The response headers to pass on: hop-by-hop ones and those the upstream's Connection header names are left out. */
+export function responseHeaders(raw: string[]): string[] {
+  let named: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') named = connectionTokens(raw[i + 1], NONE);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (HOP_LENGTHS.has(name.length) || named !== null) {
+      const lower = name.toLowerCase();
+      if (HOP.has(lower) || named?.has(lower)) continue;
+    }
+    out.push(name, raw[i + 1]);
+  }
+  return out;
+}
 
 /** Drops header lines Node refuses to send (invalid names, control characters in values). */
 function validHeaders(flat: string[]): string[] {
@@ -75,133 +69,172 @@ function validHeaders(flat: string[]): string[] {
   return out;
 }
 
+function hasQueue(agent: http.Agent): boolean {
+  for (const _ in agent.requests) return true;
+  return false;
+}
+
+function errorCode(err: Error): string {
+  return (err as NodeJS.ErrnoException).code ?? '';
+}
+
 /**
- * One request to an upstream, as an undici dispatch handler: it hands the status and headers to
- * reply-from, then writes the body straight into the client's response (no intermediate stream),
- * honouring back-pressure both ways. A GET/HEAD whose connect fails is retried once on another
- * target that the owner picks.
+ * One request to an upstream over Node's http client: sends the client's body up (a RequestBody,
+ * which counts it against the limit), streams the response down, with back-pressure both ways. A GET/HEAD whose connect
+ * fails moves once to another target the owner picks; one whose reused keep-alive connection was
+ * closed under it is sent again once. Waiting for a free connection is bounded (queueTimeoutMs).
  */
-export class UpstreamExchange implements Dispatcher.DispatchHandler {
-  private readonly pools: Dispatch;
-  private readonly opts: Dispatcher.DispatchOptions;
-  private readonly cb: ReplyFromCallback;
-  private readonly owner: ExchangeOwner | null;
-  private abortUpstream: ((err?: Error) => void) | null = null;
-  /** undici's resume for this response (set with the headers); a drained client response calls it */
-  private resumeUpstream: () => void = noop;
-  private sink: http.ServerResponse | null = null;
+export class UpstreamExchange {
+  private readonly pools: UpstreamPools;
+  private readonly client: http.IncomingMessage;
+  private readonly res: http.ServerResponse;
+  private readonly req: ExchangeRequest;
+  private readonly owner: ExchangeOwner;
+  private readonly fail: ExchangeFailure;
+  private upstream: http.ClientRequest | null = null;
+  private timer: NodeJS.Timeout | null = null;
   private started = false;
   /** response complete, failed or aborted: nothing more happens */
-  private finished = false;
+  finished = false;
   private retried = false;
-  private statusCode = 0;
-  /** the upstream's response headers as [name, value, name, value, ...], hop-by-hop ones left out */
-  private headers: string[] | null = null;
 
-  constructor(pools: Dispatch, req: ReplyFromRequest, cb: ReplyFromCallback, owner: ExchangeOwner | null) {
+  constructor(
+    pools: UpstreamPools,
+    client: http.IncomingMessage,
+    res: http.ServerResponse,
+    req: ExchangeRequest,
+    owner: ExchangeOwner,
+    fail: ExchangeFailure,
+  ) {
     this.pools = pools;
-    this.cb = cb;
+    this.client = client;
+    this.res = res;
+    this.req = req;
     this.owner = owner;
-    this.opts = {
-      path: req.path,
-      method: req.method as Dispatcher.HttpMethod,
-      headers: req.headers as Record<string, string>,
-      body: (req.body === '' ? null : req.body) as Dispatcher.DispatchOptions['body'],
-      headersTimeout: req.headersTimeout,
-      bodyTimeout: req.bodyTimeout,
-    };
-    if (owner) owner.exchange = this;
+    this.fail = fail;
+    owner.exchange = this;
   }
 
-  start(origin: string): void {
-    this.pools.dispatch(origin, this.opts, this);
-  }
-
-  onConnect(abort: (err?: Error) => void): void {
-    if (this.finished) abort(new Error('request aborted'));
-    else this.abortUpstream = abort;
-  }
-
-  onHeaders(statusCode: number, raw: Buffer[], resume: () => void): boolean {
-    if (statusCode < 200 || this.finished) return true;
-    this.started = true;
-    this.resumeUpstream = resume;
-    this.owner?.connected();
-    const headers: string[] = [];
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i].toString('latin1');
-      if (HOP_BY_HOP_LENGTHS.has(name.length) && HOP_BY_HOP.has(name.toLowerCase())) continue;
-      headers.push(name, raw[i + 1].toString('latin1'));
+  start(target: Target): void {
+    const opts = this.pools.opts;
+    const agent = this.pools.agent(target.origin);
+    const up = http.request({
+      host: target.host,
+      port: target.port,
+      method: this.req.method,
+      path: this.req.path,
+      headers: this.req.headers as unknown as http.OutgoingHttpHeaders,
+      agent,
+      insecureHTTPParser: true,
+      setHost: false,
+      timeout: opts.headersTimeoutMs,
+    });
+    this.upstream = up;
+    up.on('socket', (socket) => this.onSocket(up, socket));
+    up.on('response', (r) => this.onResponse(up, r));
+    up.on('timeout', () => this.onUpstreamError(up, Object.assign(new Error('upstream timed out'), { code: 'PAAS_TIMEOUT' })));
+    up.on('error', (err) => this.onUpstreamError(up, err));
+    // a request the agent queued (every connection busy) waits for one for at most queueTimeoutMs
+    if (opts.queueTimeoutMs > 0 && hasQueue(agent)) {
+      this.timer = setTimeout(
+        () => this.onUpstreamError(up, Object.assign(new Error('no free upstream connection'), { code: 'PAAS_QUEUE_TIMEOUT' })),
+        opts.queueTimeoutMs,
+      );
     }
-    this.statusCode = statusCode;
-    this.headers = headers;
-    // reply-from passes the headers through rewriteHeaders (which keeps them off the reply), then
-    // calls the proxy's onResponse, which attaches the client's response with pipeTo() - all
-    // before this returns
-    this.cb(null, { statusCode, headers: NO_HEADERS, body: this });
-    return this.sink === null || !this.sink.writableNeedDrain;
+    if (this.req.body === null) up.end();
+    else this.req.body.pipeTo(up);
   }
 
-  onData(chunk: Buffer): boolean {
-    const sink = this.sink;
-    if (sink === null) return true;
-    if (sink.write(chunk)) return true;
-    sink.once('drain', this.resumeUpstream);
-    return false;
+  private onSocket(up: http.ClientRequest, socket: Socket): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (!socket.connecting) return;
+    const ms = this.pools.opts.connectTimeoutMs;
+    const t = setTimeout(() => {
+      if (socket.connecting)
+        this.onUpstreamError(up, Object.assign(new Error(`connect timed out after ${ms} ms`), { code: 'PAAS_CONNECT_TIMEOUT' }));
+    }, ms);
+    socket.once('connect', () => clearTimeout(t));
+    socket.once('close', () => clearTimeout(t));
   }
 
-  onComplete(): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.detach();
-    this.sink?.end();
-  }
-
-  onError(err: Error): void {
-    if (this.finished) return;
-    if (!this.started) {
-      if (isConnectError(err) && this.owner) {
-        this.owner.connectFailed();
-        const idempotent = this.opts.body == null && (this.opts.method === 'GET' || this.opts.method === 'HEAD');
-        const next = idempotent && !this.retried ? this.owner.retarget() : null;
-        if (next) {
-          this.retried = true;
-          this.abortUpstream = null;
-          this.start(next.origin);
-          return;
-        }
+  private onResponse(up: http.ClientRequest, r: http.IncomingMessage): void {
+    if (this.finished || up !== this.upstream) {
+      r.resume();
+      return;
+    }
+    this.started = true;
+    this.owner.connected();
+    const res = this.res;
+    const headers = responseHeaders(r.rawHeaders);
+    if (!this.client.complete) {
+      // the upstream answered before the body was read to the end: the client connection cannot be reused
+      res.shouldKeepAlive = false;
+    }
+    try {
+      res.writeHead(r.statusCode ?? 502, headers);
+    } catch {
+      res.writeHead(r.statusCode ?? 502, validHeaders(headers));
+    }
+    r.on('data', (chunk: Buffer) => {
+      if (!res.write(chunk)) {
+        r.pause();
+        res.once('drain', () => r.resume());
       }
+    });
+    r.once('end', () => {
+      if (this.finished) return;
       this.finished = true;
       this.detach();
-      this.cb(err);
-      return;
-    }
-    this.finished = true;
-    this.detach();
-    this.sink?.destroy(err);
+      res.end();
+    });
+    r.once('error', (err) => this.onUpstreamError(up, err));
+    r.once('aborted', () => this.onUpstreamError(up, new Error('upstream response aborted')));
   }
 
-  /**
-   * Writes the upstream response into the client's response, which fastify stops handling
-   * (hijack). The client connection is closed after it when its request body was not read to
-   * the end (the upstream answered early), since it cannot be reused then.
-   */
-  pipeTo(reply: { sent: boolean; raw: http.ServerResponse; request: { raw: http.IncomingMessage }; hijack(): unknown }): void {
-    if (this.finished) return;
-    const headers = this.headers;
-    if (reply.sent || headers === null) {
-      this.destroy();
+  private onUpstreamError(up: http.ClientRequest, err: Error): void {
+    if (this.finished || up !== this.upstream) return;
+    const code = errorCode(err);
+    up.destroy();
+    if (this.started) {
+      // the response is half written: the client can only learn it from a cut connection
+      this.finished = true;
+      this.detach();
+      this.res.destroy(err);
       return;
     }
-    reply.hijack();
-    const res = reply.raw;
-    this.sink = res;
-    if (!reply.request.raw.complete) headers.push('connection', 'close');
-    try {
-      res.writeHead(this.statusCode, headers);
-    } catch {
-      res.writeHead(this.statusCode, validHeaders(headers));
+    const idempotent = this.req.body === null && (this.req.method === 'GET' || this.req.method === 'HEAD');
+    if (CONNECT_ERRORS.has(code)) {
+      this.owner.connectFailed();
+      const next = idempotent && !this.retried ? this.owner.retarget() : null;
+      if (next) {
+        this.retried = true;
+        this.start(next);
+        return;
+      }
+    } else if (idempotent && !this.retried && code === 'ECONNRESET' && up.reusedSocket && this.owner.target) {
+      // a kept-alive connection the upstream closed just as it was reused: send again on a new one
+      this.retried = true;
+      this.start(this.owner.target);
+      return;
     }
+    const expired = this.owner.target?.expired === true;
+    if (code === 'PAAS_QUEUE_TIMEOUT') this.end(503, err.message, err);
+    else this.end(expired || code === 'PAAS_TIMEOUT' ? 504 : 502, err.message, err);
+  }
+
+  private end(status: number, reason: string, err?: Error): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.detach();
+    this.req.body?.stop();
+    this.fail(status, reason, err);
+  }
+
+  private abortUpstream(): void {
+    const up = this.upstream;
+    this.upstream = null;
+    if (up !== null && !up.destroyed) up.destroy();
   }
 
   /** Stops the upstream request (the client went away, or no reply is wanted). */
@@ -209,12 +242,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.finished) return;
     this.finished = true;
     this.detach();
-    const abort = this.abortUpstream;
-    this.abortUpstream = null;
-    abort?.(new Error('client went away'));
+    this.req.body?.stop();
+    this.abortUpstream();
   }
 
   private detach(): void {
-    if (this.owner && this.owner.exchange === this) this.owner.exchange = null;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.owner.exchange === this) this.owner.exchange = null;
   }
 }

@@ -1,81 +1,82 @@
-import { Pool } from 'undici';
-import type { Dispatcher } from 'undici';
-import { type ExchangeOwner, type ReplyFromCallback, type ReplyFromRequest, UpstreamExchange } from './upstream-exchange.js';
-
-/** Set on the request headers (rewriteRequestHeaders) to tell the pools whose request it is. */
-export const kExchangeOwner = Symbol('paasExchangeOwner');
+import http from 'node:http';
 
 export interface UpstreamOptions {
-  /** max keep-alive connections per target and worker */
+  /** max connections per target and worker (keep-alive ones included) */
   connections: number;
-  pipelining: number;
   connectTimeoutMs: number;
-  /** time to wait for the response headers */
+  /** max idle time on the upstream connection while a request runs (waiting for headers, between body chunks) */
   headersTimeoutMs: number;
-  /** max idle time between two body chunks */
+  /** kept for the option's name; the idle timeout above covers the body too */
   bodyTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** how long a request may wait for a free connection to its target before it is answered 503 */
+  queueTimeoutMs: number;
 }
 
 export const UPSTREAM_DEFAULTS: UpstreamOptions = {
   connections: 256,
-  pipelining: 1,
   connectTimeoutMs: 5_000,
   headersTimeoutMs: 60_000,
   bodyTimeoutMs: 60_000,
   keepAliveTimeoutMs: 4_000,
+  queueTimeoutMs: 10_000,
 };
 
 /**
- * The undici "instance" handed to reply-from: one keep-alive Pool per target origin, created on
- * first use, closed when a drained target leaves, destroyed when its drain times out. Requests
- * go through an UpstreamExchange, which streams the response body straight to the client.
+ * Keep-alive connections to the targets: one Node http.Agent per target origin, created on first
+ * use, closed when a drained target leaves. Node's client parser is used (not undici) because it
+ * can read upstream responses leniently, as nginx does (bare-LF header lines, HTTP/1.0,
+ * close-delimited bodies); requests from clients stay strictly parsed by the server.
  */
 export class UpstreamPools {
-  private readonly pools = new Map<string, Pool>();
-  private readonly opts: UpstreamOptions;
+  private readonly agents = new Map<string, http.Agent>();
+  readonly opts: UpstreamOptions;
 
   constructor(opts: UpstreamOptions) {
     this.opts = opts;
   }
 
-  request(req: ReplyFromRequest, cb: ReplyFromCallback): void {
-    const owner = (req.headers[kExchangeOwner as unknown as string] as ExchangeOwner | undefined) ?? null;
-    new UpstreamExchange(this, req, cb, owner).start(req.origin);
+  agent(origin: string): http.Agent {
+    let agent = this.agents.get(origin);
+    if (agent === undefined) {
+      agent = new http.Agent({
+        keepAlive: true,
+        maxSockets: this.opts.connections,
+        maxFreeSockets: this.opts.connections,
+        scheduling: 'lifo',
+        timeout: this.opts.keepAliveTimeoutMs,
+      });
+      this.agents.set(origin, agent);
+    }
+    return agent;
   }
 
-  dispatch(origin: string, opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
-    let pool = this.pools.get(origin);
-    if (pool === undefined) pool = this.create(origin);
-    pool.dispatch(opts, handler);
-  }
-
-  private create(origin: string): Pool {
-    const o = this.opts;
-    const pool = new Pool(origin, {
-      connections: o.connections,
-      pipelining: o.pipelining,
-      connectTimeout: o.connectTimeoutMs,
-      headersTimeout: o.headersTimeoutMs,
-      bodyTimeout: o.bodyTimeoutMs,
-      keepAliveTimeout: o.keepAliveTimeoutMs,
-    });
-    this.pools.set(origin, pool);
-    return pool;
+  /** Connections in use and idle per origin, for proxy:report. */
+  connections(): Record<string, { active: number; idle: number; queued: number }> {
+    const out: Record<string, { active: number; idle: number; queued: number }> = {};
+    for (const [origin, agent] of this.agents) {
+      const count = (m: NodeJS.ReadOnlyDict<unknown[]>) => Object.values(m).reduce((n, l) => n + (l?.length ?? 0), 0);
+      out[origin] = { active: count(agent.sockets), idle: count(agent.freeSockets), queued: count(agent.requests) };
+    }
+    return out;
   }
 
   /** Stops using an origin: `force` fails its running requests at once, otherwise they finish first. */
   release(origin: string, force: boolean): void {
-    const pool = this.pools.get(origin);
-    if (!pool) return;
-    this.pools.delete(origin);
-    const done = force ? pool.destroy() : pool.close();
-    done.catch(() => {});
+    const agent = this.agents.get(origin);
+    if (!agent) return;
+    this.agents.delete(origin);
+    if (force) {
+      agent.destroy();
+      return;
+    }
+    // idle connections go now, busy ones when their request is done
+    agent.keepSocketAlive = () => false;
+    for (const list of Object.values(agent.freeSockets)) for (const s of list ?? []) s.destroy();
   }
 
   async close(): Promise<void> {
-    const all = [...this.pools.values()];
-    this.pools.clear();
-    await Promise.allSettled(all.map((p) => p.destroy()));
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
   }
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { execa } from 'execa';
-import type { ServerConfig } from '../config/server-config.js';
+import { proxyLimitArgs, type ServerConfig } from '../config/server-config.js';
 import type { Logger } from '../log/logger.js';
 import { ProxyClient, type ProxyStatus } from '../proxy/proxy-client.js';
 import { livePid, removeOwnPidFile } from '../util/pid-file.js';
@@ -48,6 +48,7 @@ export async function ensureProxy(
     config.logLevel,
     '--proxy-user',
     config.proxyUser,
+    ...proxyLimitArgs(config),
   ];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd], env: process.env });
   fs.closeSync(logFd);

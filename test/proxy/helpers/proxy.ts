@@ -5,7 +5,9 @@ import path from 'node:path';
 import { dataPaths } from '../../../src/config/server-config.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { ProxyClient } from '../../../src/proxy/proxy-client.js';
+import type { EdgeLimits } from '../../../src/proxy/edge-limits.js';
 import { type ProxyHandle, startProxy } from '../../../src/proxy/proxy-server.js';
+import type { UpstreamOptions } from '../../../src/proxy/upstream-pools.js';
 
 export interface TestProxy {
   handle: ProxyHandle;
@@ -17,7 +19,15 @@ export interface TestProxy {
 }
 
 /** The proxy in this process (one worker), on free loopback ports, with a temp data dir. */
-export async function startTestProxy(opts: { bodyLimit?: number; headersTimeoutMs?: number } = {}): Promise<TestProxy> {
+export async function startTestProxy(
+  opts: {
+    bodyLimit?: number;
+    headersTimeoutMs?: number;
+    upstream?: Partial<UpstreamOptions>;
+    limits?: Partial<EdgeLimits>;
+    trustedProxies?: string[];
+  } = {},
+): Promise<TestProxy> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'paas-proxy-test-'));
   const handle = await startProxy({
     dataDir,
@@ -27,7 +37,9 @@ export async function startTestProxy(opts: { bodyLimit?: number; headersTimeoutM
     workers: 1,
     logger: silentLogger(),
     bodyLimit: opts.bodyLimit,
-    upstream: opts.headersTimeoutMs ? { headersTimeoutMs: opts.headersTimeoutMs } : undefined,
+    upstream: { ...(opts.headersTimeoutMs ? { headersTimeoutMs: opts.headersTimeoutMs } : {}), ...opts.upstream },
+    limits: opts.limits,
+    trustedProxies: opts.trustedProxies,
   });
   const s = handle.status();
   return {
