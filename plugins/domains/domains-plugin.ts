@@ -43,6 +43,8 @@ export default definePlugin({
       async run({ app, args, api, stdout }) {
         const d = await api.domains.add(app, args[0]!);
         stdout.write(`Added ${d} to ${app}\n`);
+        // HTTPS: the proxy learns which certificate serves the new host; Let's Encrypt re-issues for the new set
+        await api.letsencrypt.hostsChanged(app, (line) => stdout.write(`${line}\n`));
         return 0;
       },
     },
@@ -57,6 +59,7 @@ export default definePlugin({
       async run({ app, args, api, stdout }) {
         const d = await api.domains.remove(app, args[0]!);
         stdout.write(`Removed ${d} from ${app}\n`);
+        await api.letsencrypt.hostsChanged(app, (line) => stdout.write(`${line}\n`));
         return 0;
       },
     },
@@ -89,6 +92,8 @@ export default definePlugin({
       maxArgs: 1,
       async run({ args, api, stdout }) {
         const r = await api.domains.setGlobal(args[0]!);
+        // every app's global host changed: certificates follow (Let's Encrypt apps re-issue at the next renewal check)
+        await api.certs.sync();
         stdout.write(`Global domain set to ${r.domain}; rerouted ${r.rerouted.length} app(s)\n`);
         if (r.failed.length) stdout.write(`warning: could not reroute ${r.failed.join(', ')} (they pick it up at their next deploy)\n`);
         return 0;

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TrustedProxies } from '../proxy/trusted-proxies.js';
@@ -18,6 +19,10 @@ export interface ServerConfig {
   logLevel: string;
   /** the system user the proxy runs as once its ports are bound (when paas runs as root) */
   proxyUser: string;
+  /** HTTPS: the ACME directory (Let's Encrypt production by default), an extra CA (PEM) for its TLS, the account email */
+  acmeDirectory: string;
+  acmeCaPem: string | undefined;
+  acmeEmail: string | undefined;
   /** client connection limits and the upstream queue deadline (README "Proxy limits") */
   proxyLimits: ProxyLimitsConfig;
   /** CIDRs whose forwarding headers the proxy believes (--trusted-proxies) */
@@ -78,6 +83,8 @@ function parseTrusted(raw: string | undefined): string[] {
   }
 }
 
+const LETSENCRYPT_PRODUCTION = 'https://acme-v02.api.letsencrypt.org/directory';
+
 const FLAGS: Record<string, { env: string; key: keyof ServerConfig }> = {
   'data-dir': { env: 'PAAS_DATA_DIR', key: 'dataDir' },
   'ssh-port': { env: 'PAAS_SSH_PORT', key: 'sshPort' },
@@ -90,7 +97,37 @@ const FLAGS: Record<string, { env: string; key: keyof ServerConfig }> = {
   'proxy-user': { env: 'PAAS_PROXY_USER', key: 'proxyUser' },
   'trusted-proxies': { env: 'PAAS_TRUSTED_PROXIES', key: 'trustedProxies' },
   ...Object.fromEntries(Object.entries(LIMIT_FLAGS).map(([flag, f]) => [flag, { env: f.env, key: 'proxyLimits' as const }])),
+  'acme-directory': { env: 'PAAS_ACME_DIRECTORY', key: 'acmeDirectory' },
+  'acme-ca': { env: 'PAAS_ACME_CA', key: 'acmeCaPem' },
+  'acme-email': { env: 'PAAS_ACME_EMAIL', key: 'acmeEmail' },
 };
+
+/** --acme-directory / --acme-ca / --acme-email, checked: a bad one fails the start with one line. */
+function acmeConfig(get: (name: string) => string | undefined): Pick<ServerConfig, 'acmeDirectory' | 'acmeCaPem' | 'acmeEmail'> {
+  const acmeDirectory = get('acme-directory') ?? LETSENCRYPT_PRODUCTION;
+  let protocol = '';
+  try {
+    protocol = new URL(acmeDirectory).protocol;
+  } catch {
+    // reported below
+  }
+  if (protocol !== 'https:' && protocol !== 'http:')
+    throw ConfigErrors.invalid(`--acme-directory must be an http(s) URL, got '${acmeDirectory}'`);
+  const caFile = get('acme-ca');
+  let acmeCaPem: string | undefined;
+  if (caFile !== undefined) {
+    try {
+      acmeCaPem = fs.readFileSync(caFile, 'utf8');
+    } catch (err) {
+      throw ConfigErrors.invalid(`--acme-ca ${caFile} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (!acmeCaPem.includes('-----BEGIN CERTIFICATE-----')) throw ConfigErrors.invalid(`--acme-ca ${caFile} holds no PEM certificate`);
+  }
+  const acmeEmail = get('acme-email');
+  if (acmeEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(acmeEmail))
+    throw ConfigErrors.invalid(`--acme-email '${acmeEmail}' is not an email address`);
+  return { acmeDirectory, acmeCaPem, acmeEmail };
+}
 
 function parsePort(name: string, raw: string): number {
   if (!/^\d+$/.test(raw)) throw ConfigErrors.invalid(`--${name} must be a port number 0-65535, got '${raw}'`);
@@ -146,6 +183,7 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     proxyUser,
     proxyLimits: parseLimits(get),
     trustedProxies: parseTrusted(get('trusted-proxies')),
+    ...acmeConfig(get),
   };
 }
 
@@ -168,8 +206,10 @@ export function dataPaths(dataDir: string) {
     builds: path.join(dataDir, 'builds'),
     storage: path.join(dataDir, 'storage'),
     logs: path.join(dataDir, 'logs'),
-    /** TLS certificates (the self-signed default today) */
+    /** TLS certificates: the self-signed default and the proxy's tls.json (the proxy user's folder) */
     certs: path.join(dataDir, 'certs'),
+    /** ACME account keys, one per directory (root only, mode 600) */
+    acme: path.join(dataDir, 'acme'),
     /** the deploy output kept with each release */
     releaseLogs: path.join(dataDir, 'logs', 'releases'),
     /** an app's own storage dir: relative `storage:mount` dirs live here */

@@ -17,19 +17,24 @@ import { CommandHost } from '../plugin-host/command-host.js';
 import { CommandRegistry } from '../plugin-host/command-registry.js';
 import { ContainerRuntime } from '../runtime/container-runtime.js';
 import { ImageStore } from '../runtime/image-store.js';
+import { AcmeIssuer } from '../services/acme-issuer.js';
 import { AppService } from '../services/app-service.js';
+import { CertService } from '../services/cert-service.js';
 import { ConfigService } from '../services/config-service.js';
 import { DeployService } from '../services/deploy-service.js';
 import { DomainService } from '../services/domain-service.js';
 import { FormationService } from '../services/formation-service.js';
 import { KeyService } from '../services/key-service.js';
+import { LetsEncryptService } from '../services/letsencrypt-service.js';
 import { LogsService } from '../services/logs-service.js';
 import type { PluginApi } from '../services/plugin-api.js';
 import { PortService } from '../services/port-service.js';
 import { ProcessService } from '../services/process-service.js';
 import { ReleaseService } from '../services/release-service.js';
+import { RenewalScheduler } from '../services/renewal-scheduler.js';
 import { SettingsService } from '../services/settings-service.js';
 import { StorageService } from '../services/storage-service.js';
+import { type TlsProxyPort, TlsSync } from '../services/tls-sync.js';
 import type { State } from '../state/state.js';
 import { packageVersion } from '../util/package-info.js';
 import { loadPlugins } from './load-plugins.js';
@@ -45,6 +50,10 @@ export interface ControlPlane {
   runtime: ContainerRuntime;
   rollout: Rollout;
   locks: AppLocks;
+  /** sends the proxy its certificates (at start and after every change) */
+  tls: TlsSync;
+  /** Let's Encrypt renewals, started by the server (not by `paas admin`) */
+  renewals: RenewalScheduler;
 }
 
 /**
@@ -55,7 +64,7 @@ export async function buildControlPlane(
   config: ServerConfig,
   paths: DataPaths,
   state: State,
-  proxy: ProxyPort,
+  proxy: ProxyPort & TlsProxyPort,
   log: Logger,
 ): Promise<ControlPlane> {
   const docker = new Dockerode(config.dockerHost ? undefined : { socketPath: '/var/run/docker.sock' });
@@ -117,6 +126,32 @@ export async function buildControlPlane(
     locks,
     log: log.child({ module: 'domains' }),
   });
+  // HTTPS: certificates in SQLite, sent whole to the proxy; Let's Encrypt over ACME http-01
+  const tls = new TlsSync({ certs: state.certificates, hosts: (app) => domains.hosts(app), proxy, log: log.child({ module: 'tls' }) });
+  const certs = new CertService({ certs: state.certificates, hosts: (app) => domains.hosts(app), sync: tls });
+  const letsencrypt = new LetsEncryptService({
+    acme: state.acme,
+    certs: state.certificates,
+    globals: state.settings,
+    hosts: (app) => domains.hosts(app),
+    issuer: new AcmeIssuer({
+      accountDir: paths.acme,
+      proxy,
+      log: log.child({ module: 'acme' }),
+      timeoutMs: envMs('PAAS_ACME_TIMEOUT_MS', 30_000),
+      caPem: config.acmeCaPem,
+      pollMs: envMs('PAAS_ACME_POLL_MS', 1000),
+    }),
+    sync: tls,
+    defaults: { directoryUrl: config.acmeDirectory, email: config.acmeEmail },
+    retryBaseMs: envMs('PAAS_ACME_RETRY_BASE_MS', 5 * 60_000),
+    log: log.child({ module: 'letsencrypt' }),
+  });
+  const renewals = new RenewalScheduler(
+    letsencrypt,
+    { intervalMs: envMs('PAAS_ACME_RENEW_INTERVAL_MS', 3_600_000), firstDelayMs: envMs('PAAS_ACME_RENEW_FIRST_MS', 60_000) },
+    log.child({ module: 'renewals' }),
+  );
   let apps!: AppService;
   const git = new GitService({
     reposDir: paths.repos,
@@ -145,6 +180,7 @@ export async function buildControlPlane(
       if (key) state.keys.grant(key.id, [app]);
     },
     log: log.child({ module: 'apps' }),
+    afterDestroy: () => tls.sync(),
   });
   const formationService = new FormationService({ formation, releases, settings, rollout, locks });
   const settingsService = new SettingsService({
@@ -189,6 +225,8 @@ export async function buildControlPlane(
     processes: new ProcessService({ formation, releases, settings, activator: releaseManager, rollout, runtime, locks }),
     domains,
     ports: new PortService({ settings, releases, deriver: releaseManager, images, locks }),
+    certs,
+    letsencrypt,
     settings: settingsService,
     storage: new StorageService({ settings: settingsService, dataDir: config.dataDir, globals: state.settings }),
     logs: new LogsService({ releases, settings, rollout, runtime }),
@@ -209,7 +247,13 @@ export async function buildControlPlane(
     audit: (e) => state.events.record(e),
     log: log.child({ module: 'commands' }),
   });
-  return { api, keyRemoved, host, git, hookServer, runtime, rollout, locks };
+  return { api, keyRemoved, host, git, hookServer, runtime, rollout, locks, tls, renewals };
+}
+
+/** A duration in ms from the environment (tests shorten ACME timeouts and renewal checks), else `fallback`. */
+function envMs(name: string, fallback: number): number {
+  const v = process.env[name];
+  return v && /^\d+$/.test(v) ? Number(v) : fallback;
 }
 
 /** Extra labels on everything paas creates; tests set PAAS_CONTAINER_LABELS=paas.test=1 to clean up by label. */

@@ -30,6 +30,8 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
   const state = State.open(paths.db);
   const proxy = await ensureProxy(config, paths, mainScript, log.child({ module: 'proxy-supervisor' }));
   const cp = await buildControlPlane(config, paths, state, proxy.client, log);
+  // the proxy serves the certificates it has on disk; it may have missed changes while we were down
+  await cp.tls.sync().catch((err) => log.error({ err: (err as Error).message }, 'sending the TLS state to the proxy failed'));
   cp.git.installHooks();
   await cp.hookServer.listen();
   const admin = new AdminSocketServer(paths.adminSocket, cp.host, log.child({ module: 'admin' }));
@@ -62,6 +64,7 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
         log.child({ module: 'event-watcher' }),
       );
       if (!stopping.signal.aborted) watcher.start(stopping.signal);
+      cp.renewals.start(stopping.signal);
     });
 
   let shuttingDown = false;

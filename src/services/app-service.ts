@@ -27,6 +27,8 @@ export interface AppDeps {
   /** gives a developer key the app it created */
   grant(keyName: string, app: string): void;
   log: Logger;
+  /** told once an app is gone (its certificates went with it: the proxy is sent the new TLS state) */
+  afterDestroy?: (app: string) => Promise<void>;
 }
 
 export interface AppSummary {
@@ -144,5 +146,6 @@ export class AppService {
       d.apps.delete(app);
     });
     d.log.info({ app }, 'app destroyed');
+    await d.afterDestroy?.(app).catch((err) => d.log.warn({ err, app }, 'TLS update after destroy failed'));
   }
 }

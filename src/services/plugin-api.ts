@@ -1,9 +1,11 @@
 import type { AppService } from './app-service.js';
+import type { CertService } from './cert-service.js';
 import type { ConfigService } from './config-service.js';
 import type { DeployService } from './deploy-service.js';
 import type { DomainService } from './domain-service.js';
 import type { FormationService } from './formation-service.js';
 import type { KeyService } from './key-service.js';
+import type { LetsEncryptService } from './letsencrypt-service.js';
 import type { LogsService } from './logs-service.js';
 import type { PortService } from './port-service.js';
 import type { ProcessService } from './process-service.js';
@@ -26,6 +28,10 @@ export interface PluginApi {
   processes: ProcessService;
   domains: DomainService;
   ports: PortService;
+  /** HTTPS: custom certificates, redirect/HSTS */
+  certs: CertService;
+  /** HTTPS: Let's Encrypt over ACME http-01 */
+  letsencrypt: LetsEncryptService;
   settings: SettingsService;
   storage: StorageService;
   logs: LogsService;

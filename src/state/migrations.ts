@@ -107,4 +107,36 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE releases ADD COLUMN source_image TEXT;
   `,
+  // v6: HTTPS: one certificate per app and source (custom from certs:add, letsencrypt from ACME),
+  // each app's redirect/HSTS choice, and the Let's Encrypt renewal state (no cron: the control
+  // plane's scheduler reads it, so backoff and rate-limit waits survive restarts)
+  `
+  CREATE TABLE certificates (
+    app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+    source TEXT NOT NULL CHECK (source IN ('custom', 'letsencrypt')),
+    cert_pem TEXT NOT NULL,
+    key_pem TEXT NOT NULL,
+    names_json TEXT NOT NULL,
+    issuer TEXT NOT NULL,
+    serial TEXT NOT NULL,
+    not_before TEXT NOT NULL,
+    not_after TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (app, source)
+  );
+  CREATE TABLE tls_options (
+    app TEXT PRIMARY KEY REFERENCES apps(name) ON DELETE CASCADE,
+    redirect INTEGER NOT NULL DEFAULT 1,
+    hsts INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE acme_apps (
+    app TEXT PRIMARY KEY REFERENCES apps(name) ON DELETE CASCADE,
+    enabled_at TEXT NOT NULL,
+    renew_at TEXT,
+    next_attempt_at TEXT,
+    failures INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    last_attempt_at TEXT
+  );
+  `,
 ];

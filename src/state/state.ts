@@ -1,5 +1,7 @@
+import { AcmeRepository } from './acme-repository.js';
 import { AppSettingsRepository } from './app-settings-repository.js';
 import { AppsRepository } from './apps-repository.js';
+import { CertificatesRepository } from './certificates-repository.js';
 import { ConfigRepository } from './config-repository.js';
 import { type Db, openDatabase } from './database.js';
 import { DeploysRepository } from './deploys-repository.js';
@@ -22,6 +24,8 @@ export class State {
   readonly events: EventsRepository;
   readonly settings: SettingsRepository;
   readonly appSettings: AppSettingsRepository;
+  readonly certificates: CertificatesRepository;
+  readonly acme: AcmeRepository;
 
   constructor(readonly db: Db) {
     this.apps = new AppsRepository(db);
@@ -34,6 +38,8 @@ export class State {
     this.events = new EventsRepository(db);
     this.settings = new SettingsRepository(db);
     this.appSettings = new AppSettingsRepository(db);
+    this.certificates = new CertificatesRepository(db);
+    this.acme = new AcmeRepository(db);
   }
 
   static open(file: string): State {

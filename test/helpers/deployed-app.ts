@@ -7,13 +7,18 @@ import { PaasServer } from './paas-server.js';
 
 /**
  * The common e2e start: a real Docker engine, the busybox base image, a `paas server`, and a
- * busybox app serving `marker` (with a health path) pushed to it as `app`. Returns the server
+ * busybox app serving `marker` (with a health path) pushed to it as `app`; `env` goes to the
+ * server (e.g. PAAS_ACME_* flags). Returns the server
  * and the app's work tree.
  */
-export async function serverWithApp(app: string, marker: string): Promise<{ paas: PaasServer; dir: string }> {
+export async function serverWithApp(
+  app: string,
+  marker: string,
+  env: Record<string, string> = {},
+): Promise<{ paas: PaasServer; dir: string }> {
   await requireDocker();
   await ensureBusyboxImage();
-  const paas = await new PaasServer().start();
+  const paas = await new PaasServer(env).start();
   const dir = path.join(paas.dataDir, 'work', app);
   await commitFiles(dir, busyboxApp(marker, { 'app.json': healthAppJson() }));
   const r = await push(paas, dir, app);

@@ -50,7 +50,7 @@ let seq = 0;
 export async function makeCert(ca: TestCa, names: string[], opts: { days?: number; expired?: boolean } = {}): Promise<TestCert> {
   const base = path.join(ca.dir, `cert-${process.pid}-${++seq}`);
   const ext = `${base}.ext`;
-  fs.writeFileSync(ext, `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\n`);
+  fs.writeFileSync(ext, `subjectAltName=${names.map((n) => (/^[\d.]+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',')}\n`);
   await execa('openssl', [
     'req',
     '-newkey',

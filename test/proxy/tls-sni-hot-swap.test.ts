@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import tls from 'node:tls';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { dataPaths } from '../../src/config/server-config.js';
 import { ProxyClient } from '../../src/proxy/proxy-client.js';
 import { tlsStateFile } from '../../src/proxy/tls-state-file.js';
 import type { TlsState } from '../../src/proxy/tls-state.js';
+import { httpsGet as get, loadLoop, serialOf, servedCert as served } from '../helpers/https-client.js';
 import { makeCa, makeCert, type TestCa, type TestCert } from '../helpers/test-certs.js';
 import { fastCheck, request } from './helpers/proxy.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
@@ -67,38 +66,8 @@ function stopProcess(child: ChildProcess): Promise<number | null> {
   });
 }
 
-/** The serial and CN of the certificate a fresh TLS handshake with `servername` gets. */
-function served(port: number, servername: string | undefined): Promise<{ serial: string; cn: string }> {
-  return new Promise((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false }, () => {
-      const c = s.getPeerCertificate();
-      s.end();
-      resolve({ serial: c.serialNumber.toUpperCase(), cn: String(c.subject?.CN) });
-    });
-    s.once('error', reject);
-  });
-}
-
-function serialOf(pem: string): string {
-  return new X509Certificate(pem).serialNumber.toUpperCase();
-}
-
-function httpsGet(
-  port: number,
-  host: string,
-  agent: https.Agent | false = false,
-  urlPath = '/',
-): Promise<{ status: number; headers: Record<string, unknown>; body: string; serial: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port, path: urlPath, servername: host, headers: { host }, ca: ca.pem, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      const serial = (res.socket as tls.TLSSocket).getPeerCertificate().serialNumber.toUpperCase();
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString(), serial }));
-    });
-    req.once('error', reject);
-    req.end();
-  });
+function httpsGet(port: number, host: string, agent: https.Agent | false = false) {
+  return get(port, host, { ca: ca.pem, agent });
 }
 
 function state(aCert: TestCert): TlsState {
@@ -176,31 +145,21 @@ test('SNI picks exact, then wildcard, then default; redirect, HSTS and ACME chal
 
   // hot swap under load: keep-alive and fresh connections keep getting answers; new handshakes get the new serial
   const agent = new https.Agent({ keepAlive: true, maxSockets: 4 });
-  let failures = 0;
-  let ok = 0;
-  let stop = false;
-  const seen = new Set<string>();
-  const loop = async (keepAlive: boolean) => {
-    while (!stop) {
-      try {
-        const res = await httpsGet(p.https, 'a.example.test', keepAlive ? agent : false);
-        if (res.status === 200) ok++;
-        else failures++;
-        seen.add(res.serial);
-      } catch {
-        failures++;
-      }
-    }
-  };
-  const loops = [loop(true), loop(true), loop(false), loop(false)];
-  await new Promise((r) => setTimeout(r, 300));
-  await p.client.setTls(state(exact2));
-  await new Promise((r) => setTimeout(r, 500));
-  stop = true;
-  await Promise.all(loops);
+  const run = await loadLoop(
+    4,
+    (i) => httpsGet(p.https, 'a.example.test', i < 2 ? agent : false),
+    async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      await p.client.setTls(state(exact2));
+      await new Promise((r) => setTimeout(r, 500));
+    },
+  );
   agent.destroy();
-  assert.equal(failures, 0, `${failures} failed requests during the swap (${ok} ok)`);
-  assert.ok(seen.has(serialOf(exact.cert)) && seen.has(serialOf(exact2.cert)), 'both certificates were served during the run');
+  assert.equal(run.failures, 0, `${run.failures} failed requests during the swap (${run.ok} ok): ${run.reasons.join('; ')}`);
+  assert.ok(
+    run.serials.has(serialOf(exact.cert)) && run.serials.has(serialOf(exact2.cert)),
+    'both certificates were served during the run',
+  );
   assert.equal((await served(p.https, 'a.example.test')).serial, serialOf(exact2.cert));
 
   // persisted, mode 600, and served after a restart before anyone sends the state again

@@ -1,0 +1,249 @@
+import { X509Certificate } from 'node:crypto';
+import type { Logger } from '../log/logger.js';
+import type { AcmeApp, AcmeRepository } from '../state/acme-repository.js';
+import type { CertificatesRepository, StoredCert } from '../state/certificates-repository.js';
+import type { SettingsRepository } from '../state/settings-repository.js';
+import { namesCover } from '../util/x509-names.js';
+import { AcmeErrors } from './acme-errors.js';
+import type { IssuedCert, IssueRequest } from './acme-issuer.js';
+import { describeCert } from './pem-bundle.js';
+import type { TlsSync } from './tls-sync.js';
+
+export const ACME_SERVERS: Record<string, string> = {
+  production: 'https://acme-v02.api.letsencrypt.org/directory',
+  staging: 'https://acme-staging-v02.api.letsencrypt.org/directory',
+};
+
+const DAY = 86_400_000;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+export interface LetsEncryptDeps {
+  acme: AcmeRepository;
+  certs: Pick<CertificatesRepository, 'get' | 'put' | 'remove'>;
+  globals: Pick<SettingsRepository, 'get' | 'set'>;
+  hosts: (app: string) => string[];
+  issuer: { issue(req: IssueRequest): Promise<IssuedCert> };
+  sync: Pick<TlsSync, 'sync'>;
+  /** --acme-directory and --acme-email */
+  defaults: { directoryUrl: string; email: string | undefined };
+  /** first retry after a failed renewal; doubles up to a day */
+  retryBaseMs: number;
+  log: Logger;
+}
+
+export interface LetsEncryptEntry {
+  app: string;
+  names: string[];
+  notAfter: string | null;
+  /** when the scheduler renews next (or retries, after a failure) */
+  nextRenewal: string | null;
+  failures: number;
+  lastError: string | null;
+}
+
+/**
+ * When a certificate is renewed: 30 days before it expires or at two thirds of its lifetime,
+ * whichever comes first (a 6-day certificate renews after 4 days), minus up to 5% jitter so
+ * many apps do not renew at the same minute.
+ */
+export function renewalTime(notBefore: string, notAfter: string, random = Math.random()): Date {
+  const start = Date.parse(notBefore);
+  const end = Date.parse(notAfter);
+  const life = end - start;
+  const at = Math.min(end - 30 * DAY, start + (2 * life) / 3);
+  return new Date(at - random * 0.05 * life);
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((n) => b.includes(n));
+}
+
+/**
+ * letsencrypt:*: per-app certificates over ACME http-01, renewed by the control plane itself
+ * (renewal-scheduler.ts) from the state kept in SQLite. A certificate that still fits is reused,
+ * never re-ordered; a failure never removes the one that serves.
+ */
+export class LetsEncryptService {
+  private readonly running = new Map<string, Promise<StoredCert | null>>();
+
+  constructor(private readonly deps: LetsEncryptDeps) {}
+
+  settings(): { email: string | null; server: string } {
+    return {
+      email: this.deps.globals.get('letsencrypt.email') ?? this.deps.defaults.email ?? null,
+      server: this.deps.globals.get('letsencrypt.server') ?? this.deps.defaults.directoryUrl,
+    };
+  }
+
+  /** `letsencrypt:set --global email <addr>` / `server <production|staging|URL>`. */
+  setGlobal(key: string, value: string): string {
+    if (key === 'email') {
+      if (!EMAIL.test(value)) throw AcmeErrors.invalidSetting(`'${value}' is not an email address`);
+      this.deps.globals.set('letsencrypt.email', value);
+      return value;
+    }
+    if (key === 'server') {
+      const url = ACME_SERVERS[value] ?? value;
+      let ok = false;
+      try {
+        ok = ['https:', 'http:'].includes(new URL(url).protocol);
+      } catch {
+        ok = false;
+      }
+      if (!ok) throw AcmeErrors.invalidSetting(`server must be production, staging or an ACME directory URL, got '${value}'`);
+      this.deps.globals.set('letsencrypt.server', url);
+      return url;
+    }
+    throw AcmeErrors.invalidSetting(`unknown setting '${key}' (known: email, server)`);
+  }
+
+  isEnabled(app: string): boolean {
+    return this.deps.acme.get(app) !== undefined;
+  }
+
+  /** Enables and issues now; when it was not enabled before and the order fails, nothing stays changed. */
+  async enable(app: string, out: (line: string) => void): Promise<StoredCert | null> {
+    const was = this.isEnabled(app);
+    this.requireEmail();
+    this.deps.acme.enable(app);
+    try {
+      return await this.issue(app, out, false);
+    } catch (err) {
+      if (!was) this.deps.acme.disable(app);
+      throw err;
+    }
+  }
+
+  async disable(app: string): Promise<void> {
+    if (!this.deps.acme.disable(app)) throw AcmeErrors.notEnabled(`Let's Encrypt is not enabled for '${app}'`);
+    this.deps.certs.remove(app, 'letsencrypt');
+    await this.deps.sync.sync();
+  }
+
+  list(): LetsEncryptEntry[] {
+    return this.deps.acme.list().map((a) => this.entry(a));
+  }
+
+  private entry(a: AcmeApp): LetsEncryptEntry {
+    const c = this.deps.certs.get(a.app, 'letsencrypt');
+    const retry = a.nextAttemptAt;
+    return {
+      app: a.app,
+      names: c?.names ?? [],
+      notAfter: c?.notAfter ?? null,
+      nextRenewal: retry && (!a.renewAt || retry > a.renewAt) ? retry : a.renewAt,
+      failures: a.failures,
+      lastError: a.lastError,
+    };
+  }
+
+  /** `letsencrypt:renew [app] [--force]`: one app, or every enabled app; failures are reported after all were tried. */
+  async renew(app: string | null, force: boolean, out: (line: string) => void): Promise<{ renewed: string[]; failed: string[] }> {
+    const apps = app ? [app] : this.deps.acme.list().map((a) => a.app);
+    if (app && !this.isEnabled(app)) throw AcmeErrors.notEnabled(`Let's Encrypt is not enabled for '${app}' (letsencrypt:enable ${app})`);
+    const renewed: string[] = [];
+    const failed: string[] = [];
+    let first: unknown;
+    for (const a of apps) {
+      try {
+        await this.issue(a, out, force);
+        renewed.push(a);
+      } catch (err) {
+        failed.push(a);
+        first ??= err;
+        if (apps.length > 1) out(`!      ${a}: ${(err as Error).message}`);
+      }
+    }
+    if (app && first) throw first;
+    return { renewed, failed };
+  }
+
+  /** After domains:add/remove: the proxy learns the hosts; an enabled app gets a certificate for the new set. */
+  async hostsChanged(app: string, out: (line: string) => void): Promise<void> {
+    await this.deps.sync.sync();
+    if (this.isEnabled(app)) await this.issue(app, out, false);
+  }
+
+  /** Apps the scheduler should renew now: no fitting certificate, or renewal time reached, and not backing off. */
+  dueApps(now = Date.now()): string[] {
+    return this.deps.acme
+      .list()
+      .filter((a) => (!a.nextAttemptAt || Date.parse(a.nextAttemptAt) <= now) && !this.fits(a, now))
+      .map((a) => a.app);
+  }
+
+  /** The hosts Let's Encrypt should cover: the app's hosts minus those a valid custom certificate covers. */
+  wantedNames(app: string, now = Date.now()): string[] {
+    const custom = this.deps.certs.get(app, 'custom');
+    const valid = custom && Date.parse(custom.notAfter) > now ? custom : undefined;
+    return this.deps.hosts(app).filter((h) => !valid || !namesCover(valid.names, h));
+  }
+
+  /** The stored certificate is for exactly the wanted names and not yet due. */
+  private fits(a: AcmeApp, now: number): boolean {
+    const c = this.deps.certs.get(a.app, 'letsencrypt');
+    const wanted = this.wantedNames(a.app, now);
+    if (wanted.length === 0) return true;
+    if (!c || !sameNames(c.names, wanted)) return false;
+    const renewAt = a.renewAt ? Date.parse(a.renewAt) : renewalTime(c.notBefore, c.notAfter, 0).getTime();
+    return now < renewAt;
+  }
+
+  /** One issuance per app at a time: a second caller waits for the first one's result. */
+  issue(app: string, out: (line: string) => void, force: boolean): Promise<StoredCert | null> {
+    const busy = this.running.get(app);
+    if (busy) {
+      out(`-----> An order for ${app} is already running; waiting for it`);
+      return busy;
+    }
+    const p = this.order(app, out, force).finally(() => this.running.delete(app));
+    this.running.set(app, p);
+    return p;
+  }
+
+  private async order(app: string, out: (line: string) => void, force: boolean): Promise<StoredCert | null> {
+    const a = this.deps.acme.get(app);
+    if (!a) throw AcmeErrors.notEnabled(`Let's Encrypt is not enabled for '${app}'`);
+    const names = this.wantedNames(app);
+    const current = this.deps.certs.get(app, 'letsencrypt');
+    if (names.length === 0) {
+      out(`-----> Every host of ${app} is covered by its custom certificate; nothing to order`);
+      return current ?? null;
+    }
+    if (!force && current && this.fits(a, Date.now())) {
+      out(
+        `-----> The certificate for ${names.join(', ')} is valid until ${current.notAfter}; reused (renews from ${a.renewAt ?? 'its renewal time'})`,
+      );
+      return current;
+    }
+    const { server, email } = this.settings();
+    try {
+      const issued = await this.deps.issuer.issue({ directoryUrl: server, email: this.requireEmail(), names, out });
+      const info = describeCert(new X509Certificate(issued.certPem));
+      const stored = { app, source: 'letsencrypt' as const, certPem: issued.certPem, keyPem: issued.keyPem, ...info };
+      this.deps.certs.put(stored);
+      const renewAt = renewalTime(info.notBefore, info.notAfter);
+      this.deps.acme.succeeded(app, renewAt.toISOString());
+      await this.deps.sync.sync();
+      out(
+        `-----> Serving it now for ${info.names.join(', ')} (serial ${info.serial}, expires ${info.notAfter}, renews from ${renewAt.toISOString()})`,
+      );
+      this.deps.log.info({ app, names: info.names, serial: info.serial, notAfter: info.notAfter, email }, 'certificate issued');
+      return this.deps.certs.get(app, 'letsencrypt') ?? null;
+    } catch (err) {
+      const e = err as Error & { retryAfter?: Date };
+      const failures = a.failures + 1;
+      const next = e.retryAfter ?? new Date(Date.now() + Math.min(this.deps.retryBaseMs * 2 ** (failures - 1), DAY));
+      this.deps.acme.failed(app, e.message, next.toISOString());
+      this.deps.log.warn({ app, names, err: e.message, failures, nextAttempt: next.toISOString() }, 'certificate order failed');
+      throw err;
+    }
+  }
+
+  private requireEmail(): string {
+    const email = this.settings().email;
+    if (!email)
+      throw AcmeErrors.noEmail('no ACME account email: run letsencrypt:set --global email ADDR (or start the server with --acme-email)');
+    return email;
+  }
+}
