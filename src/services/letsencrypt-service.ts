@@ -43,14 +43,18 @@ export interface LetsEncryptEntry {
 
 /**
  * When a certificate is renewed: 30 days before it expires or at two thirds of its lifetime,
- * whichever comes first (a 6-day certificate renews after 4 days), minus up to 5% jitter so
+ * whichever comes first (a certificate of 30 days or less: at two thirds, so a 6-day one renews
+ * after 4 days), minus up to 5% jitter so
  * many apps do not renew at the same minute.
  */
 export function renewalTime(notBefore: string, notAfter: string, random = Math.random()): Date {
   const start = Date.parse(notBefore);
   const end = Date.parse(notAfter);
   const life = end - start;
-  const at = Math.min(end - 30 * DAY, start + (2 * life) / 3);
+  const thirtyBefore = end - 30 * DAY;
+  const twoThirds = start + (2 * life) / 3;
+  // a certificate shorter than 30 days would be "due" before it is issued: two thirds only
+  const at = thirtyBefore > start ? Math.min(thirtyBefore, twoThirds) : twoThirds;
   return new Date(at - random * 0.05 * life);
 }
 
@@ -211,6 +215,8 @@ export class LetsEncryptService {
       return current ?? null;
     }
     if (!force && current && this.fits(a, Date.now())) {
+      // the names fit again (e.g. a failed domain was removed): a pending backoff no longer applies
+      if (a.failures > 0) this.deps.acme.succeeded(app, a.renewAt ?? renewalTime(current.notBefore, current.notAfter).toISOString());
       out(
         `-----> The certificate for ${names.join(', ')} is valid until ${current.notAfter}; reused (renews from ${a.renewAt ?? 'its renewal time'})`,
       );

@@ -43,7 +43,7 @@ before(async () => {
 });
 after(async () => {
   silent?.close();
-  pebble?.stop();
+  await pebble?.stop();
   await paas?.destroy();
   if (pebble && !process.env.PAAS_KEEP_TEST_DIRS) fs.rmSync(pebble.dir, { recursive: true, force: true });
 });
@@ -165,7 +165,10 @@ test('issue for two domains, redirect, reuse, renew --force under load, re-issue
   assert.equal(failed.failures, 1);
   assert.match(failed.lastError ?? '', /bad\.le\.example/);
   assert.ok(Date.parse(failed.nextRenewal) > Date.now() + 5 * 60_000, 'backoff before the next try');
-  assert.equal((await paas.ssh(`domains:remove ${APP} bad.le.example`)).exitCode, 0);
+  const back = await paas.ssh(`domains:remove ${APP} bad.le.example`);
+  assert.equal(back.exitCode, 0, back.stderr);
+  assert.match(back.stdout, /reused/, 'the certificate fits the names again');
+  assert.equal((await list())[0].failures, 0, 'and the backoff is over');
 
   // an ACME directory that does not answer: the timeout is stated, nothing changes
   assert.equal((await paas.ssh('apps:create le2')).exitCode, 0);
@@ -189,11 +192,33 @@ test('issue for two domains, redirect, reuse, renew --force under load, re-issue
   oneLine(await paas.ssh('letsencrypt:renew le2'), /not enabled/, 'renew without enable');
 
   // restart the whole server (proxy included): the certificate serves again, loaded before listening
+  // (the restarted server checks for due renewals every 0.5 s, for the scheduler step below)
   const before = (await servedCert(paas.ports.https, WWW)).serial;
   await paas.stop();
+  Object.assign(paas.env, { PAAS_ACME_RENEW_INTERVAL_MS: '500', PAAS_ACME_RENEW_FIRST_MS: '500' });
   await paas.spawnServer();
   assert.equal((await servedCert(paas.ports.https, WWW)).serial, before);
   assert.equal((await curl(WWW)).stdout, 'lets-encrypt');
+
+  // renewals need no cron and no command: after domains:set-global the app's names changed, and the
+  // control plane's scheduler re-issues by itself (Pebble restarted for the server's new HTTP port)
+  await pebble.stop();
+  await pebble.start(paas.ports.http);
+  assert.equal((await paas.ssh('domains:set-global sched.example')).exitCode, 0);
+  const renewed = await waitFor(
+    'the scheduler to re-issue for le.sched.example',
+    async () => {
+      const [e] = await list();
+      return e.names.includes('le.sched.example') ? e : null;
+    },
+    60_000,
+    250,
+  );
+  assert.deepEqual(renewed.names.sort(), ['le.sched.example', WWW]);
+  assert.equal(renewed.failures, 0);
+  fs.writeFileSync(rootFile, await pebble.management('/roots/0'));
+  const viaNewName = await curl('le.sched.example');
+  assert.equal(viaNewName.stdout, 'lets-encrypt', viaNewName.stderr);
 
   // disable: the certificate goes, the default one answers, no redirect
   assert.equal((await paas.ssh(`letsencrypt:disable ${APP}`)).exitCode, 0);

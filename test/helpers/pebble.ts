@@ -150,7 +150,12 @@ export class Pebble {
     return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').slice(-6000) : '';
   }
 
-  stop(): void {
-    for (const c of this.children) if (c.exitCode === null) c.kill('SIGKILL');
+  /** Kills both processes and waits for them to exit (their ports are free again). */
+  async stop(): Promise<void> {
+    const alive = this.children.filter((c) => c.exitCode === null && c.signalCode === null);
+    const exited = alive.map((c) => new Promise<void>((r) => c.once('exit', () => r())));
+    for (const c of alive) c.kill('SIGKILL');
+    await Promise.all(exited);
+    this.children.length = 0;
   }
 }
