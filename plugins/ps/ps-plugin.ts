@@ -91,19 +91,21 @@ export default definePlugin({
       },
     },
     'ps:report': {
-      summary: 'Per container: process, replica, state, uptime, restarts, CPU and memory',
+      summary:
+        'Per container: process, replica, state, uptime, restarts, CPU and memory; can-scale false when app.json formation sets the formation',
       usage: 'ps:report [app] [--json]',
       examples: ['paas ps:report myapp', 'paas ps:report myapp --json'],
       app: 'required',
       access: 'app',
       maxArgs: 0,
       async run({ app, api, stdout, json }) {
-        const { release, stopped, formation, containers: rows } = await api.processes.status(app);
+        const { release, stopped, formation, canScale, fixedBy, containers: rows } = await api.processes.status(app);
         if (json) {
-          writeJson(stdout, { app, release, stopped, formation, containers: rows });
+          writeJson(stdout, { app, release, stopped, formation, canScale, fixedBy, containers: rows });
           return 0;
         }
         stdout.write(`=== ${app}${release !== null ? ` v${release}` : ''}${stopped ? ' (stopped)' : ''}: ${fmt(formation)}\n`);
+        stdout.write(`can-scale ${canScale}${canScale ? '' : ` (app.json formation sets ${fixedBy.join(', ')})`}\n`);
         if (rows.length === 0) stdout.write('no containers\n');
         else
           stdout.write(

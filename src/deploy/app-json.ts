@@ -17,11 +17,15 @@ export const DEFAULT_CHECKS: HealthCheckSettings = { path: null, timeout: 5, att
 export interface AppJson {
   healthcheck: Partial<HealthCheckSettings> | null;
   formation: Record<string, number>;
+  /** scripts.dokku.predeploy: before any container starts; its filesystem changes are committed into the image */
   predeploy: string | null;
+  /** scripts.dokku.postdeploy: after the switch, while the previous release is warm; failing rolls back */
   postdeploy: string | null;
+  /** scripts.postdeploy (top level): once, after the app's first successful deploy */
+  firstDeploy: string | null;
 }
 
-/** Reads the parts of Dokku's app.json that paas honours: healthchecks.web, formation, scripts.dokku. */
+/** Reads the parts of Dokku's app.json that paas honours: healthchecks.web, formation, scripts.dokku, scripts.postdeploy. */
 export function parseAppJson(text: string): AppJson {
   let raw: Record<string, unknown>;
   try {
@@ -29,7 +33,7 @@ export function parseAppJson(text: string): AppJson {
   } catch (e) {
     throw DeployErrors.appJson(`not valid JSON (${(e as Error).message})`);
   }
-  const result: AppJson = { healthcheck: null, formation: {}, predeploy: null, postdeploy: null };
+  const result: AppJson = { healthcheck: null, formation: {}, predeploy: null, postdeploy: null, firstDeploy: null };
   const checks = (raw.healthchecks as Record<string, unknown> | undefined)?.web;
   if (Array.isArray(checks) && checks.length) {
     const c = checks.find((x) => x && (x.type === undefined || x.type === 'startup' || x.type === 'readiness')) ?? checks[0];
@@ -52,10 +56,18 @@ export function parseAppJson(text: string): AppJson {
       result.formation[p] = q;
     }
   }
-  const dokku = (raw.scripts as { dokku?: { predeploy?: unknown; postdeploy?: unknown } } | undefined)?.dokku;
-  if (typeof dokku?.predeploy === 'string') result.predeploy = dokku.predeploy;
-  if (typeof dokku?.postdeploy === 'string') result.postdeploy = dokku.postdeploy;
+  const scripts = raw.scripts as { dokku?: { predeploy?: unknown; postdeploy?: unknown }; postdeploy?: unknown } | undefined;
+  result.predeploy = script(scripts?.dokku?.predeploy, 'scripts.dokku.predeploy');
+  result.postdeploy = script(scripts?.dokku?.postdeploy, 'scripts.dokku.postdeploy');
+  result.firstDeploy = script(scripts?.postdeploy, 'scripts.postdeploy');
   return result;
+}
+
+/** A deployment task: absent or empty is none; anything but a string is refused rather than silently skipped. */
+function script(v: unknown, name: string): string | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string') throw DeployErrors.appJson(`${name} must be a command string`);
+  return v.trim() || null;
 }
 
 /** Refuses an app.json formation above the app's max replicas per process type, as `apps:scale` does. */

@@ -10,6 +10,7 @@ const E = {
   releaseNotFound: errorFactory('PAAS_ERR_DEPLOY_RELEASE_NOT_FOUND'),
   imageGone: errorFactory('PAAS_ERR_DEPLOY_IMAGE_PRUNED'),
   releaseTaskFailed: errorFactory('PAAS_ERR_DEPLOY_RELEASE_TASK'),
+  notListening: errorFactory('PAAS_ERR_DEPLOY_NOT_LISTENING'),
 };
 
 /** Error catalog of the deploy pipeline. */
@@ -24,6 +25,11 @@ export const DeployErrors = {
   releaseNotFound: (app: string, v: string) => E.releaseNotFound(`app '${app}' has no release ${v}`),
   imageGone: (app: string, v: number, image: string) =>
     E.imageGone(`release v${v} of '${app}' cannot be restored: its image ${image} was pruned (only the last 5 are kept)`),
-  releaseTaskFailed: (code: number, logs: string) =>
-    E.releaseTaskFailed(`the release task exited with code ${code}${logs ? `\n${logs}` : ''}`),
+  /** a deployment task (predeploy, Procfile release, postdeploy) failed; `output`: its last lines */
+  taskFailed: (task: string, code: number, output: string) =>
+    E.releaseTaskFailed(`${task} exited with code ${code}${output ? `\nlast lines of its output:\n${output}` : ''}`),
+  notListening: (container: string, port: number, seconds: number, logs: string) =>
+    E.notListening(
+      `${container}: nothing listens on port ${port} (PORT) after ${seconds} s up; a background process belongs under another Procfile name such as worker:${logs}`,
+    ),
 };

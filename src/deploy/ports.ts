@@ -3,6 +3,7 @@
  * ContainerRuntime and ProxyClient satisfy them, and a unit test can hand in fakes.
  */
 import type { ContainerInfo, ContainerSpec } from '../runtime/container-spec.js';
+import type { ListeningOptions, ListeningResult } from '../runtime/port-listening.js';
 import type { Release } from '../state/releases-repository.js';
 import type { AppSettingsSnapshot } from './settings-schema.js';
 import type { StoragePolicy } from './storage-mounts.js';
@@ -14,6 +15,8 @@ export interface RuntimePort {
   ensureNetwork(app?: string): Promise<void>;
   start(spec: ContainerSpec): Promise<ContainerInfo>;
   waitUp(id: string, ms: number, signal?: AbortSignal): Promise<void>;
+  /** until the container accepts connections on its port: 'listening', or why not */
+  waitListening(c: Pick<ContainerInfo, 'ip' | 'port'>, opts: ListeningOptions): Promise<ListeningResult>;
   stop(id: string, graceSeconds?: number): Promise<void>;
   list(filter?: { app?: string; process?: string; release?: number }): Promise<ContainerInfo[]>;
   logsTail(id: string, lines: number): Promise<string>;

@@ -11,8 +11,9 @@ import type { State } from '../state/state.js';
 import { checkFormationMax, parseAppJson } from './app-json.js';
 import type { AppSettingsStore } from './app-settings-store.js';
 import { parseProcfile } from './procfile.js';
-import type { ReleaseManager } from './release-manager.js';
+import { type ReleaseManager, releaseHooks } from './release-manager.js';
 import { ReleaseLogRecorder } from './release-log.js';
+import { deployFormation, lockedTypes } from './deploy-formation.js';
 import { StageOutput } from './stage-output.js';
 import { webPort } from './web-port.js';
 
@@ -27,7 +28,7 @@ export interface BuilderSelector {
 export class PushDeploy {
   constructor(
     private readonly state: State,
-    private readonly settings: Pick<AppSettingsStore, 'snapshot'>,
+    private readonly settings: Pick<AppSettingsStore, 'snapshot' | 'write'>,
     private readonly builders: BuilderSelector,
     private readonly releases: ReleaseManager,
     private readonly buildsDir: string,
@@ -125,10 +126,8 @@ export class PushDeploy {
       const builder = await this.builders.select(dir, settings.builder);
 
       const first = !this.state.releases.current(app);
-      const formation = this.state.formation.all(app);
-      if (first) Object.assign(formation, { web: 1 }, appJson?.formation ?? {});
-      const { release: releaseTask, ...processes } = procfile;
-      for (const p of Object.keys(processes)) formation[p] ??= 0;
+      const { release: _releaseTask, ...processes } = procfile;
+      const formation = deployFormation(this.state.formation.all(app), first, processes, appJson);
 
       const release = this.state.releases.create({
         app,
@@ -163,9 +162,10 @@ export class PushDeploy {
       const port = webPort(built.exposedPorts, settings.port);
       this.state.releases.update(app, version, { image: built.image, port, status: 'deploying' });
       current = 'deploy';
-      const hooks = { releaseTask: releaseTask ?? appJson?.predeploy ?? null, postdeploy: appJson?.postdeploy ?? null };
+      const hooks = releaseHooks(procfile, appJson, first);
       await this.releases.activate(app, this.state.releases.get(app, version)!, stage, session.signal, hooks);
       this.state.formation.replace(app, formation);
+      this.settings.write(app, 'formation.appjson', lockedTypes(appJson));
       this.state.deploys.finish(deployId, 'succeeded');
       stage.end();
       this.state.releases.update(app, version, { timings: stage.timings });

@@ -1,15 +1,20 @@
 import { PassThrough } from 'node:stream';
 import type { Logger } from '../log/logger.js';
 import type { Release, ReleasesRepository } from '../state/releases-repository.js';
+import type { AppJson } from './app-json.js';
 import { DeployErrors } from './deploy-errors.js';
 import type { ContainerSpec, RuntimePort } from './ports.js';
 import type { Rollout } from './rollout.js';
 import type { AppSettingsSnapshot } from './settings-schema.js';
 import type { StageOutput } from './stage-output.js';
+import { TailLines } from './tail-lines.js';
 
 const KEEP_IMAGES = 5;
+/** lines of a failed task's output repeated in the error */
+const TASK_TAIL = 20;
 
 export interface OneOffRunner {
+  /** `commitAs`: on exit 0 the container's filesystem is committed as that image tag (predeploy) */
   runOneOff(
     spec: ContainerSpec,
     io: {
@@ -19,6 +24,7 @@ export interface OneOffRunner {
       stderr: NodeJS.WritableStream;
       signal: AbortSignal;
     },
+    commitAs?: string,
   ): Promise<number>;
 }
 
@@ -35,14 +41,30 @@ export interface ReleaseDeps {
   log: Logger;
 }
 
+/** Dokku's deployment tasks of one deploy (none: a config change, restart or rollback). */
 export interface ReleaseHooks {
-  /** Procfile `release:` or app.json predeploy: runs once before the cutover; failing aborts */
-  releaseTask: string | null;
+  /** app.json scripts.dokku.predeploy: before any container starts; its filesystem changes are committed into the release image */
+  predeploy: string | null;
+  /** Procfile `release:`: after predeploy, before any container starts; not committed */
+  release: string | null;
+  /** app.json scripts.dokku.postdeploy: after the switch, while the previous release is warm; failing switches back */
   postdeploy: string | null;
+  /** app.json scripts.postdeploy: like postdeploy, only at the app's first successful deploy */
+  firstDeploy: string | null;
+}
+
+/** The tasks of a deploy from its Procfile and app.json; `first`: the app has no live release yet. */
+export function releaseHooks(procfile: Record<string, string>, appJson: AppJson | null, first: boolean): ReleaseHooks {
+  return {
+    predeploy: appJson?.predeploy ?? null,
+    release: procfile.release ?? null,
+    postdeploy: appJson?.postdeploy ?? null,
+    firstDeploy: first ? (appJson?.firstDeploy ?? null) : null,
+  };
 }
 
 /**
- * Makes a release the live one: release task, blue-green rollout, bookkeeping, image pruning.
+ * Makes a release the live one: deployment tasks, blue-green rollout, bookkeeping, image pruning.
  * Every path that changes what runs (push, config change, rollback, restart) ends here.
  */
 export class ReleaseManager {
@@ -52,32 +74,59 @@ export class ReleaseManager {
     return this.deps.rollout.hosts(app);
   }
 
+  /**
+   * Runs predeploy (committed into `paas/<app>:v<N>`) and the release task, rolls the release out,
+   * and runs the postdeploy tasks inside the cutover's stability window: any failure leaves the
+   * previous release serving and throws.
+   */
   async activate(app: string, release: Release, stage: StageOutput, signal: AbortSignal, hooks: ReleaseHooks | null = null): Promise<void> {
-    if (hooks?.releaseTask) {
-      stage.stage('release-task', `Running release task: ${hooks.releaseTask}`);
-      const code = await this.task(app, release, hooks.releaseTask, stage, signal);
-      if (code !== 0) throw DeployErrors.releaseTaskFailed(code, '');
+    let r = release;
+    if (hooks?.predeploy) {
+      const tag = `paas/${app}:v${r.version}`;
+      await this.task(app, r, 'predeploy', hooks.predeploy, stage, signal, tag);
+      stage.info(`filesystem changes committed into ${tag}`);
+      if (r.image !== tag) {
+        this.deps.releases.update(app, r.version, { image: tag });
+        r = { ...r, image: tag };
+      }
     }
-    await this.deps.rollout.release(app, release, stage, signal);
-    this.deps.releases.markLive(app, release.version);
-    if (hooks?.postdeploy) {
-      stage.stage('postdeploy', `Running postdeploy: ${hooks.postdeploy}`);
-      const code = await this.task(app, release, hooks.postdeploy, stage, signal);
-      if (code !== 0) stage.info(`postdeploy exited with code ${code} (the release stays live)`);
-    }
+    if (hooks?.release) await this.task(app, r, 'release task', hooks.release, stage, signal);
+    const after = [
+      ['postdeploy', hooks?.postdeploy],
+      ['postdeploy (first deploy)', hooks?.firstDeploy],
+    ].filter((t): t is [string, string] => !!t[1]);
+    const afterSwitch = after.length
+      ? async (window: AbortSignal) => {
+          for (const [name, command] of after) await this.task(app, r, name, command, stage, window);
+        }
+      : undefined;
+    await this.deps.rollout.release(app, r, stage, signal, afterSwitch);
+    this.deps.releases.markLive(app, r.version);
     // pruning is housekeeping: it must not hold up the push or the lock (errors are logged)
     void this.prune(app);
   }
 
-  private task(app: string, release: Release, command: string, stage: StageOutput, signal: AbortSignal): Promise<number> {
+  /** One deployment task in a one-off container of the release, its output streamed to the push; a non-zero exit throws with its last lines. */
+  private async task(
+    app: string,
+    release: Release,
+    name: string,
+    command: string,
+    stage: StageOutput,
+    signal: AbortSignal,
+    commitAs?: string,
+  ): Promise<void> {
+    stage.stage(name.replace(/\W+/g, '-').replace(/-$/, ''), `Running ${name}: ${command}`);
     const spec = {
-      ...this.deps.rollout.spec(app, release, 'release', 1, this.deps.settings(app)),
+      ...this.deps.rollout.spec(app, release, name.split(' ')[0]!, 1, this.deps.settings(app)),
       command,
       restart: { policy: 'no' as const },
     };
     const stdin = new PassThrough();
     stdin.end();
-    return this.deps.runtime.runOneOff(spec, { tty: false, stdin, stdout: stage.out, stderr: stage.out, signal });
+    const tail = new TailLines(stage.out, TASK_TAIL);
+    const code = await this.deps.runtime.runOneOff(spec, { tty: false, stdin, stdout: tail, stderr: tail, signal }, commitAs);
+    if (code !== 0) throw DeployErrors.taskFailed(name, code, tail.text());
   }
 
   /** Keeps the images of the newest KEEP_IMAGES releases; removes the others and dangling layers. */

@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger.js';
 import type { Release } from '../state/releases-repository.js';
 import { DEFAULT_CHECKS, type HealthCheckSettings } from './app-json.js';
+import { Cutover } from './cutover.js';
 import { DeployErrors } from './deploy-errors.js';
 import type { ContainerInfo, ContainerSpec, ProxyDeploySpec, ProxyPort, RolloutStore, RuntimePort } from './ports.js';
 import type { AppSettingsSnapshot } from './settings-schema.js';
@@ -8,22 +9,29 @@ import type { StageOutput } from './stage-output.js';
 import { checkBinds } from './storage-mounts.js';
 
 export const DEFAULT_PORT = 5000;
-const LOG_LINES = 20;
+
+/** The routed containers of a set: web, running, with an address. */
+const webOf = (cs: ContainerInfo[]) => cs.filter((c) => c.process === 'web' && c.ip && (c.state === 'running' || c.state === 'restarting'));
 
 /**
  * Puts containers behind the proxy safely. `release()` replaces every container of an app with
  * those of a release (blue-green); `converge()` makes the current release's containers match
- * the desired formation (scale, recovery). Both start new containers, wait for them to stay up,
- * let the proxy health-gate and switch traffic (it drains the old targets), and only then stop
- * what is no longer wanted. On any failure the new containers are removed and the old keep serving.
+ * the desired formation (scale, recovery). Both start new containers and hand them to the
+ * cutover (cutover.ts: switch as soon as they listen, keep the old warm for the stability
+ * window, switch back if a new one dies), and only then stop what is no longer wanted. On any
+ * failure the new containers are removed and the old keep serving.
  */
 export class Rollout {
   constructor(
     private readonly store: RolloutStore,
     private readonly runtime: RuntimePort,
-    private readonly proxy: ProxyPort,
+    proxy: ProxyPort,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.cutover = new Cutover(runtime, proxy, log);
+  }
+
+  private readonly cutover: Cutover;
 
   /**
    * The health check for a release (default: the live one): paas defaults, then the release's
@@ -75,8 +83,17 @@ export class Rollout {
     };
   }
 
-  /** Blue-green: all containers of `release` replace all others of the app. */
-  async release(app: string, release: Release, out: StageOutput, signal: AbortSignal): Promise<void> {
+  /**
+   * Blue-green: all containers of `release` replace all others of the app, through the cutover
+   * (cutover.ts). `afterSwitch` (postdeploy) runs while the old containers are still warm.
+   */
+  async release(
+    app: string,
+    release: Release,
+    out: StageOutput,
+    signal: AbortSignal,
+    afterSwitch?: (signal: AbortSignal) => Promise<void>,
+  ): Promise<void> {
     const settings = this.store.settings(app);
     await this.runtime.ensureNetwork(app);
     const old = (await this.runtime.list({ app })).filter((c) => !c.oneOff);
@@ -92,14 +109,8 @@ export class Rollout {
           out.info(`${c.name} started`);
         }
       }
-      await this.gate(
-        app,
-        started,
-        started.filter((c) => c.process === 'web'),
-        out,
-        signal,
-        this.checks(app, release, settings),
-      );
+      const plan = this.plan(app, started, webOf(started), webOf(old), this.checks(app, release, settings));
+      await this.cutover.run({ ...plan, ...(afterSwitch ? { afterSwitch } : {}) }, out, signal);
     } catch (err) {
       await this.stopAll(started, 1);
       throw err;
@@ -147,8 +158,9 @@ export class Rollout {
           out?.info(`${c.name} started`);
         }
       }
-      const keptWeb = mine.filter((c) => c.process === 'web' && !removed.includes(c));
-      await this.gate(app, added, [...keptWeb, ...added.filter((c) => c.process === 'web')], out, signal, this.checks(app, live, settings));
+      const kept = webOf(mine).filter((c) => !removed.includes(c));
+      const plan = this.plan(app, added, [...kept, ...webOf(added)], webOf(mine), this.checks(app, live, settings));
+      await this.cutover.run(plan, out, signal);
     } catch (err) {
       await this.stopAll(added, 1);
       throw err;
@@ -158,59 +170,8 @@ export class Rollout {
     return { added, removed };
   }
 
-  /** Waits for `fresh` containers to stay up, then hands the web set to the proxy (health gate, swap, drain). */
-  private async gate(
-    app: string,
-    fresh: ContainerInfo[],
-    web: ContainerInfo[],
-    out: StageOutput | null,
-    signal: AbortSignal,
-    checks: HealthCheckSettings,
-  ): Promise<void> {
-    const uptimeMs = checks.path ? 0 : checks.wait * 1000;
-    if (fresh.length && uptimeMs > 0) {
-      out?.stage('boot', `Waiting ${checks.wait} s for ${fresh.length} container(s) to stay up`);
-      await Promise.all(fresh.map((c) => this.withLogs(c, this.runtime.waitUp(c.id, uptimeMs, signal))));
-    }
-    this.checkAbort(signal);
-    if (web.length === 0) {
-      await this.proxy.remove(app).catch(() => undefined);
-      return;
-    }
-    const targets = web.map((c) => `${c.ip}:${c.port}`);
-    out?.stage(
-      'route',
-      `Health-checking ${checks.path ? `GET ${checks.path}` : 'the port'} and switching traffic to ${targets.length} web container(s)`,
-    );
-    const crashWatch = new AbortController();
-    const onAbort = () => crashWatch.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const freshWeb = fresh.filter((c) => c.process === 'web');
-      const watchers = freshWeb.map((c) => this.withLogs(c, this.runtime.waitUp(c.id, 24 * 3600_000, crashWatch.signal)));
-      const deploy = this.proxy.deploy(app, this.proxySpec(app, targets, checks)).catch(async (err) => {
-        const logs = freshWeb.length ? await this.runtime.logsTail(freshWeb[0].id, LOG_LINES).catch(() => '') : '';
-        throw DeployErrors.unhealthy(
-          `${(err as Error).message}${logs ? `\nLast ${LOG_LINES} log lines of ${freshWeb[0].name}:\n${logs}` : ''}`,
-          err,
-        );
-      });
-      const r = await Promise.race([deploy, ...watchers.map((w) => w.then(() => new Promise<never>(() => {})))]);
-      out?.info(`traffic switched; old targets drained in ${r.drainedMs} ms`);
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-      crashWatch.abort();
-    }
-  }
-
-  private async withLogs(c: ContainerInfo, p: Promise<void>): Promise<void> {
-    try {
-      await p;
-    } catch (err) {
-      if ((err as { code?: string }).code === 'PAAS_ERR_RUNTIME_CRASHED')
-        throw DeployErrors.crashed(`${c.name}: ${(err as Error).message}`, err);
-      throw err;
-    }
+  private plan(app: string, fresh: ContainerInfo[], next: ContainerInfo[], previous: ContainerInfo[], checks: HealthCheckSettings) {
+    return { app, fresh, next, previous, checks, proxySpec: (targets: string[]) => this.proxySpec(app, targets, checks) };
   }
 
   private checkAbort(signal: AbortSignal): void {

@@ -94,6 +94,12 @@ export const SETTINGS = {
     default: {} as Partial<HealthCheckSettings>,
     check: (v: unknown): Partial<HealthCheckSettings> => (isRecord(v) ? (v as Partial<HealthCheckSettings>) : {}),
   },
+  /** written by each successful push: the process types its app.json `formation` fixes (ps:scale refuses them) */
+  'formation.appjson': {
+    summary: 'the process types app.json formation sets',
+    default: [] as string[],
+    check: (v: unknown): string[] => (Array.isArray(v) && v.every(isString) ? v : bad('formation.appjson', 'a list of process types')),
+  },
   resources: {
     summary: 'memory and CPU limits per process type',
     default: {} as ResourceTable,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type Dockerode from 'dockerode';
 import { hardeningHostConfig } from './container-hardening.js';
+import { commandArgs } from './entrypoint-command.js';
 import type { ContainerSpec } from './container-spec.js';
 import { RuntimeErrors } from './runtime-errors.js';
 
@@ -77,10 +78,12 @@ export function baseCreateOptions(
   network: string,
   labels: Record<string, string>,
   init: boolean,
+  /** the image's ENTRYPOINT: decides whether the command goes through `/bin/sh -c` or as words (entrypoint-command.ts) */
+  entrypoint: readonly string[] | null = null,
 ): Dockerode.ContainerCreateOptions & { HostConfig: Dockerode.HostConfig } {
   return {
     Image: spec.image,
-    Cmd: spec.command ? ['/bin/sh', '-c', spec.command] : undefined,
+    Cmd: spec.command ? commandArgs(spec.command, entrypoint) : undefined,
     Env: specEnv(spec),
     Labels: labels,
     HostConfig: {

@@ -10,7 +10,10 @@ import { type DockerEvent, watchDockerEvents } from './docker-events.js';
 import { demuxToLines } from './docker-frames.js';
 import { LogStream, type LogStreamOptions } from './log-stream.js';
 import { type OneOffIo, runOneOff } from './one-off-runner.js';
+import { sleep } from '../util/sleep.js';
+import { type ListeningOptions, type ListeningResult, waitListening } from './port-listening.js';
 import { RuntimeErrors } from './runtime-errors.js';
+import { commitTask } from './task-commit.js';
 import { DEFAULT_NETWORK_POOL, pickSubnet } from './subnet-pool.js';
 
 export interface ContainerRuntimeOptions {
@@ -147,11 +150,11 @@ export class ContainerRuntime {
     validateSpec(spec);
     const network = this.appNetwork(spec.app);
     await this.ensureNetwork(spec.app);
-    await this.requireImage(spec.image);
+    const entrypoint = await this.imageEntrypoint(spec.image);
     const restart = { ...DEFAULT_RESTART, ...(spec.restart ?? {}) };
     const name = containerName(spec);
     const create = () => {
-      const base = baseCreateOptions(spec, network, specLabels(spec, this.extraLabels), this.opts.init ?? true);
+      const base = baseCreateOptions(spec, network, specLabels(spec, this.extraLabels), this.opts.init ?? true, entrypoint);
       return this.docker.createContainer({
         ...base,
         name,
@@ -206,8 +209,15 @@ export class ContainerRuntime {
     }
   }
 
-  private async requireImage(image: string): Promise<void> {
-    if (!(await this.imageExists(image))) throw RuntimeErrors.imageMissing(`image ${image} is not on this host (pruned or never built)`);
+  /** The image's ENTRYPOINT (null: none); a missing image throws PAAS_ERR_RUNTIME_IMAGE_MISSING. */
+  private async imageEntrypoint(image: string): Promise<string[] | null> {
+    try {
+      const ep = (await this.docker.getImage(image).inspect()).Config.Entrypoint as string[] | string | null | undefined;
+      return typeof ep === 'string' ? [ep] : (ep ?? null);
+    } catch (e) {
+      if (statusOf(e) === 404) throw RuntimeErrors.imageMissing(`image ${image} is not on this host (pruned or never built)`, e);
+      throw dockerError(`cannot inspect image ${image}`, e);
+    }
   }
 
   /**
@@ -234,6 +244,11 @@ export class ContainerRuntime {
       if (left <= 0) return;
       await sleep(Math.min(200, left), signal);
     }
+  }
+
+  /** Waits until the container accepts connections on its port (port-listening.ts); a container without an address never does. */
+  waitListening(c: Pick<ContainerInfo, 'ip' | 'port'>, opts: ListeningOptions): Promise<ListeningResult> {
+    return c.ip ? waitListening(c.ip, c.port, opts) : Promise.resolve('deadline');
   }
 
   /** Stops (SIGTERM, then SIGKILL after the grace) and removes; a container already gone is fine. */
@@ -336,17 +351,29 @@ export class ContainerRuntime {
     return s;
   }
 
-  /** A one-off container (`paas run`): attached, exit code returned, removed after, killed on abort. */
-  runOneOff(spec: ContainerSpec, io: OneOffIo): Promise<number> {
+  /**
+   * A one-off container (`paas run`, a deployment task): attached, exit code returned, removed
+   * after, killed on abort. `commitAs`: on exit 0 its filesystem is committed as that image tag
+   * first (scripts.dokku.predeploy), with the config of the image it ran (task-commit.ts).
+   */
+  async runOneOff(spec: ContainerSpec, io: OneOffIo, commitAs?: string): Promise<number> {
     validateSpec(spec);
-    return this.ensureNetwork(spec.app).then(() =>
-      runOneOff(
-        this.docker,
-        this.log,
-        { spec, network: this.appNetwork(spec.app), extraLabels: this.extraLabels, init: this.opts.init ?? true },
-        io,
-      ),
-    );
+    await this.ensureNetwork(spec.app);
+    const entrypoint = await this.imageEntrypoint(spec.image);
+    const afterExit = commitAs
+      ? async (c: Dockerode.Container, code: number) => {
+          if (code === 0) await commitTask(this.docker, c, spec.image, commitAs);
+        }
+      : undefined;
+    const ctx = {
+      spec,
+      network: this.appNetwork(spec.app),
+      extraLabels: this.extraLabels,
+      init: this.opts.init ?? true,
+      entrypoint,
+      afterExit,
+    };
+    return runOneOff(this.docker, this.log, ctx, io);
   }
 
   stats(id: string): Promise<ContainerStats> {
@@ -392,16 +419,4 @@ export class ContainerRuntime {
 
 function dockerError(what: string, e: unknown): AppError {
   return RuntimeErrors.docker(`${what}: ${engineMessage(e)}`, e);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

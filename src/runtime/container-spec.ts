@@ -5,7 +5,7 @@ export interface ContainerSpec {
   release: number;
   replica: number;
   image: string;
-  /** Procfile command, run as ['/bin/sh', '-c', command]; absent = the image's own CMD */
+  /** Procfile command or task: `/bin/sh -c command`, or its words handed to the image's ENTRYPOINT (entrypoint-command.ts); absent = the image's own CMD */
   command?: string;
   /** config vars; the runtime adds PORT */
   env: Record<string, string>;

@@ -32,6 +32,10 @@ export interface OneOffContext {
   network: string;
   extraLabels: Record<string, string>;
   init: boolean;
+  /** the image's ENTRYPOINT (null: none) */
+  entrypoint: readonly string[] | null;
+  /** runs after the container exited, before it is removed (a predeploy task's commit) */
+  afterExit?: (container: Dockerode.Container, exitCode: number) => Promise<void>;
 }
 
 /**
@@ -45,7 +49,8 @@ export async function runOneOff(docker: Dockerode, log: Logger, ctx: OneOffConte
   const name = containerName(spec);
   let container: Dockerode.Container;
   try {
-    const base = baseCreateOptions(spec, ctx.network, { ...specLabels(spec, ctx.extraLabels), [LABELS.oneOff]: '1' }, ctx.init);
+    const labels = { ...specLabels(spec, ctx.extraLabels), [LABELS.oneOff]: '1' };
+    const base = baseCreateOptions(spec, ctx.network, labels, ctx.init, ctx.entrypoint);
     container = await docker.createContainer({
       ...base,
       name,
@@ -124,6 +129,7 @@ export async function runOneOff(docker: Dockerode, log: Logger, ctx: OneOffConte
     await Promise.race([outputDone, new Promise((r) => setTimeout(r, 2000))]);
     stream.destroy();
     if (aborted) throw RuntimeErrors.cancelled('one-off container killed: the session ended');
+    await ctx.afterExit?.(container, StatusCode);
     return StatusCode;
   } finally {
     for (const c of cleanups) c();

@@ -4,6 +4,7 @@ import { parseScaleArgs } from '../deploy/operation-inputs.js';
 import { StageOutput } from '../deploy/stage-output.js';
 import type { ReleasesRepository } from '../state/releases-repository.js';
 import { type Locks, underLock } from './app-lock.js';
+import { ProcessErrors } from './process-errors.js';
 import { type ConvergeDeps, convergeTo, formatFormation } from './converge-to.js';
 
 export interface FormationDeps extends ConvergeDeps {
@@ -34,10 +35,21 @@ export class FormationService {
     return new Set(['web', ...Object.keys(live.processes), ...Object.keys(live.formation), ...Object.keys(this.deps.formation.all(app))]);
   }
 
+  /** Process types app.json `formation` sets as of the last deploy: `ps:scale` refuses them (ps:report: can-scale false). */
+  lockedTypes(app: string): string[] {
+    return this.deps.settings.get(app, 'formation.appjson');
+  }
+
   /** Parses `web=3 worker=0` against the app's process types and replica cap, then scales: health-gated, restored on failure. */
   async scale(app: string, args: string[], out: Writable, signal: AbortSignal): Promise<ScaleResult> {
     const d = this.deps;
     const changes = parseScaleArgs(args, this.knownProcesses(app), d.settings.get(app, 'max-replicas'));
+    const locked = this.lockedTypes(app);
+    const refused = Object.keys(changes).filter((p) => locked.includes(p));
+    if (refused.length)
+      throw ProcessErrors.formationLocked(
+        `${refused.join(', ')} ${refused.length > 1 ? 'are' : 'is'} set by app.json formation (${locked.join(', ')}): change app.json and push; nothing was changed`,
+      );
     return underLock(d.locks, app, 'a scale', out, signal, async () => {
       const stopped = d.settings.get(app, 'stopped');
       if (stopped) {

@@ -44,6 +44,9 @@ export interface ProcessStatus {
   release: number | null;
   stopped: boolean;
   formation: Record<string, number>;
+  /** false when app.json `formation` sets process types (`fixedBy`): ps:scale refuses those */
+  canScale: boolean;
+  fixedBy: string[];
   containers: ContainerReport[];
 }
 
@@ -133,10 +136,13 @@ export class ProcessService {
   async status(app: string): Promise<ProcessStatus> {
     const list = (await this.deps.runtime.list({ app })).sort((a, b) => a.process.localeCompare(b.process) || a.replica - b.replica);
     const containers = await Promise.all(list.map((c) => this.reportOf(c)));
+    const fixedBy = this.deps.settings.get(app, 'formation.appjson');
     return {
       release: this.deps.releases.current(app)?.version ?? null,
       stopped: this.isStopped(app),
       formation: this.deps.formation.all(app),
+      canScale: fixedBy.length === 0,
+      fixedBy,
       containers,
     };
   }

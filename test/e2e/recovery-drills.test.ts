@@ -114,16 +114,16 @@ describe('drill: kill -9 the control plane mid-deploy', () => {
     );
   });
 
-  test('while the v2 containers boot: they are removed on restart, v2 is failed, v1 serves', async () => {
+  test('in the stability window of v2: its containers are removed on restart, v2 is failed, traffic is back on v1', async () => {
     const APP = 'drill-boot';
     const dir = await appAtV1(APP);
-    // a long boot wait keeps the deploy in the rollout with v2's container running when it dies
+    // a long stability window keeps the deploy in the rollout, v1 warm and v2 running, when it dies
     assert.equal((await paas.ssh(`checks:set ${APP} path=none wait=60`)).exitCode, 0);
     await commitFiles(dir, {
       Dockerfile: `FROM ${BUSYBOX_IMAGE}\nCOPY www /www\nCMD httpd -f -p $PORT -h /www\n`,
       'www/index.html': 'v2 must never serve\n',
     });
-    await killDuring(APP, dir, /Waiting 60 s for 1 container/, async () => {
+    await killDuring(APP, dir, /Watching 1 new container\(s\) for 60 s/, async () => {
       const cs = await containersOf(paas, APP);
       assert.deepEqual(
         cs.filter((c) => c.release === 2).map((c) => c.state),

@@ -7,32 +7,60 @@ import { deploySetup, liveApp } from './fakes/services-setup.js';
 const never = new AbortController().signal;
 
 describe('ReleaseManager', () => {
-  test('the release task runs before any container starts; its failure aborts with nothing started and v1 live', async () => {
+  test('predeploy (committed into the release image) then the release task run before any container starts; a failure aborts with nothing started and v1 live', async () => {
+    const s = deploySetup();
+    await liveApp(s, 'a');
+    const r = s.state.releases.create({ ...s.state.releases.current('a')!, image: 'other/tag:1', description: 'd', status: 'deploying' });
+    s.runtime.taskExit.set('migrate', 3);
+    const out = new Captured();
+    const hooks = { predeploy: 'collect', release: 'migrate', postdeploy: null, firstDeploy: null };
+    await assert.rejects(s.releases.activate('a', r, new StageOutput(out), never, hooks), {
+      code: 'PAAS_ERR_DEPLOY_RELEASE_TASK',
+      message: 'release task exited with code 3\nlast lines of its output:\nran migrate',
+    });
+    assert.deepEqual(s.runtime.calls, ['task collect -> paas/a:v2', 'task migrate']);
+    assert.equal(s.state.releases.get('a', 2)!.image, 'paas/a:v2', 'the release runs the committed image');
+    assert.equal(s.state.releases.current('a')!.version, 1);
+    assert.match(
+      out.text,
+      /-----> Running predeploy: collect\nran collect\n {7}filesystem changes committed into paas\/a:v2\n-----> Running release task: migrate\nran migrate\n/,
+    );
+  });
+
+  test('postdeploy runs after the switch while v1 is warm, then v1 retires', async () => {
     const s = deploySetup();
     await liveApp(s, 'a');
     const r = s.state.releases.create({ ...s.state.releases.current('a')!, description: 'd', status: 'deploying' });
-    s.runtime.taskExit.set('migrate', 3);
     const out = new Captured();
-    await assert.rejects(s.releases.activate('a', r, new StageOutput(out), never, { releaseTask: 'migrate', postdeploy: null }), {
-      code: 'PAAS_ERR_DEPLOY_RELEASE_TASK',
-      message: 'the release task exited with code 3',
+    await s.releases.activate('a', r, new StageOutput(out), never, {
+      predeploy: null,
+      release: null,
+      postdeploy: 'notify',
+      firstDeploy: 'seed',
     });
-    assert.deepEqual(s.runtime.calls, ['task migrate']);
-    assert.equal(s.state.releases.current('a')!.version, 1);
-    assert.match(out.text, /-----> Running release task: migrate\nran migrate\n/);
+    assert.deepEqual(s.runtime.calls, ['start a.web.1.v2', 'task notify', 'task seed', 'stop a.web.1.v1']);
+    assert.equal(s.state.releases.current('a')!.version, 2);
+    assert.equal(s.state.releases.get('a', 1)!.status, 'superseded');
+    assert.match(out.text, /Running postdeploy \(first deploy\): seed/);
   });
 
-  test('activate marks the release live (the previous one superseded) and runs postdeploy after the cutover', async () => {
+  test('a failing postdeploy switches traffic back to v1, removes v2 and fails with its output', async () => {
     const s = deploySetup();
     await liveApp(s, 'a');
     const r = s.state.releases.create({ ...s.state.releases.current('a')!, description: 'd', status: 'deploying' });
     s.runtime.taskExit.set('notify', 1);
     const out = new Captured();
-    await s.releases.activate('a', r, new StageOutput(out), never, { releaseTask: 'migrate', postdeploy: 'notify' });
-    assert.deepEqual(s.runtime.calls, ['task migrate', 'start a.web.1.v2', 'stop a.web.1.v1', 'task notify']);
-    assert.equal(s.state.releases.current('a')!.version, 2);
-    assert.equal(s.state.releases.get('a', 1)!.status, 'superseded');
-    assert.match(out.text, /postdeploy exited with code 1 \(the release stays live\)/);
+    const deploysBefore = s.proxy.deploys.length;
+    await assert.rejects(
+      s.releases.activate('a', r, new StageOutput(out), never, { predeploy: null, release: null, postdeploy: 'notify', firstDeploy: null }),
+      { code: 'PAAS_ERR_DEPLOY_RELEASE_TASK', message: /^postdeploy exited with code 1\nlast lines of its output:\nran notify$/ },
+    );
+    assert.deepEqual(s.runtime.calls, ['start a.web.1.v2', 'task notify', 'stop a.web.1.v2']);
+    const routed = s.proxy.deploys.slice(deploysBefore).map((d) => d.spec.targets);
+    assert.deepEqual(routed, [['10.0.0.2:5000'], ['10.0.0.1:5000']], 'switched to v2, then back to v1');
+    assert.equal(s.state.releases.current('a')!.version, 1);
+    assert.deepEqual(s.runtime.running('a'), ['a.web.1.v1']);
+    assert.match(out.text, /-----> Switching traffic back to the previous 1 web container\(s\)/);
   });
 
   test('derive makes a new release from the live one; a failed rollout marks it failed and keeps the old live', async () => {

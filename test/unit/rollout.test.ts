@@ -48,13 +48,60 @@ describe('Rollout', () => {
     assert.deepEqual(runtime.running('a'), ['a.web.1.v1']);
   });
 
-  test('a container that crashes while it must stay up fails the rollout before any traffic moves', async () => {
+  test('a container that crashes at start fails the rollout before any traffic moves', async () => {
     const { runtime, proxy, store, rollout, stage } = setup();
     runtime.crashing.add('a.worker.1.v2');
     const r = release('a', 2, { formation: { web: 1, worker: 1 } });
     store.releases.set('a', r);
     await assert.rejects(rollout.release('a', r, stage, never), { code: 'PAAS_ERR_DEPLOY_CRASHED' });
     assert.equal(proxy.deploys.length, 0);
+    assert.deepEqual(runtime.running('a'), []);
+  });
+
+  test('traffic switches as soon as the new web listens; a new container dying in the stability window sends it back and fails', async () => {
+    const { runtime, proxy, store, rollout, stage, out } = setup();
+    await runtime.start({ app: 'a', process: 'web', release: 1, replica: 1, image: 'i', env: {}, port: 5000 });
+    runtime.calls.length = 0;
+    store.stored = { checks: JSON.stringify({ wait: 1 }) };
+    runtime.crashAfter.set('a.worker.1.v2', 300);
+    const r = release('a', 2, { formation: { web: 1, worker: 1 } });
+    store.releases.set('a', r);
+    await assert.rejects(rollout.release('a', r, stage, never), {
+      code: 'PAAS_ERR_DEPLOY_CRASHED',
+      message: /a\.worker\.1\.v2: .*exit code 2/,
+    });
+    assert.deepEqual(
+      proxy.deploys.map((d) => d.spec.targets),
+      [['10.0.0.2:5000'], ['10.0.0.1:5000']],
+    );
+    assert.deepEqual(runtime.running('a'), ['a.web.1.v1']);
+    assert.match(out.text, /Watching 2 new container\(s\) for 1 s \(the previous 1 web container\(s\) stay warm\)/);
+  });
+
+  test('a web container whose port only refuses fails with the worker: hint and never gets traffic', async () => {
+    const { runtime, proxy, store, rollout, stage } = setup();
+    runtime.deaf.add('a.web.1.v2');
+    const r = release('a', 2);
+    store.releases.set('a', r);
+    await assert.rejects(rollout.release('a', r, stage, never), {
+      code: 'PAAS_ERR_DEPLOY_NOT_LISTENING',
+      message:
+        /^a\.web\.1\.v2: nothing listens on port 5000 \(PORT\) after 20 s up; a background process belongs under another Procfile name such as worker:\nLast 20 log lines/,
+    });
+    assert.equal(proxy.deploys.length, 0);
+    assert.deepEqual(runtime.running('a'), []);
+  });
+
+  test('a failure in the window of a first deploy takes the routes away again', async () => {
+    const { runtime, proxy, store, rollout, stage } = setup();
+    const r = release('a', 1);
+    store.releases.set('a', r);
+    const failing = async () => {
+      throw new Error('postdeploy failed');
+    };
+    await assert.rejects(rollout.release('a', r, stage, never, failing), /postdeploy failed/);
+    assert.equal(proxy.deploys.length, 1);
+    assert.deepEqual(proxy.removed, ['a']);
     assert.deepEqual(runtime.running('a'), []);
   });
 

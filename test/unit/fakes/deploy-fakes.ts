@@ -12,6 +12,10 @@ export class FakeRuntime implements RuntimePort {
   private next = 1;
   /** container names that crash while the rollout waits for them */
   crashing = new Set<string>();
+  /** container names whose port refuses every connection */
+  deaf = new Set<string>();
+  /** container names that crash this many ms into the crash watch (within the stability window) */
+  crashAfter = new Map<string, number>();
   removedImages: string[] = [];
   images = new Set<string>();
 
@@ -55,10 +59,21 @@ export class FakeRuntime implements RuntimePort {
       const err = Object.assign(new Error(`container ${c.name} exited during boot (exit code 1)`), { code: 'PAAS_ERR_RUNTIME_CRASHED' });
       throw err;
     }
+    const after = this.crashAfter.get(c.name);
+    if (after !== undefined) {
+      await new Promise((r) => setTimeout(r, after));
+      if (!signal?.aborted)
+        throw Object.assign(new Error(`container ${c.name} exited (exit code 2)`), { code: 'PAAS_ERR_RUNTIME_CRASHED' });
+    }
     if (ms > 60_000) {
       // the crash watch during the health gate: runs until aborted
       await new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
     }
+  }
+
+  async waitListening(c: { ip: string | null }): Promise<'listening' | 'refused'> {
+    const info = [...this.containers.values()].find((x) => x.ip === c.ip);
+    return info && this.deaf.has(info.name) ? 'refused' : 'listening';
   }
 
   async stop(id: string): Promise<void> {

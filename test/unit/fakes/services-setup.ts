@@ -16,9 +16,9 @@ import { FakeProxy, FakeRuntime } from './deploy-fakes.js';
 export class FakeRuntimeWithTasks extends FakeRuntime {
   readonly tasks: string[] = [];
   taskExit = new Map<string, number>();
-  async runOneOff(spec: { command?: string }, io: { stdout: NodeJS.WritableStream }): Promise<number> {
+  async runOneOff(spec: { command?: string }, io: { stdout: NodeJS.WritableStream }, commitAs?: string): Promise<number> {
     this.tasks.push(spec.command ?? '');
-    this.calls.push(`task ${spec.command}`);
+    this.calls.push(`task ${spec.command}${commitAs ? ` -> ${commitAs}` : ''}`);
     io.stdout.write(`ran ${spec.command}\n`);
     return this.taskExit.get(spec.command ?? '') ?? 0;
   }
