@@ -6,6 +6,7 @@ import { containerStats, type ContainerStats } from './container-stats.js';
 import { appNetworkName, baseCreateOptions, containerName, LABELS, labelFilters, specLabels, validateSpec } from './container-naming.js';
 import { type ContainerInfo, type ContainerSpec, DEFAULT_RESTART } from './container-spec.js';
 import { engineMessage, statusOf } from './docker-error-details.js';
+import { imageEntrypoint } from './entrypoint-command.js';
 import { type DockerEvent, watchDockerEvents } from './docker-events.js';
 import { demuxToLines } from './docker-frames.js';
 import { LogStream, type LogStreamOptions } from './log-stream.js';
@@ -150,7 +151,7 @@ export class ContainerRuntime {
     validateSpec(spec);
     const network = this.appNetwork(spec.app);
     await this.ensureNetwork(spec.app);
-    const entrypoint = await this.imageEntrypoint(spec.image);
+    const entrypoint = await imageEntrypoint(this.docker, spec.image);
     const restart = { ...DEFAULT_RESTART, ...(spec.restart ?? {}) };
     const name = containerName(spec);
     const create = () => {
@@ -205,17 +206,6 @@ export class ContainerRuntime {
       return true;
     } catch (e) {
       if (statusOf(e) === 404) return false;
-      throw dockerError(`cannot inspect image ${image}`, e);
-    }
-  }
-
-  /** The image's ENTRYPOINT (null: none); a missing image throws PAAS_ERR_RUNTIME_IMAGE_MISSING. */
-  private async imageEntrypoint(image: string): Promise<string[] | null> {
-    try {
-      const ep = (await this.docker.getImage(image).inspect()).Config.Entrypoint as string[] | string | null | undefined;
-      return typeof ep === 'string' ? [ep] : (ep ?? null);
-    } catch (e) {
-      if (statusOf(e) === 404) throw RuntimeErrors.imageMissing(`image ${image} is not on this host (pruned or never built)`, e);
       throw dockerError(`cannot inspect image ${image}`, e);
     }
   }
@@ -359,7 +349,7 @@ export class ContainerRuntime {
   async runOneOff(spec: ContainerSpec, io: OneOffIo, commitAs?: string): Promise<number> {
     validateSpec(spec);
     await this.ensureNetwork(spec.app);
-    const entrypoint = await this.imageEntrypoint(spec.image);
+    const entrypoint = await imageEntrypoint(this.docker, spec.image);
     const afterExit = commitAs
       ? async (c: Dockerode.Container, code: number) => {
           if (code === 0) await commitTask(this.docker, c, spec.image, commitAs);
@@ -397,7 +387,6 @@ export class ContainerRuntime {
     return { removed, skipped };
   }
 
-  /** Removes dangling images (old build layers, untagged releases); returns the bytes reclaimed. */
   /**
    * Removes untagged images. `olderThan` (a Docker duration, e.g. '1h') spares younger ones: the
    * intermediate layers of a build still running on this engine are untagged too.

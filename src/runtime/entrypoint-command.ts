@@ -1,5 +1,19 @@
 import path from 'node:path';
+import type Dockerode from 'dockerode';
 import { parse } from 'shell-quote';
+import { engineMessage, statusOf } from './docker-error-details.js';
+import { RuntimeErrors } from './runtime-errors.js';
+
+/** The image's ENTRYPOINT (null: none); a missing image throws PAAS_ERR_RUNTIME_IMAGE_MISSING. */
+export async function imageEntrypoint(docker: Dockerode, image: string): Promise<string[] | null> {
+  try {
+    const ep = (await docker.getImage(image).inspect()).Config.Entrypoint as string[] | string | null | undefined;
+    return typeof ep === 'string' ? [ep] : (ep ?? null);
+  } catch (e) {
+    if (statusOf(e) === 404) throw RuntimeErrors.imageMissing(`image ${image} is not on this host (pruned or never built)`, e);
+    throw RuntimeErrors.docker(`cannot inspect image ${image}: ${engineMessage(e)}`, e);
+  }
+}
 
 /**
  * How a Procfile command or a deployment task reaches the container, as Dokku hands it over:
