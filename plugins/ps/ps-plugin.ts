@@ -126,6 +126,64 @@ export default definePlugin({
         return 0;
       },
     },
+    'ps:maintenance': {
+      summary: 'Answer every request with a 503 maintenance page (your --message) while the containers keep running',
+      usage: 'ps:maintenance [app] <on|off> [--message TEXT]',
+      examples: ['paas ps:maintenance myapp on --message "Back at 14:00 UTC"', 'paas ps:maintenance myapp off'],
+      app: 'required',
+      access: 'app',
+      minArgs: 1,
+      maxArgs: 1,
+      flags: { message: { type: 'string', description: 'the text of the maintenance page (with on)' } },
+      async run({ app, args, flags, api, stdout }) {
+        const message = typeof flags.message === 'string' ? flags.message : undefined;
+        const r = await api.traffic.maintenance(app, args[0]!, message);
+        const later = r.applied ? '' : ' (applies when the app next runs web containers)';
+        stdout.write(
+          r.on
+            ? `${app} is in maintenance: requests get 503 "${r.message}"${later}
+`
+            : `${app} is serving again${later}
+`,
+        );
+        return 0;
+      },
+    },
+    'ps:pause': {
+      summary: 'Hold new requests (not dropped) until ps:resume or --max (default 30s, at most 1h), e.g. for a migration',
+      usage: 'ps:pause [app] [--max 30s]',
+      examples: ['paas ps:pause myapp --max 2m', 'paas ps:pause myapp'],
+      app: 'required',
+      access: 'app',
+      maxArgs: 0,
+      flags: { max: { type: 'string', description: 'the longest the pause lasts (e.g. 30s, 5m; at most 1h)' } },
+      async run({ app, flags, api, stdout }) {
+        const r = await api.traffic.pause(app, typeof flags.max === 'string' ? flags.max : undefined);
+        const later = r.applied ? '' : ' (applies when the app next runs web containers)';
+        stdout.write(`${app} is paused until ${new Date(r.until).toISOString()}: new requests wait; ps:resume ${app} lets them go on${later}
+`);
+        return 0;
+      },
+    },
+    'ps:resume': {
+      summary: 'End a ps:pause: held requests go on to the app in arrival order',
+      usage: 'ps:resume [app]',
+      examples: ['paas ps:resume myapp'],
+      app: 'required',
+      access: 'app',
+      maxArgs: 0,
+      async run({ app, api, stdout }) {
+        const r = await api.traffic.resume(app);
+        stdout.write(
+          r.wasPaused
+            ? `${app} resumed: held requests go on
+`
+            : `${app} was not paused
+`,
+        );
+        return 0;
+      },
+    },
     'ps:set': {
       summary:
         'Set a process setting: max-replicas (apps:scale cap, default 20) or restart-policy (no|always|on-failure[:N], next rollout)',

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TrustedProxies } from '../proxy/trusted-proxies.js';
+import { TrustedProxies } from '../util/trusted-proxies.js';
 import { ConfigErrors } from './config-errors.js';
 import { parseDurationMs } from './duration.js';
 

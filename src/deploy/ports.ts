@@ -33,6 +33,10 @@ export interface ProxyDeploySpec {
   healthCheck: { path: string | null; intervalMs?: number; timeoutMs?: number };
   deployTimeoutMs?: number;
   drainTimeoutMs?: number;
+  /** proxy:set max-body-size; absent: the proxy's default */
+  maxBodyBytes?: number;
+  /** ps:maintenance / ps:pause as stored, used by the proxy when it creates the service anew */
+  controls?: { maintenance?: string; pausedUntil?: number };
 }
 
 export interface ProxyPort {

@@ -48,13 +48,24 @@ export class Rollout {
   }
 
   /** What the proxy gets for an app: its hosts, the web targets, and the health gate from `checks`. */
-  proxySpec(app: string, targets: string[], checks: HealthCheckSettings = this.checks(app)): ProxyDeploySpec {
+  proxySpec(
+    app: string,
+    targets: string[],
+    checks: HealthCheckSettings = this.checks(app),
+    s: AppSettingsSnapshot = this.store.settings(app),
+  ): ProxyDeploySpec {
+    const paused = s['paused-until'];
     return {
       hosts: this.hosts(app),
       targets,
       healthCheck: { path: checks.path, intervalMs: 1000, timeoutMs: checks.timeout * 1000 },
       deployTimeoutMs: Math.max(5, checks.wait + checks.attempts) * 1000,
       drainTimeoutMs: 30_000,
+      ...(s['max-body-size'] !== null ? { maxBodyBytes: s['max-body-size'] } : {}),
+      controls: {
+        ...(s.maintenance !== null ? { maintenance: s.maintenance } : {}),
+        ...(paused !== null && paused > Date.now() ? { pausedUntil: paused } : {}),
+      },
     };
   }
 
@@ -109,7 +120,7 @@ export class Rollout {
           out.info(`${c.name} started`);
         }
       }
-      const plan = this.plan(app, started, webOf(started), webOf(old), this.checks(app, release, settings));
+      const plan = this.plan(app, started, webOf(started), webOf(old), this.checks(app, release, settings), settings);
       await this.cutover.run({ ...plan, ...(afterSwitch ? { afterSwitch } : {}) }, out, signal);
     } catch (err) {
       await this.stopAll(started, 1);
@@ -159,7 +170,7 @@ export class Rollout {
         }
       }
       const kept = webOf(mine).filter((c) => !removed.includes(c));
-      const plan = this.plan(app, added, [...kept, ...webOf(added)], webOf(mine), this.checks(app, live, settings));
+      const plan = this.plan(app, added, [...kept, ...webOf(added)], webOf(mine), this.checks(app, live, settings), settings);
       await this.cutover.run(plan, out, signal);
     } catch (err) {
       await this.stopAll(added, 1);
@@ -170,8 +181,15 @@ export class Rollout {
     return { added, removed };
   }
 
-  private plan(app: string, fresh: ContainerInfo[], next: ContainerInfo[], previous: ContainerInfo[], checks: HealthCheckSettings) {
-    return { app, fresh, next, previous, checks, proxySpec: (targets: string[]) => this.proxySpec(app, targets, checks) };
+  private plan(
+    app: string,
+    fresh: ContainerInfo[],
+    next: ContainerInfo[],
+    previous: ContainerInfo[],
+    checks: HealthCheckSettings,
+    settings: AppSettingsSnapshot,
+  ) {
+    return { app, fresh, next, previous, checks, proxySpec: (targets: string[]) => this.proxySpec(app, targets, checks, settings) };
   }
 
   private checkAbort(signal: AbortSignal): void {

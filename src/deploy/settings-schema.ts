@@ -118,6 +118,22 @@ export const SETTINGS = {
         ? (v as number | null)
         : bad('port', 'a port from 1 to 65535'),
   },
+  'max-body-size': {
+    summary: 'the max request body in bytes the proxy lets through (proxy:set max-body-size; absent: 100 MiB)',
+    default: null as number | null,
+    check: (v: unknown): number | null =>
+      v === null ? null : Number.isInteger(v) && (v as number) >= 0 ? (v as number) : bad('max-body-size', 'a number of bytes'),
+  },
+  maintenance: {
+    summary: 'the message of the 503 page while in maintenance (ps:maintenance; absent: serving)',
+    default: null as string | null,
+    check: (v: unknown): string | null => (v === null || typeof v === 'string' ? v : bad('maintenance', 'a message')),
+  },
+  'paused-until': {
+    summary: 'epoch ms until which new requests are held (ps:pause; absent: not paused)',
+    default: null as number | null,
+    check: (v: unknown): number | null => (v === null || isCount(v) ? (v as number | null) : bad('paused-until', 'epoch milliseconds')),
+  },
   mounts: {
     summary: 'Docker binds host:container[:ro]',
     default: [] as string[],

@@ -5,7 +5,7 @@ import type { TargetDownListener } from './proxy-context.js';
 import { ProxyErrors } from './proxy-errors.js';
 import type { ProxyUser } from './proxy-user.js';
 import type { DrainResult } from './proxy-worker.js';
-import { mergeInflight, type InflightStats, type RouteTable } from './route-table.js';
+import { emptyStats, mergeStats, type RouteTable, type WorkerStats } from './route-table.js';
 import type { TlsState } from './tls-state.js';
 import { isProxyMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
 import { type BoundPorts, sumDrain, type WorkerPool } from './worker-pool.js';
@@ -131,10 +131,10 @@ export class ClusterWorkers implements WorkerPool {
     return sumDrain(results.filter((r): r is DrainResult => r !== undefined));
   }
 
-  async stats(): Promise<InflightStats> {
+  async stats(): Promise<WorkerStats> {
     const results = await this.broadcast({ op: 'stats' });
-    const out: InflightStats = {};
-    for (const r of results) if (r) mergeInflight(out, r as InflightStats);
+    const out = emptyStats();
+    for (const r of results) if (r) mergeStats(out, r as WorkerStats);
     return out;
   }
 

@@ -14,6 +14,10 @@ export interface ProxyStatus {
   httpPort: number;
   httpsPort: number;
   services: number;
+  /** the proxy's package version and when its code was built (tells an upgraded proxy from the old one) */
+  version?: string;
+  /** processes carrying traffic */
+  workers?: number;
 }
 
 const MAX_BODY = 1 << 20;
@@ -93,6 +97,7 @@ export class ControlApi {
       const method = req.method ?? 'GET';
       if (method === 'GET' && url.pathname === '/status') return send(200, this.status());
       if (method === 'GET' && url.pathname === '/services') return send(200, await this.controller.list());
+      if (method === 'GET' && url.pathname === '/report') return send(200, { status: this.status(), ...(await this.controller.report()) });
       if (parts.length === 2 && parts[0] === 'services') {
         const name = parts[1];
         if (method === 'PUT') {

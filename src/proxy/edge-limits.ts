@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type { Socket } from 'node:net';
-import { plainAddress, type TrustedProxies } from './trusted-proxies.js';
+import { plainAddress, type TrustedProxies } from '../util/trusted-proxies.js';
 
 /** What a client connection may cost the proxy; each has a server flag (see README "Proxy limits"). */
 export interface EdgeLimits {

@@ -1,7 +1,7 @@
 import type { ChallengeMap } from './acme-challenges.js';
 import type { TargetDownListener } from './proxy-context.js';
 import { ProxyWorker, type DrainResult, type ProxyWorkerOptions } from './proxy-worker.js';
-import type { InflightStats, RouteTable } from './route-table.js';
+import type { RouteTable, WorkerStats } from './route-table.js';
 import type { TlsState } from './tls-state.js';
 import type { BoundPorts, WorkerPool } from './worker-pool.js';
 
@@ -26,7 +26,7 @@ export class LocalWorkers implements WorkerPool {
     return this.worker.drain(service, addresses, timeoutMs);
   }
 
-  async stats(): Promise<InflightStats> {
+  async stats(): Promise<WorkerStats> {
     return this.worker.stats();
   }
 

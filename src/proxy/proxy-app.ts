@@ -13,7 +13,7 @@ import { requestIdFor, upstreamRequestHeaders } from './request-headers.js';
 import type { Router } from './router.js';
 import type { Service } from './service.js';
 import type { Target } from './target.js';
-import type { TrustedProxies } from './trusted-proxies.js';
+import type { TrustedProxies } from '../util/trusted-proxies.js';
 import { UpstreamExchange } from './upstream-exchange.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
@@ -159,7 +159,9 @@ export async function buildProxyApp(deps: ProxyAppDeps): Promise<FastifyInstance
       }
       const ctx = new ProxyContext(svc, target, onTargetDown);
       ctx.track(res);
-      const headers = upstreamRequestHeaders(raw, trusted, { requestId: id, https: isTls(raw), chunked });
+      // a chunked body read whole goes on with a Content-Length (small servers often refuse chunked uploads)
+      const contentLength = chunked ? (body?.wholeLength() ?? null) : null;
+      const headers = upstreamRequestHeaders(raw, trusted, { requestId: id, https: isTls(raw), chunked, contentLength });
       exchange = new UpstreamExchange(
         pools,
         raw,

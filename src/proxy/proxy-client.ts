@@ -6,7 +6,13 @@ import type { TlsReport } from './tls-controller.js';
 import type { TlsState } from './tls-state.js';
 import type { TrafficControls } from './service-spec.js';
 
-export type { ProxyStatus };
+export type { ProxyStatus, ServiceInfo };
+
+export interface ProxyReport {
+  status: ProxyStatus;
+  clients: number;
+  services: ServiceInfo[];
+}
 
 /** What the control plane sends for one service; omitted fields take kamal-proxy's defaults. */
 export interface DeploySpec {
@@ -44,6 +50,11 @@ export class ProxyClient {
   /** Sets maintenance / pause for a service (an empty object turns both off). */
   setControls(service: string, controls: TrafficControls): Promise<TrafficControls> {
     return this.call('PUT', `/services/${encodeURIComponent(service)}/controls`, controls);
+  }
+
+  /** proxy:report: status, open client connections, every service with targets, health and connections. */
+  report(): Promise<ProxyReport> {
+    return this.call('GET', '/report');
   }
 
   list(): Promise<ServiceInfo[]> {

@@ -24,6 +24,14 @@ export interface ServiceInfo {
   inflight: Record<string, number>;
   /** false while a target is out of rotation after refused connections */
   healthy: Record<string, boolean>;
+  /** upstream connections per target (all workers): in use and idle keep-alive */
+  connections: Record<string, { active: number; idle: number }>;
+  /** ps:maintenance message, null when serving */
+  maintenance: string | null;
+  /** ps:pause deadline (epoch ms), null when not paused */
+  pausedUntil: number | null;
+  /** null: the proxy's default */
+  maxBodyBytes: number | null;
 }
 
 /**
@@ -148,9 +156,15 @@ export class ProxyController {
       this.assertHostsFree(name, spec.hosts);
       const removed = current ? current.targets.filter((t) => !spec.targets.includes(t)) : [];
       const swapStart = performance.now();
-      // traffic controls are not part of a deploy: the service keeps its maintenance and pause
-      const { controls: _ignored, ...routes } = spec;
-      const controls = this.services.get(name)?.controls;
+      // a running service keeps its maintenance and pause (set through setControls, possibly during
+      // this deploy); the deploy's own controls (the control plane's stored ones) create a new service's
+      const { controls: given, ...routes } = spec;
+      const existing = this.services.get(name);
+      const controls = existing
+        ? existing.controls
+        : given && (given.maintenance !== undefined || given.pausedUntil !== undefined)
+          ? given
+          : undefined;
       await this.swap(name, controls ? { ...routes, controls } : routes);
       const swapMs = performance.now() - swapStart;
       this.log.info({ service: name, targets: spec.targets, removed, hosts: spec.hosts }, 'service routes swapped');
@@ -170,8 +184,10 @@ export class ProxyController {
     const current = this.services.get(name);
     if (!current) throw ProxyErrors.serviceNotFound(`no service '${name}'`);
     const next: ServiceSpec = { ...current };
-    if (controls.maintenance === undefined && controls.pausedUntil === undefined) delete next.controls;
-    else next.controls = controls;
+    const { maxBodyBytes, ...traffic } = controls;
+    if (maxBodyBytes !== undefined) next.maxBodyBytes = maxBodyBytes;
+    if (traffic.maintenance === undefined && traffic.pausedUntil === undefined) delete next.controls;
+    else next.controls = traffic;
     this.services.set(name, next);
     try {
       await this.commit();
@@ -203,14 +219,25 @@ export class ProxyController {
   }
 
   async list(): Promise<ServiceInfo[]> {
+    return (await this.report()).services;
+  }
+
+  /** Every service with its targets' health, in-flight requests and upstream connections, and the open client connections. */
+  async report(): Promise<{ clients: number; services: ServiceInfo[] }> {
     const stats = await this.workers.stats();
-    return [...this.services].map(([name, s]) => ({
+    const now = Date.now();
+    const services = [...this.services].map(([name, s]) => ({
       name,
       hosts: s.hosts,
       targets: s.targets,
-      inflight: Object.fromEntries(s.targets.map((t) => [t, stats[name]?.[t] ?? 0])),
+      inflight: Object.fromEntries(s.targets.map((t) => [t, stats.inflight[name]?.[t] ?? 0])),
       healthy: Object.fromEntries(s.targets.map((t) => [t, !this.down.get(name)?.has(t)])),
+      connections: Object.fromEntries(s.targets.map((t) => [t, stats.upstream[t] ?? { active: 0, idle: 0 }])),
+      maintenance: s.controls?.maintenance ?? null,
+      pausedUntil: s.controls?.pausedUntil !== undefined && s.controls.pausedUntil > now ? s.controls.pausedUntil : null,
+      maxBodyBytes: s.maxBodyBytes ?? null,
     }));
+    return { clients: stats.clients, services };
   }
 
   /**

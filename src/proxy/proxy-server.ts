@@ -1,7 +1,10 @@
+import { statSync } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { dataPaths } from '../config/server-config.js';
 import type { Logger } from '../log/logger.js';
+import { packageVersion } from '../util/package-info.js';
 import { removeOwnPidFile, writePidFile } from '../util/pid-file.js';
 import { ClusterWorkers } from './cluster-workers.js';
 import { ControlApi, type ProxyStatus } from './control-api.js';
@@ -15,7 +18,7 @@ import { RouteStore } from './route-store.js';
 import { ensureDefaultCert } from './tls-cert.js';
 import { TlsController } from './tls-controller.js';
 import { loadTlsState, tlsStateFile } from './tls-state-file.js';
-import { TrustedProxies } from './trusted-proxies.js';
+import { TrustedProxies } from '../util/trusted-proxies.js';
 import { UPSTREAM_DEFAULTS, type UpstreamOptions } from './upstream-pools.js';
 import type { WorkerPool } from './worker-pool.js';
 
@@ -76,6 +79,17 @@ export async function workerOptions(opts: ProxyOptions): Promise<ProxyWorkerOpti
   };
 }
 
+/** "0.1.0 (built 2026-11-30T08:00:00Z)": the package version and the time this module was written (dist/ build or source). */
+function proxyVersion(): string {
+  let built = '';
+  try {
+    built = statSync(fileURLToPath(import.meta.url))
+      .mtime.toISOString()
+      .replace(/\.\d+Z$/, 'Z');
+  } catch {}
+  return built ? `${packageVersion()} (built ${built})` : packageVersion();
+}
+
 /** Processes that carry traffic: `workers`, or one per core for 0. */
 export function workerCount(workers: number): number {
   return workers === 0 ? os.availableParallelism() : workers;
@@ -100,7 +114,15 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   const workers: WorkerPool = count <= 1 ? new LocalWorkers(wopts) : new ClusterWorkers(count, log, user);
   const controller = new ProxyController(services, store, workers, log);
   let ports = { http: 0, https: 0 };
-  const status = (): ProxyStatus => ({ pid: process.pid, httpPort: ports.http, httpsPort: ports.https, services: controller.serviceCount });
+  const version = proxyVersion();
+  const status = (): ProxyStatus => ({
+    pid: process.pid,
+    httpPort: ports.http,
+    httpsPort: ports.https,
+    services: controller.serviceCount,
+    version,
+    workers: count,
+  });
   const tls = new TlsController(wopts.tlsState ?? { certs: [], hosts: {} }, tlsStateFile(opts.dataDir), () => workers, log);
   const api = new ControlApi(controller, status, log, tls);
   // claim the control socket first: a second proxy on the same data dir must fail before listening

@@ -10,12 +10,12 @@ import { frontDoor } from './https-redirect.js';
 import { ConnectionLimiter, type EdgeLimits, serverOptions } from './edge-limits.js';
 import { buildProxyApp } from './proxy-app.js';
 import type { TargetDownListener } from './proxy-context.js';
-import type { InflightStats, RouteTable } from './route-table.js';
+import type { InflightStats, RouteTable, WorkerStats } from './route-table.js';
 import { Router } from './router.js';
 import type { Target } from './target.js';
 import type { TlsState } from './tls-state.js';
 import { TlsStore } from './tls-store.js';
-import type { TrustedProxies } from './trusted-proxies.js';
+import type { TrustedProxies } from '../util/trusted-proxies.js';
 import { type UpstreamOptions, UpstreamPools } from './upstream-pools.js';
 
 export interface ProxyWorkerOptions {
@@ -89,7 +89,14 @@ export class ProxyWorker {
     }
   }
 
-  stats(): InflightStats {
+  stats(): WorkerStats {
+    const upstream: WorkerStats['upstream'] = {};
+    for (const [origin, c] of Object.entries(this.pools.connections()))
+      upstream[origin.slice('http://'.length)] = { active: c.active, idle: c.idle };
+    return { inflight: this.inflight(), clients: this.limiter.connections, upstream };
+  }
+
+  private inflight(): InflightStats {
     const out: InflightStats = {};
     for (const svc of this.router.services.values()) {
       const s: Record<string, number> = {};

@@ -39,6 +39,11 @@ export class RequestBody {
     else this.ready = go;
   }
 
+  /** The body's length when it was read whole before the upstream request (sent with Content-Length then); else null. */
+  wholeLength(): number | null {
+    return this.ended && this.sink === null ? this.total : null;
+  }
+
   /** Sends what is buffered to `up`, then streams the rest into it. */
   pipeTo(up: http.ClientRequest): void {
     this.sink = up;

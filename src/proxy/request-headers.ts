@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { connectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
-import { plainAddress, type TrustedProxies } from './trusted-proxies.js';
+import { plainAddress, type TrustedProxies } from '../util/trusted-proxies.js';
 
 /**
  * Request headers never passed to an upstream: hop-by-hop ones (they describe the client's
@@ -29,6 +29,8 @@ export interface ForwardInfo {
   https: boolean;
   /** the request carries a chunked body that is sent on chunked */
   chunked: boolean;
+  /** a chunked body read whole before sending: sent with this Content-Length instead (as nginx does) */
+  contentLength?: number | null;
   /** the connection is a websocket upgrade: Connection and Upgrade go on */
   websocket?: boolean;
 }
@@ -66,7 +68,8 @@ export function upstreamRequestHeaders(req: http.IncomingMessage, trusted: Trust
   if (!(isTrusted && h['x-forwarded-host'] !== undefined) && h.host !== undefined) out.push('X-Forwarded-Host', h.host);
   out.push('X-Real-IP', isTrusted ? trusted.clientAddress(peer, prior) : peer);
   out.push('X-Request-Id', info.requestId);
-  if (info.chunked) out.push('Transfer-Encoding', 'chunked');
+  if (info.contentLength !== undefined && info.contentLength !== null) out.push('Content-Length', String(info.contentLength));
+  else if (info.chunked) out.push('Transfer-Encoding', 'chunked');
   if (info.websocket) out.push('Connection', 'Upgrade', 'Upgrade', 'websocket');
   return out;
 }

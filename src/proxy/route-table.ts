@@ -29,3 +29,26 @@ export function mergeInflight(into: InflightStats, from: InflightStats): Infligh
   }
   return into;
 }
+
+/** What a worker reports for proxy:report: in-flight requests, open client connections, upstream connections per target address. */
+export interface WorkerStats {
+  inflight: InflightStats;
+  clients: number;
+  upstream: Record<string, { active: number; idle: number }>;
+}
+
+export function emptyStats(): WorkerStats {
+  return { inflight: {}, clients: 0, upstream: {} };
+}
+
+export function mergeStats(into: WorkerStats, from: WorkerStats): WorkerStats {
+  mergeInflight(into.inflight, from.inflight);
+  into.clients += from.clients;
+  for (const [addr, c] of Object.entries(from.upstream)) {
+    const dst = into.upstream[addr] ?? { active: 0, idle: 0 };
+    dst.active += c.active;
+    dst.idle += c.idle;
+    into.upstream[addr] = dst;
+  }
+  return into;
+}

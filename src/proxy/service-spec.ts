@@ -27,6 +27,8 @@ export interface TrafficControls {
   maintenance?: string;
   /** epoch ms the pause ends at */
   pausedUntil?: number;
+  /** only in a PUT /services/:name/controls body: sets the service's maxBodyBytes too */
+  maxBodyBytes?: number;
 }
 
 const MAX_BODY_BYTES = 1024 ** 4;
@@ -131,5 +133,6 @@ export function parseControls(body: unknown): TrafficControls {
       throw ProxyErrors.invalidSpec('pausedUntil must be epoch milliseconds');
     out.pausedUntil = b.pausedUntil as number;
   }
+  if (b.maxBodyBytes !== undefined && b.maxBodyBytes !== null) out.maxBodyBytes = parseBodyBytes(b.maxBodyBytes);
   return out;
 }

@@ -1,7 +1,7 @@
 import type { ChallengeMap } from './acme-challenges.js';
 import type { TargetDownListener } from './proxy-context.js';
 import type { DrainResult } from './proxy-worker.js';
-import type { InflightStats, RouteTable } from './route-table.js';
+import type { RouteTable, WorkerStats } from './route-table.js';
 import type { TlsState } from './tls-state.js';
 
 export interface BoundPorts {
@@ -18,7 +18,7 @@ export interface WorkerPool {
   start(table: RouteTable): Promise<BoundPorts>;
   apply(table: RouteTable): Promise<void>;
   drain(service: string, addresses: readonly string[], timeoutMs: number): Promise<DrainResult>;
-  stats(): Promise<InflightStats>;
+  stats(): Promise<WorkerStats>;
   close(graceMs: number): Promise<void>;
   /** registers who is told when a worker takes a target out of rotation (refused connections) */
   onTargetDown(listener: TargetDownListener): void;

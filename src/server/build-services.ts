@@ -30,6 +30,7 @@ import { LogsService } from '../services/logs-service.js';
 import type { PluginApi } from '../services/plugin-api.js';
 import { PortService } from '../services/port-service.js';
 import { ProcessService } from '../services/process-service.js';
+import { type TrafficProxy, TrafficService } from '../services/traffic-service.js';
 import { ReleaseService } from '../services/release-service.js';
 import { RenewalScheduler } from '../services/renewal-scheduler.js';
 import { SettingsService } from '../services/settings-service.js';
@@ -64,7 +65,7 @@ export async function buildControlPlane(
   config: ServerConfig,
   paths: DataPaths,
   state: State,
-  proxy: ProxyPort & TlsProxyPort,
+  proxy: ProxyPort & TlsProxyPort & TrafficProxy,
   log: Logger,
 ): Promise<ControlPlane> {
   const docker = new Dockerode(config.dockerHost ? undefined : { socketPath: '/var/run/docker.sock' });
@@ -194,6 +195,7 @@ export async function buildControlPlane(
   const api: PluginApi = {
     version: packageVersion(),
     apps,
+    traffic: new TrafficService({ settings, proxy, log: log.child({ module: 'traffic' }) }),
     config: new ConfigService({ config: state.config, releases, formation, settings, deriver: releaseManager, locks }),
     deploys: new DeployService({
       images,

@@ -12,6 +12,7 @@ import type { ProcessService } from './process-service.js';
 import type { ReleaseService } from './release-service.js';
 import type { SettingsService } from './settings-service.js';
 import type { StorageService } from './storage-service.js';
+import type { TrafficService } from './traffic-service.js';
 
 /**
  * What a plugin may call: one application service per area, built in the composition root.
@@ -36,4 +37,5 @@ export interface PluginApi {
   storage: StorageService;
   logs: LogsService;
   keys: KeyService;
+  traffic: TrafficService;
 }

@@ -29,7 +29,10 @@ before(async () => {
       'HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Secret-Hop\r\nX-Secret-Hop: 1\r\nKeep-Alive: timeout=5\r\nX-Kept: yes\r\nContent-Length: 2\r\n\r\nok',
     '/barelf': 'HTTP/1.1 200 OK\nContent-Type: text/plain\nX-Bare: lf\nContent-Length: 5\n\nhello',
   });
-  busybox = await startBusyboxCgi({ bare: 'printf "Content-Type: text/plain\\nX-Cgi: yes\\n\\nhello from cgi\\n"' });
+  busybox = await startBusyboxCgi({
+    bare: 'printf "Content-Type: text/plain\\nX-Cgi: yes\\n\\nhello from cgi\\n"',
+    post: 'printf "Content-Type: text/plain\\n\\nlen=$CONTENT_LENGTH body=$(head -c "$CONTENT_LENGTH")\\n"',
+  });
   await proxy.client.deploy('echo', { hosts: ['echo.test'], targets: [echo.address], healthCheck: fastCheck });
   await proxy.client.deploy('raw', { hosts: ['raw.test'], targets: [raw.address], healthCheck: tcpCheck });
   await proxy.client.deploy('cgi', { hosts: ['cgi.test'], targets: [busybox.address], healthCheck: tcpCheck });
@@ -52,6 +55,19 @@ test('busybox httpd CGI answering with bare-LF header lines is served (200), not
   assert.equal(r.status, 200, r.body);
   assert.equal(r.headers['x-cgi'], 'yes');
   assert.equal(r.body, 'hello from cgi\n');
+});
+
+test('a small chunked upload reaches busybox CGI with a Content-Length (read whole first, as nginx does)', async () => {
+  const r = await curl(url('/cgi-bin/post'), [
+    '-H',
+    'Host: cgi.test',
+    '-H',
+    'Transfer-Encoding: chunked',
+    '--data-binary',
+    'hello-chunked',
+  ]);
+  assert.equal(r.status, 200, r.body);
+  assert.equal(r.body, 'len=13 body=hello-chunked\n');
 });
 
 test('a raw upstream with bare LF in the status and header lines is served', async () => {

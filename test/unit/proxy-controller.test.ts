@@ -9,7 +9,7 @@ import type { TargetDownListener } from '../../src/proxy/proxy-context.js';
 import { ProxyController } from '../../src/proxy/proxy-controller.js';
 import type { DrainResult } from '../../src/proxy/proxy-worker.js';
 import type { RouteStore } from '../../src/proxy/route-store.js';
-import type { InflightStats, RouteTable } from '../../src/proxy/route-table.js';
+import type { InflightStats, RouteTable, WorkerStats } from '../../src/proxy/route-table.js';
 import { Router } from '../../src/proxy/router.js';
 import type { HealthCheckSpec, ServiceSpec } from '../../src/proxy/service-spec.js';
 import type { BoundPorts, WorkerPool } from '../../src/proxy/worker-pool.js';
@@ -91,8 +91,8 @@ class FakePool implements WorkerPool {
     return this.drainWith(service, addresses);
   }
 
-  async stats(): Promise<InflightStats> {
-    return this.stats_;
+  async stats(): Promise<WorkerStats> {
+    return { inflight: this.stats_, clients: 0, upstream: {} };
   }
 
   async close(): Promise<void> {}
@@ -552,6 +552,10 @@ describe('ProxyController.list and passive health', { timeout: 30_000 }, () => {
         targets: [a, b],
         inflight: { [a]: 3, [b]: 0 },
         healthy: { [a]: true, [b]: true },
+        connections: { [a]: { active: 0, idle: 0 }, [b]: { active: 0, idle: 0 } },
+        maintenance: null,
+        pausedUntil: null,
+        maxBodyBytes: null,
       },
     ]);
   });

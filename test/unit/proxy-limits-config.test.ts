@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseDurationMs } from '../../src/config/duration.js';
 import { parseServerConfig, proxyLimitArgs } from '../../src/config/server-config.js';
-import { TrustedProxies } from '../../src/proxy/trusted-proxies.js';
+import { TrustedProxies } from '../../src/util/trusted-proxies.js';
 
 test('proxy limit flags: defaults, flags, env, and the argv handed to the proxy process', () => {
   const d = parseServerConfig([], {});
