@@ -14,6 +14,10 @@ export const BuildErrors = {
   unknownBuilder: errorFactory('PAAS_ERR_BUILD_UNKNOWN_BUILDER'),
   /** the dockerfile builder was forced but the source has no Dockerfile */
   noDockerfile: errorFactory('PAAS_ERR_BUILD_NO_DOCKERFILE'),
+  /** `build-dir` / `dockerfile-path` outside the repository, missing, or of the wrong kind */
+  path: errorFactory('PAAS_ERR_BUILD_PATH', 2),
+  /** free memory stayed below `min-free-memory`: the build was refused rather than OOM-killed */
+  lowMemory: errorFactory('PAAS_ERR_BUILD_LOW_MEMORY'),
   /** a template or the source could not be read */
   badSource: errorFactory('PAAS_ERR_BUILD_BAD_SOURCE'),
   /** the Docker engine could not be reached or refused the request */

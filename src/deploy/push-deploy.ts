@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Builder } from '../builders/builder.js';
+import { resolveInside } from '../builders/source-paths.js';
 import { userMessage } from '../errors/app-error.js';
 import { exportCommit, resolveRef } from '../git/export-commit.js';
 import { type HookRequest, type RefUpdate, ZERO_SHA } from '../git/hook-protocol.js';
@@ -10,6 +11,7 @@ import type { Logger } from '../log/logger.js';
 import type { State } from '../state/state.js';
 import { checkFormationMax, parseAppJson } from './app-json.js';
 import type { AppSettingsStore } from './app-settings-store.js';
+import type { BuildSlots } from './build-slots.js';
 import { parseProcfile } from './procfile.js';
 import { type ReleaseManager, releaseHooks } from './release-manager.js';
 import { ReleaseLogRecorder } from './release-log.js';
@@ -18,7 +20,8 @@ import { StageOutput } from './stage-output.js';
 import { webPort } from './web-port.js';
 
 export interface BuilderSelector {
-  select(sourceDir: string, forced: string | null): Promise<Builder>;
+  /** `dockerfile`: the Dockerfile's path in `sourceDir` (`builder:set dockerfile-path`; default `Dockerfile`) */
+  select(sourceDir: string, forced: string | null, dockerfile?: string): Promise<Builder>;
 }
 
 /**
@@ -37,6 +40,8 @@ export class PushDeploy {
     private readonly extraLabels: Record<string, string> = {},
     /** where each release's deploy output is kept (none: not kept) */
     private readonly releaseLog: ((app: string, version: number) => string) | null = null,
+    /** the host's build queue and memory floor (none: builds start at once) */
+    private readonly slots: Pick<BuildSlots, 'run'> | null = null,
   ) {}
 
   /** The update to deploy: main, or master when the repo has (and gets) no main. */
@@ -119,11 +124,19 @@ export class PushDeploy {
     try {
       stage.stage('export', `Deploying ${app} ${sha.slice(0, 7)} (${update.ref.replace('refs/heads/', '')})`);
       await exportCommit(session.repoDir, sha, dir, req.gitEnv, session.signal);
-      const procfile = fs.existsSync(path.join(dir, 'Procfile')) ? parseProcfile(fs.readFileSync(path.join(dir, 'Procfile'), 'utf8')) : {};
-      const appJson = fs.existsSync(path.join(dir, 'app.json')) ? parseAppJson(fs.readFileSync(path.join(dir, 'app.json'), 'utf8')) : null;
       const settings = this.settings.snapshot(app);
+      // builder:set build-dir (monorepos): the app's root for the build, its Procfile and app.json
+      const root = resolveInside(dir, settings['build-dir'] ?? '.', 'build-dir', 'dir');
+      const dockerfile = settings['dockerfile-path'] ?? undefined;
+      if (dockerfile) resolveInside(root, dockerfile, 'dockerfile-path', 'file');
+      const procfile = fs.existsSync(path.join(root, 'Procfile'))
+        ? parseProcfile(fs.readFileSync(path.join(root, 'Procfile'), 'utf8'))
+        : {};
+      const appJson = fs.existsSync(path.join(root, 'app.json'))
+        ? parseAppJson(fs.readFileSync(path.join(root, 'app.json'), 'utf8'))
+        : null;
       if (appJson) checkFormationMax(appJson.formation, settings['max-replicas']);
-      const builder = await this.builders.select(dir, settings.builder);
+      const builder = await this.builders.select(root, settings.builder, dockerfile);
 
       const first = !this.state.releases.current(app);
       const { release: _releaseTask, ...processes } = procfile;
@@ -146,19 +159,22 @@ export class PushDeploy {
       this.state.deploys.setRelease(deployId, version);
       const tag = `paas/${app}:v${version}`;
       current = 'build';
-      stage.stage('build', `Building ${tag} (${builder.name})`);
-      const built = await builder.build({
-        app,
-        release: version,
-        sourceDir: dir,
-        imageTag: tag,
-        buildArgs: settings['build-args'],
-        // the tag names app and release; image labels cost one LABEL build step each on the classic
-        // builder, so only the configured extra labels (tests mark theirs for cleanup) are added
-        labels: { ...this.extraLabels },
-        output: stage.out,
-        signal: session.signal,
-      });
+      const build = () => {
+        stage.stage('build', `Building ${tag} (${builder.name})`);
+        return builder.build({
+          app,
+          release: version!,
+          sourceDir: root,
+          imageTag: tag,
+          buildArgs: settings['build-args'],
+          // the tag names app and release; image labels cost one LABEL build step each on the classic
+          // builder, so only the configured extra labels (tests mark theirs for cleanup) are added
+          labels: { ...this.extraLabels },
+          output: stage.out,
+          signal: session.signal,
+        });
+      };
+      const built = await (this.slots ? this.slots.run(stage, session.signal, build) : build());
       const port = webPort(built.exposedPorts, settings.port);
       this.state.releases.update(app, version, { image: built.image, port, status: 'deploying' });
       current = 'deploy';

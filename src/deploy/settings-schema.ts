@@ -110,6 +110,16 @@ export const SETTINGS = {
     default: true as boolean,
     check: (v: unknown): boolean => (typeof v === 'boolean' ? v : bad('hardening', 'true or false')),
   },
+  'build-dir': {
+    summary: 'the directory of the repository the app is built from (builder:set build-dir; absent: the root)',
+    default: null as string | null,
+    check: (v: unknown): string | null => (v === null || isString(v) ? (v as string | null) : bad('build-dir', 'a relative path')),
+  },
+  'dockerfile-path': {
+    summary: 'the Dockerfile, relative to the build dir (builder:set dockerfile-path; absent: Dockerfile)',
+    default: null as string | null,
+    check: (v: unknown): string | null => (v === null || isString(v) ? (v as string | null) : bad('dockerfile-path', 'a relative path')),
+  },
   port: {
     summary: 'the container port web traffic goes to (ports:set; absent: the single EXPOSEd port, else 5000)',
     default: null as number | null,

@@ -31,7 +31,8 @@ export async function exportCommit(
     const code = await exited;
     if (code !== 0) throw new Error(stderr.trim() || `git archive exited ${code}`);
   } catch (cause) {
-    throw GitErrors.exportFailed(`could not export commit ${sha.slice(0, 7)}`, cause);
+    // the reason matters to the pusher (e.g. a symlink that leads out of the repository is refused)
+    throw GitErrors.exportFailed(`could not export commit ${sha.slice(0, 7)}: ${(cause as Error).message.split('\n')[0]}`, cause);
   }
 }
 
@@ -41,5 +42,15 @@ export async function resolveRef(repoDir: string, ref: string): Promise<string |
     return (await simpleGit(repoDir).revparse(['--verify', '--quiet', ref])).trim() || null;
   } catch {
     return null;
+  }
+}
+
+/** Whether `file` (a path in the tree) is a regular file at `rev` of a bare repo. */
+export async function commitHasFile(repoDir: string, rev: string, file: string): Promise<boolean> {
+  try {
+    const type = await simpleGit(repoDir).raw(['cat-file', '-t', `${rev}:${file}`]);
+    return type.trim() === 'blob';
+  } catch {
+    return false;
   }
 }

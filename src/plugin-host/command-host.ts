@@ -39,8 +39,9 @@ export class CommandHost {
         return code;
       }
       const args = parsed.positionals;
-      const access = spec.access ?? 'admin';
-      const appMode = spec.app ?? 'none';
+      const global = spec.global === true && parsed.flags.global === true;
+      const access = global ? 'admin' : (spec.access ?? 'admin');
+      const appMode = global ? 'none' : (spec.app ?? 'none');
       if (appMode !== 'none') {
         const given = parsed.app ?? args.shift();
         if (given === undefined) throw CommandErrors.noApp(spec.usage);

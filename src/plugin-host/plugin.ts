@@ -45,6 +45,8 @@ export interface CommandSpec {
   wantsTty?: boolean | ((args: string[]) => boolean);
   /** who may run it (contracts/access.ts); default `admin` */
   access?: Access;
+  /** with its `--global` flag (declared in `flags`) the command takes no app and needs an admin key */
+  global?: boolean;
   /** returns the exit code (0 when void) */
   run(ctx: CommandContext): Promise<number | undefined> | number | undefined;
 }

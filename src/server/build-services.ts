@@ -1,15 +1,18 @@
+import os from 'node:os';
 import Dockerode from 'dockerode';
 import { selectBuilder } from '../builders/select-builder.js';
 import { loadImageConfig } from '../config/image-config.js';
 import type { DataPaths, ServerConfig } from '../config/server-config.js';
 import { AppLocks } from '../deploy/app-locks.js';
 import { AppSettingsStore } from '../deploy/app-settings-store.js';
+import { BuildSlots } from '../deploy/build-slots.js';
 import type { ProxyPort, RolloutStore } from '../deploy/ports.js';
 import { ImageRelease } from '../deploy/image-release.js';
 import { PushDeploy } from '../deploy/push-deploy.js';
 import { ReleaseManager } from '../deploy/release-manager.js';
 import { Rollout } from '../deploy/rollout.js';
 import { ALLOWED_ROOTS_KEY, parseAllowedRoots } from '../deploy/storage-mounts.js';
+import { commitHasFile, resolveRef } from '../git/export-commit.js';
 import { GitService } from '../git/git-service.js';
 import { HookServer } from '../git/hook-server.js';
 import type { Logger } from '../log/logger.js';
@@ -20,6 +23,7 @@ import { ImageStore } from '../runtime/image-store.js';
 import { AcmeIssuer } from '../services/acme-issuer.js';
 import { AppService } from '../services/app-service.js';
 import { CertService } from '../services/cert-service.js';
+import { BuilderService } from '../services/builder-service.js';
 import { ConfigService } from '../services/config-service.js';
 import { DeployService } from '../services/deploy-service.js';
 import { DomainService } from '../services/domain-service.js';
@@ -98,15 +102,23 @@ export async function buildControlPlane(
     log: log.child({ module: 'releases' }),
   });
   const builderDeps = { docker, log: log.child({ module: 'build' }), images: loadImageConfig() };
+  let builderService!: BuilderService;
+  const buildSlots = new BuildSlots({
+    limits: () => builderService.limits(),
+    freeMemory: () => os.freemem(),
+    // how long a build waits for free memory above the floor (tests shorten it)
+    memoryWaitMs: envMs('PAAS_BUILD_MEMORY_WAIT_MS', 60_000),
+  });
   const push = new PushDeploy(
     state,
     settings,
-    { select: (dir, forced) => selectBuilder(dir, forced, builderDeps) },
+    { select: (dir, forced, dockerfile) => selectBuilder(dir, forced, builderDeps, dockerfile) },
     releaseManager,
     paths.builds,
     log.child({ module: 'deploy' }),
     labels.labels,
     paths.releaseLog,
+    buildSlots,
   );
   const hookServer = new HookServer(
     paths.hookSocket,
@@ -191,6 +203,18 @@ export async function buildControlPlane(
     locks,
     globals: state.settings,
   });
+  builderService = new BuilderService({
+    settings: settingsService,
+    store: settings,
+    releases,
+    globals: state.settings,
+    headHasFile: async (app, file) => {
+      const repo = git.repoDir(app);
+      const head = (await resolveRef(repo, 'refs/heads/main')) ?? (await resolveRef(repo, 'refs/heads/master'));
+      return head === null ? null : commitHasFile(repo, head, file);
+    },
+    env: process.env,
+  });
   const keyRemoved = new Set<(fingerprint: string) => void>();
   const api: PluginApi = {
     version: packageVersion(),
@@ -230,6 +254,7 @@ export async function buildControlPlane(
     certs,
     letsencrypt,
     settings: settingsService,
+    builder: builderService,
     storage: new StorageService({ settings: settingsService, dataDir: config.dataDir, globals: state.settings }),
     logs: new LogsService({ releases, settings, rollout, runtime }),
     keys: new KeyService({

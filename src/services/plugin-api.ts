@@ -1,5 +1,6 @@
 import type { AppService } from './app-service.js';
 import type { CertService } from './cert-service.js';
+import type { BuilderService } from './builder-service.js';
 import type { ConfigService } from './config-service.js';
 import type { DeployService } from './deploy-service.js';
 import type { DomainService } from './domain-service.js';
@@ -34,6 +35,7 @@ export interface PluginApi {
   /** HTTPS: Let's Encrypt over ACME http-01 */
   letsencrypt: LetsEncryptService;
   settings: SettingsService;
+  builder: BuilderService;
   storage: StorageService;
   logs: LogsService;
   keys: KeyService;
