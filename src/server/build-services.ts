@@ -39,7 +39,7 @@ import { ReleaseService } from '../services/release-service.js';
 import { RenewalScheduler } from '../services/renewal-scheduler.js';
 import { SettingsService } from '../services/settings-service.js';
 import { StorageService } from '../services/storage-service.js';
-import { type TlsProxyPort, TlsSync } from '../services/tls-sync.js';
+import { certFor, type TlsProxyPort, TlsSync } from '../services/tls-sync.js';
 import type { State } from '../state/state.js';
 import { packageVersion } from '../util/package-info.js';
 import { loadPlugins } from './load-plugins.js';
@@ -138,6 +138,8 @@ export async function buildControlPlane(
     proxy,
     locks,
     log: log.child({ module: 'domains' }),
+    // url/urls say https for a host the proxy serves with a certificate (custom or Let's Encrypt)
+    secure: (app, host) => certFor(state.certificates.forApp(app), host) !== undefined,
   });
   // HTTPS: certificates in SQLite, sent whole to the proxy; Let's Encrypt over ACME http-01
   const tls = new TlsSync({ certs: state.certificates, hosts: (app) => domains.hosts(app), proxy, log: log.child({ module: 'tls' }) });

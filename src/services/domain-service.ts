@@ -23,8 +23,8 @@ export interface DomainDeps {
   proxy: ProxyPort;
   locks: Locks;
   log: Logger;
-  /** whether a host has a certificate to serve it over HTTPS (the certificate store feeds it; absent: none has) */
-  secure?(host: string): boolean;
+  /** whether one of the app's hosts has a certificate that serves it over HTTPS (fed by the certificate store; absent: none has) */
+  secure?(app: string, host: string): boolean;
 }
 
 /**
@@ -51,7 +51,7 @@ export class DomainService {
 
   /** The app's URLs, the global host first: https for a host with a certificate, http otherwise. */
   urls(app: string): string[] {
-    return this.hosts(app).map((h) => `${this.deps.secure?.(h) ? 'https' : 'http'}://${h}`);
+    return this.hosts(app).map((h) => `${this.deps.secure?.(app, h) ? 'https' : 'http'}://${h}`);
   }
 
   list(app: string): { domain: string; kind: 'global' | 'custom' }[] {

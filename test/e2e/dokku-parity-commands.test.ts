@@ -5,6 +5,7 @@ import { busyboxApp, commitFiles, healthAppJson, push, viaProxy } from '../helpe
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/base-images.js';
 import { requireDocker } from '../helpers/docker.js';
 import { PaasServer } from '../helpers/paas-server.js';
+import { makeCa, makeCert } from '../helpers/test-certs.js';
 
 // The commands scripts written for Dokku use, over real OpenSSH against a real `paas server` and
 // Docker: config:set --encoded, config:export/import, url/urls, ports:set/report.
@@ -107,6 +108,12 @@ test('url and urls print the app URLs with scheme, custom domains after the glob
   const urls = await paas.ssh(`urls ${app}`);
   assert.equal(urls.stdout, 'http://urlapp.paas.test\nhttp://www.urls.example\n');
   assert.deepEqual(JSON.parse((await paas.ssh(`urls ${app} --json`)).stdout), ['http://urlapp.paas.test', 'http://www.urls.example']);
+  // once a certificate covers a host, its URL is https (the other host stays http)
+  const ca = await makeCa(path.join(paas.dataDir, 'ca'));
+  const cert = await makeCert(ca, ['www.urls.example']);
+  const add = await paas.ssh(`certs:add ${app}`, { input: cert.bundle });
+  assert.equal(add.exitCode, 0, add.stderr);
+  assert.equal((await paas.ssh(`urls ${app}`)).stdout, 'http://urlapp.paas.test\nhttps://www.urls.example\n');
   const missing = await paas.ssh('url no-such-app');
   assert.notEqual(missing.exitCode, 0);
   assert.equal((await paas.ssh(`url ${app} extra`)).exitCode, 2);
