@@ -215,6 +215,8 @@ export function dataPaths(dataDir: string) {
     /** an app's own storage dir: relative `storage:mount` dirs live here */
     appStorage: (app: string) => path.join(path.resolve(dataDir), 'storage', app),
     releaseLogDir: (app: string) => path.join(dataDir, 'logs', 'releases', app),
+    /** an add-on's verified backups: `<data-dir>/addons/<type>/<name>/backups` */
+    addonBackups: (type: string, name: string) => path.join(path.resolve(dataDir), 'addons', type, name, 'backups'),
     releaseLog: (app: string, version: number) => path.join(dataDir, 'logs', 'releases', app, `v${version}.log`),
   };
 }

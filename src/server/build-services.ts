@@ -21,6 +21,12 @@ import { CommandRegistry } from '../plugin-host/command-registry.js';
 import { ContainerRuntime } from '../runtime/container-runtime.js';
 import { ImageStore } from '../runtime/image-store.js';
 import { AcmeIssuer } from '../services/acme-issuer.js';
+import { AddonContainers } from '../runtime/addon-containers.js';
+import { AddonDataService } from '../services/addon-data-service.js';
+import { AddonScheduler } from '../services/addon-scheduler.js';
+import { AddonService } from '../services/addon-service.js';
+import { AddonTargetService } from '../services/addon-target-service.js';
+import { AddonUpgradeService } from '../services/addon-upgrade-service.js';
 import { AppService } from '../services/app-service.js';
 import { CertService } from '../services/cert-service.js';
 import { BuilderService } from '../services/builder-service.js';
@@ -179,6 +185,7 @@ export async function buildControlPlane(
     withPushLock: (app, onWait, signal, fn) => locks.withLock(app, 'a git push', fn, onWait, signal),
     log: log.child({ module: 'git' }),
   });
+  let addons!: AddonService;
   apps = new AppService({
     apps: state.apps,
     releases,
@@ -190,6 +197,7 @@ export async function buildControlPlane(
     proxy,
     locks,
     appDirs: (app) => [paths.appStorage(app), paths.releaseLogDir(app)],
+    detachAddons: (app) => addons.detachApp(app),
     grant: (keyName, app) => {
       const key = state.keys.byName(keyName);
       if (key) state.keys.grant(key.id, [app]);
@@ -218,11 +226,34 @@ export async function buildControlPlane(
     env: process.env,
   });
   const keyRemoved = new Set<(fingerprint: string) => void>();
+  const configService = new ConfigService({ config: state.config, releases, formation, settings, deriver: releaseManager, locks });
+  const addonLog = log.child({ module: 'addons' });
+  const addonContainers = new AddonContainers(docker, addonLog, labels.labels);
+  addons = new AddonService({
+    addons: state.addons,
+    appExists: (app) => state.apps.exists(app),
+    containers: addonContainers,
+    networks: runtime,
+    config: configService,
+    locks,
+    defaultImage: (t) => process.env[t.imageEnv] || t.defaultImage,
+    log: addonLog,
+  });
+  const addonTargets = new AddonTargetService({ addons: state.addons, service: addons });
+  const addonData = new AddonDataService({
+    addons: state.addons,
+    service: addons,
+    containers: addonContainers,
+    backupsDir: paths.addonBackups,
+    offsite: (row, file) => addonTargets.upload(row, file),
+    log: addonLog,
+  });
+  const addonSchedule = new AddonScheduler({ addons: state.addons, service: addons, data: addonData, log: addonLog });
   const api: PluginApi = {
     version: packageVersion(),
     apps,
     traffic: new TrafficService({ settings, proxy, log: log.child({ module: 'traffic' }) }),
-    config: new ConfigService({ config: state.config, releases, formation, settings, deriver: releaseManager, locks }),
+    config: configService,
     deploys: new DeployService({
       images,
       imageRelease: new ImageRelease({
@@ -266,6 +297,18 @@ export async function buildControlPlane(
       onRemoved: (fingerprint) => {
         for (const fn of keyRemoved) fn(fingerprint);
       },
+    }),
+    addons,
+    addonData,
+    addonSchedule,
+    addonTargets,
+    addonUpgrade: new AddonUpgradeService({
+      addons: state.addons,
+      service: addons,
+      data: addonData,
+      containers: addonContainers,
+      appNetwork: (app) => runtime.appNetwork(app),
+      log: addonLog,
     }),
   };
   const commands = new CommandRegistry(await loadPlugins());

@@ -49,6 +49,8 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
   writeJsonAtomic(paths.portsFile, { ssh: sshPort, http: proxy.status.httpPort, https: proxy.status.httpsPort });
   log.info({ ssh: sshPort, http: proxy.status.httpPort, https: proxy.status.httpsPort, dataDir: config.dataDir }, 'paas server ready');
 
+  // scheduled add-on backups run in the control plane; their schedules are in the database
+  cp.api.addonSchedule.start();
   const stopping = new AbortController();
   const recovery = new Recovery(state, cp.runtime, cp.rollout, cp.locks, log.child({ module: 'recovery' }));
   const recovered = recovery
@@ -74,6 +76,7 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
     const withProxy = signal !== 'SIGUSR2';
     log.info({ signal, withProxy }, 'paas server stopping');
     stopping.abort();
+    cp.api.addonSchedule.stop();
     const force = setTimeout(() => process.exit(1), 4500);
     force.unref();
     await Promise.allSettled([ssh.close(), cp.hookServer.close(), admin.close(), recovered]);

@@ -24,6 +24,8 @@ export interface AppDeps {
   locks: Locks;
   /** the app's dirs under the data dir (storage, kept release logs), removed with it */
   appDirs(app: string): string[];
+  /** add-ons linked to the app leave its network before it is removed */
+  detachAddons(app: string): Promise<void>;
   /** gives a developer key the app it created */
   grant(keyName: string, app: string): void;
   log: Logger;
@@ -138,6 +140,7 @@ export class AppService {
       const containers = await d.runtime.list({ app });
       if (containers.length) out.write(`-----> Stopping ${containers.length} container(s)\n`);
       await d.rollout.stopAll(containers, 10);
+      await d.detachAddons(app);
       await d.runtime.removeNetwork(app);
       const images = [...new Set(d.releases.list(app, 10_000).flatMap((r) => (r.image ? [r.image] : [])))];
       if (images.length) await d.runtime.removeImages(images).catch((err) => d.log.warn({ err, app }, 'image removal failed'));

@@ -47,13 +47,15 @@ export class ConfigService {
     app: string,
     set: Record<string, string>,
     unset: string[],
-    opts: { noRestart: boolean },
+    opts: { noRestart: boolean; guard?: (current: Record<string, string>) => void },
     out: Writable,
     signal: AbortSignal,
   ): Promise<ConfigChange> {
     const d = this.deps;
     return underLock(d.locks, app, 'a config change', out, signal, async () => {
       const current = d.config.all(app);
+      // a caller's check of the current config, under the lock (add-on links refuse a taken variable)
+      opts.guard?.(current);
       const next = { ...current, ...set };
       for (const k of unset) delete next[k];
       const changed = [...new Set([...Object.keys(set), ...unset])].filter((k) => current[k] !== next[k]);

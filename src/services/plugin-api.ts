@@ -1,3 +1,8 @@
+import type { AddonDataService } from './addon-data-service.js';
+import type { AddonScheduler } from './addon-scheduler.js';
+import type { AddonService } from './addon-service.js';
+import type { AddonTargetService } from './addon-target-service.js';
+import type { AddonUpgradeService } from './addon-upgrade-service.js';
 import type { AppService } from './app-service.js';
 import type { CertService } from './cert-service.js';
 import type { BuilderService } from './builder-service.js';
@@ -40,4 +45,11 @@ export interface PluginApi {
   logs: LogsService;
   keys: KeyService;
   traffic: TrafficService;
+  /** databases as add-ons (postgres:, redis:): lifecycle and links */
+  addons: AddonService;
+  /** their data: export, import, backups, restore */
+  addonData: AddonDataService;
+  addonSchedule: AddonScheduler;
+  addonTargets: AddonTargetService;
+  addonUpgrade: AddonUpgradeService;
 }

@@ -139,4 +139,35 @@ export const MIGRATIONS: readonly string[] = [
     last_attempt_at TEXT
   );
   `,
+  // v7: databases as add-ons (postgres:, redis:): one row per instance (image pinned at creation,
+  // generated credentials, volume, backup schedule and off-site target, the last backup's
+  // outcome) and its links to apps (the variable each link set); a destroyed app drops its links
+  `
+  CREATE TABLE addons (
+    type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    image TEXT NOT NULL,
+    container TEXT NOT NULL,
+    volume TEXT NOT NULL,
+    user TEXT NOT NULL,
+    password TEXT NOT NULL,
+    database TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    schedule TEXT,
+    keep INTEGER,
+    target_json TEXT,
+    last_backup_json TEXT,
+    old_volumes_json TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (type, name)
+  );
+  CREATE TABLE addon_links (
+    type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+    var TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (type, name, app),
+    FOREIGN KEY (type, name) REFERENCES addons(type, name) ON DELETE CASCADE
+  );
+  `,
 ];

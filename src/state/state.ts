@@ -1,4 +1,5 @@
 import { AcmeRepository } from './acme-repository.js';
+import { AddonsRepository } from './addons-repository.js';
 import { AppSettingsRepository } from './app-settings-repository.js';
 import { AppsRepository } from './apps-repository.js';
 import { CertificatesRepository } from './certificates-repository.js';
@@ -26,6 +27,7 @@ export class State {
   readonly appSettings: AppSettingsRepository;
   readonly certificates: CertificatesRepository;
   readonly acme: AcmeRepository;
+  readonly addons: AddonsRepository;
 
   constructor(readonly db: Db) {
     this.apps = new AppsRepository(db);
@@ -40,6 +42,7 @@ export class State {
     this.appSettings = new AppSettingsRepository(db);
     this.certificates = new CertificatesRepository(db);
     this.acme = new AcmeRepository(db);
+    this.addons = new AddonsRepository(db);
   }
 
   static open(file: string): State {

@@ -73,7 +73,7 @@ async function importTarball(tarball: string, tag: string, changes: string[]): P
   await execa('docker', args);
 }
 
-const PATH_ENV = 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export const PATH_ENV = 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** `paas-test/busybox:1`: /bin/busybox with every applet linked, /etc/ssl/certs from the host. */
 export async function ensureBusyboxImage(): Promise<string> {
@@ -107,22 +107,49 @@ export async function ensureBusyboxImage(): Promise<string> {
 
 /**
  * `paas-test/debian-node:1`: `debootstrap --variant=minbase` bookworm with nodejs, python3 and
- * ca-certificates, the host CA bundle baked in (the egress here re-signs TLS). The rootfs tarball
- * is cached under CACHE_DIR so a lost image is re-imported in seconds instead of re-bootstrapped.
+ * ca-certificates, the host CA bundle baked in (the egress here re-signs TLS).
  */
-export async function ensureNodeImage(): Promise<string> {
-  if (await imageExists(NODE_IMAGE)) return NODE_IMAGE;
-  return withLock('debian-node', 15 * 60_000, async () => {
-    if (await imageExists(NODE_IMAGE)) return NODE_IMAGE;
-    const changes = [PATH_ENV, 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt', 'CMD ["/bin/bash"]'];
-    const cached = path.join(CACHE_DIR, 'debian-node-bookworm.tar');
+export function ensureNodeImage(): Promise<string> {
+  return ensureDebootstrapImage({
+    tag: NODE_IMAGE,
+    cacheName: 'debian-node-bookworm',
+    include: ['nodejs', 'python3', 'ca-certificates'],
+    changes: [PATH_ENV, 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt', 'CMD ["/bin/bash"]'],
+  });
+}
+
+export interface DebootstrapImage {
+  tag: string;
+  /** the cached rootfs tarball's name under CACHE_DIR (and the lock's) */
+  cacheName: string;
+  include: string[];
+  suite?: string;
+  /** Dockerfile-like `docker import --change` lines */
+  changes: string[];
+  /** last touches to the rootfs before it is packed (entrypoints, cleanup) */
+  prepare?(root: string): Promise<void>;
+}
+
+/**
+ * A local image made by `debootstrap --variant=minbase` (nothing can be pulled here), built once
+ * and reused by tag. The rootfs tarball is cached under CACHE_DIR so a lost image is
+ * re-imported in seconds instead of re-bootstrapped.
+ */
+export async function ensureDebootstrapImage(img: DebootstrapImage): Promise<string> {
+  if (await imageExists(img.tag)) return img.tag;
+  return withLock(img.cacheName, 15 * 60_000, async () => {
+    if (await imageExists(img.tag)) return img.tag;
+    const cached = path.join(CACHE_DIR, `${img.cacheName}.tar`);
     if (!existsSync(cached)) {
       const root = await fs.mkdtemp(path.join(CACHE_DIR, 'rootfs-'));
       try {
+        const suite = img.suite ?? 'bookworm';
         await execa(
           'debootstrap',
-          ['--variant=minbase', '--include=nodejs,python3,ca-certificates', 'bookworm', root, 'http://deb.debian.org/debian'],
-          { all: true },
+          ['--variant=minbase', `--include=${img.include.join(',')}`, suite, root, 'http://deb.debian.org/debian'],
+          {
+            all: true,
+          },
         ).catch((e: { all?: string; message: string }) => {
           throw new Error(`debootstrap failed: ${(e.all ?? e.message).split('\n').slice(-15).join('\n')}`);
         });
@@ -131,7 +158,11 @@ export async function ensureNodeImage(): Promise<string> {
           await fs.rm(path.join(root, d), { recursive: true, force: true });
           await fs.mkdir(path.join(root, d), { recursive: true });
         }
-        if (existsSync(HOST_CA_BUNDLE)) await fs.copyFile(HOST_CA_BUNDLE, path.join(root, 'etc/ssl/certs/ca-certificates.crt'));
+        if (existsSync(HOST_CA_BUNDLE)) {
+          await fs.mkdir(path.join(root, 'etc/ssl/certs'), { recursive: true });
+          await fs.copyFile(HOST_CA_BUNDLE, path.join(root, 'etc/ssl/certs/ca-certificates.crt'));
+        }
+        await img.prepare?.(root);
         const partial = `${cached}.partial`;
         await execa('tar', ['-C', root, '--numeric-owner', '-cf', partial, '.']);
         await fs.rename(partial, cached);
@@ -139,7 +170,7 @@ export async function ensureNodeImage(): Promise<string> {
         await fs.rm(root, { recursive: true, force: true });
       }
     }
-    await importTarball(cached, NODE_IMAGE, changes);
-    return NODE_IMAGE;
+    await importTarball(cached, img.tag, img.changes);
+    return img.tag;
   });
 }

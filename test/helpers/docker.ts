@@ -69,6 +69,15 @@ export async function cleanupByLabel(label = TEST_LABEL): Promise<{ containers: 
     );
   } catch {}
   try {
+    // named volumes (add-on data) outlive their containers: removed by label too
+    const { Volumes } = await docker.listVolumes({ filters });
+    for (const v of Volumes ?? [])
+      await docker
+        .getVolume(v.Name)
+        .remove()
+        .catch(() => {});
+  } catch {}
+  try {
     const networks = await docker.listNetworks({ filters });
     for (const n of networks) {
       await docker

@@ -1,0 +1,41 @@
+import type { AddonType } from './addon-type.js';
+
+/** PostgreSQL: the official image's contract (POSTGRES_PASSWORD/USER/DB, PGDATA), dumps in pg_dump's custom format. */
+export const postgresType: AddonType = {
+  name: 'postgres',
+  clientName: 'psql',
+  defaultImage: 'postgres:17.5',
+  imageEnv: 'PAAS_IMAGE_POSTGRES',
+  defaultUser: 'postgres',
+  port: 5432,
+  volumePath: '/var/lib/postgresql/data',
+  urlVar: 'DATABASE_URL',
+  env: (c) => ({
+    POSTGRES_USER: c.user,
+    POSTGRES_PASSWORD: c.password,
+    POSTGRES_DB: c.database,
+    // a subdir of the volume: the volume's root also holds paas's staging files
+    PGDATA: '/var/lib/postgresql/data/pgdata',
+  }),
+  command: () => null,
+  url: (c, host) => `postgres://${c.user}:${encodeURIComponent(c.password)}@${host}:5432/${c.database}`,
+  probe: ['sh', '-c', 'pg_isready -q -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"'],
+  version: ['sh', '-c', 'postgres --version'],
+  connect: ['sh', '-c', 'exec psql -U "$POSTGRES_USER" "$POSTGRES_DB"'],
+  // custom format: compressed, and pg_restore can check it and restore it object by object
+  dump: ['sh', '-c', 'exec pg_dump -Fc -U "$POSTGRES_USER" "$POSTGRES_DB"'],
+  backup: { ext: 'dump', gzip: false },
+  // --list reads the table of contents; the full read to /dev/null checks every data block
+  verify: ['sh', '-c', 'pg_restore --list "$1" | grep -vc "^;" && pg_restore -f /dev/null "$1"', 'sh', '{file}'],
+  restore: {
+    kind: 'exec',
+    argv: [
+      'sh',
+      '-c',
+      'exec pg_restore --clean --if-exists --single-transaction --exit-on-error --no-owner -U "$POSTGRES_USER" -d "$POSTGRES_DB" "$1"',
+      'sh',
+      '{file}',
+    ],
+  },
+  size: ['sh', '-c', `psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -Atc "SELECT pg_database_size(current_database())"`],
+};

@@ -1,0 +1,230 @@
+import type Dockerode from 'dockerode';
+import type { Logger } from '../log/logger.js';
+import { type ExecIo, type ExecResult, execIn } from './container-exec.js';
+import { engineMessage, statusOf } from './docker-error-details.js';
+import { LogStream, type LogStreamOptions } from './log-stream.js';
+import { RuntimeErrors } from './runtime-errors.js';
+
+/** Labels of add-on containers and volumes: never `paas.app`, so app convergence leaves them alone. */
+export const ADDON_LABELS = { type: 'paas.addon', name: 'paas.addon.name' } as const;
+
+export interface AddonContainerSpec {
+  /** container name, also its DNS alias on every network it joins */
+  name: string;
+  type: string;
+  addon: string;
+  image: string;
+  env: Record<string, string>;
+  command: string[] | null;
+  volume: string;
+  volumePath: string;
+  /** app networks to join at creation (the links) */
+  networks: string[];
+}
+
+export interface AddonContainerState {
+  id: string;
+  status: string;
+  running: boolean;
+  image: string;
+  startedAt: string | null;
+  networks: string[];
+  restartCount: number;
+}
+
+/**
+ * Add-on containers (databases) through the Docker Engine API: one named volume each, a restart
+ * policy, no published port, joined to the networks of the apps linked to them. Knows nothing of
+ * apps or config: the add-on service decides what runs where.
+ */
+export class AddonContainers {
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly log: Logger,
+    private readonly extraLabels: Record<string, string> = {},
+  ) {}
+
+  private labels(type: string, addon: string): Record<string, string> {
+    return { ...this.extraLabels, [ADDON_LABELS.type]: type, [ADDON_LABELS.name]: addon };
+  }
+
+  /** The image, pulled when it is not on this host (an official image on first use). */
+  async ensureImage(image: string): Promise<void> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return;
+    } catch (e) {
+      if (statusOf(e) !== 404) throw RuntimeErrors.docker(`cannot inspect image ${image}: ${engineMessage(e)}`, e);
+    }
+    this.log.info({ image }, 'pulling add-on image');
+    try {
+      const stream = await this.docker.pull(image);
+      await new Promise<void>((resolve, reject) =>
+        this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
+      );
+    } catch (e) {
+      throw RuntimeErrors.imageMissing(`image ${image} is not on this host and cannot be pulled: ${engineMessage(e)}`, e);
+    }
+  }
+
+  async createVolume(name: string, type: string, addon: string): Promise<void> {
+    try {
+      await this.docker.createVolume({ Name: name, Labels: this.labels(type, addon) });
+    } catch (e) {
+      throw RuntimeErrors.docker(`cannot create volume ${name}: ${engineMessage(e)}`, e);
+    }
+  }
+
+  /** Removes a volume; one already gone is fine. */
+  async removeVolume(name: string): Promise<void> {
+    try {
+      await this.docker.getVolume(name).remove();
+    } catch (e) {
+      if (statusOf(e) !== 404) throw RuntimeErrors.docker(`cannot remove volume ${name}: ${engineMessage(e)}`, e);
+    }
+  }
+
+  /** Creates and starts the container; on failure nothing is left behind. */
+  async start(spec: AddonContainerSpec): Promise<AddonContainerState> {
+    const [first, ...rest] = spec.networks;
+    let container: Dockerode.Container;
+    try {
+      container = await this.docker.createContainer({
+        name: spec.name,
+        Image: spec.image,
+        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+        ...(spec.command ? { Cmd: spec.command } : {}),
+        Labels: this.labels(spec.type, spec.addon),
+        HostConfig: {
+          Binds: [`${spec.volume}:${spec.volumePath}`],
+          RestartPolicy: { Name: 'unless-stopped' },
+          NetworkMode: first ?? 'bridge',
+          SecurityOpt: ['no-new-privileges'],
+          LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+        },
+        ...(first ? { NetworkingConfig: { EndpointsConfig: { [first]: { Aliases: [spec.name] } } } } : {}),
+      });
+    } catch (e) {
+      throw RuntimeErrors.startFailed(`cannot create container ${spec.name}: ${engineMessage(e)}`, e);
+    }
+    try {
+      for (const n of rest) await this.connect(spec.name, n);
+      await container.start();
+    } catch (e) {
+      await container.remove({ force: true }).catch(() => {});
+      throw RuntimeErrors.startFailed(`cannot start container ${spec.name}: ${engineMessage(e)}`, e);
+    }
+    this.log.info({ addon: spec.addon, type: spec.type, container: spec.name, image: spec.image }, 'add-on container started');
+    return (await this.inspect(spec.name))!;
+  }
+
+  async inspect(name: string): Promise<AddonContainerState | null> {
+    let c: Dockerode.ContainerInspectInfo;
+    try {
+      c = await this.docker.getContainer(name).inspect();
+    } catch (e) {
+      if (statusOf(e) === 404) return null;
+      throw RuntimeErrors.docker(`cannot inspect container ${name}: ${engineMessage(e)}`, e);
+    }
+    const started = c.State.StartedAt;
+    return {
+      id: c.Id,
+      status: c.State.Status,
+      running: c.State.Running && !c.State.Restarting,
+      image: c.Config.Image,
+      startedAt: started && !started.startsWith('0001-') ? started : null,
+      networks: Object.keys(c.NetworkSettings.Networks ?? {}),
+      restartCount: c.RestartCount,
+    };
+  }
+
+  /** Joins an app network under the container's own name; already joined is fine. */
+  async connect(name: string, network: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(network).connect({ Container: name, EndpointConfig: { Aliases: [name] } });
+    } catch (e) {
+      if (statusOf(e) === 403 && /already exists/i.test(engineMessage(e))) return;
+      throw RuntimeErrors.docker(`cannot connect ${name} to network ${network}: ${engineMessage(e)}`, e);
+    }
+  }
+
+  /** Leaves an app network; not joined (or gone) is fine. */
+  async disconnect(name: string, network: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(network).disconnect({ Container: name, Force: true });
+    } catch (e) {
+      const st = statusOf(e);
+      if (st === 404 || (st === 500 && /not connected/i.test(engineMessage(e)))) return;
+      throw RuntimeErrors.docker(`cannot disconnect ${name} from network ${network}: ${engineMessage(e)}`, e);
+    }
+  }
+
+  async stop(name: string): Promise<void> {
+    try {
+      await this.docker.getContainer(name).stop({ t: 30 });
+    } catch (e) {
+      const st = statusOf(e);
+      if (st !== 304 && st !== 404) throw RuntimeErrors.docker(`cannot stop ${name}: ${engineMessage(e)}`, e);
+    }
+  }
+
+  async startExisting(name: string): Promise<void> {
+    try {
+      await this.docker.getContainer(name).start();
+    } catch (e) {
+      if (statusOf(e) !== 304) throw RuntimeErrors.startFailed(`cannot start ${name}: ${engineMessage(e)}`, e);
+    }
+  }
+
+  async restart(name: string): Promise<void> {
+    try {
+      await this.docker.getContainer(name).restart({ t: 30 });
+    } catch (e) {
+      throw RuntimeErrors.docker(`cannot restart ${name}: ${engineMessage(e)}`, e);
+    }
+  }
+
+  /** Stops and removes the container (its volume stays); gone is fine. */
+  async remove(name: string): Promise<void> {
+    try {
+      await this.docker.getContainer(name).remove({ force: true });
+    } catch (e) {
+      if (statusOf(e) !== 404) throw RuntimeErrors.docker(`cannot remove ${name}: ${engineMessage(e)}`, e);
+    }
+  }
+
+  exec(name: string, argv: string[], io: ExecIo = {}): Promise<ExecResult> {
+    return execIn(this.docker.getContainer(name), argv, io);
+  }
+
+  /**
+   * Runs `argv` in a throwaway container of `image`, with `volume` mounted if given (the
+   * add-on's own container stopped): moving a restored file into place, or asking a new image
+   * its version. Returns its exit code and output.
+   */
+  async runTool(image: string, volume: string | null, volumePath: string, argv: string[]): Promise<{ exitCode: number; output: string }> {
+    const container = await this.docker.createContainer({
+      Image: image,
+      Entrypoint: [],
+      Cmd: argv,
+      Labels: { ...this.extraLabels, [ADDON_LABELS.type]: 'tool' },
+      HostConfig: { Binds: volume ? [`${volume}:${volumePath}`] : [], NetworkMode: 'none' },
+    });
+    try {
+      await container.start();
+      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      const logs = (await container.logs({ stdout: true, stderr: true })) as unknown as Buffer;
+      return { exitCode: StatusCode, output: logs.toString('utf8').replace(/[\x00-\x08]/g, '') };
+    } finally {
+      await container.remove({ force: true }).catch(() => {});
+    }
+  }
+
+  /** The container's log (the last `tail` lines; following until `signal` aborts). */
+  logs(id: string, opts: LogStreamOptions, signal?: AbortSignal): LogStream {
+    const s = new LogStream(this.docker, this.log, opts, signal);
+    s.add(id);
+    if (!opts.follow) s.closeWhenDrained();
+    return s;
+  }
+}
