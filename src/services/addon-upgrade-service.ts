@@ -12,7 +12,7 @@ export interface AddonUpgradeDeps {
   addons: Pick<AddonsRepository, 'setImage' | 'links'>;
   service: Pick<AddonService, 'running' | 'withLock' | 'startContainer'>;
   data: Pick<AddonDataService, 'backup' | 'restoreFile' | 'backupPath'>;
-  containers: Pick<AddonContainers, 'ensureImage' | 'exec' | 'runTool' | 'remove' | 'createVolume' | 'removeVolume'>;
+  containers: Pick<AddonContainers, 'ensureImage' | 'exec' | 'runTool' | 'stop' | 'remove' | 'createVolume' | 'removeVolume'>;
   appNetwork(app: string): string;
   log: Logger;
 }
@@ -92,6 +92,8 @@ export class AddonUpgradeService {
     fill?: () => Promise<void>,
   ): Promise<void> {
     const d = this.deps;
+    // a clean shutdown first: Redis saves its RDB, Postgres checkpoints
+    await d.containers.stop(old.container);
     await d.containers.remove(old.container);
     try {
       await d.service.startContainer(type, next, networks, signal);

@@ -74,7 +74,7 @@ test('create pins the image, runs its own container with a named volume, a stron
   assert.ok(c.Mounts.some((m) => m.Type === 'volume' && m.Name === `paas-postgres-${DB}-data`));
   const password = (c.Config.Env ?? []).find((e) => e.startsWith('POSTGRES_PASSWORD='))!.split('=')[1]!;
   assert.match(password, /^[0-9a-f]{64}$/);
-  const list = await ok('postgres:list');
+  const list = await paas.ssh('postgres:list');
   assert.match(list.stdout, new RegExp(`${DB}\\s+${POSTGRES_IMAGE.replace(/[/.]/g, '\\$&')}\\s+running`));
   // a second create of the same name, a bad name: refused, nothing changed
   const again = await paas.ssh(`postgres:create ${DB}`);

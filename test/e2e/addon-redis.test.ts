@@ -68,7 +68,7 @@ test('a Redis-linked app counts through REDIS_URL; the password is required', as
   const info = JSON.parse((await ok(`redis:info ${R1} --json`)).stdout);
   assert.deepEqual(info.links, [APP]);
   assert.equal(info.status, 'running');
-  assert.match((await ok('redis:list')).stdout, new RegExp(`${R1} .* running +${APP}`));
+  assert.match((await paas.ssh('redis:list')).stdout, new RegExp(`${R1} .* running +${APP}`));
 });
 
 test('backup is an RDB check-verified gzip; restore brings the count back', async () => {
@@ -107,10 +107,36 @@ test('export piped into import of a second instance gives the same keys; a corru
   }
 });
 
+test('scheduled backups, a backup target that does not answer, an upgrade in place', async () => {
+  const bad = await paas.ssh(`redis:backup-schedule ${R1} "61 * * * *"`);
+  assert.equal(bad.exitCode, 2);
+  await ok(`redis:backup-schedule ${R1} "*/2 * * * * *" --keep 1`);
+  const deadline = Date.now() + 60_000;
+  while (!/"type":"redis".*"trigger":"scheduled","msg":"add-on backup written and verified"/.test(paas.log()) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 500));
+  await ok(`redis:backup-schedule ${R1} --remove`);
+  assert.match(paas.log(), /"type":"redis".*"trigger":"scheduled","msg":"add-on backup written and verified"/);
+  const target = await paas.ssh(`redis:backup-target ${R1} s3://backups/redis --endpoint http://127.0.0.1:9`, { input: 'KEY SECRET\n' });
+  assert.equal(target.exitCode, 2);
+  assert.match(target.stderr, /bucket backups did not answer at http:\/\/127\.0\.0\.1:9/);
+  assert.equal(JSON.parse((await ok(`redis:info ${R1} --json`)).stdout).backupTarget, null);
+  const tag = `paas-test/redis:7-${ID}`;
+  await execa('docker', ['tag', REDIS_IMAGE, tag]);
+  try {
+    const up = await ok(`redis:upgrade ${R1} --image ${tag}`);
+    assert.match(up.stdout, new RegExp(`to ${tag} \\(7\\.\\d+\\.\\d+\\) in place`));
+    assert.equal(await hit(), 5);
+    // back to the first image, so the tag can go
+    await ok(`redis:upgrade ${R1} --image ${REDIS_IMAGE}`);
+  } finally {
+    await execa('docker', ['rmi', tag], { reject: false });
+  }
+});
+
 test('logs, restart, unlink, destroy', async () => {
   assert.match((await ok(`redis:logs ${R1}`)).stdout, /Ready to accept connections/);
   await ok(`redis:restart ${R1}`);
-  assert.equal(await hit(), 5);
+  assert.equal(await hit(), 6);
   const refused = await paas.ssh(`redis:destroy ${R1} --force`);
   assert.equal(refused.exitCode, 1);
   assert.match(refused.stderr, /is linked to/);
@@ -118,5 +144,5 @@ test('logs, restart, unlink, destroy', async () => {
   assert.equal((await ok(`config:show ${APP}`)).stdout.includes('REDIS_URL'), false);
   await ok(`redis:destroy ${R1} --force`);
   await ok(`redis:destroy ${R2} ${R2}`);
-  assert.match((await ok('redis:list')).stdout, /^no redis services\n$/);
+  assert.match((await paas.ssh('redis:list')).stdout, /^no redis services\n$/);
 });
