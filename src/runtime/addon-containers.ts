@@ -67,6 +67,16 @@ export class AddonContainers {
     }
   }
 
+  async volumeExists(name: string): Promise<boolean> {
+    try {
+      await this.docker.getVolume(name).inspect();
+      return true;
+    } catch (e) {
+      if (statusOf(e) === 404) return false;
+      throw RuntimeErrors.docker(`cannot inspect volume ${name}: ${engineMessage(e)}`, e);
+    }
+  }
+
   async createVolume(name: string, type: string, addon: string): Promise<void> {
     try {
       await this.docker.createVolume({ Name: name, Labels: this.labels(type, addon) });

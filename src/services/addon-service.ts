@@ -105,6 +105,11 @@ export class AddonService {
         password: generatePassword(),
         database: databaseName(name),
       };
+      // a volume left by an earlier instance holds data this password does not open: never adopted
+      if (await d.containers.volumeExists(row.volume))
+        throw AddonErrors.exists(
+          `the volume ${row.volume} already exists (left by an earlier ${type.name} service ${name}?); remove it with docker volume rm or pick another name`,
+        );
       out.write(`-----> Creating ${type.name} service ${name} (${row.image})\n`);
       await d.containers.ensureImage(row.image);
       await d.containers.createVolume(row.volume, type.name, name);

@@ -145,4 +145,12 @@ test('logs, restart, unlink, destroy', async () => {
   await ok(`redis:destroy ${R1} --force`);
   await ok(`redis:destroy ${R2} ${R2}`);
   assert.match((await paas.ssh('redis:list')).stdout, /^no redis services\n$/);
+  // a volume left behind by an earlier instance is never adopted (its data has another password)
+  const left = `paas-redis-${R1}-data`;
+  await dockerClient().createVolume({ Name: left, Labels: paas.labels });
+  const again = await paas.ssh(`redis:create ${R1}`);
+  assert.equal(again.exitCode, 1);
+  assert.match(again.stderr, new RegExp(`the volume ${left} already exists`));
+  await dockerClient().getVolume(left).remove();
+  assert.match((await paas.ssh('redis:list')).stdout, /^no redis services\n$/);
 });
