@@ -235,6 +235,24 @@ test('unlink removes the variable under load with zero failed requests', async (
 test('logs, restart and connect with a pty over SSH', async () => {
   const logs = await ok(`postgres:logs ${DB} -n 50`);
   assert.match(logs.stdout, /database system is ready to accept connections/);
+  // -t follows: a line the server logs after the command started arrives
+  const follow = execa('ssh', [...sshOptions(paas.key.priv, paas.ports.ssh), 'paas@127.0.0.1', `postgres:logs ${DB} -t -n 1`], {
+    reject: false,
+  });
+  let seen = '';
+  follow.stdout!.on('data', (d: Buffer) => (seen += d.toString()));
+  try {
+    const marker = `marker-${ID}`;
+    const deadline = Date.now() + 30_000;
+    while (!seen.includes(marker) && Date.now() < deadline) {
+      await sql(DB, `DO $$ BEGIN RAISE LOG '${marker}'; END $$;`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.match(seen, new RegExp(`LOG: +${marker}`));
+  } finally {
+    follow.kill();
+    await follow;
+  }
   await ok(`postgres:restart ${DB}`);
   assert.equal(await sql(DB, 'SELECT count(*) FROM items;'), '3');
   // a real pty: psql prompts and echoes as at a terminal
