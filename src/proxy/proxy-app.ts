@@ -87,6 +87,9 @@ export async function buildProxyApp(deps: ProxyAppDeps): Promise<FastifyInstance
     serverFactory: (handler) => http.createServer(serverOptions(deps.limits), handler),
   });
   app.decorateRequest('paasTarget', null);
+  // bodies are streamed by the exchange, never parsed: fastify's own text/plain parser would read
+  // the body first (http-proxy's '*' passthrough does not cover it) and the upstream never got it
+  app.removeContentTypeParser(['text/plain']);
 
   const sendPage = (reply: FastifyReply, status: number): void => {
     if (reply.sent || reply.raw.headersSent) {

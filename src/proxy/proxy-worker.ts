@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
-import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../log/logger.js';
@@ -14,6 +13,7 @@ import type { InflightStats, RouteTable, WorkerStats } from './route-table.js';
 import { Router } from './router.js';
 import type { Target } from './target.js';
 import type { TlsState } from './tls-state.js';
+import { createTlsServer, type TlsServer } from './tls-server.js';
 import { TlsStore } from './tls-store.js';
 import type { TrustedProxies } from '../util/trusted-proxies.js';
 import { type UpstreamOptions, UpstreamPools } from './upstream-pools.js';
@@ -53,7 +53,7 @@ export class ProxyWorker {
   private readonly opts: ProxyWorkerOptions;
   private readonly log: Logger;
   private app: FastifyInstance | null = null;
-  private httpsServer: https.Server | null = null;
+  private httpsServer: TlsServer | null = null;
   private readonly retired: Array<{ service: string; target: Target }> = [];
   private readonly upgradeTargets = new WeakMap<Socket, Target>();
   private readonly tlsStore: TlsStore | null;
@@ -152,12 +152,13 @@ export class ProxyWorker {
     await app.listen({ host: this.opts.listen, port: this.opts.httpPort });
     this.ports.http = (app.server.address() as AddressInfo).port;
     if (this.opts.tls) {
-      const server = https.createServer(
-        { ...serverOptions(this.opts.limits), cert: this.opts.tls.cert, key: this.opts.tls.key, SNICallback: this.tlsStore!.sniCallback },
-        (req, res) => app.routing(req, res),
+      // HTTPS with SNI and ALPN h2/http1.1 (tls-server.ts)
+      const tlsServer = createTlsServer(this.opts.tls, this.tlsStore!, serverOptions(this.opts.limits), (req, res) =>
+        app.routing(req, res),
       );
-      this.limiter.attach(server);
-      server.on('upgrade', (req, socket, head) => app.server.emit('upgrade', req, socket, head));
+      const server = tlsServer.server;
+      this.limiter.attach(tlsServer.http1);
+      tlsServer.http1.on('upgrade', (req, socket, head) => app.server.emit('upgrade', req, socket, head));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(this.opts.httpsPort, this.opts.listen, () => {
@@ -165,7 +166,7 @@ export class ProxyWorker {
           resolve();
         });
       });
-      this.httpsServer = server;
+      this.httpsServer = tlsServer;
       this.ports.https = (server.address() as AddressInfo).port;
     }
     return this.ports;
@@ -176,16 +177,18 @@ export class ProxyWorker {
     const app = this.app;
     const servers: http.Server[] = [];
     if (app) servers.push(app.server);
-    if (this.httpsServer) servers.push(this.httpsServer);
+    const tls = this.httpsServer;
     const closed = Promise.all([
       app ? app.close() : Promise.resolve(),
-      this.httpsServer ? new Promise<void>((r) => this.httpsServer!.close(() => r())) : Promise.resolve(),
+      tls ? new Promise<void>((r) => tls.server.close(() => r())) : Promise.resolve(),
     ]);
     for (const s of servers) s.closeIdleConnections();
+    tls?.closeIdle();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
     clearTimeout(timer);
     for (const s of servers) s.closeAllConnections();
+    tls?.closeAll();
     await this.pools.close();
   }
 
