@@ -107,10 +107,14 @@ export class Rollout {
   ): Promise<void> {
     const settings = this.store.settings(app);
     await this.runtime.ensureNetwork(app);
-    const old = (await this.runtime.list({ app })).filter((c) => !c.oneOff);
+    // the app's containers are listed while the new ones start (it saves a round of inspects on
+    // the way to the first new request); the new ones are told apart by id
+    const listing = this.runtime.list({ app });
+    listing.catch(() => undefined);
     const wanted = Object.entries(release.formation).filter(([, n]) => n > 0);
     out.stage('start', `Starting ${wanted.map(([p, n]) => `${p}=${n}`).join(' ') || 'no processes (formation is empty)'}`);
     const started: ContainerInfo[] = [];
+    let old: ContainerInfo[] = [];
     try {
       for (const [proc, n] of wanted) {
         for (let r = 1; r <= n; r++) {
@@ -120,6 +124,7 @@ export class Rollout {
           out.info(`${c.name} started`);
         }
       }
+      old = (await listing).filter((c) => !c.oneOff && !started.some((s) => s.id === c.id));
       const plan = this.plan(app, started, webOf(started), webOf(old), this.checks(app, release, settings), settings);
       await this.cutover.run({ ...plan, ...(afterSwitch ? { afterSwitch } : {}) }, out, signal);
     } catch (err) {
