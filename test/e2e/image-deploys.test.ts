@@ -6,8 +6,8 @@ import { after, before, test } from 'node:test';
 import { execa } from 'execa';
 import { busyboxApp, commitFiles, healthAppJson, push, viaProxy } from '../helpers/app-repo.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/base-images.js';
-import { requireDocker } from '../helpers/docker.js';
-import { PaasServer, sshOptions } from '../helpers/paas-server.js';
+import { requireDocker, runFilter } from '../helpers/docker.js';
+import { MAIN, PaasServer, sshOptions, TSX } from '../helpers/paas-server.js';
 
 // Deploys without a build on the server, as a user on a small VPS drives them: `docker save | ssh
 // paas@HOST git:load-image`, `git:from-image`, and `ps:rebuild` of a pushed app. Real OpenSSH,
@@ -87,6 +87,26 @@ test('docker save | ssh git:load-image deploys the image as a release whose sour
   assert.equal((await releases(app))[0]!.sourceImage, idA);
 });
 
+test('docker save | paas git:load-image IMAGE:TAG works through the paas client from the app repo', async () => {
+  const app = 'viaclient';
+  assert.equal((await paas.ssh(`apps:create ${app}`)).exitCode, 0);
+  const ref = `${imageName('c')}:3`;
+  const id = await buildImage(ref, `client-${run}`);
+  const repo = fs.mkdtempSync(path.join(paas.dataDir, 'client-'));
+  await execa('git', ['init', '-q', repo]);
+  await execa('git', ['-C', repo, 'remote', 'add', 'paas', paas.remoteUrl(app)]);
+  const client = `${process.execPath} --import ${TSX} ${MAIN}`;
+  const r = await execa('bash', ['-o', 'pipefail', '-c', `docker save ${ref} | ${client} git:load-image ${ref}`], {
+    cwd: repo,
+    env: paas.clientEnv(),
+    reject: false,
+  });
+  assert.equal(r.exitCode, 0, String(r.stderr) + String(r.stdout));
+  assert.match(String(r.stdout), /Release v1 live at http:\/\/viaclient\.paas\.test/);
+  assert.equal(await body(app), `client-${run}\n`);
+  assert.equal((await releases(app))[0]!.sourceImage, id);
+});
+
 test('hostile uploads are refused with one line, nothing loaded, the live release keeps serving', async () => {
   const app = 'guarded';
   assert.equal((await paas.ssh(`apps:create ${app}`)).exitCode, 0);
@@ -99,7 +119,12 @@ test('hostile uploads are refused with one line, nothing loaded, the live releas
   const junkDir = path.join(paas.dataDir, 'junk');
   fs.mkdirSync(junkDir, { recursive: true });
   fs.writeFileSync(path.join(junkDir, 'hello.txt'), 'not an image\n');
-  const images = async () => (await execa('docker', ['images', '-q', '--no-trunc'])).stdout.split('\n').sort().join(',');
+  // this file's images (other helpers' tests make images at the same time)
+  const images = async () =>
+    (await execa('docker', ['images', '-a', '-q', '--no-trunc', '--filter', `label=${runFilter(paas.labels)}`])).stdout
+      .split('\n')
+      .sort()
+      .join(',');
   const imagesBefore = await images();
 
   for (const [producer, command, code, why] of [

@@ -250,16 +250,7 @@ test('the paas client finds host, port and app from the git remote and passes th
   const repo = fs.mkdtempSync(path.join(paas.dataDir, 'client-'));
   await execa('git', ['init', '-q', repo]);
   await execa('git', ['-C', repo, 'remote', 'add', 'paas', paas.remoteUrl('clientapp')]);
-  // the user's ssh config is what the client relies on; OpenSSH reads ~ from passwd, so a wrapper passes -F
-  const bin = path.join(paas.keyDir, 'bin');
-  fs.mkdirSync(bin, { recursive: true });
-  const config = path.join(paas.keyDir, 'ssh_config');
-  fs.writeFileSync(path.join(bin, 'ssh'), `#!/bin/sh\nexec /usr/bin/ssh -F ${config} "$@"\n`, { mode: 0o755 });
-  const env = { PATH: `${bin}:${process.env.PATH}` };
-  fs.writeFileSync(
-    config,
-    `Host 127.0.0.1\n  IdentityFile ${paas.key.priv}\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n  BatchMode yes\n`,
-  );
+  const env = paas.clientEnv();
   let r = await paasCli(['apps:create', 'clientapp'], { cwd: repo, env });
   assert.equal(r.exitCode, 0, String(r.stderr));
   r = await paasCli(['apps:info', '--json'], { cwd: repo, env });

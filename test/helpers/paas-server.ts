@@ -158,6 +158,22 @@ export class PaasServer {
     return { GIT_SSH_COMMAND: `ssh ${sshOptions(this.key.priv, this.ports.ssh).join(' ')}` };
   }
 
+  /**
+   * Env for the `paas` client (paasCli) to reach this server: the client relies on the user's ssh
+   * config, and OpenSSH reads ~ from passwd, so an `ssh` wrapper first on PATH passes -F.
+   */
+  clientEnv(): Record<string, string> {
+    const bin = path.join(this.keyDir, 'bin');
+    fs.mkdirSync(bin, { recursive: true });
+    const config = path.join(this.keyDir, 'ssh_config');
+    fs.writeFileSync(path.join(bin, 'ssh'), `#!/bin/sh\nexec /usr/bin/ssh -F ${config} "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(
+      config,
+      `Host 127.0.0.1\n  IdentityFile ${this.key.priv}\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n  BatchMode yes\n`,
+    );
+    return { PATH: `${bin}:${process.env.PATH}` };
+  }
+
   remoteUrl(app: string): string {
     return `ssh://paas@127.0.0.1:${this.ports.ssh}/${app}`;
   }
