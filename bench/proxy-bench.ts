@@ -9,12 +9,13 @@
  * memory figures are taken on both before any load (fresh) and again after the runs.
  * Traffic goes only to 127.0.0.1. Each section first waits (at most 3 min) for a quiet machine.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { control, freePort, procs, start as startIn, stop, type WrkResult, wrk as wrkUrl } from './bench-procs.js';
 import { fmtStats, median, plural, ratio, Results, sleep, treeRssKb, waitForQuiet } from './bench-stats.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -31,31 +32,8 @@ const cores = os.availableParallelism();
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'paas-proxy-bench-'));
 // the proxy drops root to its own user (paas-proxy), which must reach the data dirs below
 chmodSync(tmp, 0o755);
-const procs: ChildProcess[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-function start(cmd: string, args: string[]): ChildProcess {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], cwd: root });
-  procs.push(child);
-  return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 8000);
-  await exited;
-  clearTimeout(t);
-}
+const start = (cmd: string, args: string[]) => startIn(cmd, args, root);
+const wrk = (port: number, seconds = DURATION) => wrkUrl(`http://127.0.0.1:${port}/`, { connections: CONNS, seconds });
 
 async function waitHttp(port: number, host = '127.0.0.1'): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -70,47 +48,6 @@ async function waitHttp(port: number, host = '127.0.0.1'): Promise<void> {
     await sleep(100);
   }
   throw new Error(`nothing answered 200 on port ${port}`);
-}
-
-function control(socketPath: string, method: string, p: string, body?: unknown): Promise<Record<string, unknown>> {
-  const payload = body ? JSON.stringify(body) : undefined;
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, method, path: p, headers: payload ? { 'content-type': 'application/json' } : {} }, (res) => {
-      let s = '';
-      res.on('data', (c) => (s += c));
-      res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve(JSON.parse(s)) : reject(new Error(`${res.statusCode} ${s}`))));
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-interface WrkResult {
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: string;
-}
-
-function wrk(port: number, seconds = DURATION): WrkResult {
-  const r = spawnSync('wrk', ['-t', '2', '-c', String(CONNS), '-d', `${seconds}s`, '--latency', `http://127.0.0.1:${port}/`], {
-    encoding: 'utf8',
-  });
-  if (r.error) throw r.error;
-  const out = r.stdout;
-  const toMs = (s: string | undefined) => {
-    const m = /([\d.]+)(us|ms|s)/.exec(s ?? '');
-    if (!m) return Number.NaN;
-    return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
-  };
-  return {
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
-    p50: toMs(/ 50%\s+(\S+)/.exec(out)?.[1]),
-    p99: toMs(/ 99%\s+(\S+)/.exec(out)?.[1]),
-    non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0),
-    errors: /Socket errors:.*/.exec(out)?.[0] ?? '',
-  };
 }
 
 interface Side {

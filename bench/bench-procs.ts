@@ -1,0 +1,78 @@
+/**
+ * Process and load helpers shared by the proxy benches (proxy, https): free ports, child processes
+ * stopped at the end, the proxy's control socket, and wrk runs parsed into numbers.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** Every child a bench starts, so cleanup stops them all. */
+export const procs: ChildProcess[] = [];
+
+export function start(cmd: string, args: string[], cwd: string): ChildProcess {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], cwd });
+  procs.push(child);
+  return child;
+}
+
+export async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 8000);
+  await exited;
+  clearTimeout(t);
+}
+
+/** JSON over the proxy's control socket. */
+export function control(socketPath: string, method: string, p: string, body?: unknown): Promise<Record<string, unknown>> {
+  const payload = body ? JSON.stringify(body) : undefined;
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, method, path: p, headers: payload ? { 'content-type': 'application/json' } : {} }, (res) => {
+      let s = '';
+      res.on('data', (c) => (s += c));
+      res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve(JSON.parse(s)) : reject(new Error(`${res.statusCode} ${s}`))));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+export interface WrkResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: string;
+}
+
+/** One wrk run (2 threads, `--latency`) against `url`; `headers` as `Name: value` lines. */
+export function wrk(url: string, opts: { connections: number; seconds: number; headers?: string[] }): WrkResult {
+  const extra = (opts.headers ?? []).flatMap((h) => ['-H', h]);
+  const r = spawnSync('wrk', ['-t', '2', '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--latency', ...extra, url], {
+    encoding: 'utf8',
+  });
+  if (r.error) throw r.error;
+  const out = r.stdout;
+  const toMs = (s: string | undefined) => {
+    const m = /([\d.]+)(us|ms|s)/.exec(s ?? '');
+    if (!m) return Number.NaN;
+    return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+  };
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
+    p50: toMs(/ 50%\s+(\S+)/.exec(out)?.[1]),
+    p99: toMs(/ 99%\s+(\S+)/.exec(out)?.[1]),
+    non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0),
+    errors: /Socket errors:.*/.exec(out)?.[0] ?? '',
+  };
+}
