@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { busyboxApp, commitFiles, healthAppJson, push, viaProxy } from '../helpers/app-repo.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/base-images.js';
 import { requireDocker, runFilter } from '../helpers/docker.js';
-import { MAIN, PaasServer, sshOptions, TSX } from '../helpers/paas-server.js';
+import { MAIN, makeKey, PaasServer, sshOptions, TSX } from '../helpers/paas-server.js';
 
 // Deploys without a build on the server, as a user on a small VPS drives them: `docker save | ssh
 // paas@HOST git:load-image`, `git:from-image`, and `ps:rebuild` of a pushed app. Real OpenSSH,
@@ -161,6 +161,16 @@ test('git:from-image deploys an image the engine has; a missing one that cannot 
   assert.match(missing.stderr, /127\.0\.0\.1:1\/nothing\/here:1 is not on this host and cannot be pulled/);
   assert.equal((await releases(app)).length, 1);
   assert.equal(await body(app), `from-image-${run}\n`);
+  // a developer key granted only this app cannot deploy another app's paas/<app>:vN image
+  const dev = await makeKey(paas.keyDir, 'dev-images');
+  const add = await paas.ssh(`ssh-keys:add dev-images --role developer --apps ${app}`, { input: fs.readFileSync(dev.pub, 'utf8') });
+  assert.equal(add.exitCode, 0, add.stderr);
+  const other = await paas.ssh(`git:from-image ${app} paas/loaded:v1`, { key: dev.priv });
+  assert.equal(other.exitCode, 1, other.stdout);
+  assert.match(other.stderr, /paas\/loaded:v1 is an image of app 'loaded'; a developer key deploys only its own apps' images/);
+  const notGranted = await paas.ssh(`git:from-image loaded ${ref}`, { key: dev.priv });
+  assert.match(notGranted.stderr, /has no access to app 'loaded'/);
+  assert.equal((await releases(app)).length, 1);
   const bad = await paas.ssh(`git:from-image ${app} 'UPPER:1'`);
   assert.equal(bad.exitCode, 2);
   const rebuild = await paas.ssh(`ps:rebuild ${app}`);
