@@ -192,6 +192,37 @@ test('export piped into import of a second instance gives the same rows; a corru
   }
 });
 
+test('a dump far larger than what the control plane holds streams through it (export to a file, import from it)', async (t) => {
+  await sql(
+    DB2,
+    'CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g + 1)::text) || md5((g + 2)::text) || md5((g + 3)::text) AS a FROM generate_series(1, 2000000) g;',
+  );
+  const dump = path.join(paas.dataDir, 'big.pgc');
+  const ssh = (cmd: string) => ['ssh', ...sshOptions(paas.key.priv, paas.ports.ssh), 'paas@127.0.0.1', cmd].map((a) => `'${a}'`).join(' ');
+  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${paas.pid}/status`, 'utf8'))![1]) * 1024;
+  const base = rss();
+  let peak = base;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rss());
+  }, 50);
+  try {
+    await execa('sh', ['-c', `${ssh(`postgres:export ${DB2}`)} > '${dump}'`]);
+    const size = fs.statSync(dump).size;
+    assert.ok(size > 40e6, `dump of ${size} bytes`);
+    await sql(DB2, 'DROP TABLE big;');
+    const r = await execa('sh', ['-c', `${ssh(`postgres:import ${DB2}`)} < '${dump}'`], { reject: false });
+    assert.equal(r.exitCode, 0, r.stderr);
+    t.diagnostic(`dump ${size} bytes; control plane RSS ${base} -> peak ${peak} bytes`);
+    // held whole, the dump alone would add its size; streamed, the growth is buffers and GC lag
+    assert.ok(peak - base < size * 0.75, `control plane RSS grew ${peak - base} bytes for a ${size}-byte dump`);
+  } finally {
+    clearInterval(sampler);
+    fs.rmSync(dump, { force: true });
+  }
+  assert.equal(await sql(DB2, 'SELECT count(*) FROM big;'), '2000000');
+  await sql(DB2, 'DROP TABLE big;');
+});
+
 test('a backup that runs out of disk fails loudly: exit status, info and the log; no partial file is left', async () => {
   const dir = path.join(paas.dataDir, 'addons', 'postgres', DB, 'backups');
   // enough rows that the compressed dump outgrows a 64 KiB disk
