@@ -68,7 +68,7 @@ export class ProxyWorker {
     this.pools = new UpstreamPools(opts.upstream);
     this.router = new Router(opts.bodyLimit);
     this.limiter = new ConnectionLimiter(opts.limits, opts.trusted);
-    this.tlsStore = opts.tls ? new TlsStore(opts.tls, opts.logger) : null;
+    this.tlsStore = opts.tls ? new TlsStore(opts.tls, opts.logger, (host) => this.router.match(host) !== undefined) : null;
     if (opts.tlsState) this.tlsStore?.apply(opts.tlsState);
   }
 

@@ -11,7 +11,8 @@ export interface TlsPair {
 
 /**
  * A worker's certificates, swapped whole by apply(): the SNI callback picks the context of the
- * exact host, then of a certificate's wildcard name, then the default. A handshake in progress
+ * exact host, then of a certificate's wildcard name (only for a host no service routes: an app's
+ * host never gets the certificate another app uploaded), then the default. A handshake in progress
  * keeps the context it got, and established connections are not touched, so a swap drops nothing.
  */
 export class TlsStore {
@@ -24,9 +25,13 @@ export class TlsStore {
   private wildcard = new Map<string, SecureContext>();
   private policies = new Map<string, TlsHost>();
 
-  constructor(defaultPair: TlsPair, log: Logger) {
+  /** a host some service routes: it gets its own certificate or the default, never another's wildcard */
+  private readonly isRouted: (host: string) => boolean;
+
+  constructor(defaultPair: TlsPair, log: Logger, isRouted: (host: string) => boolean = () => false) {
     this.defaultContext = tls.createSecureContext(defaultPair);
     this.log = log;
+    this.isRouted = isRouted;
   }
 
   /** Replaces everything; a certificate that does not load is logged and skipped (its hosts get the default). */
@@ -67,7 +72,8 @@ export class TlsStore {
     const hit = this.exact.get(host);
     if (hit !== undefined) return hit;
     const dot = host.indexOf('.');
-    return (dot > 0 ? this.wildcard.get(host.slice(dot + 1)) : undefined) ?? this.defaultContext;
+    if (dot <= 0 || this.wildcard.size === 0 || this.isRouted(host)) return this.defaultContext;
+    return this.wildcard.get(host.slice(dot + 1)) ?? this.defaultContext;
   }
 
   /** The redirect/HSTS policy of a host (from a Host header: the port is ignored). */

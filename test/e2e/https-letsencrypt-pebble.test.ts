@@ -100,7 +100,11 @@ test('issue for two domains, redirect, reuse, renew --force under load, re-issue
   const r = await viaProxy(paas, WWW, '/a?b=c');
   assert.equal(r.status, 308);
   assert.equal(r.headers.location, `https://${WWW}:${paas.ports.https}/a?b=c`);
-  assert.equal((await viaProxy(paas, WWW, '/.well-known/acme-challenge/unknown-token')).status, 308, 'only pending tokens are answered');
+  const other = await viaProxy(paas, WWW, '/.well-known/acme-challenge/unknown-token');
+  assert.equal(other.status, 404, 'a token that is not pending goes to the app (busybox: 404), not redirected');
+  for (const f of fs.readdirSync(path.join(paas.dataDir, 'acme'))) {
+    assert.equal(fs.statSync(path.join(paas.dataDir, 'acme', f)).mode & 0o777, 0o600, `account key ${f} is mode 600`);
+  }
 
   const [entry] = await list();
   assert.equal(entry.app, APP);

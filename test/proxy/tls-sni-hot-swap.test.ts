@@ -86,7 +86,7 @@ function state(aCert: TestCert): TlsState {
 test('SNI picks exact, then wildcard, then default; redirect, HSTS and ACME challenges in every worker; a swap under load drops nothing; the state survives a restart', async () => {
   const p = await startProcess(2);
   await p.client.deploy('app', {
-    hosts: ['a.example.test', 'b.example.test', 'z.example.test'],
+    hosts: ['a.example.test', 'b.example.test'],
     targets: [up.address],
     healthCheck: fastCheck,
   });
@@ -97,8 +97,14 @@ test('SNI picks exact, then wildcard, then default; redirect, HSTS and ACME chal
   await p.client.setTls(state(exact));
   assert.equal((await served(p.https, 'a.example.test')).serial, serialOf(exact.cert), 'exact host gets its own certificate');
   assert.equal((await served(p.https, 'b.example.test')).serial, serialOf(wild.cert), 'listed host gets the wildcard');
-  assert.equal((await served(p.https, 'z.example.test')).serial, serialOf(wild.cert), 'unlisted host under the wildcard gets it');
+  assert.equal(
+    (await served(p.https, 'z.example.test')).serial,
+    serialOf(wild.cert),
+    'a host no service routes, under the wildcard, gets it',
+  );
   assert.equal((await served(p.https, 'x.y.example.test')).cn, 'paas-default', 'a wildcard covers one label only');
+  await p.client.deploy('other', { hosts: ['y.example.test'], targets: [up.address], healthCheck: fastCheck });
+  assert.equal((await served(p.https, 'y.example.test')).cn, 'paas-default', "another service's host never gets this wildcard");
   assert.equal((await served(p.https, 'other.test')).cn, 'paas-default');
   assert.equal((await served(p.https, undefined)).cn, 'paas-default', 'no SNI: the default');
 
@@ -128,6 +134,9 @@ test('SNI picks exact, then wildcard, then default; redirect, HSTS and ACME chal
   }
   await p.client.removeChallenge('tok_EN-1');
   assert.equal((await request(p.http, { host: 'no-app.example.test', path: '/.well-known/acme-challenge/tok_EN-1' })).status, 503);
+  const notPending = await request(p.http, { host: 'a.example.test', path: '/.well-known/acme-challenge/tok_EN-1' });
+  assert.equal(notPending.status, 200, 'the challenge path is never redirected: the app answers it');
+  assert.equal(notPending.json().url, '/.well-known/acme-challenge/tok_EN-1');
 
   // bad state: refused whole, nothing changed
   await assert.rejects(
