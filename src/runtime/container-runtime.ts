@@ -362,6 +362,7 @@ export class ContainerRuntime {
       init: this.opts.init ?? true,
       entrypoint,
       afterExit,
+      committed: commitAs !== undefined,
     };
     return runOneOff(this.docker, this.log, ctx, io);
   }

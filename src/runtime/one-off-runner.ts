@@ -34,6 +34,8 @@ export interface OneOffContext {
   init: boolean;
   /** the image's ENTRYPOINT (null: none) */
   entrypoint: readonly string[] | null;
+  /** the container is committed into an image after it exits (see afterExit) */
+  committed?: boolean;
   /** runs after the container exited, before it is removed (a predeploy task's commit) */
   afterExit?: (container: Dockerode.Container, exitCode: number) => Promise<void>;
 }
@@ -49,7 +51,9 @@ export async function runOneOff(docker: Dockerode, log: Logger, ctx: OneOffConte
   const name = containerName(spec);
   let container: Dockerode.Container;
   try {
-    const labels = { ...specLabels(spec, ctx.extraLabels), [LABELS.oneOff]: '1' };
+    // a container committed into an image (predeploy) goes without the one-off label: every
+    // container of that image would inherit it; its other labels are the ones each container sets anyway
+    const labels = { ...specLabels(spec, ctx.extraLabels), ...(ctx.committed ? {} : { [LABELS.oneOff]: '1' }) };
     const base = baseCreateOptions(spec, ctx.network, labels, ctx.init, ctx.entrypoint);
     container = await docker.createContainer({
       ...base,

@@ -8,8 +8,9 @@ import { RuntimeErrors } from './runtime-errors.js';
  * the container and adds the container's env vars and labels whose names the config lacks, so:
  * - every env var the task got (config vars, PORT) is listed by name only, which Docker reads as
  *   "unset": no config value (secrets included) is baked into the image;
- * - every label of the task container is listed empty, so the image does not mark the containers
- *   made from it as one-off tasks.
+ * - the task container's labels (app, process, release, ... but not the one-off mark, which the
+ *   runner leaves off a container to commit) are listed empty: every container made from the
+ *   image sets them itself.
  */
 export function commitConfig(image: Dockerode.ImageInspectInfo['Config'], taskEnv: string[], taskLabels: Record<string, string>): object {
   const own = image.Env ?? [];

@@ -80,7 +80,7 @@ test('an ENTRYPOINT gets Procfile commands and tasks as words; predeploy changes
   const img = await dockerClient().getImage('paas/entry:v1').inspect();
   assert.ok(!(img.Config.Env ?? []).some((e) => e.includes('s3cret') || e.startsWith('PORT=')), JSON.stringify(img.Config.Env));
   assert.deepEqual(img.Config.Entrypoint, ['/entry.sh'], 'the image keeps its own entrypoint');
-  assert.equal(img.Config.Labels?.['paas.oneoff'] ?? '', '', 'containers of the image are not one-offs');
+  assert.ok(!('paas.oneoff' in (img.Config.Labels ?? {})), 'containers of the image are not marked one-off');
 
   // a second deploy: scripts.postdeploy (top level) ran at the first deploy only
   await commitFiles(repo, { 'www/index.html': 'entry-v2\n' });
@@ -111,10 +111,12 @@ test('a failing postdeploy under load: traffic goes back to v1 with no failed re
   const files = (marker: string, postdeploy: string) => ({
     Dockerfile: `FROM ${BUSYBOX_IMAGE}\nCOPY www /www\nCMD httpd -f -p $PORT -h /www\n`,
     'www/index.html': `${marker}\n`,
-    'app.json': JSON.stringify({ scripts: { dokku: { postdeploy } } }),
+    // a predeploy on an image with a CMD and no ENTRYPOINT: committed, and the CMD still serves
+    'app.json': JSON.stringify({ scripts: { dokku: { predeploy: `echo ${marker} predeploy > /www/pre.txt`, postdeploy } } }),
   });
   const v1 = await commitFiles(repo, files('post-v1', 'echo fine'));
   assert.equal((await push(paas, repo, 'post')).exitCode, 0);
+  assert.equal((await viaProxy(paas, 'post.paas.test', '/pre.txt')).body, 'post-v1 predeploy\n');
   await commitFiles(repo, files('post-v2', "sh -c 'echo cache warm-up failed: no such bucket; exit 7'"));
   const load = startLoad({ port: paas.ports.http, host: 'post.paas.test', clients: 6 });
   const bodies = new Set<string>();
@@ -141,6 +143,7 @@ test('a failing postdeploy under load: traffic goes back to v1 with no failed re
   assert.match(r.output, /Switching traffic back to the previous 1 web container\(s\)/);
   assert.ok(bodies.has('post-v2\n'), 'traffic was on v2 while postdeploy ran');
   assert.equal((await viaProxy(paas, 'post.paas.test')).body, 'post-v1\n');
+  assert.equal((await viaProxy(paas, 'post.paas.test', '/pre.txt')).body, 'post-v1 predeploy\n');
   assert.deepEqual(await running('post'), ['web@v1']);
   assert.equal(await remoteSha(paas, 'post'), v1, 'the branch did not advance');
 });
