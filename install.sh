@@ -8,7 +8,8 @@
 # when native modules must compile, a C++ toolchain), builds paas, creates the data dir and the
 # SSH host key once, registers the first admin key, and starts paas: a systemd unit when systemd
 # is PID 1, else a background daemon. Running it again is an in-place upgrade: the data dir,
-# the settings (kept in the env file) and the running proxy stay; only the control plane restarts.
+# the settings (kept in the env file) and the proxy's sockets stay; the control plane restarts and
+# has the running proxy hand its sockets to a proxy of the new build (no request is refused).
 #
 # What it trusts:
 #   - It builds and runs paas from a root-owned tree only. A checkout that root owns entirely,
@@ -714,7 +715,8 @@ start_paas() {
     fi
   else
     if [[ -n $old ]]; then
-      # Upgrade: stop only the control plane; the proxy keeps its sockets and serves on.
+      # Upgrade: stop only the control plane; the proxy keeps its sockets and serves on (the new
+      # control plane has it hand them to a proxy of the new build: no request is refused).
       what=Upgraded
       say "stopping the old control plane (pid $old) with SIGUSR2; the proxy keeps serving"
       kill -USR2 "$old"

@@ -19,7 +19,8 @@ async function main(): Promise<number | null> {
       return null; // runs until a signal
     }
     case 'proxy': {
-      const config = parseServerConfig(rest);
+      const takeover = rest.includes('--takeover');
+      const config = parseServerConfig(rest.filter((a) => a !== '--takeover'));
       const { runProxy } = await import('./proxy/proxy-main.js');
       await runProxy({
         dataDir: config.dataDir,
@@ -31,6 +32,7 @@ async function main(): Promise<number | null> {
         user: config.proxyUser,
         limits: config.proxyLimits,
         trustedProxies: config.trustedProxies,
+        takeover,
       });
       return null;
     }

@@ -1,5 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
+import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
+import { acceptFrom, bindListenSockets, closeListenSockets, type ListenSockets, portsOf } from './listen-sockets.js';
 import type { ChallengeMap } from './acme-challenges.js';
 import type { TargetDownListener } from './proxy-context.js';
 import { ProxyErrors } from './proxy-errors.js';
@@ -12,6 +14,13 @@ import { type BoundPorts, sumDrain, type WorkerPool } from './worker-pool.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type Call = DistributiveOmit<PrimaryMessage, 'id' | 'kind'>;
+
+/** Where the primary binds the proxy's ports (https null: no HTTPS listener). */
+export interface ListenOptions {
+  host: string;
+  httpPort: number;
+  httpsPort: number | null;
+}
 
 interface Pending {
   resolve: (v: unknown) => void;
@@ -36,18 +45,34 @@ export class ClusterWorkers implements WorkerPool {
   private targetDown: TargetDownListener | null = null;
   private challenges: ChallengeMap = {};
 
-  constructor(count: number, logger: Logger, user?: ProxyUser) {
+  private readonly bind: ListenOptions;
+  private sockets: ListenSockets | null = null;
+  /** workers that serve, in the order connections are handed out */
+  private ready: Worker[] = [];
+  private nextWorker = 0;
+
+  constructor(count: number, logger: Logger, bind: ListenOptions, user?: ProxyUser) {
     this.count = count;
     this.log = logger;
+    this.bind = bind;
     this.user = user;
   }
 
-  async start(table: RouteTable): Promise<BoundPorts> {
+  /**
+   * Binds the listening sockets in the primary (or takes `inherited` ones from a previous proxy),
+   * then forks the workers; the primary accepts and hands connections out round-robin, as
+   * node:cluster does, but owns the sockets, so an upgrade can pass them on.
+   */
+  async start(table: RouteTable, inherited?: ListenSockets): Promise<BoundPorts> {
     this.table = table;
+    const b = this.bind;
+    this.sockets = inherited ?? (await bindListenSockets(b.host, b.httpPort, b.httpsPort));
     if (this.user) cluster.setupPrimary({ uid: this.user.uid, gid: this.user.gid });
     const ready: Array<Promise<BoundPorts>> = [];
     for (let i = 0; i < this.count; i++) ready.push(this.fork());
     const ports = await Promise.all(ready);
+    // connections wait (held, unread) until every worker serves
+    acceptFrom(this.sockets, (socket, tls) => this.dispatch(socket, tls));
     this.started = true;
     return ports[0];
   }
@@ -64,9 +89,10 @@ export class ClusterWorkers implements WorkerPool {
         if (msg.op === 'hello') {
           // a (re)started worker loads the TLS state file itself; pending challenges live in memory only
           this.send(worker, { op: 'challenges', challenges: this.challenges }).catch(() => {});
-          this.send(worker, { op: 'apply', table: this.table }).catch(() => {});
+          this.send(worker, { op: 'apply', table: this.table, listen: portsOf(this.sockets!) }).catch(() => {});
         } else if (msg.op === 'ready') {
           isReady = true;
+          this.ready.push(worker);
           resolve({ http: msg.http, https: msg.https });
         } else if (msg.op === 'target-down') {
           this.targetDown?.(msg.service, msg.address);
@@ -80,6 +106,7 @@ export class ClusterWorkers implements WorkerPool {
       });
       worker.once('exit', (code, signal) => {
         this.workers.delete(worker);
+        this.ready = this.ready.filter((w) => w !== worker);
         const waiting = this.pending.get(worker);
         this.pending.delete(worker);
         // a dead worker has nothing left in flight: count its calls as done
@@ -96,6 +123,24 @@ export class ClusterWorkers implements WorkerPool {
         this.fork().catch((err) => this.log.error({ err: (err as Error).message }, 'proxy worker restart failed'));
       });
     });
+  }
+
+  /** Hands an accepted connection to the next serving worker (round-robin). */
+  private dispatch(socket: Socket, tls: boolean): void {
+    const n = this.ready.length;
+    if (n === 0 || this.closing) {
+      socket.destroy();
+      return;
+    }
+    if (this.nextWorker >= n) this.nextWorker = 0;
+    const worker = this.ready[this.nextWorker++];
+    worker.send({ kind: 'paas-proxy', id: 0, op: 'conn', tls }, socket, (err: Error | null) => {
+      if (err) socket.destroy();
+    });
+  }
+
+  listenSockets(): ListenSockets | null {
+    return this.sockets;
   }
 
   private send(worker: Worker, call: Call): Promise<unknown> {
@@ -153,6 +198,7 @@ export class ClusterWorkers implements WorkerPool {
 
   async close(graceMs: number): Promise<void> {
     this.closing = true;
+    if (this.sockets) await closeListenSockets(this.sockets);
     const exits = [...this.workers].map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
     await this.broadcast({ op: 'shutdown', graceMs });
     const timer = setTimeout(() => {

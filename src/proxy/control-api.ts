@@ -1,9 +1,11 @@
 import { chmod, unlink } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
+import path from 'node:path';
 import { isAppError } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
 import type { ProxyController } from './proxy-controller.js';
+import { type HandoverRequest, takeHeld } from './proxy-handover.js';
 import { ProxyErrors } from './proxy-errors.js';
 import { parseControls, parseServiceSpec } from './service-spec.js';
 import type { TlsController } from './tls-controller.js';
@@ -55,6 +57,12 @@ export class ControlApi {
   private readonly status: () => ProxyStatus;
   private readonly log: Logger;
   private readonly tls: TlsController | null;
+  private inherited: net.Server | null = null;
+  private successor: number | null = null;
+  /** set by the proxy: starts a successor on the listening sockets (POST /handover) */
+  onHandover: ((req: HandoverRequest) => Promise<{ pid: number }>) | null = null;
+  /** told once the hand-over's answer is sent: the proxy drains and exits */
+  onHandedOver: (() => void) | null = null;
 
   constructor(controller: ProxyController, status: () => ProxyStatus, logger: Logger, tls: TlsController | null = null) {
     this.controller = controller;
@@ -78,7 +86,29 @@ export class ControlApi {
     await chmod(socketPath, 0o600);
   }
 
+  /** Serves on a control socket handed over by a previous proxy instead of binding one. */
+  listenOn(inherited: net.Server): void {
+    this.inherited = inherited;
+    const serve = (socket: net.Socket) => {
+      this.server.emit('connection', socket);
+      socket.resume();
+    };
+    inherited.on('connection', serve);
+    for (const socket of takeHeld(inherited)) serve(socket);
+  }
+
+  /** The listening control socket (to hand to a successor). */
+  socket(): net.Server {
+    return this.inherited ?? this.server;
+  }
+
+  /** After a hand-over: every request is answered 503 'handed over' (the client retries and reaches the successor). */
+  handedOverTo(pid: number): void {
+    this.successor = pid;
+  }
+
   close(): Promise<void> {
+    this.inherited?.close();
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -92,11 +122,18 @@ export class ControlApi {
       res.end(text);
     };
     try {
+      if (this.successor !== null) throw ProxyErrors.handedOver(`this proxy handed over to pid ${this.successor}; retry`);
       const url = new URL(req.url ?? '/', 'http://proxy');
       const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
       const method = req.method ?? 'GET';
       if (method === 'GET' && url.pathname === '/status') return send(200, this.status());
       if (method === 'GET' && url.pathname === '/services') return send(200, await this.controller.list());
+      if (method === 'POST' && url.pathname === '/handover' && this.onHandover) {
+        const r = await this.onHandover(parseHandover(await readJson(req)));
+        // this process stops only once the answer is out
+        res.once('finish', () => this.onHandedOver?.());
+        return send(200, r);
+      }
       if (method === 'GET' && url.pathname === '/report') return send(200, { status: this.status(), ...(await this.controller.report()) });
       if (parts.length === 2 && parts[0] === 'services') {
         const name = parts[1];
@@ -119,6 +156,15 @@ export class ControlApi {
       return send(500, { code: ProxyErrors.internal.code, message: `internal error: ${(err as Error).message}` });
     }
   }
+}
+
+function parseHandover(body: unknown): HandoverRequest {
+  const b = (body ?? {}) as Record<string, unknown>;
+  const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (typeof b.main !== 'string' || !path.isAbsolute(b.main) || !strings(b.execArgv) || !strings(b.args)) {
+    throw ProxyErrors.invalidSpec('handover needs main (an absolute path), execArgv and args');
+  }
+  return { main: b.main, execArgv: b.execArgv as string[], args: b.args as string[] };
 }
 
 /** A socket file left by a dead proxy is removed; one a live proxy answers on is an error. */

@@ -1,4 +1,5 @@
 import type { ChallengeMap } from './acme-challenges.js';
+import { acceptFrom, closeListenSockets, type ListenSockets, portsOf } from './listen-sockets.js';
 import type { TargetDownListener } from './proxy-context.js';
 import { ProxyWorker, type DrainResult, type ProxyWorkerOptions } from './proxy-worker.js';
 import type { RouteTable, WorkerStats } from './route-table.js';
@@ -13,9 +14,22 @@ export class LocalWorkers implements WorkerPool {
     this.worker = new ProxyWorker(opts);
   }
 
-  async start(table: RouteTable): Promise<BoundPorts> {
+  private inherited: ListenSockets | null = null;
+
+  /** Binds the ports itself, or serves `inherited` sockets (handed over by a previous proxy). */
+  async start(table: RouteTable, inherited?: ListenSockets): Promise<BoundPorts> {
     this.worker.apply(table);
-    return this.worker.listen();
+    if (!inherited) return this.worker.listen();
+    this.inherited = inherited;
+    const ports = await this.worker.listen(portsOf(inherited));
+    acceptFrom(inherited, (socket, tls) => this.worker.accept(socket, tls));
+    return ports;
+  }
+
+  listenSockets(): ListenSockets | null {
+    if (this.inherited) return this.inherited;
+    const b = this.worker.boundServers();
+    return b.http ? { http: b.http, https: b.https } : null;
   }
 
   async apply(table: RouteTable): Promise<void> {
@@ -30,7 +44,8 @@ export class LocalWorkers implements WorkerPool {
     return this.worker.stats();
   }
 
-  close(graceMs: number): Promise<void> {
+  async close(graceMs: number): Promise<void> {
+    if (this.inherited) await closeListenSockets(this.inherited);
     return this.worker.close(graceMs);
   }
 

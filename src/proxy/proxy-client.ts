@@ -4,6 +4,7 @@ import type { DeployResult, ServiceInfo } from './proxy-controller.js';
 import { ProxyErrors, proxyErrorOf } from './proxy-errors.js';
 import type { TlsReport } from './tls-controller.js';
 import type { TlsState } from './tls-state.js';
+import type { HandoverRequest } from './proxy-handover.js';
 import type { TrafficControls } from './service-spec.js';
 
 export type { ProxyStatus, ServiceInfo };
@@ -57,6 +58,11 @@ export class ProxyClient {
     return this.call('GET', '/report');
   }
 
+  /** Upgrade: the running proxy starts `req.main` as its successor on its sockets, then drains and exits. */
+  handOver(req: HandoverRequest): Promise<{ pid: number }> {
+    return this.call('POST', '/handover', req);
+  }
+
   list(): Promise<ServiceInfo[]> {
     return this.call('GET', '/services');
   }
@@ -78,7 +84,23 @@ export class ProxyClient {
     return this.call('DELETE', `/acme-challenges/${encodeURIComponent(token)}`);
   }
 
-  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** One control request; a proxy that just handed over answers 'handed over', and the request is sent again (its successor answers). */
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.callOnce<T>(method, path, body);
+      } catch (err) {
+        // during a hand-over the old proxy answers 'handed over', and a connection it accepted as it
+        // exited is reset unread: both reach the successor when sent again
+        const e = err as { code?: string; cause?: { code?: string } };
+        const retry = e.code === ProxyErrors.handedOver.code || e.cause?.code === 'ECONNRESET';
+        if (!retry || attempt >= 100) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  private callOnce<T>(method: string, path: string, body?: unknown): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
       const req = http.request(

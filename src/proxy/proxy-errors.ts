@@ -14,6 +14,10 @@ export const ProxyErrors = {
   workerFailed: errorFactory('PAAS_ERR_PROXY_WORKER_FAILED', 1, 500),
   notFound: errorFactory('PAAS_ERR_PROXY_NOT_FOUND', 1, 404),
   internal: errorFactory('PAAS_ERR_PROXY_INTERNAL', 1, 500),
+  /** the proxy gave its sockets to a newer one (upgrade); the client retries */
+  handedOver: errorFactory('PAAS_ERR_PROXY_HANDED_OVER', 1, 503),
+  /** the newer proxy did not take the sockets over; the running one keeps serving */
+  handoverFailed: errorFactory('PAAS_ERR_PROXY_HANDOVER_FAILED', 1, 500),
   /** the system user the proxy runs as (--proxy-user) does not exist or is privileged */
   userMissing: errorFactory('PAAS_ERR_PROXY_USER_MISSING', 1, 500),
   /** giving up root after binding failed, or left the proxy unable to write its folders */

@@ -18,6 +18,8 @@ interface RunProxyOptions {
   /** --proxy-idle-timeout, --proxy-header-timeout, --proxy-max-connections(-per-ip), --proxy-upstream-wait */
   limits?: ProxyLimitsConfig;
   trustedProxies?: string[];
+  /** started by the previous proxy to take its sockets over */
+  takeover?: boolean;
 }
 
 const SHUTDOWN_GRACE_MS = 5000;
@@ -53,8 +55,17 @@ export async function runProxy(opts: RunProxyOptions): Promise<void> {
     await runWorkerProcess(await workerOptions({ ...base, user: undefined }), logger);
     return;
   }
-  const handle = await startProxy(base);
+  let handedOver: (() => void) | null = null;
+  const handle = await startProxy({ ...base, onHandedOver: () => handedOver?.() });
   await new Promise<void>((resolve) => {
+    // an upgrade: the successor accepts now; this one drains what it has and exits
+    handedOver = () => {
+      logger.info({}, 'proxy handed over; draining');
+      handle
+        .close(SHUTDOWN_GRACE_MS)
+        .catch((err) => logger.error({ err: (err as Error).message }, 'proxy close failed'))
+        .finally(resolve);
+    };
     const stop = (signal: string) => {
       logger.info({ signal }, 'proxy stopping');
       handle

@@ -1,10 +1,8 @@
-import { statSync } from 'node:fs';
 import { mkdir, unlink } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { dataPaths } from '../config/server-config.js';
 import type { Logger } from '../log/logger.js';
-import { packageVersion } from '../util/package-info.js';
+import { buildVersion } from '../util/package-info.js';
 import { removeOwnPidFile, writePidFile } from '../util/pid-file.js';
 import { ClusterWorkers } from './cluster-workers.js';
 import { ControlApi, type ProxyStatus } from './control-api.js';
@@ -12,6 +10,8 @@ import { EDGE_DEFAULTS, type EdgeLimits, perWorker } from './edge-limits.js';
 import { ErrorPages } from './error-pages.js';
 import { LocalWorkers } from './local-workers.js';
 import { ProxyController } from './proxy-controller.js';
+import { ProxyErrors } from './proxy-errors.js';
+import { announceReady, receiveSockets, startSuccessor } from './proxy-handover.js';
 import { checkProxyDirsWritable, dropPrivileges, type ProxyUser, prepareProxyDirs, runsAsRoot } from './proxy-user.js';
 import type { ProxyWorkerOptions } from './proxy-worker.js';
 import { RouteStore } from './route-store.js';
@@ -42,6 +42,10 @@ export interface ProxyOptions {
    * bound (the primary drops; cluster workers are forked as that user). Ignored when not root.
    */
   user?: ProxyUser;
+  /** started by a previous proxy to take its sockets over (`paas proxy --takeover`) */
+  takeover?: boolean;
+  /** called once this proxy has handed its sockets to a successor: it should drain and exit */
+  onHandedOver?: () => void;
 }
 
 export interface ProxyHandle {
@@ -79,17 +83,6 @@ export async function workerOptions(opts: ProxyOptions): Promise<ProxyWorkerOpti
   };
 }
 
-/** "0.1.0 (built 2026-11-30T08:00:00Z)": the package version and the time this module was written (dist/ build or source). */
-function proxyVersion(): string {
-  let built = '';
-  try {
-    built = statSync(fileURLToPath(import.meta.url))
-      .mtime.toISOString()
-      .replace(/\.\d+Z$/, 'Z');
-  } catch {}
-  return built ? `${packageVersion()} (built ${built})` : packageVersion();
-}
-
 /** Processes that carry traffic: `workers`, or one per core for 0. */
 export function workerCount(workers: number): number {
   return workers === 0 ? os.availableParallelism() : workers;
@@ -111,10 +104,13 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   const services = await store.load();
   const wopts = await workerOptions({ ...opts, user });
   const count = workerCount(opts.workers);
-  const workers: WorkerPool = count <= 1 ? new LocalWorkers(wopts) : new ClusterWorkers(count, log, user);
+  const workers: WorkerPool =
+    count <= 1
+      ? new LocalWorkers(wopts)
+      : new ClusterWorkers(count, log, { host: opts.listen, httpPort: opts.httpPort, httpsPort: wopts.tls ? opts.httpsPort : null }, user);
   const controller = new ProxyController(services, store, workers, log);
   let ports = { http: 0, https: 0 };
-  const version = proxyVersion();
+  const version = buildVersion();
   const status = (): ProxyStatus => ({
     pid: process.pid,
     httpPort: ports.http,
@@ -125,11 +121,26 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   });
   const tls = new TlsController(wopts.tlsState ?? { certs: [], hosts: {} }, tlsStateFile(opts.dataDir), () => workers, log);
   const api = new ControlApi(controller, status, log, tls);
-  // claim the control socket first: a second proxy on the same data dir must fail before listening
-  await api.listen(paths.proxySocket);
-  writePidFile(paths.proxyPid);
+  // a successor gets the sockets of the proxy it replaces; otherwise the control socket is
+  // claimed first: a second proxy on the same data dir must fail before listening
+  const inherited = opts.takeover ? await receiveSockets() : null;
+  if (inherited) api.listenOn(inherited.control);
+  else {
+    await api.listen(paths.proxySocket);
+    writePidFile(paths.proxyPid);
+  }
+  let handedOver = false;
+  api.onHandover = async (req) => {
+    const sockets = workers.listenSockets();
+    if (!sockets) throw ProxyErrors.handoverFailed('this proxy is not listening');
+    const pid = await startSuccessor(req, sockets, api.socket(), log);
+    handedOver = true;
+    api.handedOverTo(pid);
+    return { pid };
+  };
+  api.onHandedOver = () => opts.onHandedOver?.();
   try {
-    const bound = await workers.start(controller.table());
+    const bound = await workers.start(controller.table(), inherited?.listen);
     if (user) {
       dropPrivileges(user);
       await checkProxyDirsWritable(opts.dataDir, user);
@@ -143,18 +154,22 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
     removeOwnPidFile(paths.proxyPid);
     throw err;
   }
-  log.info({ http: ports.http, https: ports.https, workers: count, services: services.size }, 'proxy listening');
+  log.info({ http: ports.http, https: ports.https, workers: count, services: services.size, takeover: !!inherited }, 'proxy listening');
+  if (inherited) announceReady();
   let closing: Promise<void> | null = null;
   return {
     status,
     controller,
     close(graceMs = 5000) {
       closing ??= (async () => {
-        await api.close();
+        // after a hand-over the control socket is the successor's: not closed (that would unlink it)
+        if (!handedOver) await api.close();
         controller.close();
         await workers.close(graceMs);
-        await unlink(paths.proxySocket).catch(() => {});
-        removeOwnPidFile(paths.proxyPid);
+        if (!handedOver) {
+          await unlink(paths.proxySocket).catch(() => {});
+          removeOwnPidFile(paths.proxyPid);
+        }
         log.info({}, 'proxy stopped');
       })();
       return closing;

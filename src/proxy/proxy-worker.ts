@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
+import type net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../log/logger.js';
@@ -17,6 +18,7 @@ import { createTlsServer, type TlsServer } from './tls-server.js';
 import { TlsStore } from './tls-store.js';
 import type { TrustedProxies } from '../util/trusted-proxies.js';
 import { type UpstreamOptions, UpstreamPools } from './upstream-pools.js';
+import type { BoundPorts } from './worker-pool.js';
 
 export interface ProxyWorkerOptions {
   listen: string;
@@ -59,6 +61,7 @@ export class ProxyWorker {
   private readonly tlsStore: TlsStore | null;
   private readonly challenges = new ChallengeStore();
   ports = { http: 0, https: 0 };
+  private closing = false;
   /** told when this worker takes a target out of rotation after refused connections */
   onTargetDown: TargetDownListener | null = null;
 
@@ -146,11 +149,18 @@ export class ProxyWorker {
     return { drained: targets.length, expired, websockets };
   }
 
-  async listen(): Promise<{ http: number; https: number }> {
+  /**
+   * Starts serving. Without `external` the worker binds its ports itself; with it, connections
+   * come from the primary (accept()) over listening sockets it owns, on the ports given.
+   */
+  async listen(external?: BoundPorts): Promise<{ http: number; https: number }> {
     const app = await this.build();
     this.limiter.attach(app.server);
-    await app.listen({ host: this.opts.listen, port: this.opts.httpPort });
-    this.ports.http = (app.server.address() as AddressInfo).port;
+    if (external) this.ports.http = external.http;
+    else {
+      await app.listen({ host: this.opts.listen, port: this.opts.httpPort });
+      this.ports.http = (app.server.address() as AddressInfo).port;
+    }
     if (this.opts.tls) {
       // HTTPS with SNI and ALPN h2/http1.1 (tls-server.ts)
       const tlsServer = createTlsServer(this.opts.tls, this.tlsStore!, serverOptions(this.opts.limits), (req, res) =>
@@ -159,27 +169,49 @@ export class ProxyWorker {
       const server = tlsServer.server;
       this.limiter.attach(tlsServer.http1);
       tlsServer.http1.on('upgrade', (req, socket, head) => app.server.emit('upgrade', req, socket, head));
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(this.opts.httpsPort, this.opts.listen, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
       this.httpsServer = tlsServer;
-      this.ports.https = (server.address() as AddressInfo).port;
+      if (external) this.ports.https = external.https;
+      else {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(this.opts.httpsPort, this.opts.listen, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+        this.ports.https = (server.address() as AddressInfo).port;
+      }
     }
     return this.ports;
   }
 
+  /** A client connection the primary accepted on its listening socket (cluster, or after a hand-over). */
+  accept(socket: Socket, tls: boolean): void {
+    const server = tls ? this.httpsServer?.server : this.app?.server;
+    if (!server || this.closing) {
+      socket.destroy();
+      return;
+    }
+    server.emit('connection', socket);
+    socket.resume();
+  }
+
+  /** The servers bound to the proxy's ports by this worker itself (handed to a successor on upgrade). */
+  boundServers(): { http: net.Server | null; https: net.Server | null } {
+    const http = this.app?.server.listening ? this.app.server : null;
+    const https = this.httpsServer?.server.listening ? this.httpsServer.server : null;
+    return { http, https };
+  }
+
   /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then closes everything. */
   async close(graceMs: number): Promise<void> {
+    this.closing = true;
     const app = this.app;
     const servers: http.Server[] = [];
     if (app) servers.push(app.server);
     const tls = this.httpsServer;
     const closed = Promise.all([
-      app ? app.close() : Promise.resolve(),
+      app ? app.close().catch(() => {}) : Promise.resolve(),
       tls ? new Promise<void>((r) => tls.server.close(() => r())) : Promise.resolve(),
     ]);
     for (const s of servers) s.closeIdleConnections();

@@ -1,10 +1,13 @@
 import type { ChallengeMap } from './acme-challenges.js';
 import type { RouteTable } from './route-table.js';
+import type { BoundPorts } from './worker-pool.js';
 import type { TlsState } from './tls-state.js';
 
 /** IPC between the proxy primary and its cluster workers. */
 export type PrimaryMessage =
-  | { kind: 'paas-proxy'; id: number; op: 'apply'; table: RouteTable }
+  | { kind: 'paas-proxy'; id: number; op: 'apply'; table: RouteTable; listen?: BoundPorts }
+  // a client connection accepted by the primary, sent with the socket (no reply)
+  | { kind: 'paas-proxy'; id: number; op: 'conn'; tls: boolean }
   | { kind: 'paas-proxy'; id: number; op: 'drain'; service: string; addresses: string[]; timeoutMs: number }
   | { kind: 'paas-proxy'; id: number; op: 'stats' }
   | { kind: 'paas-proxy'; id: number; op: 'shutdown'; graceMs: number }

@@ -1,4 +1,5 @@
 import type { ChallengeMap } from './acme-challenges.js';
+import type { ListenSockets } from './listen-sockets.js';
 import type { TargetDownListener } from './proxy-context.js';
 import type { DrainResult } from './proxy-worker.js';
 import type { RouteTable, WorkerStats } from './route-table.js';
@@ -14,8 +15,10 @@ export interface BoundPorts {
  * Every call resolves once all live workers have done it.
  */
 export interface WorkerPool {
-  /** starts the workers with `table` already applied, then listens */
-  start(table: RouteTable): Promise<BoundPorts>;
+  /** starts the workers with `table` already applied, then listens (on `inherited` sockets when handed over) */
+  start(table: RouteTable, inherited?: ListenSockets): Promise<BoundPorts>;
+  /** the listening sockets, to hand to a successor on upgrade; null when not listening */
+  listenSockets(): ListenSockets | null;
   apply(table: RouteTable): Promise<void>;
   drain(service: string, addresses: readonly string[], timeoutMs: number): Promise<DrainResult>;
   stats(): Promise<WorkerStats>;

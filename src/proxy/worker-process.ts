@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { ProxyWorker, type ProxyWorkerOptions } from './proxy-worker.js';
 import { isProxyMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
@@ -22,16 +23,22 @@ export function runWorkerProcess(opts: ProxyWorkerOptions, logger: Logger): Prom
   process.on('SIGINT', () => {});
   process.on('SIGTERM', () => {});
   process.on('disconnect', () => void shutdown(5000));
+  // connections the primary accepted come with their socket, and get no reply
+  process.on('message', (m: unknown, handle: unknown) => {
+    if (isProxyMessage(m) && (m as PrimaryMessage).op === 'conn' && handle instanceof Socket)
+      worker.accept(handle, (m as unknown as { tls: boolean }).tls);
+  });
   process.on('message', async (m: unknown) => {
     if (!isProxyMessage(m)) return;
     const msg = m as PrimaryMessage;
+    if (msg.op === 'conn') return;
     try {
       let result: unknown;
       switch (msg.op) {
         case 'apply':
           worker.apply(msg.table);
           if (!listening) {
-            listening = worker.listen().then((ports) => {
+            listening = worker.listen(msg.listen).then((ports) => {
               ready = true;
               reply({ kind: 'paas-proxy', op: 'ready', http: ports.http, https: ports.https });
             });

@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { proxyLimitArgs, type ServerConfig } from '../config/server-config.js';
 import type { Logger } from '../log/logger.js';
 import { ProxyClient, type ProxyStatus } from '../proxy/proxy-client.js';
+import { buildVersion } from '../util/package-info.js';
 import { livePid, removeOwnPidFile } from '../util/pid-file.js';
 import { ServerErrors } from './server-errors.js';
 
@@ -18,38 +19,36 @@ export async function ensureProxy(
   log: Logger,
 ): Promise<{ client: ProxyClient; status: ProxyStatus; started: boolean }> {
   const client = new ProxyClient(paths.proxySocket);
+  const execArgv = process.execArgv.filter((a) => a !== '--test');
+  const proxyArgs = proxyFlags(config);
+  const logFile = `${paths.logs}/proxy.log`;
   if (livePid(paths.proxyPid)) {
     try {
       const status = await client.status();
-      log.info({ pid: status.pid }, 'proxy already running; reusing it');
-      return { client, status, started: false };
+      const version = buildVersion();
+      if (status.version === version) {
+        log.info({ pid: status.pid }, 'proxy already running; reusing it');
+        return { client, status, started: false };
+      }
+      // an upgrade: the running proxy starts this build on its sockets, then drains and exits
+      log.info({ pid: status.pid, running: status.version, version }, 'proxy runs another build; handing its sockets over');
+      try {
+        const { pid } = await client.handOver({ main: mainScript, execArgv, args: proxyArgs });
+        const next = await client.status();
+        log.info({ pid, was: status.pid, version: next.version }, 'proxy upgraded without closing its sockets');
+        return { client, status: next, started: true };
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'proxy hand-over failed; the running proxy keeps serving');
+        return { client, status, started: false };
+      }
     } catch (err) {
       log.warn({ err }, 'proxy pid alive but control socket does not answer; starting a new proxy');
     }
   }
   await ensureProxyUser(config.proxyUser, log);
   fs.mkdirSync(paths.logs, { recursive: true });
-  const logFd = fs.openSync(`${paths.logs}/proxy.log`, 'a');
-  const args = [
-    ...process.execArgv.filter((a) => a !== '--test'),
-    mainScript,
-    'proxy',
-    '--data-dir',
-    config.dataDir,
-    '--http-port',
-    String(config.httpPort),
-    '--https-port',
-    String(config.httpsPort),
-    '--listen',
-    config.listen,
-    '--proxy-workers',
-    String(config.proxyWorkers),
-    '--log-level',
-    config.logLevel,
-    '--proxy-user',
-    config.proxyUser,
-    ...proxyLimitArgs(config),
-  ];
+  const logFd = fs.openSync(logFile, 'a');
+  const args = [...execArgv, mainScript, 'proxy', ...proxyArgs];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd], env: process.env });
   fs.closeSync(logFd);
   child.unref();
@@ -70,6 +69,16 @@ export async function ensureProxy(
     }
   }
   throw ServerErrors.proxyStart(`the proxy did not start (exit ${exitCode ?? 'none'}); see ${paths.logs}/proxy.log`);
+}
+
+/** The `paas proxy` flags for this server's config. */
+function proxyFlags(config: ServerConfig): string[] {
+  return [
+    ...['--data-dir', config.dataDir, '--http-port', String(config.httpPort), '--https-port', String(config.httpsPort)],
+    ...['--listen', config.listen, '--proxy-workers', String(config.proxyWorkers), '--log-level', config.logLevel],
+    ...['--proxy-user', config.proxyUser],
+    ...proxyLimitArgs(config),
+  ];
 }
 
 async function userExists(name: string): Promise<boolean> {

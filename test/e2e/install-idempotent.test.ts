@@ -1,13 +1,17 @@
 // install.sh, run for real twice against a temp data dir and free ports: the first run installs
 // and starts paas, the second is an in-place upgrade that keeps the data dir, the host key, the
-// admin key and the settings, keeps the proxy process serving, and changes nothing else.
+// admin key and the settings, hands the proxy's sockets to a proxy of the new build while a load
+// loop runs through it (no failed request), and changes nothing else.
 // Unsupported systems and non-root users are refused with one clear line.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ProxyClient } from '../../src/proxy/proxy-client.js';
+import { startUpstream } from '../proxy/helpers/upstream.js';
 import {
   cleanEnv,
   fingerprint,
@@ -18,10 +22,47 @@ import {
   REPO_ROOT,
   readPid,
   runInstall,
+  runInstallAsync,
   stopPids,
 } from '../helpers/install.js';
 
 const STEP_LINE = /^==> .+ \(\d+\.\d s\)$/m;
+
+/** GETs through the proxy in a loop, each on a fresh connection, until stopped. */
+function loadLoop(port: number, host: string) {
+  let stop = false;
+  let ok = 0;
+  const failures: string[] = [];
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/load', headers: { host }, agent: false, timeout: 10_000 }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode === 200) ok++;
+          else failures.push(`status ${res.statusCode}`);
+          resolve();
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', (e) => {
+        failures.push(e.message);
+        resolve();
+      });
+    });
+  const loops = Array.from({ length: 2 }, async () => {
+    while (!stop) {
+      await one();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  });
+  return {
+    stop: async () => {
+      stop = true;
+      await Promise.all(loops);
+      return { ok, failures };
+    },
+  };
+}
 
 describe('install.sh', () => {
   test('refuses an unsupported OS with one clear line and touches nothing', () => {
@@ -149,10 +190,29 @@ describe('install.sh', () => {
       assert.match(first.envFile, new RegExp(`^PAAS_SSH_PORT=${ssh}$`, 'm'));
     });
 
-    test('the second run upgrades in place and keeps data, keys, settings and the proxy', () => {
+    test('the second run upgrades in place, keeps data, keys and settings, and hands the proxy over under load', async () => {
       assert.ok(first, 'needs the first run');
+      // a route straight to an upstream in this process, and a load loop through the proxy during the upgrade
+      const upstream = await startUpstream('install-load');
+      const proxy = new ProxyClient(path.join(run(), 'proxy.sock'));
+      await proxy.deploy('loadsvc', {
+        hosts: ['load.test'],
+        targets: [upstream.address],
+        healthCheck: { path: '/up', intervalMs: 50, timeoutMs: 500 },
+      });
+      const before = await proxy.status();
+      const load = loadLoop(ports[1], 'load.test');
       // No port flags: the settings come back from the env file the first run wrote.
-      const r = runInstall(sb, ['--yes', '--admin-key', adminPub]);
+      const r = await runInstallAsync(sb, ['--yes', '--admin-key', adminPub]);
+      const loaded = await load.stop();
+      await upstream.close();
+      assert.equal(r.status, 0, `second install.sh failed:\n${r.stdout}\n${r.stderr}`);
+      assert.deepEqual(
+        loaded.failures.slice(0, 5),
+        [],
+        `${loaded.failures.length} of ${loaded.ok + loaded.failures.length} requests failed during the upgrade`,
+      );
+      assert.ok(loaded.ok > 50, `only ${loaded.ok} requests during the upgrade`);
       assert.equal(r.status, 0, `second install.sh failed:\n${r.stdout}\n${r.stderr}`);
       assert.match(r.stdout, /npm dependencies up to date/);
       assert.match(r.stdout, /SSH host key kept/);
@@ -174,8 +234,19 @@ describe('install.sh', () => {
       assert.notEqual(controlPid, first.controlPid, 'a new control plane runs');
       assert.ok(pidAlive(controlPid), 'the new control plane is alive');
       assert.ok(!pidAlive(first.controlPid), 'the old control plane has exited');
-      assert.equal(proxyPid, first.proxyPid, 'the proxy process kept serving through the upgrade');
+      assert.notEqual(proxyPid, first.proxyPid, 'a proxy of the new build took the sockets over');
       assert.ok(pidAlive(proxyPid));
+      const deadline = Date.now() + 15_000;
+      while (pidAlive(first.proxyPid) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+      assert.ok(!pidAlive(first.proxyPid), 'the old proxy drained and exited');
+      const afterStatus = await proxy.status();
+      assert.equal(afterStatus.pid, proxyPid);
+      assert.notEqual(afterStatus.version, before.version, 'the proxy runs the new build');
+      const created = spawnSync('ssh', sshArgs('apps:create', 'reportapp'), { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(created.status, 0, created.stderr);
+      const report = spawnSync('ssh', sshArgs('proxy:report', 'reportapp'), { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(report.status, 0, report.stderr);
+      assert.ok(report.stdout.includes(`pid ${proxyPid}, version ${afterStatus.version}`), report.stdout);
 
       assert.deepEqual(JSON.parse(readFileSync(path.join(run(), 'ports.json'), 'utf8')).ssh, ports[0]);
       assert.equal(servedHostKey(), fingerprint(hostKey()), 'same host key served after the upgrade');

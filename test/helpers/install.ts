@@ -2,7 +2,7 @@
 // checkout (node_modules hard-linked, so `npm ci` in the copy never removes the real one), a
 // temp data dir, env file and bin dir (PAAS_ENV_FILE, PAAS_BIN_DIR), and the background-daemon
 // mode (PAAS_INIT=daemon) even on a systemd host.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -60,21 +60,51 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, CI: 'true', ...extra };
 }
 
+/** The environment install.sh runs with in a sandbox. */
+function installEnv(sb: InstallSandbox, extraEnv: Record<string, string>): NodeJS.ProcessEnv {
+  return cleanEnv({
+    PAAS_ENV_FILE: sb.envFile,
+    PAAS_BIN_DIR: sb.binDir,
+    PAAS_INSTALL_DIR: sb.installDir,
+    PAAS_INIT: 'daemon',
+    ...extraEnv,
+  });
+}
+
 /** Runs the sandbox's install.sh with `args`; never prompts (CI=true, no stdin). */
 export function runInstall(sb: InstallSandbox, args: string[], extraEnv: Record<string, string> = {}): InstallResult {
   const r = spawnSync('bash', [path.join(sb.checkout, 'install.sh'), ...args], {
-    env: cleanEnv({
-      PAAS_ENV_FILE: sb.envFile,
-      PAAS_BIN_DIR: sb.binDir,
-      PAAS_INSTALL_DIR: sb.installDir,
-      PAAS_INIT: 'daemon',
-      ...extraEnv,
-    }),
+    env: installEnv(sb, extraEnv),
     stdio: ['ignore', 'pipe', 'pipe'],
     encoding: 'utf8',
     timeout: 10 * 60_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** runInstall without blocking this process (a load loop can run alongside). */
+export function runInstallAsync(sb: InstallSandbox, args: string[], extraEnv: Record<string, string> = {}): Promise<InstallResult> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', [path.join(sb.checkout, 'install.sh'), ...args], {
+      env: cleanEnv({
+        PAAS_ENV_FILE: sb.envFile,
+        PAAS_BIN_DIR: sb.binDir,
+        PAAS_INSTALL_DIR: sb.installDir,
+        PAAS_INIT: 'daemon',
+        ...extraEnv,
+      }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10 * 60_000);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
 }
 
 /** `count` distinct free TCP ports on 127.0.0.1 (free when asked; good enough for a test). */

@@ -97,6 +97,10 @@ class FakePool implements WorkerPool {
 
   async close(): Promise<void> {}
 
+  listenSockets(): null {
+    return null;
+  }
+
   onTargetDown(listener: TargetDownListener): void {
     this.listener = listener;
   }
