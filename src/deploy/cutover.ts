@@ -27,6 +27,10 @@ export interface CutoverPlan {
 
 const address = (c: ContainerInfo) => `${c.ip}:${c.port}`;
 
+/** The runtime's crash of `c` as the deploy's crash error; any other error as it is. */
+const asCrash = (c: ContainerInfo, err: Error & { code?: string }): Error =>
+  err.code === 'PAAS_ERR_RUNTIME_CRASHED' ? DeployErrors.crashed(`${c.name}: ${err.message}`, err) : err;
+
 /**
  * Fast cutover, all or nothing: traffic moves as soon as every new web container accepts
  * connections (and, with a health path, answers it through the proxy's gate); the previous
@@ -86,6 +90,7 @@ export class Cutover {
         const r = await this.runtime.waitListening(c, { deadline, refusedForMs: REFUSED_LIMIT_S * 1000, signal });
         if (r === 'listening') return;
         if (r === 'aborted') throw DeployErrors.cancelled();
+        await this.crashedNow(c);
         const logs = await this.logs(c);
         if (r === 'refused') throw DeployErrors.notListening(c.name, c.port, REFUSED_LIMIT_S, logs);
         throw DeployErrors.unhealthy(`${c.name} did not accept connections on port ${c.port} within ${timeoutMs / 1000} s${logs}`);
@@ -142,9 +147,19 @@ export class Cutover {
           () => undefined,
           (err: Error & { code?: string }) => {
             if (signal.aborted) return;
-            reject(err.code === 'PAAS_ERR_RUNTIME_CRASHED' ? DeployErrors.crashed(`${c.name}: ${err.message}`, err) : err);
+            reject(asCrash(c, err));
           },
         );
+    });
+  }
+
+  /**
+   * Throws the crash when the container has exited or restarted: a container that dies on boot
+   * may never get an address, so its port check ends at once, before the crash watch reports.
+   */
+  private async crashedNow(c: ContainerInfo): Promise<void> {
+    await this.runtime.waitUp(c.id, 0).catch((err: Error & { code?: string }) => {
+      throw asCrash(c, err);
     });
   }
 

@@ -48,6 +48,17 @@ describe('Rollout', () => {
     assert.deepEqual(runtime.running('a'), ['a.web.1.v1']);
   });
 
+  test('a web container that dies before it has an address fails as a crash, not as a port timeout', async () => {
+    const { runtime, proxy, store, rollout, stage } = setup();
+    runtime.addressless.add('a.web.1.v2');
+    runtime.crashAfter.set('a.web.1.v2', 50);
+    const r = release('a', 2);
+    store.releases.set('a', r);
+    await assert.rejects(rollout.release('a', r, stage, never), { code: 'PAAS_ERR_DEPLOY_CRASHED' });
+    assert.equal(proxy.deploys.length, 0);
+    assert.deepEqual(runtime.running('a'), []);
+  });
+
   test('a container that crashes at start fails the rollout before any traffic moves', async () => {
     const { runtime, proxy, store, rollout, stage } = setup();
     runtime.crashing.add('a.worker.1.v2');

@@ -16,6 +16,8 @@ export class FakeRuntime implements RuntimePort {
   deaf = new Set<string>();
   /** container names that crash this many ms into the crash watch (within the stability window) */
   crashAfter = new Map<string, number>();
+  /** container names that die before Docker gives them an address (their port check ends at once) */
+  addressless = new Set<string>();
   removedImages: string[] = [];
   images = new Set<string>();
 
@@ -38,7 +40,7 @@ export class FakeRuntime implements RuntimePort {
       process: spec.process,
       release: spec.release,
       replica: spec.replica,
-      ip: `10.0.0.${n}`,
+      ip: this.addressless.has(name) ? null : `10.0.0.${n}`,
       port: spec.port,
       state: 'running',
       startedAt: new Date().toISOString(),
@@ -71,7 +73,8 @@ export class FakeRuntime implements RuntimePort {
     }
   }
 
-  async waitListening(c: { ip: string | null }): Promise<'listening' | 'refused'> {
+  async waitListening(c: { ip: string | null }): Promise<'listening' | 'refused' | 'deadline'> {
+    if (!c.ip) return 'deadline';
     const info = [...this.containers.values()].find((x) => x.ip === c.ip);
     return info && this.deaf.has(info.name) ? 'refused' : 'listening';
   }
