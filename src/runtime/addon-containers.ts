@@ -32,6 +32,9 @@ export interface AddonContainerState {
   restartCount: number;
 }
 
+/** Docker's network mode of a container on no network: it has only its loopback. */
+const NO_NETWORK = 'none';
+
 /**
  * Add-on containers (databases) through the Docker Engine API: one named volume each, a restart
  * policy, no published port, joined to the networks of the apps linked to them. Knows nothing of
@@ -108,7 +111,8 @@ export class AddonContainers {
         HostConfig: {
           Binds: [`${spec.volume}:${spec.volumePath}`],
           RestartPolicy: { Name: 'unless-stopped' },
-          NetworkMode: first ?? 'bridge',
+          // no link yet: no network at all (loopback only), never Docker's shared default bridge
+          NetworkMode: first ?? NO_NETWORK,
           SecurityOpt: ['no-new-privileges'],
           LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
         },
@@ -148,9 +152,11 @@ export class AddonContainers {
     };
   }
 
-  /** Joins an app network under the container's own name; already joined is fine. */
+  /** Joins an app network under the container's own name (leaving 'none' first); already joined is fine. */
   async connect(name: string, network: string): Promise<void> {
     try {
+      const joined = (await this.inspect(name))?.networks ?? [];
+      if (joined.includes(NO_NETWORK)) await this.docker.getNetwork(NO_NETWORK).disconnect({ Container: name, Force: true });
       await this.docker.getNetwork(network).connect({ Container: name, EndpointConfig: { Aliases: [name] } });
     } catch (e) {
       if (statusOf(e) === 403 && /already exists/i.test(engineMessage(e))) return;
@@ -158,10 +164,12 @@ export class AddonContainers {
     }
   }
 
-  /** Leaves an app network; not joined (or gone) is fine. */
+  /** Leaves an app network, back to 'none' when it was the last one; not joined (or gone) is fine. */
   async disconnect(name: string, network: string): Promise<void> {
     try {
       await this.docker.getNetwork(network).disconnect({ Container: name, Force: true });
+      const left = await this.inspect(name);
+      if (left && left.networks.length === 0) await this.docker.getNetwork(NO_NETWORK).connect({ Container: name });
     } catch (e) {
       const st = statusOf(e);
       if (st === 404 || (st === 500 && /not connected/i.test(engineMessage(e)))) return;

@@ -70,6 +70,7 @@ test('create pins the image, runs its own container with a named volume, a stron
   assert.ok(info.size > 0, 'volume size');
   const c = await dockerClient().getContainer(`paas-postgres-${DB}`).inspect();
   assert.deepEqual(c.HostConfig.PortBindings ?? {}, {});
+  assert.deepEqual(Object.keys(c.NetworkSettings.Networks), ['none'], 'unlinked: on no network, not the shared default bridge');
   assert.equal(c.HostConfig.RestartPolicy?.Name, 'unless-stopped');
   assert.ok(c.Mounts.some((m) => m.Type === 'volume' && m.Name === `paas-postgres-${DB}-data`));
   const password = (c.Config.Env ?? []).find((e) => e.startsWith('POSTGRES_PASSWORD='))!.split('=')[1]!;
@@ -97,6 +98,8 @@ test('link sets DATABASE_URL as a new release rolled out under load with zero fa
   const info = JSON.parse((await ok(`postgres:info ${DB} --json`)).stdout);
   assert.deepEqual(info.links, [APP]);
   assert.equal(info.linkDetails[0].var, 'DATABASE_URL');
+  const c = await dockerClient().getContainer(`paas-postgres-${DB}`).inspect();
+  assert.deepEqual(Object.keys(c.NetworkSettings.Networks), [`paas-${APP}`], 'linked: only the app network');
 });
 
 test('bad links: a missing app or service, the same variable twice (naming the alias to use), a bad alias', async () => {
@@ -260,7 +263,7 @@ test('unlink removes the variable under load with zero failed requests', async (
   assert.equal(notLinked.exitCode, 1);
   assert.match(notLinked.stderr, /is not linked to/);
   const c = await dockerClient().getContainer(`paas-postgres-${DB}`).inspect();
-  assert.ok(!Object.keys(c.NetworkSettings.Networks).includes(`paas-${APP}`));
+  assert.deepEqual(Object.keys(c.NetworkSettings.Networks), ['none'], 'the last unlink leaves it on no network');
 });
 
 test('logs, restart and connect with a pty over SSH', async () => {
