@@ -30,8 +30,7 @@ export class ImageRelease {
 
   async deploy(app: string, image: { ref: string } & ImageInfo, stage: StageOutput, signal: AbortSignal): Promise<Release> {
     const d = this.deps;
-    const first = !d.releases.current(app);
-    const formation = { web: first ? 1 : (d.formation.all(app).web ?? 1) };
+    const formation = { web: d.formation.all(app).web ?? 1 };
     const deployId = d.deploys.start(app, process.pid);
     const release = d.releases.create({
       app,

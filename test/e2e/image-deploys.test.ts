@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { execa } from 'execa';
 import { busyboxApp, commitFiles, healthAppJson, push, viaProxy } from '../helpers/app-repo.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/base-images.js';
-import { requireDocker, runFilter } from '../helpers/docker.js';
+import { dockerClient, requireDocker, runFilter } from '../helpers/docker.js';
 import { MAIN, makeKey, PaasServer, sshOptions, TSX } from '../helpers/paas-server.js';
 
 // Deploys without a build on the server, as a user on a small VPS drives them: `docker save | ssh
@@ -150,9 +150,13 @@ test('git:from-image deploys an image the engine has; a missing one that cannot 
   assert.equal((await paas.ssh(`apps:create ${app}`)).exitCode, 0);
   const ref = `${imageName('f')}:2`;
   const id = await buildImage(ref, `from-image-${run}`);
+  // ps:scale before the first deploy is kept by an image deploy too
+  assert.equal((await paas.ssh(`ps:scale ${app} web=2`)).exitCode, 0);
   const r = await paas.ssh(`git:from-image ${app} ${ref}`);
   assert.equal(r.exitCode, 0, r.stderr + r.stdout);
   assert.match(r.stdout, /Release v1 live/);
+  const webs = await dockerClient().listContainers({ filters: { label: [`paas.app=${app}`, 'paas.process=web', runFilter(paas.labels)] } });
+  assert.equal(webs.length, 2, 'web=2 set before the first deploy');
   assert.equal(await body(app), `from-image-${run}\n`);
   assert.equal((await releases(app))[0]!.sourceImage, id);
 
