@@ -216,8 +216,10 @@ test('a dump far larger than what the control plane holds streams through it (ex
     const r = await execa('sh', ['-c', `${ssh(`postgres:import ${DB2}`)} < '${dump}'`], { reject: false });
     assert.equal(r.exitCode, 0, r.stderr);
     t.diagnostic(`dump ${size} bytes; control plane RSS ${base} -> peak ${peak} bytes`);
-    // held whole, the dump alone would add its size; streamed, the growth is buffers and GC lag
-    assert.ok(peak - base < size * 0.75, `control plane RSS grew ${peak - base} bytes for a ${size}-byte dump`);
+    // Held whole, the dump alone would add at least its size. Streamed, the growth is buffer churn
+    // that malloc and the GC give back late: 58-60% of the dump on a quiet machine, 83% once on a
+    // loaded one, so the bound is the dump's own size: it fails only when the dump is held whole.
+    assert.ok(peak - base < size, `control plane RSS grew ${peak - base} bytes for a ${size}-byte dump`);
   } finally {
     clearInterval(sampler);
     fs.rmSync(dump, { force: true });
