@@ -48,6 +48,13 @@ export interface AddonType {
    * (all or nothing); `file` stops the container, moves the dump to `path` and starts it again.
    */
   restore: { kind: 'exec'; argv: string[] } | { kind: 'file'; path: string };
+  /**
+   * Refuses writes from every client until `thawWrites` (or, for a setting that is not saved, a
+   * restart): a major upgrade runs it before its dump, so a write made meanwhile fails loudly at
+   * the app instead of being lost with the old data files.
+   */
+  freezeWrites: string[];
+  thawWrites: string[];
   /** the data set's size in bytes, printed by a command (null: the volume's size is shown) */
   size: string[] | null;
 }

@@ -1,5 +1,7 @@
 import type { AddonType } from './addon-type.js';
 
+const PSQL = 'psql -v ON_ERROR_STOP=1 -qAt -U "$POSTGRES_USER" -d "$POSTGRES_DB"';
+
 /** PostgreSQL: the official image's contract (POSTGRES_PASSWORD/USER/DB, PGDATA), dumps in pg_dump's custom format. */
 export const postgresType: AddonType = {
   name: 'postgres',
@@ -37,5 +39,17 @@ export const postgresType: AddonType = {
       '{file}',
     ],
   },
+  // every new transaction read-only (saved in the old data dir, so a failed upgrade's restart thaws
+  // it again), and the open sessions cut so they reconnect under it
+  freezeWrites: [
+    'sh',
+    '-c',
+    `${PSQL} -c "ALTER SYSTEM SET default_transaction_read_only = on" -c "SELECT pg_reload_conf()" -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'"`,
+  ],
+  thawWrites: [
+    'sh',
+    '-c',
+    `${PSQL} -c "SET default_transaction_read_only = off" -c "ALTER SYSTEM RESET default_transaction_read_only" -c "SELECT pg_reload_conf()"`,
+  ],
   size: ['sh', '-c', `psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -Atc "SELECT pg_database_size(current_database())"`],
 };

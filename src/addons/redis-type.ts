@@ -39,5 +39,8 @@ export const redisType: AddonType = {
     '{file}',
   ],
   restore: { kind: 'file', path: '/data/dump.rdb' },
+  // more replicas than any server has: writes get NOREPLICAS (the `--rdb` dump itself counts as one)
+  freezeWrites: ['redis-cli', '-h', '127.0.0.1', 'CONFIG', 'SET', 'min-replicas-to-write', '1000'],
+  thawWrites: ['redis-cli', '-h', '127.0.0.1', 'CONFIG', 'SET', 'min-replicas-to-write', '0'],
   size: null,
 };

@@ -62,24 +62,67 @@ export class AddonUpgradeService {
         return { mode: 'minor', image, version: to.full, volume: row.volume, oldVolume: row.volume };
       }
       out.write(`-----> ${from.full} -> ${to.full}: major upgrade by dump and restore into a new volume\n`);
-      const backup = await d.data.backup(type, name, signal, 'upgrade');
-      out.write(`-----> Verified backup ${backup.name} written\n`);
-      const volume = addonVolumeName(type.name, name, row.oldVolumes.length + 2);
-      await d.containers.createVolume(volume, type.name, name);
-      const next = { ...row, image, volume };
+      await this.freeze(type, row, out);
       try {
-        await this.swap(type, row, next, networks, signal, async () => {
-          out.write(`-----> Restoring ${backup.name} into ${volume}\n`);
-          await d.data.restoreFile(type, next, d.data.backupPath(type, name, backup), signal);
-        });
+        return await this.major(type, row, image, networks, { from: from.full, to: to.full }, out, signal);
       } catch (e) {
-        await d.containers.removeVolume(volume).catch(() => {});
+        await this.thaw(type, row, out);
         throw e;
       }
-      d.addons.setImage(type.name, name, image, volume, [...row.oldVolumes, row.volume]);
-      d.log.info({ addon: name, type: type.name, from: from.full, to: to.full, volume, kept: row.volume }, 'add-on upgraded (major)');
-      return { mode: 'major', image, version: to.full, volume, oldVolume: row.volume };
     });
+  }
+
+  /** Writes stop before the dump: one made during the upgrade fails at the app instead of being lost. */
+  private async freeze(type: AddonType, row: AddonRow, out: Writable): Promise<void> {
+    const r = await this.deps.containers.exec(row.container, type.freezeWrites);
+    if (r.exitCode !== 0)
+      throw AddonErrors.upgrade(
+        `cannot stop writes to ${type.name} service ${row.name}: ${r.stderr.trim() || `exit ${r.exitCode}`}; nothing was changed`,
+      );
+    out.write('-----> Writes refused until the upgrade ends (apps see errors, nothing written is lost)\n');
+  }
+
+  /** After a failed major upgrade: the old server (restarted or still running) takes writes again. */
+  private async thaw(type: AddonType, row: AddonRow, out: Writable): Promise<void> {
+    const r = await this.deps.containers.exec(row.container, type.thawWrites).catch((e: Error) => ({ exitCode: 1, stderr: e.message }));
+    if (r.exitCode === 0) out.write(`-----> Writes accepted again by ${row.image}\n`);
+    else {
+      this.deps.log.error(
+        { addon: row.name, type: type.name, stderr: r.stderr },
+        'add-on writes could not be re-enabled after a failed upgrade',
+      );
+      out.write(`-----> could not re-enable writes (${r.stderr.trim()}); run ${type.name}:restart ${row.name}\n`);
+    }
+  }
+
+  /** A verified backup of the old data restored into a new volume under the new image; the old volume is kept. */
+  private async major(
+    type: AddonType,
+    row: AddonRow,
+    image: string,
+    networks: string[],
+    versions: { from: string; to: string },
+    out: Writable,
+    signal: AbortSignal,
+  ): Promise<UpgradeResult> {
+    const d = this.deps;
+    const backup = await d.data.backup(type, row.name, signal, 'upgrade');
+    out.write(`-----> Verified backup ${backup.name} written\n`);
+    const volume = addonVolumeName(type.name, row.name, row.oldVolumes.length + 2);
+    await d.containers.createVolume(volume, type.name, row.name);
+    const next = { ...row, image, volume };
+    try {
+      await this.swap(type, row, next, networks, signal, async () => {
+        out.write(`-----> Restoring ${backup.name} into ${volume}\n`);
+        await d.data.restoreFile(type, next, d.data.backupPath(type, row.name, backup), signal);
+      });
+    } catch (e) {
+      await d.containers.removeVolume(volume).catch(() => {});
+      throw e;
+    }
+    d.addons.setImage(type.name, row.name, image, volume, [...row.oldVolumes, row.volume]);
+    d.log.info({ addon: row.name, type: type.name, ...versions, volume, kept: row.volume }, 'add-on upgraded (major)');
+    return { mode: 'major', image, version: versions.to, volume, oldVolume: row.volume };
   }
 
   /** Replaces the container by one of `next`; on failure the old one is started again. */

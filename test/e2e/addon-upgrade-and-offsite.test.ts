@@ -80,6 +80,8 @@ test('a major upgrade dumps and restores into a new volume and keeps the old one
   const before = await info();
   const r = await ok(`postgres:upgrade ${DB} --image ${POSTGRES_IMAGE}`);
   assert.match(r.stdout, /major upgrade by dump and restore into a new volume/);
+  // writes stop before the dump (an app's write fails instead of being lost with the old files)
+  assert.match(r.stdout, /Writes refused until the upgrade ends/);
   assert.match(
     r.stdout,
     new RegExp(`\\(15\\.\\d+\\) by dump and restore into paas-postgres-${DB}-data-2; the old volume ${before.volume} is kept`),
@@ -89,7 +91,9 @@ test('a major upgrade dumps and restores into a new volume and keeps the old one
   assert.equal(after.volume, `paas-postgres-${DB}-data-2`);
   assert.deepEqual(after.oldVolumes, [before.volume]);
   assert.match(after.version, /PostgreSQL\) 15\./);
-  assert.equal(await sql("SELECT string_agg(note, ',') FROM t;"), 'one,two');
+  // the new server takes writes: the freeze stayed with the retired data files
+  await sql("INSERT INTO t VALUES ('three');");
+  assert.equal(await sql("SELECT string_agg(note, ',') FROM t;"), 'one,two,three');
   await dockerClient().getVolume(before.volume).inspect();
   assert.match((await ok(`postgres:info ${DB}`)).stdout, new RegExp(`kept volumes: +${before.volume}`));
   const down = await paas.ssh(`postgres:upgrade ${DB} --image ${POSTGRES_13_IMAGE}`);
