@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../log/logger.js';
 import { engineMessage, errMessage, statusOf } from '../runtime/docker-error-details.js';
+import { exposedPortsOf } from '../runtime/image-ports.js';
 import { LineSplitter } from '../util/json-lines.js';
 import { createBuildContext } from './build-context.js';
 import type { BuildRequest } from './builder.js';
@@ -161,12 +162,6 @@ function followBuild(stream: Readable, output: NodeJS.WritableStream, signal: Ab
     stream.on('close', () => finish());
     stream.on('error', (e) => finish(signal.aborted ? 'cancelled' : `build stream failed: ${e.message}`));
   });
-}
-
-export function exposedPortsOf(info: Dockerode.ImageInspectInfo): number[] {
-  const keys = Object.keys(info.Config?.ExposedPorts ?? {});
-  const ports = keys.map((k) => Number.parseInt(k, 10)).filter((n) => Number.isInteger(n) && n > 0 && n < 65536);
-  return [...new Set(ports)].sort((a, b) => a - b);
 }
 
 function oneLine(s: string): string {

@@ -7,7 +7,8 @@ import type { Logger } from '../log/logger.js';
 import { LineSplitter } from '../util/json-lines.js';
 import { BuildErrors } from './build-errors.js';
 import type { Builder, BuildRequest, BuildResult } from './builder.js';
-import { buildDockerImage, exposedPortsOf } from './docker-image-build.js';
+import { exposedPortsOf } from '../runtime/image-ports.js';
+import { buildDockerImage } from './docker-image-build.js';
 import { findExecutable } from './find-executable.js';
 
 export interface PackBuilderOptions {

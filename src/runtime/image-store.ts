@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { exposedPortsOf } from '../builders/docker-image-build.js';
+import { exposedPortsOf } from './image-ports.js';
 import { isAppError } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
 import { LineSplitter } from '../util/json-lines.js';
