@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import tls from 'node:tls';
-import acme from 'acme-client';
+import type AcmeClient from 'acme-client';
 import { isAppError } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
 import { AcmeErrors } from './acme-errors.js';
@@ -33,7 +33,7 @@ let configured = false;
  * ACME server's own TLS (Pebble's), no environment proxy, and no retries of its own (it would
  * sleep through a 429's retry-after); record problem documents for the error lines.
  */
-function configureAxios(timeoutMs: number, caPem: string | undefined): void {
+function configureAxios(acme: typeof AcmeClient, timeoutMs: number, caPem: string | undefined): void {
   const ax = acme.axios;
   ax.defaults.timeout = timeoutMs;
   ax.defaults.proxy = false;
@@ -108,8 +108,13 @@ export function retryAfterDate(value: string | undefined, now = Date.now()): Dat
  * AppError line naming what the ACME server said.
  */
 export class AcmeIssuer {
-  constructor(private readonly deps: AcmeIssuerDeps) {
-    configureAxios(deps.timeoutMs, deps.caPem);
+  constructor(private readonly deps: AcmeIssuerDeps) {}
+
+  /** acme-client (about 28 MB) is loaded at the first issuance, not by every control plane at start. */
+  private async acme(): Promise<typeof AcmeClient> {
+    const lib = (await import('acme-client')).default;
+    configureAxios(lib, this.deps.timeoutMs, this.deps.caPem);
+    return lib;
   }
 
   issue(req: IssueRequest): Promise<IssuedCert> {
@@ -119,9 +124,10 @@ export class AcmeIssuer {
   private async run(req: IssueRequest): Promise<IssuedCert> {
     const { directoryUrl, email, names, out } = req;
     const poll = this.deps.pollMs ?? 500;
+    const acme = await this.acme();
     const client = new acme.Client({
       directoryUrl,
-      accountKey: await this.accountKey(directoryUrl),
+      accountKey: await this.accountKey(acme, directoryUrl),
       backoffAttempts: 40,
       backoffMin: poll,
       backoffMax: poll * 4,
@@ -177,7 +183,7 @@ export class AcmeIssuer {
   }
 
   /** `<accountDir>/<hash of the directory URL>.key`, made on first use (mode 600). */
-  private async accountKey(directoryUrl: string): Promise<Buffer> {
+  private async accountKey(acme: typeof AcmeClient, directoryUrl: string): Promise<Buffer> {
     const file = path.join(this.deps.accountDir, `${createHash('sha256').update(directoryUrl).digest('hex').slice(0, 16)}.key`);
     try {
       return fs.readFileSync(file);

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { AddonType } from '../addons/addon-type.js';
 import type { AddonRow, AddonsRepository, BackupTarget } from '../state/addons-repository.js';
 import { AddonErrors } from './addon-errors.js';
@@ -20,7 +19,11 @@ function parseS3Url(url: string): { bucket: string; prefix: string } {
   return { bucket: m[1]!, prefix: (m[2] ?? '').replace(/\/+$/, '') };
 }
 
-function client(t: BackupTarget): S3Client {
+/** The AWS SDK is loaded at the first backup target used (about 23 MB a control plane without one never spends). */
+const s3Sdk = () => import('@aws-sdk/client-s3');
+
+async function client(t: BackupTarget): Promise<S3Client> {
+  const { S3Client } = await s3Sdk();
   return new S3Client({
     endpoint: t.endpoint || undefined,
     region: t.region,
@@ -53,8 +56,9 @@ export class AddonTargetService {
       accessKeyId: words[0]!,
       secretAccessKey: words[1]!,
     };
-    const s3 = client(target);
+    const s3 = await client(target);
     try {
+      const { HeadBucketCommand } = await s3Sdk();
       await s3.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal });
     } catch (e) {
       const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
@@ -89,8 +93,9 @@ export class AddonTargetService {
     if (!t) return null;
     const { bucket, prefix } = parseS3Url(t.url);
     const key = `${prefix ? `${prefix}/` : ''}${path.basename(file)}`;
-    const s3 = client(t);
+    const s3 = await client(t);
     try {
+      const { Upload } = await import('@aws-sdk/lib-storage');
       await new Upload({ client: s3, params: { Bucket: bucket, Key: key, Body: fs.createReadStream(file) } }).done();
     } finally {
       s3.destroy();
