@@ -3,7 +3,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { commitFiles, push, remoteSha, viaProxy } from '../helpers/app-repo.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/base-images.js';
-import { dockerClient, requireDocker, runFilter } from '../helpers/docker.js';
+import { dockerClient, requireDocker, runningReplicas } from '../helpers/docker.js';
 import { startLoad } from '../helpers/load.js';
 import { PaasServer } from '../helpers/paas-server.js';
 
@@ -23,11 +23,7 @@ after(async () => {
   await paas?.destroy();
 });
 
-const running = async (app: string) =>
-  (await dockerClient().listContainers({ filters: { label: [`paas.app=${app}`, runFilter(paas.labels)] } }))
-    .filter((c) => c.Labels['paas.oneoff'] === undefined)
-    .map((c) => `${c.Labels['paas.process']}@v${c.Labels['paas.release']}`)
-    .sort();
+const running = (app: string) => runningReplicas(paas.labels, app);
 
 /** An ENTRYPOINT that special-cases its first argument, as many images' docker-entrypoint.sh do: `serve` and `stamp` are its own verbs, anything else is run as given. */
 const ENTRY = `#!/bin/sh

@@ -52,6 +52,14 @@ export function runFilter(labels: Record<string, string>): string {
  * Removes containers, then networks, then images carrying `label` (`key` or `key=value`).
  * Never throws: safe in after() hooks of a failed test. Returns what it removed.
  */
+/** An app's long-running containers of one test server, as sorted `process@vN` (one-off task containers left out). */
+export async function runningReplicas(labels: Record<string, string>, app: string): Promise<string[]> {
+  return (await dockerClient().listContainers({ filters: { label: [`paas.app=${app}`, runFilter(labels)] } }))
+    .filter((c) => c.Labels['paas.oneoff'] === undefined)
+    .map((c) => `${c.Labels['paas.process']}@v${c.Labels['paas.release']}`)
+    .sort();
+}
+
 export async function cleanupByLabel(label = TEST_LABEL): Promise<{ containers: number; networks: number; images: number }> {
   const docker = dockerClient();
   const filters = { label: [label] };
