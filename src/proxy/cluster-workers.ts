@@ -6,7 +6,7 @@ import type { ChallengeMap } from './acme-challenges.js';
 import type { TargetDownListener } from './proxy-context.js';
 import { ProxyErrors } from './proxy-errors.js';
 import type { ProxyUser } from './proxy-user.js';
-import type { DrainResult } from './proxy-worker.js';
+import type { DrainResult, ProxyWorker } from './proxy-worker.js';
 import { emptyStats, mergeStats, type RouteTable, type WorkerStats } from './route-table.js';
 import type { TlsState } from './tls-state.js';
 import { isProxyMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
@@ -28,14 +28,17 @@ interface Pending {
 }
 
 /**
- * N worker processes (node:cluster) sharing the listening ports; the primary drives them over IPC.
- * On Linux the primary binds and accepts (round-robin) and hands connections to the workers, so
- * with a proxy `user` the workers are forked as that user from the start and never hold root.
+ * Worker processes (node:cluster) sharing the listening ports; the primary drives them over IPC.
+ * The primary binds and accepts and hands connections out round-robin, so with a proxy `user` the
+ * workers are forked as that user from the start and never hold root. With a `local` worker the
+ * primary carries traffic too, as one of the lanes: N workers cost N processes, not N + 1.
  */
 export class ClusterWorkers implements WorkerPool {
   private readonly count: number;
   private readonly log: Logger;
   private readonly user: ProxyUser | undefined;
+  /** the worker inside the primary's own process, when it serves too */
+  private readonly local: ProxyWorker | null;
   private started = false;
   private readonly workers = new Set<Worker>();
   private readonly pending = new Map<Worker, Map<number, Pending>>();
@@ -51,11 +54,14 @@ export class ClusterWorkers implements WorkerPool {
   private ready: Worker[] = [];
   private nextWorker = 0;
 
-  constructor(count: number, logger: Logger, bind: ListenOptions, user?: ProxyUser) {
+  /** `count` forked workers, plus `local` (in this process) when given */
+  constructor(count: number, logger: Logger, bind: ListenOptions, user?: ProxyUser, local?: ProxyWorker) {
     this.count = count;
     this.log = logger;
     this.bind = bind;
     this.user = user;
+    this.local = local ?? null;
+    if (this.local) this.local.onTargetDown = (service, address) => this.targetDown?.(service, address);
   }
 
   /**
@@ -69,6 +75,10 @@ export class ClusterWorkers implements WorkerPool {
     this.sockets = inherited ?? (await bindListenSockets(b.host, b.httpPort, b.httpsPort));
     if (this.user) cluster.setupPrimary({ uid: this.user.uid, gid: this.user.gid });
     const ready: Array<Promise<BoundPorts>> = [];
+    if (this.local) {
+      this.local.apply(table);
+      ready.push(this.local.listen(portsOf(this.sockets)));
+    }
     for (let i = 0; i < this.count; i++) ready.push(this.fork());
     const ports = await Promise.all(ready);
     // connections wait (held, unread) until every worker serves
@@ -113,7 +123,7 @@ export class ClusterWorkers implements WorkerPool {
         for (const p of waiting?.values() ?? []) p.resolve(undefined);
         if (!isReady) reject(ProxyErrors.workerFailed(`proxy worker exited during start (code ${code}, signal ${signal})`));
         if (this.closing) return;
-        if (this.user && this.started && this.workers.size === 0) {
+        if (this.user && this.started && this.workers.size === 0 && !this.local) {
           // the primary has given up root: with every worker gone, cluster has closed the listening
           // sockets and a port below 1024 cannot be bound again; exit so the proxy is started anew
           this.log.fatal({ worker: worker.process.pid, code, signal }, 'every proxy worker died after root was dropped; exiting');
@@ -127,13 +137,18 @@ export class ClusterWorkers implements WorkerPool {
 
   /** Hands an accepted connection to the next serving worker (round-robin). */
   private dispatch(socket: Socket, tls: boolean): void {
-    const n = this.ready.length;
+    const n = this.ready.length + (this.local ? 1 : 0);
     if (n === 0 || this.closing) {
       socket.destroy();
       return;
     }
     if (this.nextWorker >= n) this.nextWorker = 0;
-    const worker = this.ready[this.nextWorker++];
+    const lane = this.nextWorker++;
+    if (lane === this.ready.length) {
+      this.local!.accept(socket, tls);
+      return;
+    }
+    const worker = this.ready[lane];
     worker.send({ kind: 'paas-proxy', id: 0, op: 'conn', tls }, socket, (err: Error | null) => {
       if (err) socket.destroy();
     });
@@ -168,18 +183,22 @@ export class ClusterWorkers implements WorkerPool {
 
   async apply(table: RouteTable): Promise<void> {
     this.table = table;
+    this.local?.apply(table);
     await this.broadcast({ op: 'apply', table });
   }
 
   async drain(service: string, addresses: readonly string[], timeoutMs: number): Promise<DrainResult> {
-    const results = await this.broadcast({ op: 'drain', service, addresses: [...addresses], timeoutMs });
-    return sumDrain(results.filter((r): r is DrainResult => r !== undefined));
+    const [results, own] = await Promise.all([
+      this.broadcast({ op: 'drain', service, addresses: [...addresses], timeoutMs }),
+      this.local?.drain(service, addresses, timeoutMs),
+    ]);
+    return sumDrain([...results, own].filter((r): r is DrainResult => r !== undefined));
   }
 
   async stats(): Promise<WorkerStats> {
     const results = await this.broadcast({ op: 'stats' });
     const out = emptyStats();
-    for (const r of results) if (r) mergeStats(out, r as WorkerStats);
+    for (const r of [...results, this.local?.stats()]) if (r) mergeStats(out, r as WorkerStats);
     return out;
   }
 
@@ -188,11 +207,13 @@ export class ClusterWorkers implements WorkerPool {
   }
 
   async applyTls(state: TlsState): Promise<void> {
+    this.local?.applyTls(state);
     await this.broadcast({ op: 'tls', state });
   }
 
   async applyChallenges(challenges: ChallengeMap): Promise<void> {
     this.challenges = challenges;
+    this.local?.applyChallenges(challenges);
     await this.broadcast({ op: 'challenges', challenges });
   }
 
@@ -200,7 +221,7 @@ export class ClusterWorkers implements WorkerPool {
     this.closing = true;
     if (this.sockets) await closeListenSockets(this.sockets);
     const exits = [...this.workers].map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
-    await this.broadcast({ op: 'shutdown', graceMs });
+    await Promise.all([this.broadcast({ op: 'shutdown', graceMs }), this.local?.close(graceMs)]);
     const timer = setTimeout(() => {
       for (const w of this.workers) w.process.kill('SIGKILL');
     }, graceMs + 2000);

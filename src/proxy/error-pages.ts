@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
   404: 'Not Found',
+  405: 'Method Not Allowed',
   408: 'Request Timeout',
   413: 'Payload Too Large',
   502: 'Bad Gateway',

@@ -13,7 +13,7 @@ import { ProxyController } from './proxy-controller.js';
 import { ProxyErrors } from './proxy-errors.js';
 import { announceReady, receiveSockets, startSuccessor } from './proxy-handover.js';
 import { checkProxyDirsWritable, dropPrivileges, type ProxyUser, prepareProxyDirs, runsAsRoot } from './proxy-user.js';
-import type { ProxyWorkerOptions } from './proxy-worker.js';
+import { ProxyWorker, type ProxyWorkerOptions } from './proxy-worker.js';
 import { RouteStore } from './route-store.js';
 import { ensureDefaultCert } from './tls-cert.js';
 import { TlsController } from './tls-controller.js';
@@ -27,7 +27,7 @@ export interface ProxyOptions {
   httpPort: number;
   httpsPort: number;
   listen: string;
-  /** 0 = one per core; 1 = traffic served by the primary itself */
+  /** processes carrying traffic, the primary included; 0 = one per core */
   workers: number;
   logger: Logger;
   /** max request body in bytes (default 100 MiB, env PAAS_PROXY_BODY_LIMIT) */
@@ -104,10 +104,10 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   const services = await store.load();
   const wopts = await workerOptions({ ...opts, user });
   const count = workerCount(opts.workers);
+  // the primary serves as one of the `count` workers: one process for 1, N processes for N
+  const bind = { host: opts.listen, httpPort: opts.httpPort, httpsPort: wopts.tls ? opts.httpsPort : null };
   const workers: WorkerPool =
-    count <= 1
-      ? new LocalWorkers(wopts)
-      : new ClusterWorkers(count, log, { host: opts.listen, httpPort: opts.httpPort, httpsPort: wopts.tls ? opts.httpsPort : null }, user);
+    count <= 1 ? new LocalWorkers(wopts) : new ClusterWorkers(count - 1, log, bind, user, new ProxyWorker(wopts));
   const controller = new ProxyController(services, store, workers, log);
   let ports = { http: 0, https: 0 };
   const version = buildVersion();

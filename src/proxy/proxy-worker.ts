@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type http from 'node:http';
+import http from 'node:http';
 import type net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -8,7 +8,7 @@ import { type ChallengeMap, ChallengeStore } from './acme-challenges.js';
 import type { ErrorPages } from './error-pages.js';
 import { frontDoor } from './https-redirect.js';
 import { ConnectionLimiter, type EdgeLimits, serverOptions } from './edge-limits.js';
-import { buildProxyApp } from './proxy-app.js';
+import { createRequestHandler, type RequestHandler } from './request-handler.js';
 import type { TargetDownListener } from './proxy-context.js';
 import type { InflightStats, RouteTable, WorkerStats } from './route-table.js';
 import { Router } from './router.js';
@@ -44,9 +44,16 @@ export interface DrainResult {
   websockets: number;
 }
 
+function isWebSocketUpgrade(req: http.IncomingMessage): boolean {
+  const up = req.headers.upgrade;
+  return up !== undefined && up.toLowerCase() === 'websocket';
+}
+
 /**
- * The data path of one worker: a fastify + @fastify/http-proxy server that routes by Host to
- * a round-robin target, answers 502/503/504 pages, and drains retired targets on request.
+ * The data path of one worker: Node http servers (HTTP, and HTTPS with h2) whose requests take the
+ * plain path of request-handler.ts (Host routing to a round-robin target, 502/503/504 pages), and
+ * whose websocket upgrades go to a fastify + @fastify/http-proxy app built on the first one
+ * (websocket-app.ts). Drains retired targets on request.
  */
 export class ProxyWorker {
   readonly router: Router;
@@ -54,10 +61,13 @@ export class ProxyWorker {
   readonly limiter: ConnectionLimiter;
   private readonly opts: ProxyWorkerOptions;
   private readonly log: Logger;
-  private app: FastifyInstance | null = null;
+  private server: http.Server | null = null;
+  private handler: RequestHandler | null = null;
+  /** the websocket proxy, once the first upgrade asked for it */
+  private wsApp: Promise<FastifyInstance> | null = null;
+  private readonly idPrefix = `${randomBytes(4).toString('hex')}-`;
   private httpsServer: TlsServer | null = null;
   private readonly retired: Array<{ service: string; target: Target }> = [];
-  private readonly upgradeTargets = new WeakMap<Socket, Target>();
   private readonly tlsStore: TlsStore | null;
   private readonly challenges = new ChallengeStore();
   ports = { http: 0, https: 0 };
@@ -154,40 +164,77 @@ export class ProxyWorker {
    * come from the primary (accept()) over listening sockets it owns, on the ports given.
    */
   async listen(external?: BoundPorts): Promise<{ http: number; https: number }> {
-    const app = await this.build();
-    this.limiter.attach(app.server);
+    const handler = this.requestHandler();
+    const server = http.createServer(serverOptions(this.opts.limits), handler);
+    server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
+    this.server = server;
+    this.limiter.attach(server);
     if (external) this.ports.http = external.http;
     else {
-      await app.listen({ host: this.opts.listen, port: this.opts.httpPort });
-      this.ports.http = (app.server.address() as AddressInfo).port;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.opts.httpPort, this.opts.listen, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      this.ports.http = (server.address() as AddressInfo).port;
     }
     if (this.opts.tls) {
       // HTTPS with SNI and ALPN h2/http1.1 (tls-server.ts)
-      const tlsServer = createTlsServer(this.opts.tls, this.tlsStore!, serverOptions(this.opts.limits), (req, res) =>
-        app.routing(req, res),
-      );
-      const server = tlsServer.server;
+      const tlsServer = createTlsServer(this.opts.tls, this.tlsStore!, serverOptions(this.opts.limits), handler);
+      const tlsListener = tlsServer.server;
       this.limiter.attach(tlsServer.http1);
-      tlsServer.http1.on('upgrade', (req, socket, head) => app.server.emit('upgrade', req, socket, head));
+      tlsServer.http1.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
       this.httpsServer = tlsServer;
       if (external) this.ports.https = external.https;
       else {
         await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(this.opts.httpsPort, this.opts.listen, () => {
-            server.off('error', reject);
+          tlsListener.once('error', reject);
+          tlsListener.listen(this.opts.httpsPort, this.opts.listen, () => {
+            tlsListener.off('error', reject);
             resolve();
           });
         });
-        this.ports.https = (server.address() as AddressInfo).port;
+        this.ports.https = (tlsListener.address() as AddressInfo).port;
       }
     }
     return this.ports;
   }
 
+  /**
+   * A request with an Upgrade header. A websocket goes to the websocket app (loaded on the first
+   * one); any other protocol (h2c, ...) is served as a plain request on a connection that then closes.
+   */
+  private upgrade(req: http.IncomingMessage, socket: Socket, head: Buffer): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    if (!isWebSocketUpgrade(req)) {
+      const res = new http.ServerResponse(req);
+      res.assignSocket(socket);
+      res.shouldKeepAlive = false;
+      res.once('finish', () => socket.end());
+      this.handler!(req, res);
+      return;
+    }
+    // the socket stays unread (Node leaves an upgraded socket not flowing) until ws takes it
+    this.wsApp ??= import('./websocket-app.js').then((m) =>
+      m.buildWebSocketApp({ router: this.router, trusted: this.opts.trusted, idPrefix: this.idPrefix }),
+    );
+    this.wsApp.then(
+      (app) => app.server.emit('upgrade', req, socket, head),
+      (err) => {
+        this.log.error({ err: (err as Error).message }, 'websocket proxy failed to load');
+        socket.destroy();
+      },
+    );
+  }
+
   /** A client connection the primary accepted on its listening socket (cluster, or after a hand-over). */
   accept(socket: Socket, tls: boolean): void {
-    const server = tls ? this.httpsServer?.server : this.app?.server;
+    const server = tls ? this.httpsServer?.server : this.server;
     if (!server || this.closing) {
       socket.destroy();
       return;
@@ -198,46 +245,45 @@ export class ProxyWorker {
 
   /** The servers bound to the proxy's ports by this worker itself (handed to a successor on upgrade). */
   boundServers(): { http: net.Server | null; https: net.Server | null } {
-    const http = this.app?.server.listening ? this.app.server : null;
+    const plain = this.server?.listening ? this.server : null;
     const https = this.httpsServer?.server.listening ? this.httpsServer.server : null;
-    return { http, https };
+    return { http: plain, https };
   }
 
   /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then closes everything. */
   async close(graceMs: number): Promise<void> {
     this.closing = true;
-    const app = this.app;
-    const servers: http.Server[] = [];
-    if (app) servers.push(app.server);
+    const server = this.server;
     const tls = this.httpsServer;
     const closed = Promise.all([
-      app ? app.close().catch(() => {}) : Promise.resolve(),
+      server ? new Promise<void>((r) => (server.listening ? server.close(() => r()) : r())) : Promise.resolve(),
       tls ? new Promise<void>((r) => tls.server.close(() => r())) : Promise.resolve(),
     ]);
-    for (const s of servers) s.closeIdleConnections();
+    server?.closeIdleConnections();
     tls?.closeIdle();
+    // websockets end with 1012 (service restart): clients reconnect to whoever serves next
+    for (const svc of this.router.services.values()) for (const t of svc.targets.values()) t.closeWebSockets();
+    for (const { target } of this.retired) target.closeWebSockets();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
     clearTimeout(timer);
-    for (const s of servers) s.closeAllConnections();
+    server?.closeAllConnections();
     tls?.closeAll();
+    if (this.wsApp) await this.wsApp.then((app) => app.close()).catch(() => {});
     await this.pools.close();
   }
 
-  private async build(): Promise<FastifyInstance> {
-    const app = await buildProxyApp({
-      limits: this.opts.limits,
+  private requestHandler(): RequestHandler {
+    this.handler ??= createRequestHandler({
       trusted: this.opts.trusted,
       router: this.router,
       pools: this.pools,
       errorPages: this.opts.errorPages,
       log: this.log,
-      upgradeTargets: this.upgradeTargets,
-      idPrefix: `${randomBytes(4).toString('hex')}-`,
+      idPrefix: this.idPrefix,
       onTargetDown: (service, address) => this.onTargetDown?.(service, address),
       gate: this.tlsStore ? frontDoor(this.tlsStore, this.challenges, () => this.ports.https) : undefined,
     });
-    this.app = app;
-    return app;
+    return this.handler;
   }
 }

@@ -28,6 +28,8 @@ export interface ExchangeRequest {
   headers: string[];
   /** the client's body (Content-Length or chunked), null when it has none */
   body: RequestBody | null;
+  /** response headers the proxy adds (HSTS), as [name, value, ...]; one the upstream sends itself wins */
+  responseExtra?: readonly string[];
 }
 
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'PAAS_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -54,6 +56,18 @@ export function responseHeaders(raw: string[]): string[] {
     out.push(name, raw[i + 1]);
   }
   return out;
+}
+
+/** `headers` with those of `extra` the upstream did not send itself (names compared case-insensitively). */
+export function withExtra(headers: string[], extra: readonly string[] | undefined): string[] {
+  if (extra === undefined || extra.length === 0) return headers;
+  for (let j = 0; j < extra.length; j += 2) {
+    const name = extra[j].toLowerCase();
+    let sent = false;
+    for (let i = 0; i < headers.length && !sent; i += 2) sent = headers[i].length === name.length && headers[i].toLowerCase() === name;
+    if (!sent) headers.push(extra[j], extra[j + 1]);
+  }
+  return headers;
 }
 
 /** Drops header lines Node refuses to send (invalid names, control characters in values). */
@@ -166,7 +180,7 @@ export class UpstreamExchange {
     this.started = true;
     this.owner.connected();
     const res = this.res;
-    const headers = responseHeaders(r.rawHeaders);
+    const headers = withExtra(responseHeaders(r.rawHeaders), this.req.responseExtra);
     if (!this.client.complete) {
       // the upstream answered before the body was read to the end: the client connection cannot be reused
       res.shouldKeepAlive = false;

@@ -62,11 +62,11 @@ describe('the proxy drops root', { skip: isRoot ? false : 'needs root' }, () => 
     await up?.close();
   });
 
-  test('primary and both workers run as paas-proxy in every id of every thread', () => {
+  test('both workers (the primary, which serves too, and its forked worker) run as paas-proxy in every id of every thread', () => {
     const user = passwd('paas-proxy');
     const primary = server.proxyPid()!;
     const workers = children(primary);
-    assert.equal(workers.length, 2, `cluster workers of ${primary}: ${workers.join(',')}`);
+    assert.equal(workers.length, 1, `forked workers of ${primary}: ${workers.join(',')}`);
     const ids = (u: { uid: number; gid: number }) => [
       `Uid: ${u.uid} ${u.uid} ${u.uid} ${u.uid}`,
       `Gid: ${u.gid} ${u.gid} ${u.gid} ${u.gid}`,

@@ -50,6 +50,17 @@ test('answers 503 with the HTML page for an unknown host', async () => {
   assert.match(r.body, /503 Service Unavailable/);
 });
 
+test('methods: WebDAV and other extension methods go to the app, TRACE is refused with 405 (it would echo cookies back)', async () => {
+  const propfind = await request(proxy.port, { host: 'a.test', method: 'PROPFIND', path: '/dav/' });
+  assert.equal(propfind.status, 200);
+  assert.equal(propfind.json<{ method: string }>().method, 'PROPFIND');
+  const before = a.hits('/trace');
+  const trace = await request(proxy.port, { host: 'a.test', method: 'TRACE', path: '/trace' });
+  assert.equal(trace.status, 405);
+  assert.match(trace.body, /405 Method Not Allowed/);
+  assert.equal(a.hits('/trace'), before, 'TRACE never reaches the app');
+});
+
 test('answers 413 when the body is over the configured limit', async () => {
   const r = await request(proxy.port, { host: 'a.test', method: 'POST', body: 'x'.repeat(2048) });
   assert.equal(r.status, 413);

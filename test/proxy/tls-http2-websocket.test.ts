@@ -99,6 +99,12 @@ test('HTTP/2 by ALPN: many streams on one connection, bodies both ways, HSTS; up
   const one = await httpsGet(proxy.httpsPort, HOST, { ca: ca.pem });
   assert.equal(one.status, 200);
   assert.equal(JSON.parse(one.body).headers['x-forwarded-proto'], 'https');
+
+  // HSTS is added to the upstream's headers, not merged over them: both of its cookies arrive
+  const cookies = await httpsGet(proxy.httpsPort, HOST, { ca: ca.pem, path: '/cookies' });
+  assert.equal(cookies.status, 200);
+  assert.deepEqual(cookies.headers['set-cookie'], ['a=1; Path=/', 'b=2; Path=/']);
+  assert.equal(cookies.headers['strict-transport-security'], 'max-age=31536000');
 });
 
 test('websockets work over HTTPS (wss), through the same SNI certificate', async () => {

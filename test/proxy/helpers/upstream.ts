@@ -17,7 +17,7 @@ export interface Upstream {
 
 /**
  * A plain Node upstream for tests: echoes what it received as JSON, `/slow?ms=N` waits first,
- * `/up` answers `health`, and websockets echo messages prefixed with the upstream's name.
+ * `/up` answers `health`, `/cookies` sets two cookies, and websockets echo messages prefixed with the upstream's name.
  */
 export async function startUpstream(name: string, listenPort = 0): Promise<Upstream> {
   const state = { health: 200, requests: 0 };
@@ -29,6 +29,11 @@ export async function startUpstream(name: string, listenPort = 0): Promise<Upstr
     if (url.pathname === '/up') {
       res.writeHead(up.health, { 'content-type': 'text/plain' });
       res.end(up.health === 200 ? 'ok' : 'down');
+      return;
+    }
+    if (url.pathname === '/cookies') {
+      res.writeHead(200, ['Set-Cookie', 'a=1; Path=/', 'Set-Cookie', 'b=2; Path=/', 'Content-Length', '2']);
+      res.end('ok');
       return;
     }
     let size = 0;
