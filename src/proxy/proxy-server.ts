@@ -106,8 +106,7 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   const count = workerCount(opts.workers);
   // the primary serves as one of the `count` workers: one process for 1, N processes for N
   const bind = { host: opts.listen, httpPort: opts.httpPort, httpsPort: wopts.tls ? opts.httpsPort : null };
-  const workers: WorkerPool =
-    count <= 1 ? new LocalWorkers(wopts) : new ClusterWorkers(count - 1, log, bind, user, new ProxyWorker(wopts));
+  const workers: WorkerPool = count <= 1 ? new LocalWorkers(wopts) : new ClusterWorkers(count - 1, log, bind, user, new ProxyWorker(wopts));
   const controller = new ProxyController(services, store, workers, log);
   let ports = { http: 0, https: 0 };
   const version = buildVersion();
