@@ -2,11 +2,6 @@ import { lstatSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import dockerignoreModule from '@balena/dockerignore';
-import tar from 'tar-fs';
-
-// CommonJS module: its `default` property is the factory itself (typed that way under NodeNext).
-const dockerignore = dockerignoreModule.default;
 
 export interface BuildContextOptions {
   /** the Dockerfile's path relative to dir; always sent, even when .dockerignore matches it */
@@ -22,6 +17,10 @@ export interface BuildContextOptions {
  * lines, so the daemon also drops them from the context after reading the Dockerfile.
  */
 export async function createBuildContext(dir: string, opts: BuildContextOptions): Promise<Readable> {
+  // loaded at the first build: a control plane that only serves stays smaller
+  const [{ default: tar }, { default: dockerignoreModule }] = await Promise.all([import('tar-fs'), import('@balena/dockerignore')]);
+  // CommonJS module: its `default` property is the factory itself (typed that way under NodeNext).
+  const dockerignore = dockerignoreModule.default;
   const original = await fs.readFile(path.join(dir, '.dockerignore'), 'utf8').catch(() => null);
   const extra = opts.extraIgnore ?? [];
   const ignoreText = [original ?? '', ...extra].join('\n');

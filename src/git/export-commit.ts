@@ -1,8 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { simpleGit } from 'simple-git';
-import tar from 'tar-fs';
 import { GitErrors } from './git-errors.js';
 
 /**
@@ -27,6 +25,7 @@ export async function exportCommit(
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
   try {
+    const { default: tar } = await import('tar-fs');
     await pipeline(child.stdout, tar.extract(dest));
     const code = await exited;
     if (code !== 0) throw new Error(stderr.trim() || `git archive exited ${code}`);
@@ -39,6 +38,7 @@ export async function exportCommit(
 /** Reads a ref's sha in a bare repo, or null. */
 export async function resolveRef(repoDir: string, ref: string): Promise<string | null> {
   try {
+    const { simpleGit } = await import('simple-git');
     return (await simpleGit(repoDir).revparse(['--verify', '--quiet', ref])).trim() || null;
   } catch {
     return null;
@@ -48,6 +48,7 @@ export async function resolveRef(repoDir: string, ref: string): Promise<string |
 /** Whether `file` (a path in the tree) is a regular file at `rev` of a bare repo. */
 export async function commitHasFile(repoDir: string, rev: string, file: string): Promise<boolean> {
   try {
+    const { simpleGit } = await import('simple-git');
     const type = await simpleGit(repoDir).raw(['cat-file', '-t', `${rev}:${file}`]);
     return type.trim() === 'blob';
   } catch {

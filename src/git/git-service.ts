@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { simpleGit } from 'simple-git';
 import type { Logger } from '../log/logger.js';
 import { gitRefusal } from '../contracts/access.js';
 import type { CommandIo, Identity } from '../contracts/command-io.js';
@@ -57,6 +56,7 @@ export class GitService {
     const dir = this.repoDir(app);
     if (!fs.existsSync(path.join(dir, 'HEAD'))) {
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const { simpleGit } = await import('simple-git');
       await simpleGit(dir).init(true, ['--quiet', '--initial-branch=main']);
     }
     return dir;

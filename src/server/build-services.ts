@@ -1,5 +1,5 @@
 import os from 'node:os';
-import Dockerode from 'dockerode';
+import { DockerClient } from '../runtime/docker-client.js';
 import { selectBuilder } from '../builders/select-builder.js';
 import { loadImageConfig } from '../config/image-config.js';
 import type { DataPaths, ServerConfig } from '../config/server-config.js';
@@ -78,7 +78,7 @@ export async function buildControlPlane(
   proxy: ProxyPort & TlsProxyPort & TrafficProxy,
   log: Logger,
 ): Promise<ControlPlane> {
-  const docker = new Dockerode(config.dockerHost ? undefined : { socketPath: '/var/run/docker.sock' });
+  const docker = new DockerClient(config.dockerHost ? undefined : { socketPath: '/var/run/docker.sock' });
   const labels = runtimeLabels();
   const pool = process.env.PAAS_NETWORK_POOL;
   const runtime = new ContainerRuntime(docker, log.child({ module: 'runtime' }), { ...labels, ...(pool ? { networkPool: pool } : {}) });

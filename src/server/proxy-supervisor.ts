@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { execa } from 'execa';
 import { proxyLimitArgs, type ServerConfig } from '../config/server-config.js';
 import type { Logger } from '../log/logger.js';
 import { ProxyClient, type ProxyStatus } from '../proxy/proxy-client.js';
@@ -81,8 +80,18 @@ function proxyFlags(config: ServerConfig): string[] {
   ];
 }
 
+/** Runs a short system command (getent, useradd): its exit code and last stderr line. */
+function run(cmd: string, args: string[]): Promise<{ exitCode: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, (err, _stdout, stderr) => {
+      const code = (err as { code?: unknown } | null)?.code;
+      resolve({ exitCode: err === null ? 0 : typeof code === 'number' ? code : 127, stderr: `${stderr}` || (err?.message ?? '') });
+    });
+  });
+}
+
 async function userExists(name: string): Promise<boolean> {
-  return (await execa('getent', ['passwd', name], { reject: false })).exitCode === 0;
+  return (await run('getent', ['passwd', name])).exitCode === 0;
 }
 
 /**
@@ -95,15 +104,13 @@ export async function ensureProxyUser(name: string, log: Logger): Promise<void> 
   if (process.getuid?.() !== 0 || (await userExists(name))) return;
   let last = '';
   for (let attempt = 0; attempt < 10; attempt++) {
-    const r = await execa('useradd', ['--system', '--no-create-home', '--user-group', '--shell', '/usr/sbin/nologin', name], {
-      reject: false,
-    });
+    const r = await run('useradd', ['--system', '--no-create-home', '--user-group', '--shell', '/usr/sbin/nologin', name]);
     if (r.exitCode === 0) {
       log.info({ user: name }, 'created the proxy user');
       return;
     }
     if (await userExists(name)) return;
-    last = `${r.stderr ?? ''}`.trim().split('\n').pop() || (r.message ?? '');
+    last = r.stderr.trim().split('\n').pop() ?? '';
     await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)));
   }
   throw ServerErrors.proxyUser(`cannot create the proxy user '${name}' (useradd: ${last})`);
