@@ -18,8 +18,8 @@ export function freePort(): Promise<number> {
 /** Every child a bench starts, so cleanup stops them all. */
 export const procs: ChildProcess[] = [];
 
-export function start(cmd: string, args: string[], cwd: string): ChildProcess {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], cwd });
+export function start(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): ChildProcess {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], cwd, env: { ...process.env, ...env } });
   procs.push(child);
   return child;
 }

@@ -33,6 +33,7 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'paas-proxy-bench-'));
 // the proxy drops root to its own user (paas-proxy), which must reach the data dirs below
 chmodSync(tmp, 0o755);
 const start = (cmd: string, args: string[]) => startIn(cmd, args, root);
+const startWith = (env: Record<string, string>, cmd: string, args: string[]) => startIn(cmd, args, root, env);
 const wrk = (port: number, seconds = DURATION) => wrkUrl(`http://127.0.0.1:${port}/`, { connections: CONNS, seconds });
 
 async function waitHttp(port: number, host = '127.0.0.1'): Promise<void> {
@@ -58,11 +59,16 @@ interface Side {
   sock?: string;
 }
 
-/** `paas proxy` from dist/, as the control plane runs it, with one route to the upstream. */
-async function startPaas(workers: number, upstreamPort: number): Promise<Side> {
+/**
+ * `paas proxy` from dist/, as the control plane runs it, with one route to the upstream. The
+ * per-address connection cap is raised above the idle-connection count (every bench connection
+ * comes from 127.0.0.1); `limits: false` runs the same build without its edge limits
+ * (PAAS_PROXY_BENCH_NO_LIMITS) to measure what they cost.
+ */
+async function startPaas(workers: number, upstreamPort: number, limits = true): Promise<Side> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmp, 'paas-'));
-  const child = start(process.execPath, [
+  const child = startWith(limits ? {} : { PAAS_PROXY_BENCH_NO_LIMITS: '1' }, process.execPath, [
     MAIN,
     'proxy',
     '--data-dir',
@@ -77,6 +83,8 @@ async function startPaas(workers: number, upstreamPort: number): Promise<Side> {
     String(workers),
     '--log-level',
     'warn',
+    '--proxy-max-connections-per-ip',
+    String(IDLE * 4),
   ]);
   const sock = path.join(dataDir, 'run', 'proxy.sock');
   for (let i = 0; ; i++) {
@@ -93,7 +101,15 @@ async function startPaas(workers: number, upstreamPort: number): Promise<Side> {
     healthCheck: { path: '/', intervalMs: 100 },
   });
   await waitHttp(port);
-  return { name: 'paas', port, pid: child.pid!, child, sock };
+  return { name: limits ? 'paas' : 'paas-no-limits', port, pid: child.pid!, child, sock };
+}
+
+/** bench/bare-node-proxy.cjs: what Node's own HTTP server and client cost, with nothing of paas. */
+async function startBareNode(upstreamPort: number): Promise<Side> {
+  const port = await freePort();
+  const child = start(process.execPath, [path.join(root, 'bench', 'bare-node-proxy.cjs'), String(port), String(upstreamPort)]);
+  await waitHttp(port);
+  return { name: 'bare-node', port, pid: child.pid!, child };
 }
 
 async function startNginx(workers: number, upstreamPort: number): Promise<Side> {
@@ -193,13 +209,17 @@ async function main() {
     const load = await waitForQuiet(`proxy, ${workers} worker(s)`);
     const nginx = await startNginx(workers, upstreamPort);
     const paas = await startPaas(workers, upstreamPort);
+    const noLimits = await startPaas(workers, upstreamPort, false);
+    const bare = workers === 1 ? await startBareNode(upstreamPort) : null;
     await sleep(1000);
     // fresh: started and answering, no load yet
     const fresh = { nginx: await memory(nginx), paas: await memory(paas) };
     // the same untimed warm-up for both (JIT, pools, nginx's upstream keep-alive cache)
     wrk(nginx.port);
     wrk(paas.port);
-    const sides: Side[] = [{ name: 'direct', port: upstreamPort, pid: 0, child: null }, nginx, paas];
+    wrk(noLimits.port);
+    if (bare) wrk(bare.port);
+    const sides: Side[] = [{ name: 'direct', port: upstreamPort, pid: 0, child: null }, nginx, paas, noLimits, ...(bare ? [bare] : [])];
     const runs: WrkResult[][] = sides.map(() => []);
     for (let i = 0; i < RUNS; i++) {
       for (let k = 0; k < sides.length; k++) {
@@ -214,8 +234,10 @@ async function main() {
     if (workers === 1) swap = await swapBench(paas.sock!, upstreamPort);
     await stop(nginx.child!);
     await stop(paas.child!);
+    await stop(noLimits.child!);
+    if (bare) await stop(bare.child!);
 
-    const [d, n, p] = runs;
+    const [d, n, p, nl, b] = runs;
     const rps = (rs: WrkResult[]) => rs.map((r) => r.rps);
     const p99 = (rs: WrkResult[]) => rs.map((r) => r.p99);
     const errs = [...n, ...p].reduce((s, r) => s + r.non2xx, 0);
@@ -223,24 +245,30 @@ async function main() {
     res.add({
       figure: `proxy req/s, ${workers} worker(s)`,
       paas: fmtStats(rps(p), 'req/s', 0),
-      reference: `nginx ${fmtStats(rps(n), 'req/s', 0)}; direct to upstream ${fmtStats(rps(d), 'req/s', 0)}`,
+      reference: `nginx ${fmtStats(rps(n), 'req/s', 0)}; direct to upstream ${fmtStats(rps(d), 'req/s', 0)}${b ? `; bare Node proxy ${fmtStats(rps(b), 'req/s', 0)} (${ratio(median(rps(b)), median(rps(n)))} nginx)` : ''}`,
       ratio: ratio(median(rps(p)), median(rps(n))),
-      conditions: `${cond}; target (1 worker) ≥ 0.6x`,
+      conditions: `${cond}; target ≥ 0.75x${b ? "; bare Node proxy: bench/bare-node-proxy.cjs, http.createServer + a keep-alive http.Agent and nothing else, the ceiling of any proxy on Node's HTTP stack" : ''}`,
+    });
+    res.add({
+      figure: `cost of the edge limits, ${workers} worker(s)`,
+      paas: `with limits ${fmtStats(rps(p), 'req/s', 0)}`,
+      reference: `same build without them (PAAS_PROXY_BENCH_NO_LIMITS=1) ${fmtStats(rps(nl), 'req/s', 0)}`,
+      ratio: ratio(median(rps(p)), median(rps(nl))),
+      conditions: `the same runs; limits: idle and header timeouts, connection caps (global, per address), upstream wait deadline; target ≥ 0.95x`,
     });
     res.add({
       figure: `proxy p99 latency, ${workers} worker(s)`,
       paas: fmtStats(p99(p), 'ms', 2),
       reference: `nginx ${fmtStats(p99(n), 'ms', 2)}; direct ${fmtStats(p99(d), 'ms', 2)}`,
       ratio: ratio(median(p99(p)), median(p99(n))),
-      conditions: `the same runs; p50 paas ${fmt(median(p.map((r) => r.p50)), 2)} ms, nginx ${fmt(median(n.map((r) => r.p50)), 2)} ms; target (1 worker) ≤ 2x`,
+      conditions: `the same runs; p50 paas ${fmt(median(p.map((r) => r.p50)), 2)} ms, nginx ${fmt(median(n.map((r) => r.p50)), 2)} ms${b ? `; bare Node proxy p99 ${fmtStats(p99(b), 'ms', 2)}` : ''}; target ≤ 1.3x`,
     });
     res.add({
       figure: `proxy RSS (all processes), ${workers} worker(s)`,
       paas: `${fmt(fresh.paas.rss, 1)} MiB fresh, ${fmt(after.paas.rss, 1)} MiB after load`,
       reference: `nginx ${fmt(fresh.nginx.rss, 1)} MiB fresh, ${fmt(after.nginx.rss, 1)} MiB after load`,
       ratio: `${ratio(fresh.paas.rss, fresh.nginx.rss)} / ${ratio(after.paas.rss, after.nginx.rss)}`,
-      conditions:
-        'fresh: started, one route, a few requests; after load: after the last wrk run; each once RSS held still (3 samples 1 s apart within 1 MiB, at most 20 s)',
+      conditions: `fresh: started, one route, a few requests; after load: after the last wrk run; each once RSS held still (3 samples 1 s apart within 1 MiB, at most 20 s); ${workers} worker(s) = ${workers} process(es) (the primary serves as one); target with 2 workers ≤ 130 MB (124 MiB)`,
     });
     // a negative growth after load: the connections' allocations set off a GC that gave back heap grown under load
     const idle = (m: Memory) => {
@@ -256,7 +284,7 @@ async function main() {
         const n = fresh.nginx.perIdle.after - fresh.nginx.perIdle.before;
         return p > 0 && n > 0 ? ratio(p, n) : '- (a GC during the measurement)';
       })(),
-      conditions: `RSS of the process tree before → with ${IDLE} connections open (one GET each), each once RSS held still; one measurement each; ratio on the fresh figures (after load paas's heap grown under load absorbs or even gives back memory, so only the fresh figure is a cost per connection)`,
+      conditions: `RSS of the process tree before → with ${IDLE} connections open (one GET each), each once RSS held still; one measurement each; paas's per-address cap raised to ${IDLE * 4} for it; target ≤ 2x; ratio on the fresh figures (after load paas's heap grown under load absorbs or even gives back memory, so only the fresh figure is a cost per connection)`,
     });
   }
   if (swap) {
@@ -320,7 +348,7 @@ const watchdog = setTimeout(
     console.error('bench: timed out');
     cleanup().then(() => process.exit(1));
   },
-  (10 + (2 * (RUNS * 3 + 2) * DURATION) / 60) * 60_000,
+  (10 + (2 * (RUNS * 5 + 4) * DURATION) / 60) * 60_000,
 );
 
 main()

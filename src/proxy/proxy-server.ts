@@ -6,7 +6,7 @@ import { buildVersion } from '../util/package-info.js';
 import { removeOwnPidFile, writePidFile } from '../util/pid-file.js';
 import { ClusterWorkers } from './cluster-workers.js';
 import { ControlApi, type ProxyStatus } from './control-api.js';
-import { EDGE_DEFAULTS, type EdgeLimits, perWorker } from './edge-limits.js';
+import { benchWithoutLimits, EDGE_DEFAULTS, type EdgeLimits, perWorker } from './edge-limits.js';
 import { ErrorPages } from './error-pages.js';
 import { LocalWorkers } from './local-workers.js';
 import { ProxyController } from './proxy-controller.js';
@@ -75,6 +75,7 @@ export async function workerOptions(opts: ProxyOptions): Promise<ProxyWorkerOpti
       ...UPSTREAM_DEFAULTS,
       ...(timeout ? { headersTimeoutMs: timeout, bodyTimeoutMs: timeout } : {}),
       ...opts.upstream,
+      ...(benchWithoutLimits() ? { queueTimeoutMs: 0 } : {}),
     },
     limits: perWorker({ ...EDGE_DEFAULTS, ...opts.limits }, workerCount(opts.workers)),
     trusted: new TrustedProxies(opts.trustedProxies ?? []),

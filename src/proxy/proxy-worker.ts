@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.js';
 import { type ChallengeMap, ChallengeStore } from './acme-challenges.js';
 import type { ErrorPages } from './error-pages.js';
 import { frontDoor } from './https-redirect.js';
-import { ConnectionLimiter, type EdgeLimits, serverOptions } from './edge-limits.js';
+import { benchWithoutLimits, ConnectionLimiter, type EdgeLimits, serverOptions } from './edge-limits.js';
 import { createRequestHandler, type RequestHandler } from './request-handler.js';
 import type { TargetDownListener } from './proxy-context.js';
 import type { InflightStats, RouteTable, WorkerStats } from './route-table.js';
@@ -165,10 +165,12 @@ export class ProxyWorker {
    */
   async listen(external?: BoundPorts): Promise<{ http: number; https: number }> {
     const handler = this.requestHandler();
-    const server = http.createServer(serverOptions(this.opts.limits), handler);
+    const limited = !benchWithoutLimits();
+    const options = limited ? serverOptions(this.opts.limits) : {};
+    const server = http.createServer(options, handler);
     server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
     this.server = server;
-    this.limiter.attach(server);
+    if (limited) this.limiter.attach(server);
     if (external) this.ports.http = external.http;
     else {
       await new Promise<void>((resolve, reject) => {
@@ -182,9 +184,9 @@ export class ProxyWorker {
     }
     if (this.opts.tls) {
       // HTTPS with SNI and ALPN h2/http1.1 (tls-server.ts)
-      const tlsServer = createTlsServer(this.opts.tls, this.tlsStore!, serverOptions(this.opts.limits), handler);
+      const tlsServer = createTlsServer(this.opts.tls, this.tlsStore!, options, handler);
       const tlsListener = tlsServer.server;
-      this.limiter.attach(tlsServer.http1);
+      if (limited) this.limiter.attach(tlsServer.http1);
       tlsServer.http1.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
       this.httpsServer = tlsServer;
       if (external) this.ports.https = external.https;
