@@ -28,6 +28,7 @@ const DURATION = arg('duration', 10);
 const CONNS = arg('connections', 50);
 const RUNS = arg('runs', 3);
 const IDLE = 1000;
+const IDLE_ROUNDS = 3;
 const cores = os.availableParallelism();
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'paas-proxy-bench-'));
 // the proxy drops root to its own user (paas-proxy), which must reach the data dirs below
@@ -189,7 +190,11 @@ interface Memory {
 
 async function memory(side: Side): Promise<Memory> {
   const rss = (await settledRssKb(side.pid)) / 1024;
-  return { rss, perIdle: await idleConnectionsMb(side.port, side.pid) };
+  // a Node heap grows in steps, so one measurement can land on a GC or a heap expansion: the median of three
+  const rounds: Array<{ before: number; after: number }> = [];
+  for (let i = 0; i < IDLE_ROUNDS; i++) rounds.push(await idleConnectionsMb(side.port, side.pid));
+  rounds.sort((x, y) => x.after - x.before - (y.after - y.before));
+  return { rss, perIdle: rounds[Math.floor(rounds.length / 2)] };
 }
 
 const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
@@ -284,7 +289,7 @@ async function main() {
         const n = fresh.nginx.perIdle.after - fresh.nginx.perIdle.before;
         return p > 0 && n > 0 ? ratio(p, n) : '- (a GC during the measurement)';
       })(),
-      conditions: `RSS of the process tree before → with ${IDLE} connections open (one GET each), each once RSS held still; one measurement each; paas's per-address cap raised to ${IDLE * 4} for it; target ≤ 2x; ratio on the fresh figures (after load paas's heap grown under load absorbs or even gives back memory, so only the fresh figure is a cost per connection)`,
+      conditions: `RSS of the process tree before → with ${IDLE} connections open (one GET each), each once RSS held still; the median of ${IDLE_ROUNDS} rounds each; paas's per-address cap raised to ${IDLE * 4} for it; target ≤ 2x; ratio on the fresh figures (after load paas's heap grown under load absorbs or even gives back memory, so only the fresh figure is a cost per connection)`,
     });
   }
   if (swap) {
