@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type net from 'node:net';
 import type { Socket } from 'node:net';
 import { plainAddress, type TrustedProxies } from '../util/trusted-proxies.js';
 
@@ -89,13 +90,27 @@ export class ConnectionLimiter {
     return this.open;
   }
 
+  /** Plain HTTP: the caps on its connections, and the timeouts. */
   attach(server: http.Server): void {
+    this.attachTimeouts(server);
+    this.countOn(server);
+  }
+
+  /** The idle, header and keep-alive timeouts of an HTTP/1.1 server (no caps: counted where the connection arrives). */
+  attachTimeouts(server: http.Server): void {
     server.timeout = this.limits.idleTimeoutMs;
     server.headersTimeout = this.limits.headerTimeoutMs;
     server.requestTimeout = 0;
     server.keepAliveTimeout = this.limits.keepAliveTimeoutMs;
-    server.prependListener('connection', (socket: Socket) => this.admit(socket));
     server.on('timeout', onIdle);
+  }
+
+  /**
+   * Counts the TCP connections `server` gets against the caps, before anything is read: on the
+   * HTTPS listener that is before the TLS handshake, and covers HTTP/2 as well as HTTP/1.1.
+   */
+  countOn(server: net.Server): void {
+    server.prependListener('connection', (socket: Socket) => this.admit(socket));
   }
 
   private admit(socket: Socket): void {

@@ -186,7 +186,10 @@ export class ProxyWorker {
       // HTTPS with SNI and ALPN h2/http1.1 (tls-server.ts)
       const tlsServer = createTlsServer(this.opts.tls, this.tlsStore!, options, handler);
       const tlsListener = tlsServer.server;
-      if (limited) this.limiter.attach(tlsServer.http1);
+      if (limited) {
+        this.limiter.countOn(tlsListener);
+        this.limiter.attachTimeouts(tlsServer.http1);
+      }
       tlsServer.http1.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
       this.httpsServer = tlsServer;
       if (external) this.ports.https = external.https;

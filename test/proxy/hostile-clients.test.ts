@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
+import tls from 'node:tls';
 import { curl } from './helpers/curl.js';
 import { fastCheck, startTestProxy, type TestProxy } from './helpers/proxy.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
@@ -120,13 +122,64 @@ test('many idle connections from one address: only the per-address cap is kept, 
   await normalClientServed('after the idle connections');
 });
 
+test('many HTTPS connections from one address, HTTP/2 ones included, count against the same per-address cap', async () => {
+  const sessions: Array<{ socket: tls.TLSSocket; secure: Promise<boolean> }> = [];
+  for (let i = 0; i < 60; i++) {
+    const socket = tls.connect({
+      port: proxy.httpsPort,
+      host: '127.0.0.1',
+      localAddress: '127.0.0.1',
+      ALPNProtocols: ['h2'],
+      servername: 'app.test',
+      rejectUnauthorized: false,
+    } as tls.ConnectionOptions);
+    socket.on('error', () => {});
+    sessions.push({
+      socket,
+      secure: new Promise((r) => {
+        socket.once('secureConnect', () => r(socket.alpnProtocol === 'h2'));
+        socket.once('close', () => r(false));
+      }),
+    });
+  }
+  const negotiated = (await Promise.all(sessions.map((s) => s.secure))).filter(Boolean).length;
+  await new Promise((r) => setTimeout(r, 200));
+  const open = sessions.filter((s) => !s.socket.destroyed).length;
+  assert.ok(open <= PER_IP, `${open} HTTPS connections from 127.0.0.1 are open (cap ${PER_IP})`);
+  assert.ok(negotiated >= PER_IP - 2 && negotiated <= PER_IP, `${negotiated} h2 handshakes completed (cap ${PER_IP})`);
+  // another address still gets an answer over HTTP/2 meanwhile
+  const client = http2.connect(`https://127.0.0.1:${proxy.httpsPort}`, {
+    localAddress: '127.0.0.2',
+    rejectUnauthorized: false,
+  } as http2.SecureClientSessionOptions);
+  client.on('error', () => {});
+  const t0 = performance.now();
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = client.request({ ':path': '/h2', ':authority': 'app.test' });
+    req.on('response', (h) => resolve(Number(h[':status'])));
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(status, 200);
+  assert.ok(performance.now() - t0 < 1000, 'the other address was served within 1 s');
+  client.destroy();
+  for (const s of sessions) s.socket.destroy();
+  // the next test needs 127.0.0.1's slots back: wait until the proxy has seen every close
+  for (let i = 0; i < 100 && (await proxy.client.report()).clients > 0; i++) await new Promise((r) => setTimeout(r, 20));
+});
+
 test('a request waiting longer than the queue deadline for a free upstream connection gets 503 with a clear page', async () => {
   // 4 connections per target: four slow requests hold them all
   const agent = new http.Agent({ keepAlive: false });
   const slow = Array.from({ length: 4 }, () =>
     curl(`http://127.0.0.1:${proxy.port}/slow?ms=2500`, ['-H', 'Host: app.test']).catch((e: Error) => ({ status: 0, body: e.message })),
   );
-  await new Promise((r) => setTimeout(r, 300));
+  // the four hold every upstream connection once the proxy reports them in flight (not after a guessed delay)
+  for (let i = 0; i < 100; i++) {
+    const app = (await proxy.client.report()).services.find((x) => x.name === 'app');
+    if (app?.inflight[up.address] === 4) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const waited = await curl(`http://127.0.0.1:${proxy.port}/queued`, ['-H', 'Host: app.test']);
   assert.equal(waited.status, 503);
   assert.match(waited.body, /busy: every connection to it is in use/);
