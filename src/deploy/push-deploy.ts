@@ -154,6 +154,7 @@ export class PushDeploy {
         processes,
         port: null,
         appChecks: appJson?.healthcheck ?? null,
+        formationLock: lockedTypes(appJson),
       });
       version = release.version;
       this.state.deploys.setRelease(deployId, version);

@@ -147,7 +147,9 @@ export class ReleaseManager {
   async derive(
     app: string,
     from: Release,
-    patch: Partial<Pick<Release, 'config' | 'formation' | 'image' | 'processes' | 'port' | 'appChecks' | 'sourceImage' | 'commitSha'>>,
+    patch: Partial<
+      Pick<Release, 'config' | 'formation' | 'image' | 'processes' | 'port' | 'appChecks' | 'sourceImage' | 'commitSha' | 'formationLock'>
+    >,
     description: string,
     stage: StageOutput,
     signal: AbortSignal,
@@ -165,6 +167,7 @@ export class ReleaseManager {
       port: patch.port ?? from.port,
       appChecks: patch.appChecks !== undefined ? patch.appChecks : from.appChecks,
       sourceImage: patch.sourceImage !== undefined ? patch.sourceImage : from.sourceImage,
+      formationLock: patch.formationLock !== undefined ? patch.formationLock : from.formationLock,
     });
     try {
       await this.activate(app, r, stage, signal);

@@ -16,6 +16,9 @@ export async function exportCommit(
 ): Promise<void> {
   fs.rmSync(dest, { recursive: true, force: true });
   fs.mkdirSync(dest, { recursive: true, mode: 0o700 });
+  // loaded before git starts: Node discards a child's unread stdout once it exits, so git archive
+  // must not finish while this import is still pending (a first export then found an empty tree)
+  const { default: tar } = await import('tar-fs');
   const child = spawn('git', ['archive', '--format=tar', sha], {
     cwd: repoDir,
     env: { ...process.env, ...gitEnv, GIT_DIR: repoDir },
@@ -25,7 +28,6 @@ export async function exportCommit(
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
   try {
-    const { default: tar } = await import('tar-fs');
     await pipeline(child.stdout, tar.extract(dest));
     const code = await exited;
     if (code !== 0) throw new Error(stderr.trim() || `git archive exited ${code}`);

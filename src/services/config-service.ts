@@ -80,6 +80,7 @@ export class ConfigService {
           port: live.port,
           appChecks: live.appChecks,
           sourceImage: live.sourceImage,
+          formationLock: live.formationLock,
         });
         d.config.replace(app, next);
         return { release: r, changed, rolledOut: false };

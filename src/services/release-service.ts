@@ -65,17 +65,19 @@ export class ReleaseService {
       const formation = Object.keys(target.formation).length ? target.formation : d.formation.all(app);
       const stage = new StageOutput(out);
       stage.stage('rollback', `Rolling back ${app} from v${live.version} to v${target.version} (${target.image})`);
-      const { image, config, processes, port, appChecks, sourceImage, commitSha } = target;
+      const { image, config, processes, port, appChecks, sourceImage, commitSha, formationLock } = target;
       const r = await d.deriver.derive(
         app,
         live,
-        { image, config, formation, processes, port, appChecks, sourceImage, commitSha },
+        { image, config, formation, processes, port, appChecks, sourceImage, commitSha, formationLock },
         `Rollback to v${target.version}`,
         stage,
         signal,
       );
       d.config.replace(app, target.config);
       d.formation.replace(app, formation);
+      // the release's app.json formation lock comes back with it (unknown for releases older than schema v8: kept)
+      if (formationLock !== null) d.settings.write(app, 'formation.appjson', formationLock);
       d.settings.write(app, 'stopped', null);
       stage.end();
       return { from: live.version, to: target, release: r };

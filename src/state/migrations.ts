@@ -170,4 +170,9 @@ export const MIGRATIONS: readonly string[] = [
     FOREIGN KEY (type, name) REFERENCES addons(type, name) ON DELETE CASCADE
   );
   `,
+  // v8: the process types app.json formation fixed for a release (JSON list), so a rollback brings
+  // back that release's lock; NULL for releases made before (their lock is not known)
+  `
+  ALTER TABLE releases ADD COLUMN formation_lock_json TEXT;
+  `,
 ];

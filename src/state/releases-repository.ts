@@ -21,6 +21,8 @@ export interface Release {
   appChecks: Record<string, unknown> | null;
   /** the id of the image a release was deployed from without a build (git:load-image, git:from-image); null: built from commitSha */
   sourceImage: string | null;
+  /** process types app.json `formation` fixed when this release was made; null: not known (made before schema v8, or an image deploy) */
+  formationLock: string[] | null;
   createdAt: string;
 }
 
@@ -39,6 +41,7 @@ interface ReleaseRow {
   port: number | null;
   checks_json: string | null;
   source_image: string | null;
+  formation_lock_json: string | null;
   created_at: string;
 }
 
@@ -57,6 +60,7 @@ const fromRow = (r: ReleaseRow): Release => ({
   port: r.port,
   appChecks: r.checks_json ? JSON.parse(r.checks_json) : null,
   sourceImage: r.source_image,
+  formationLock: r.formation_lock_json ? JSON.parse(r.formation_lock_json) : null,
   createdAt: r.created_at,
 });
 
@@ -65,8 +69,8 @@ export class ReleasesRepository {
 
   /** Allocates the next version number atomically and records the release. */
   create(
-    r: Omit<Release, 'version' | 'createdAt' | 'timings' | 'appChecks' | 'sourceImage'> &
-      Partial<Pick<Release, 'appChecks' | 'sourceImage'>>,
+    r: Omit<Release, 'version' | 'createdAt' | 'timings' | 'appChecks' | 'sourceImage' | 'formationLock'> &
+      Partial<Pick<Release, 'appChecks' | 'sourceImage' | 'formationLock'>>,
   ): Release {
     return this.db
       .transaction(() => {
@@ -74,8 +78,8 @@ export class ReleasesRepository {
         this.db
           .prepare(
             `INSERT INTO releases (app, version, image, commit_sha, description, config_json, formation_json, status, builder, timings_json,
-               processes_json, port, checks_json, source_image, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, ?, ?)`,
+               processes_json, port, checks_json, source_image, formation_lock_json, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}', ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             r.app,
@@ -91,6 +95,7 @@ export class ReleasesRepository {
             r.port,
             r.appChecks ? JSON.stringify(r.appChecks) : null,
             r.sourceImage ?? null,
+            r.formationLock ? JSON.stringify(r.formationLock) : null,
             now(),
           );
         return this.get(r.app, v)!;

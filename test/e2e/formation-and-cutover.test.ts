@@ -79,6 +79,18 @@ test('app.json formation is the source of truth at every deploy: ps:scale of its
   assert.match((await paas.ssh('ps:report formed')).stdout, /^can-scale true$/m);
   const scaled = await paas.ssh('ps:scale formed web=2');
   assert.equal(scaled.exitCode, 0, scaled.stderr);
+
+  // a rollback to a release pushed with a formation brings that release's lock back with it,
+  // and rolling forward past it lifts the lock again
+  const back = await paas.ssh('releases:rollback formed v2');
+  assert.equal(back.exitCode, 0, back.stderr);
+  assert.match((await paas.ssh('ps:report formed')).stdout, /^can-scale false \(app\.json formation sets web, worker\)$/m);
+  const locked = await paas.ssh('ps:scale formed web=3');
+  assert.notEqual(locked.exitCode, 0);
+  assert.match(locked.stderr, /web is set by app\.json formation/);
+  const forward = await paas.ssh('releases:rollback formed v3');
+  assert.equal(forward.exitCode, 0, forward.stderr);
+  assert.match((await paas.ssh('ps:report formed')).stdout, /^can-scale true$/m);
 });
 
 test('a web process that never listens fails after 20 s of refused connections with the worker: hint', async () => {

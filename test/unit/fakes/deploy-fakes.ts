@@ -172,6 +172,7 @@ export function release(app: string, version: number, over: Partial<Release> = {
     port: 5000,
     appChecks: null,
     sourceImage: null,
+    formationLock: null,
     createdAt: '2026-01-01T00:00:00Z',
     ...over,
   };
