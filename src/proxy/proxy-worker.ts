@@ -44,6 +44,17 @@ export interface DrainResult {
   websockets: number;
 }
 
+/** Binds `server` to host:port; the port it got (port 0: any free one). */
+function listenOn(server: net.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
 function isWebSocketUpgrade(req: http.IncomingMessage): boolean {
   const up = req.headers.upgrade;
   return up !== undefined && up.toLowerCase() === 'websocket';
@@ -171,17 +182,7 @@ export class ProxyWorker {
     server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
     this.server = server;
     if (limited) this.limiter.attach(server);
-    if (external) this.ports.http = external.http;
-    else {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(this.opts.httpPort, this.opts.listen, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      this.ports.http = (server.address() as AddressInfo).port;
-    }
+    this.ports.http = external ? external.http : await listenOn(server, this.opts.httpPort, this.opts.listen);
     if (this.opts.tls) {
       // HTTPS with SNI and ALPN h2/http1.1 (tls-server.ts)
       const tlsServer = createTlsServer(this.opts.tls, this.tlsStore!, options, handler);
@@ -192,17 +193,7 @@ export class ProxyWorker {
       }
       tlsServer.http1.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
       this.httpsServer = tlsServer;
-      if (external) this.ports.https = external.https;
-      else {
-        await new Promise<void>((resolve, reject) => {
-          tlsListener.once('error', reject);
-          tlsListener.listen(this.opts.httpsPort, this.opts.listen, () => {
-            tlsListener.off('error', reject);
-            resolve();
-          });
-        });
-        this.ports.https = (tlsListener.address() as AddressInfo).port;
-      }
+      this.ports.https = external ? external.https : await listenOn(tlsListener, this.opts.httpsPort, this.opts.listen);
     }
     return this.ports;
   }
