@@ -16,6 +16,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { control, freePort, procs, start as startIn, stop, type WrkResult, wrk as wrkUrl } from './bench-procs.js';
+import { proxyProcessArgs } from '../test/proxy/helpers/proxy.js';
 import { fmtStats, median, plural, ratio, Results, sleep, treeRssKb, waitForQuiet } from './bench-stats.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -74,18 +75,7 @@ async function startPaas(workers: number, upstreamPort: number, limits = true): 
   const child = startWith(limits ? {} : { PAAS_PROXY_BENCH_NO_LIMITS: '1' }, process.execPath, [
     MAIN,
     'proxy',
-    '--data-dir',
-    dataDir,
-    '--http-port',
-    String(port),
-    '--https-port',
-    '0',
-    '--listen',
-    '127.0.0.1',
-    '--proxy-workers',
-    String(workers),
-    '--log-level',
-    'warn',
+    ...proxyProcessArgs({ dataDir, httpPort: port, workers, logLevel: 'warn' }),
     '--proxy-max-connections-per-ip',
     String(IDLE * 4),
   ]);

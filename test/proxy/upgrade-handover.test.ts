@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { dataPaths } from '../../src/config/server-config.js';
 import { ProxyClient } from '../../src/proxy/proxy-client.js';
-import { fastCheck } from './helpers/proxy.js';
+import { fastCheck, proxyProcessArgs } from './helpers/proxy.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
 
 // An upgrade hands the running proxy's listening sockets (and control socket) to the new one,
@@ -46,20 +46,7 @@ function alive(pid: number): boolean {
 async function startProxyProcess(workers: number) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'paas-handover-'));
   dirs.push(dataDir);
-  const args = [
-    '--data-dir',
-    dataDir,
-    '--http-port',
-    '0',
-    '--https-port',
-    '0',
-    '--listen',
-    '127.0.0.1',
-    '--proxy-workers',
-    String(workers),
-    '--log-level',
-    'info',
-  ];
+  const args = proxyProcessArgs({ dataDir, httpPort: 0, workers, logLevel: 'info' });
   const child: ChildProcess = spawn(process.execPath, ['--import', TSX, MAIN, 'proxy', ...args], {
     stdio: ['ignore', 'inherit', 'inherit'],
     detached: true,

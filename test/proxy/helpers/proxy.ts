@@ -9,6 +9,14 @@ import type { EdgeLimits } from '../../../src/proxy/edge-limits.js';
 import { type ProxyHandle, startProxy } from '../../../src/proxy/proxy-server.js';
 import type { UpstreamOptions } from '../../../src/proxy/upstream-pools.js';
 
+/** The flags of a `paas proxy` process on loopback (the hidden subcommand the control plane runs). */
+export function proxyProcessArgs(o: { dataDir: string; httpPort: number; workers: number; logLevel: string }): string[] {
+  return [
+    ...['--data-dir', o.dataDir, '--http-port', String(o.httpPort), '--https-port', '0', '--listen', '127.0.0.1'],
+    ...['--proxy-workers', String(o.workers), '--log-level', o.logLevel],
+  ];
+}
+
 export interface TestProxy {
   handle: ProxyHandle;
   client: ProxyClient;
