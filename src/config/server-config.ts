@@ -200,7 +200,6 @@ export function dataPaths(dataDir: string) {
     controlPid: path.join(dataDir, 'run', 'control.pid'),
     proxyPid: path.join(dataDir, 'run', 'proxy.pid'),
     proxySocket: path.join(dataDir, 'run', 'proxy.sock'),
-    hookSocket: path.join(dataDir, 'run', 'hook.sock'),
     adminSocket: path.join(dataDir, 'run', 'admin.sock'),
     proxyState: path.join(dataDir, 'proxy', 'routes.json'),
     builds: path.join(dataDir, 'builds'),

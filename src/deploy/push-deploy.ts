@@ -6,7 +6,7 @@ import { resolveInside } from '../builders/source-paths.js';
 import { userMessage } from '../errors/app-error.js';
 import { exportCommit, resolveRef } from '../git/export-commit.js';
 import { type HookRequest, type RefUpdate, ZERO_SHA } from '../git/hook-protocol.js';
-import type { PushSession } from '../git/hook-server.js';
+import type { PushSession } from '../git/hook-channel.js';
 import type { Logger } from '../log/logger.js';
 import type { State } from '../state/state.js';
 import { checkFormationMax, parseAppJson } from './app-json.js';
@@ -76,8 +76,7 @@ export class PushDeploy {
   async rebuild(app: string, repoDir: string, keyName: string, out: Writable, signal: AbortSignal): Promise<number | null> {
     for (const ref of ['refs/heads/main', 'refs/heads/master']) {
       const sha = await resolveRef(repoDir, ref);
-      if (sha)
-        return this.run({ app, repoDir, signal, keyName }, { token: '', updates: [{ ref, oldSha: sha, newSha: sha }], gitEnv: {} }, out);
+      if (sha) return this.run({ app, repoDir, signal, keyName }, { updates: [{ ref, oldSha: sha, newSha: sha }], gitEnv: {} }, out);
     }
     return null;
   }

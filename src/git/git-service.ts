@@ -1,20 +1,20 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { Duplex, Writable } from 'node:stream';
 import type { Logger } from '../log/logger.js';
 import { gitRefusal } from '../contracts/access.js';
 import type { CommandIo, Identity } from '../contracts/command-io.js';
 import { GitErrors } from './git-errors.js';
-import type { HookServer } from './hook-server.js';
+import { HookChannel, type PushHandler } from './hook-channel.js';
+import { HOOK_FD, HOOK_FD_ENV, preReceiveHookScript } from './hook-script.js';
 import { appFromRepoPath, badRepoPath } from './repo-path.js';
 
 export interface GitServiceOptions {
   reposDir: string;
   hooksDir: string;
-  hookSocket: string;
-  hookServer: HookServer;
+  /** runs a push's deploy from inside its pre-receive hook; its exit code is the hook's */
+  onPush: PushHandler;
   /** creates the app when a push names one that does not exist (granting it to a developer creator) */
   ensureApp(app: string, by: Identity): Promise<void>;
   appExists(app: string): boolean;
@@ -44,12 +44,7 @@ export class GitService {
   /** Writes the hooks folder every repo uses through core.hooksPath: upgrades take effect at once. */
   installHooks(): void {
     fs.mkdirSync(this.opts.hooksDir, { recursive: true });
-    const here = path.dirname(fileURLToPath(import.meta.url));
-    const ext = path.extname(fileURLToPath(import.meta.url));
-    const entry = path.join(here, `pre-receive-hook${ext}`);
-    const argv = [process.execPath, ...process.execArgv.filter((a) => a !== '--test'), entry].map((a) => `'${a.replace(/'/g, `'\\''`)}'`);
-    const file = path.join(this.opts.hooksDir, 'pre-receive');
-    fs.writeFileSync(file, `#!/bin/sh\nexec ${argv.join(' ')}\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(this.opts.hooksDir, 'pre-receive'), preReceiveHookScript(), { mode: 0o755 });
   }
 
   async ensureRepo(app: string): Promise<string> {
@@ -101,33 +96,36 @@ export class GitService {
   }
 
   private async spawnGit(service: string, app: string, dir: string, identity: Identity, io: CommandIo, log: Logger): Promise<number> {
-    const token = randomBytes(16).toString('hex');
-    const unregister = this.opts.hookServer.register(token, { app, repoDir: dir, signal: io.signal, keyName: identity.keyName });
-    const args =
-      service === 'git-receive-pack'
-        ? ['-c', `core.hooksPath=${this.opts.hooksDir}`, 'receive-pack', dir]
-        : ['upload-pack', '--strict', dir];
+    const receive = service === 'git-receive-pack';
+    const args = receive ? ['-c', `core.hooksPath=${this.opts.hooksDir}`, 'receive-pack', dir] : ['upload-pack', '--strict', dir];
     log.info('git session start');
+    let hook: HookChannel | null = null;
     try {
       return await new Promise<number>((resolve) => {
+        // receive-pack gets the hook's socket (fd 3) and verdict pipe (fd 4); its hook inherits them
         const child = spawn('git', args, {
-          stdio: ['pipe', 'pipe', 'pipe'],
-          env: { ...process.env, PAAS_HOOK_SOCKET: this.opts.hookSocket, PAAS_PUSH_TOKEN: token },
+          stdio: receive ? ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
+          env: { ...process.env, ...(receive ? { [HOOK_FD_ENV]: String(HOOK_FD) } : {}) },
         });
-        io.stdin.pipe(child.stdin);
-        child.stdout.pipe(io.stdout, { end: false });
-        child.stderr.pipe(io.stderr, { end: false });
-        child.stdin.on('error', () => {});
+        if (receive) {
+          const session = { app, repoDir: dir, signal: io.signal, keyName: identity.keyName };
+          hook = new HookChannel(child.stdio[HOOK_FD] as Duplex, child.stdio[HOOK_FD + 1] as Writable, session, this.opts.onPush, log);
+        }
+        io.stdin.pipe(child.stdin!);
+        child.stdout!.pipe(io.stdout, { end: false });
+        child.stderr!.pipe(io.stderr, { end: false });
+        child.stdin!.on('error', () => {});
         const onAbort = () => child.kill('SIGTERM');
         io.signal.addEventListener('abort', onAbort, { once: true });
+        child.on('exit', () => hook?.close());
         child.on('close', (code) => {
           io.signal.removeEventListener('abort', onAbort);
-          io.stdin.unpipe(child.stdin);
+          io.stdin.unpipe(child.stdin!);
           resolve(code ?? 1);
         });
       });
     } finally {
-      unregister();
+      await (hook as HookChannel | null)?.settled;
       log.info('git session end');
     }
   }

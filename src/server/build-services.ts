@@ -14,7 +14,6 @@ import { Rollout } from '../deploy/rollout.js';
 import { ALLOWED_ROOTS_KEY, parseAllowedRoots } from '../deploy/storage-mounts.js';
 import { commitHasFile, resolveRef } from '../git/export-commit.js';
 import { GitService } from '../git/git-service.js';
-import { HookServer } from '../git/hook-server.js';
 import type { Logger } from '../log/logger.js';
 import { CommandHost } from '../plugin-host/command-host.js';
 import { CommandRegistry } from '../plugin-host/command-registry.js';
@@ -57,7 +56,6 @@ export interface ControlPlane {
   keyRemoved: Set<(fingerprint: string) => void>;
   host: CommandHost;
   git: GitService;
-  hookServer: HookServer;
   runtime: ContainerRuntime;
   rollout: Rollout;
   locks: AppLocks;
@@ -126,11 +124,6 @@ export async function buildControlPlane(
     paths.releaseLog,
     buildSlots,
   );
-  const hookServer = new HookServer(
-    paths.hookSocket,
-    (session, req, out) => push.handle(session, req, out),
-    log.child({ module: 'hooks' }),
-  );
 
   // application services, one per area
   domains = new DomainService({
@@ -177,8 +170,7 @@ export async function buildControlPlane(
   const git = new GitService({
     reposDir: paths.repos,
     hooksDir: paths.hooks,
-    hookSocket: paths.hookSocket,
-    hookServer,
+    onPush: (session, req, out) => push.handle(session, req, out),
     ensureApp: async (app, by) => apps.ensure(app, by),
     appExists: (app) => state.apps.exists(app),
     audit: (e) => state.events.record(e),
@@ -319,7 +311,7 @@ export async function buildControlPlane(
     audit: (e) => state.events.record(e),
     log: log.child({ module: 'commands' }),
   });
-  return { api, keyRemoved, host, git, hookServer, runtime, rollout, locks, tls, renewals };
+  return { api, keyRemoved, host, git, runtime, rollout, locks, tls, renewals };
 }
 
 /** A duration in ms from the environment (tests shorten ACME timeouts and renewal checks), else `fallback`. */

@@ -33,7 +33,6 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
   // the proxy serves the certificates it has on disk; it may have missed changes while we were down
   await cp.tls.sync().catch((err) => log.error({ err: (err as Error).message }, 'sending the TLS state to the proxy failed'));
   cp.git.installHooks();
-  await cp.hookServer.listen();
   const admin = new AdminSocketServer(paths.adminSocket, cp.host, log.child({ module: 'admin' }));
   await admin.listen();
   const ssh = new SshServer({
@@ -79,7 +78,7 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
     cp.api.addonSchedule.stop();
     const force = setTimeout(() => process.exit(1), 4500);
     force.unref();
-    await Promise.allSettled([ssh.close(), cp.hookServer.close(), admin.close(), recovered]);
+    await Promise.allSettled([ssh.close(), admin.close(), recovered]);
     if (withProxy) await stopProxy(proxy.status.pid, paths);
     state.close();
     removeOwnPidFile(paths.controlPid);

@@ -4,7 +4,7 @@ import net from 'node:net';
 /**
  * A root-only local control socket: a stale socket file is replaced, the new one gets mode 600,
  * and close() removes the file so clients can tell that nobody listens. Subclasses handle the
- * connections (the git hook socket, the admin socket).
+ * connections (the admin socket).
  */
 export abstract class UnixSocketServer {
   private server: net.Server | null = null;
