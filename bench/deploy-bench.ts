@@ -10,8 +10,12 @@
  *   either side (the paas server runs with PAAS_CONTAINER_LABELS='' so its build adds no LABEL
  *   step, and the by-hand build has no --label);
  * - the container gets paas's options (see hand-docker.ts);
- * - both poll with one GET every 20 ms (by hand: the container's port; paas: its proxy) and the
- *   clock stops at the first 200 with the new content;
+ * - both poll with one GET every 20 ms from the start: paas through its proxy (the previous
+ *   release answers until the switch), by hand the previous container until the new one has an
+ *   address, then the new one (hand-docker.ts liveTraffic); the clock stops at the first 200 with
+ *   the new content;
+ * - every run's content is new (markers name the variant and the bench run), so no build is a
+ *   cache hit;
  * - neither side times its cleanup: the previous by-hand container is removed after the clock
  *   stops, and paas's stopping of the old container (before `git push` exits) is shown apart;
  * - one untimed warm-up deploy each, then runs in alternating order.
@@ -23,10 +27,12 @@ import { busyboxApp, commitFiles, healthAppJson, push } from '../test/helpers/ap
 import { ensureBusyboxImage } from '../test/helpers/base-images.js';
 import { PaasServer } from '../test/helpers/paas-server.js';
 import { alternating, fmtStats, median, plural, pollUntil, probe, ratio, Results, sleep, waitForQuiet } from './bench-stats.js';
-import { containerIp, HAND_RUN_OPTIONS, handRemove, handRun, waitServed } from './hand-docker.js';
+import { containerIp, HAND_RUN_OPTIONS, handRemove, handRun, liveTraffic, waitServed } from './hand-docker.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const HAND_TAG = 'paas-bench/hand:latest';
+/** in every marker: content from an earlier bench run would be a build-cache hit */
+const RUN_ID = Date.now().toString(36);
 
 /** One side-by-side comparison: `app` deployed with or without a health path in app.json. */
 interface Variant {
@@ -55,7 +61,7 @@ async function main() {
       await compare(v);
     }
     res.note(
-      "Both sides build with the engine's classic builder from the same context (FROM cached, COPY/RUN/CMD rebuilt) and add no image labels; paas also receives the push and exports the commit, which the by-hand side (files already on disk) does not do. `git push` exits after the stability window (2 s, the previous release warm) and the old container's stop.",
+      "Both sides build with the engine's classic builder from the same context (FROM cached, COPY/RUN/CMD rebuilt; every run's content is new, so no build is a cache hit) and add no image labels; paas also receives the push and exports the commit, which the by-hand side (files already on disk) does not do. Both sides serve the same live traffic while they deploy: the clock's GET every 20 ms goes through paas's proxy to the previous release until the switch, and by hand to the previous container until the new one has an address. `git push` exits after the stability window (2 s, the previous release warm) and the old container's stop.",
     );
     res.write();
   } finally {
@@ -79,10 +85,14 @@ async function main() {
     /** by hand: build, run, GET until served; the clock stops there, then the previous container goes. */
     const byHand = async (marker: string): Promise<number> => {
       fs.writeFileSync(path.join(hand, 'www', 'index.html'), `${marker}\n`);
+      const previous = handLive[0] ? await containerIp(handLive[0]) : null;
       const t0 = performance.now();
+      const traffic = liveTraffic(previous);
       const image = (await execa('docker', ['build', '-q', '-t', HAND_TAG, hand])).stdout.trim();
       const id = await handRun(HAND_TAG, paas.labels, 'hand.web');
-      await waitServed(await containerIp(id), (status, body) => status === 200 && body === `${marker}\n`);
+      const ip = await containerIp(id);
+      traffic.stop();
+      await waitServed(ip, (status, body) => status === 200 && body === `${marker}\n`);
       const ms = performance.now() - t0;
       handImages.add(image);
       await handRemove(handLive.splice(0));
@@ -110,8 +120,9 @@ async function main() {
     };
 
     // untimed warm-up, one each
-    await byHand('warm-h');
-    await viaPaas('warm-p');
+    // markers name the variant: content seen in an earlier variant would be a build-cache hit
+    await byHand(`${v.app}-${RUN_ID}-warm-h`);
+    await viaPaas(`${v.app}-${RUN_ID}-warm-p`);
     gitExit.length = 0;
     const load = await waitForQuiet(`deploy (${v.label})`);
     const hand_: number[] = [];
@@ -119,8 +130,8 @@ async function main() {
     for (let i = 0; i < RUNS; i++) {
       const [a, b] = await alternating(
         i,
-        () => byHand(`hand-${i}`),
-        () => viaPaas(`paas-${i}`),
+        () => byHand(`${v.app}-${RUN_ID}-hand-${i}`),
+        () => viaPaas(`${v.app}-${RUN_ID}-paas-${i}`),
       );
       hand_.push(a);
       ours.push(b);

@@ -5,7 +5,7 @@
  * log limits, PORT in the env), so both sides ask the engine for the same work.
  */
 import { execa } from 'execa';
-import { pollUntil, probe } from './bench-stats.js';
+import { pollUntil, probe, sleep } from './bench-stats.js';
 
 export const HAND_RUN_OPTIONS =
   '`docker run -d --network paas --network-alias <app>.web --init --restart on-failure:10 --log-driver json-file --log-opt max-size=10m --log-opt max-file=3 -e PORT=5000`';
@@ -37,4 +37,26 @@ export async function waitServed(ip: string, ok: (status: number, body: string) 
 /** Untimed cleanup, on both sides of every comparison. */
 export async function handRemove(ids: string[]): Promise<void> {
   if (ids.length) await execa('docker', ['rm', '-f', ...ids], { reject: false });
+}
+
+/**
+ * The live traffic of the by-hand side while it deploys. On paas the clock's GET (every 20 ms)
+ * reaches the previous release through the proxy until traffic switches; by hand the same GET
+ * goes to the previous container (`ip`; none on a first deploy) until `stop()`, called once the
+ * new container has an address and polling moves there. Both sides thus serve the same requests
+ * while they build and start.
+ */
+export function liveTraffic(ip: string | null): { stop(): void } {
+  let stopped = false;
+  void (async () => {
+    while (ip && !stopped) {
+      await probe(`http://${ip}:5000/`, { timeoutMs: 1000 });
+      await sleep(20);
+    }
+  })();
+  return {
+    stop: () => {
+      stopped = true;
+    },
+  };
 }

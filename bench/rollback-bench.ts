@@ -5,7 +5,9 @@
  * answers with its content. Target: paas under 5 s.
  *
  * Same work: both sides flip between the same two images (v1 "A", v2 "B", already built), both
- * poll with one GET every 20 ms and stop the clock at the first 200 with the other content; the
+ * poll with one GET every 20 ms from the start (by hand the old container answers until the new
+ * one has an address, as the old release does through paas's proxy until the switch) and stop
+ * the clock at the first 200 with the other content; the
  * old container's removal is untimed on both sides (by hand: `docker rm -f` after the clock;
  * paas: stopping the old container before the command exits, shown apart). One untimed warm-up
  * each, then runs in alternating order.
@@ -15,7 +17,7 @@ import { busyboxApp, commitFiles, healthAppJson, push } from '../test/helpers/ap
 import { ensureBusyboxImage } from '../test/helpers/base-images.js';
 import { PaasServer } from '../test/helpers/paas-server.js';
 import { alternating, fmtStats, median, plural, pollUntil, probe, ratio, Results, sleep, waitForQuiet } from './bench-stats.js';
-import { containerIp, HAND_RUN_OPTIONS, handRemove, handRun, waitServed } from './hand-docker.js';
+import { containerIp, HAND_RUN_OPTIONS, handRemove, handRun, liveTraffic, waitServed } from './hand-docker.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const APP = 'rb';
@@ -40,9 +42,13 @@ async function main() {
 
     const byHand = async (): Promise<number> => {
       const want = handServes === 'A' ? 'B' : 'A';
+      const previous = await containerIp(handLive[0]!);
       const t0 = performance.now();
+      const traffic = liveTraffic(previous);
       const id = await handRun(images[want], paas.labels, `${APP}-hand.web`);
-      await waitServed(await containerIp(id), (status, body) => status === 200 && body.trim() === want);
+      const ip = await containerIp(id);
+      traffic.stop();
+      await waitServed(ip, (status, body) => status === 200 && body.trim() === want);
       const ms = performance.now() - t0;
       await handRemove(handLive.splice(0));
       handLive.push(id);
