@@ -31,11 +31,23 @@ interface BuildMessage {
 }
 
 /**
+ * What the engine says when a cached layer a build is using was deleted under it (an image
+ * prune, ours for another app or anyone's, ran at the same time).
+ */
+const VANISHED_LAYER = /^unable to find image "sha256:[0-9a-f]{64}"$/;
+
+/**
  * The one path every Docker build takes (the Dockerfile builder and the template builder):
  * POST /build with a tar of the context, the engine's progress lines streamed to `output` as
- * they arrive, a failed step turned into one clear line, the request aborted on `signal`.
+ * they arrive, a failed step turned into one clear line, the request aborted on `signal`. A
+ * build whose cached layer vanished mid-build is run once more (the layer is then rebuilt).
  */
-export async function buildDockerImage(docker: Dockerode, log: Logger, o: DockerImageBuildOptions): Promise<DockerImageBuildResult> {
+export async function buildDockerImage(
+  docker: Dockerode,
+  log: Logger,
+  o: DockerImageBuildOptions,
+  retryVanishedLayer = true,
+): Promise<DockerImageBuildResult> {
   if (o.signal.aborted) throw BuildErrors.cancelled('build cancelled');
   const context = await createBuildContext(o.contextDir, { dockerfile: o.dockerfile, extraIgnore: o.extraIgnore });
 
@@ -69,6 +81,11 @@ export async function buildDockerImage(docker: Dockerode, log: Logger, o: Docker
     // them here and wait, so that nothing of a cancelled build still runs once the push has failed.
     await removeStepContainers(docker, log, outcome.stepContainers);
     throw BuildErrors.cancelled('build cancelled');
+  }
+  if (outcome.error && retryVanishedLayer && VANISHED_LAYER.test(outcome.error.trim())) {
+    log.warn({ image: o.imageTag, error: outcome.error }, 'a cached layer vanished during the build; building again');
+    o.output.write('A cached layer was deleted during the build (an image prune ran at the same time); building again\n');
+    return buildDockerImage(docker, log, o, false);
   }
   if (outcome.error) {
     const step = outcome.lastStep ? ` (${outcome.lastStep})` : '';
