@@ -47,7 +47,10 @@ const vanished = { errorDetail: { message: VANISHED }, error: VANISHED };
 const built = { stream: 'Successfully built 1234\n' };
 
 test('a build whose cached layer vanished under it (a concurrent prune) runs once more and succeeds', async () => {
-  const engine = fakeEngine([[step2, vanished], [step2, built]]);
+  const engine = fakeEngine([
+    [step2, vanished],
+    [step2, built],
+  ]);
   const { run, text } = await build(engine.docker);
   assert.deepEqual(await run, { imageId: 'sha256:built', exposedPorts: [5000] });
   assert.equal(engine.builds(), 2);
