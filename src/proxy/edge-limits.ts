@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import http2 from 'node:http2';
 import type net from 'node:net';
 import type { Socket } from 'node:net';
 import { plainAddress, type TrustedProxies } from '../util/trusted-proxies.js';
@@ -103,6 +104,38 @@ export class ConnectionLimiter {
     server.requestTimeout = 0;
     server.keepAliveTimeout = this.limits.keepAliveTimeoutMs;
     server.on('timeout', onIdle);
+  }
+
+  /**
+   * The same bounds for HTTP/2, where Node's own server timeout does not fit (it cuts a stream
+   * that waits for its upstream, and is not armed again): a stream with no byte either way for
+   * idleTimeoutMs is cancelled, unless its request is complete and waits for the upstream's
+   * answer (bounded by the upstream timeout, as for HTTP/1.1); a session with no open stream for
+   * keepAliveTimeoutMs (a client that never sends a request included) gets GOAWAY and closes.
+   */
+  attachH2Timeouts(server: http2.Http2Server): void {
+    const { idleTimeoutMs, keepAliveTimeoutMs } = this.limits;
+    server.on('session', (session: http2.ServerHttp2Session) => {
+      let open = 0;
+      let idle: NodeJS.Timeout | undefined;
+      const arm = () => {
+        idle = setTimeout(() => session.close(), keepAliveTimeoutMs);
+      };
+      arm();
+      session.on('stream', (stream: http2.ServerHttp2Stream) => {
+        open++;
+        clearTimeout(idle);
+        stream.setTimeout(idleTimeoutMs, () => {
+          // the client has sent its whole request (END_STREAM) and no answer has started: the upstream's wait
+          if (!stream.headersSent && stream.state.remoteClose === 1) return;
+          stream.close(http2.constants.NGHTTP2_CANCEL);
+        });
+        stream.once('close', () => {
+          if (--open === 0 && !session.closed && !session.destroyed) arm();
+        });
+      });
+      session.once('close', () => clearTimeout(idle));
+    });
   }
 
   /**

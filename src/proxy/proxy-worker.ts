@@ -190,6 +190,7 @@ export class ProxyWorker {
       if (limited) {
         this.limiter.countOn(tlsListener);
         this.limiter.attachTimeouts(tlsServer.http1);
+        this.limiter.attachH2Timeouts(tlsServer.h2);
       }
       tlsServer.http1.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
       this.httpsServer = tlsServer;

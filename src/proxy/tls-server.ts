@@ -58,6 +58,8 @@ export interface TlsServer {
   server: tls.Server;
   /** HTTP/1.1 over TLS (and websocket upgrades): a plain http.Server fed the TLS sockets, so it keeps every HTTP/1.1 limit */
   http1: http.Server;
+  /** HTTP/2 over TLS: its sessions and streams get the edge timeouts (ConnectionLimiter.attachH2Timeouts) */
+  h2: http2.Http2Server;
   /** graceful: HTTP/2 sessions take no new streams, idle HTTP/1.1 connections close */
   closeIdle(): void;
   /** every client connection is closed now */
@@ -97,6 +99,7 @@ export function createTlsServer(
   return {
     server,
     http1,
+    h2,
     closeIdle() {
       for (const s of sessions) s.close();
       http1.closeIdleConnections();

@@ -13,13 +13,20 @@ import { startUpstream, type Upstream } from './helpers/upstream.js';
 
 const IDLE_MS = 1000;
 const HEADER_MS = 1500;
+const KEEPALIVE_MS = 2000;
 const PER_IP = 20;
 let proxy: TestProxy;
 let up: Upstream;
 
 before(async () => {
   proxy = await startTestProxy({
-    limits: { idleTimeoutMs: IDLE_MS, headerTimeoutMs: HEADER_MS, maxConnectionsPerIp: PER_IP, maxConnections: 200 },
+    limits: {
+      idleTimeoutMs: IDLE_MS,
+      headerTimeoutMs: HEADER_MS,
+      keepAliveTimeoutMs: KEEPALIVE_MS,
+      maxConnectionsPerIp: PER_IP,
+      maxConnections: 200,
+    },
     upstream: { connections: 4, queueTimeoutMs: 500 },
   });
   up = await startUpstream('app');
@@ -166,6 +173,75 @@ test('many HTTPS connections from one address, HTTP/2 ones included, count again
   for (const s of sessions) s.socket.destroy();
   // the next test needs 127.0.0.1's slots back: wait until the proxy has seen every close
   for (let i = 0; i < 100 && (await proxy.client.report()).clients > 0; i++) await new Promise((r) => setTimeout(r, 20));
+});
+
+/** `p`, or a failure once `ms` have passed without it (a bound the proxy does not enforce must fail the test, not hang it). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} after ${ms} ms`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** An HTTP/2 session to the proxy from 127.0.0.1; `closed` resolves with its lifetime in ms. */
+function h2Session(): { client: http2.ClientHttp2Session; closed: Promise<number> } {
+  const t0 = performance.now();
+  const client = http2.connect(`https://127.0.0.1:${proxy.httpsPort}`, {
+    localAddress: '127.0.0.1',
+    servername: 'app.test',
+    rejectUnauthorized: false,
+  } as http2.SecureClientSessionOptions);
+  client.on('error', () => {});
+  return { client, closed: new Promise((r) => client.once('close', () => r(performance.now() - t0))) };
+}
+
+test('HTTP/2 sessions with no open stream are closed after the keep-alive timeout, whether they sent a request or not', async () => {
+  const silent = h2Session();
+  const used = h2Session();
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = used.client.request({ ':path': '/once', ':authority': 'app.test' });
+    req.on('response', (h) => resolve(Number(h[':status'])));
+    req.on('error', reject);
+    req.resume();
+    req.end();
+  });
+  assert.equal(status, 200);
+  const lifetimes = await within(Promise.all([silent.closed, used.closed]), KEEPALIVE_MS + 3000, 'idle HTTP/2 sessions still open');
+  for (const ms of lifetimes)
+    assert.ok(ms >= KEEPALIVE_MS - 100 && ms < KEEPALIVE_MS + 1500, `an idle HTTP/2 session lived ${Math.round(ms)} ms`);
+});
+
+test('HTTP/2: a request body that stalls past the idle timeout is cancelled; a request that waits longer on its upstream is answered', async () => {
+  const { client, closed } = h2Session();
+  const uploads = up.hits('/upload');
+  const t0 = performance.now();
+  const stalled = client.request({ ':path': '/upload', ':method': 'POST', ':authority': 'app.test', 'content-length': '100' });
+  stalled.on('error', () => {});
+  stalled.write('only the first bytes');
+  const slow = client.request({ ':path': `/slow?ms=${IDLE_MS * 2}`, ':authority': 'app.test' });
+  let body = '';
+  slow.setEncoding('utf8');
+  slow.on('data', (d) => (body += d));
+  const [stalledEnd, slowStatus] = await Promise.all([
+    within(
+      new Promise<number>((r) => stalled.once('close', () => r(performance.now() - t0))),
+      IDLE_MS + 3000,
+      'the stalled HTTP/2 stream is still open',
+    ),
+    new Promise<number>((resolve, reject) => {
+      slow.on('response', (h) => resolve(Number(h[':status'])));
+      slow.on('error', reject);
+      slow.end();
+    }),
+  ]);
+  assert.equal(stalled.rstCode, http2.constants.NGHTTP2_CANCEL, 'the stalled stream was reset with CANCEL');
+  assert.ok(stalledEnd >= IDLE_MS - 100 && stalledEnd < IDLE_MS + 1500, `the stalled stream lived ${Math.round(stalledEnd)} ms`);
+  assert.equal(slowStatus, 200);
+  await new Promise((r) => slow.once('end', r));
+  assert.match(body, /"url":"\/slow\?ms=2000"/);
+  // the cut request's stream ends when it closes: none of it may go to the app as if it were whole
+  assert.equal(up.hits('/upload'), uploads, 'the cancelled request never reached the app');
+  client.destroy();
+  await closed;
 });
 
 test('a request waiting longer than the queue deadline for a free upstream connection gets 503 with a clear page', async () => {
