@@ -7,6 +7,9 @@ import type { TlsStore } from './tls-store.js';
 /** Response headers HTTP/2 forbids (RFC 9113 8.2.2): connection-specific ones. */
 const H2_FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
+/** Concurrent streams one HTTP/2 connection may open. */
+export const H2_MAX_STREAMS = 128;
+
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
 function withoutForbidden(headers: unknown): unknown {
@@ -78,7 +81,9 @@ export function createTlsServer(
   handler: Handler,
 ): TlsServer {
   const sessions = new Set<http2.ServerHttp2Session>();
-  const h2 = http2.createServer((req, res) => {
+  // as nginx (http2_max_concurrent_streams 128): Node's default is unlimited, which lets one
+  // connection hold any number of requests past the per-connection caps
+  const h2 = http2.createServer({ settings: { maxConcurrentStreams: H2_MAX_STREAMS } }, (req, res) => {
     adaptH2(req, res);
     handler(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse);
   });

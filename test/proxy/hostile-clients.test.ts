@@ -4,6 +4,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import tls from 'node:tls';
+import { H2_MAX_STREAMS } from '../../src/proxy/tls-server.js';
 import { curl } from './helpers/curl.js';
 import { fastCheck, startTestProxy, type TestProxy } from './helpers/proxy.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
@@ -205,6 +206,8 @@ test('HTTP/2 sessions with no open stream are closed after the keep-alive timeou
     req.end();
   });
   assert.equal(status, 200);
+  // one connection may not carry more requests at once than nginx allows it (Node's default: unlimited)
+  assert.equal(used.client.remoteSettings.maxConcurrentStreams, H2_MAX_STREAMS);
   const lifetimes = await within(Promise.all([silent.closed, used.closed]), KEEPALIVE_MS + 3000, 'idle HTTP/2 sessions still open');
   for (const ms of lifetimes)
     assert.ok(ms >= KEEPALIVE_MS - 100 && ms < KEEPALIVE_MS + 1500, `an idle HTTP/2 session lived ${Math.round(ms)} ms`);
