@@ -99,18 +99,17 @@ export class GitService {
     const receive = service === 'git-receive-pack';
     const args = receive ? ['-c', `core.hooksPath=${this.opts.hooksDir}`, 'receive-pack', dir] : ['upload-pack', '--strict', dir];
     log.info('git session start');
-    let hook: HookChannel | null = null;
+    // receive-pack gets the hook's socket (fd 3) and verdict pipe (fd 4); its hook inherits them
+    const child = spawn('git', args, {
+      stdio: receive ? ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...(receive ? { [HOOK_FD_ENV]: String(HOOK_FD) } : {}) },
+    });
+    const session = { app, repoDir: dir, signal: io.signal, keyName: identity.keyName };
+    const hook = receive
+      ? new HookChannel(child.stdio[HOOK_FD] as Duplex, child.stdio[HOOK_FD + 1] as Writable, session, this.opts.onPush, log)
+      : null;
     try {
       return await new Promise<number>((resolve) => {
-        // receive-pack gets the hook's socket (fd 3) and verdict pipe (fd 4); its hook inherits them
-        const child = spawn('git', args, {
-          stdio: receive ? ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
-          env: { ...process.env, ...(receive ? { [HOOK_FD_ENV]: String(HOOK_FD) } : {}) },
-        });
-        if (receive) {
-          const session = { app, repoDir: dir, signal: io.signal, keyName: identity.keyName };
-          hook = new HookChannel(child.stdio[HOOK_FD] as Duplex, child.stdio[HOOK_FD + 1] as Writable, session, this.opts.onPush, log);
-        }
         io.stdin.pipe(child.stdin!);
         child.stdout!.pipe(io.stdout, { end: false });
         child.stderr!.pipe(io.stderr, { end: false });
@@ -125,7 +124,7 @@ export class GitService {
         });
       });
     } finally {
-      await (hook as HookChannel | null)?.settled;
+      await hook?.settled;
       log.info('git session end');
     }
   }

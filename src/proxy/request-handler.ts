@@ -37,18 +37,6 @@ export function isTls(req: http.IncomingMessage): boolean {
 }
 
 /**
- * The client is gone: its HTTP/1.1 response was destroyed, or the HTTP/2 stream under the
- * compatibility response (which has no `destroyed`) was closed, e.g. reset by the idle timeout.
- * An HTTP/2 request ends ('end') when its stream closes, so a body that looks read whole may be
- * a cut one: nothing is sent upstream for a client that is gone.
- */
-function clientGone(res: http.ServerResponse): boolean {
-  if (res.destroyed) return true;
-  const stream = (res as unknown as { stream?: { closed?: boolean; destroyed?: boolean } }).stream;
-  return stream !== undefined && (stream.closed === true || stream.destroyed === true);
-}
-
-/**
  * Writes one of the proxy's own pages; a response already started can only be cut. `close` also
  * ends the client connection (its request body was not read to the end).
  */
@@ -96,7 +84,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
    * to BODY_BUFFER_BYTES (all of a small one), and only then is a target picked and a connection taken.
    */
   const forward = (req: http.IncomingMessage, res: http.ServerResponse, svc: Service, id: string, extra: string[]): void => {
-    if (clientGone(res) || req.destroyed) return;
+    if (res.destroyed || req.destroyed) return;
     const h = req.headers;
     const chunked = h['transfer-encoding'] !== undefined;
     const cl = h['content-length'];
@@ -109,7 +97,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
           })
         : null;
     const send = (): void => {
-      if (clientGone(res) || res.headersSent) return;
+      if (res.destroyed || res.headersSent) return;
       const target = svc.balancer.pick();
       if (target === undefined) {
         body?.stop();

@@ -28,7 +28,7 @@ function withoutForbidden(headers: unknown): unknown {
 /**
  * An HTTP/2 stream made to look like the HTTP/1.1 request the proxy's handler reads: Host from
  * :authority, raw headers without the pseudo-headers; the response drops the connection-specific
- * headers an HTTP/1.1 upstream sends (HTTP/2 refuses them). The upstream is still spoken to in HTTP/1.1.
+ * headers an HTTP/1.1 upstream sends (HTTP/2 refuses them) and says `destroyed` once its stream closed. The upstream is still spoken to in HTTP/1.1.
  */
 function adaptH2(req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): void {
   const authority = req.headers[':authority'];
@@ -51,6 +51,11 @@ function adaptH2(req: http2.Http2ServerRequest, res: http2.Http2ServerResponse):
   const writeHead = res.writeHead.bind(res) as (...a: unknown[]) => unknown;
   (res as unknown as { writeHead: (...a: unknown[]) => unknown }).writeHead = (status: unknown, ...rest: unknown[]) =>
     writeHead(status, ...rest.map((r) => (typeof r === 'string' ? r : withoutForbidden(r))));
+  // the compatibility response has no `destroyed`: it is the stream's closing. An HTTP/2 request
+  // ends ('end') when its stream closes, so without it a cut body looks whole to the handler and
+  // would be sent upstream
+  const stream = res.stream;
+  Object.defineProperty(res, 'destroyed', { get: () => stream.closed || stream.destroyed });
   const setHeader = res.setHeader.bind(res);
   res.setHeader = ((name: string, value: string | string[]) =>
     H2_FORBIDDEN.has(name.toLowerCase()) ? res : setHeader(name, value)) as typeof res.setHeader;
