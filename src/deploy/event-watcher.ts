@@ -6,6 +6,8 @@ export const CONVERGE_ACTIONS = new Set(['die', 'start', 'destroy', 'oom']);
 
 export interface EventSource {
   events(onEvent: (e: DockerEvent) => void, signal: AbortSignal, onConnect?: (reconnected: boolean) => void): void;
+  /** whether paas's own call caused the event (a container it started, stops, or runs as a one-off) */
+  isOwnEvent(e: DockerEvent): boolean;
 }
 
 export interface AppConverger {
@@ -36,8 +38,8 @@ interface AppState {
 }
 
 /**
- * Docker events -> convergence. A `die`, `start`, `destroy` or `oom` of a paas container marks its
- * app; after `debounceMs` without further events the app is converged through the same path as
+ * Docker events -> convergence. A `die`, `start`, `destroy` or `oom` of a paas container that paas
+ * did not cause itself (a crash, a restart by the engine, a `docker rm` by hand) marks its app; after `debounceMs` without further events the app is converged through the same path as
  * recovery (Recovery.convergeApp: under the app lock, missing replicas started, strays removed,
  * proxy targets refreshed). An app whose lock is held (a deploy, scale or restart is changing it)
  * is left to that operation and looked at again once the lock is free. A failed convergence
@@ -99,6 +101,9 @@ export class EventWatcher {
 
   onEvent(e: DockerEvent): void {
     if (!e.app || !CONVERGE_ACTIONS.has(e.action)) return;
+    // what a deploy, scale or restart did itself needs no convergence after it: converging would
+    // only hold the app's lock and make the next command wait ("Waiting for recovery of …")
+    if (this.source.isOwnEvent(e)) return;
     // only apps of this server's database: another paas on the same engine (tests) owns the rest
     if (!this.listApps().includes(e.app)) return;
     this.schedule(e.app, this.debounceMs);

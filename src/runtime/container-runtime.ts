@@ -11,6 +11,7 @@ import { type DockerEvent, watchDockerEvents } from './docker-events.js';
 import { demuxToLines } from './docker-frames.js';
 import { LogStream, type LogStreamOptions } from './log-stream.js';
 import { type OneOffIo, runOneOff } from './one-off-runner.js';
+import { OwnContainerActions } from './own-container-actions.js';
 import { sleep } from '../util/sleep.js';
 import { type ListeningOptions, type ListeningResult, waitListening } from './port-listening.js';
 import { RuntimeErrors } from './runtime-errors.js';
@@ -54,6 +55,8 @@ export class ContainerCrashedError extends AppError {
  */
 export class ContainerRuntime {
   readonly network: string;
+  /** the events this runtime's own calls cause (isOwnEvent) */
+  private readonly own = new OwnContainerActions();
   private readonly networksReady = new Map<string, Promise<void>>();
   private readonly extraLabels: Record<string, string>;
 
@@ -184,9 +187,11 @@ export class ContainerRuntime {
     } catch (e) {
       throw RuntimeErrors.startFailed(`cannot create container for ${spec.app} ${spec.process}: ${engineMessage(e)}`, e);
     }
+    this.own.starting(container.id);
     try {
       await container.start();
     } catch (e) {
+      this.own.claim(container.id);
       await container.remove({ force: true }).catch(() => {});
       throw RuntimeErrors.startFailed(`cannot start container ${name}: ${engineMessage(e)}`, e);
     }
@@ -243,6 +248,7 @@ export class ContainerRuntime {
 
   /** Stops (SIGTERM, then SIGKILL after the grace) and removes; a container already gone is fine. */
   async stop(id: string, graceSeconds = 10): Promise<void> {
+    this.own.claim(id);
     const c = this.docker.getContainer(id);
     try {
       await c.stop({ t: graceSeconds });
@@ -363,6 +369,7 @@ export class ContainerRuntime {
       entrypoint,
       afterExit,
       committed: commitAs !== undefined,
+      own: this.own,
     };
     return runOneOff(this.docker, this.log, ctx, io);
   }
@@ -399,6 +406,15 @@ export class ContainerRuntime {
     } catch (e) {
       throw dockerError('cannot prune images', e);
     }
+  }
+
+  /**
+   * Whether a Docker event was caused by this runtime's own calls: the start of a container it
+   * started, anything of a container it is stopping or removing, anything of a one-off or task
+   * container. A crash, an engine restart, a `docker kill` or `docker rm` by hand are not.
+   */
+  isOwnEvent(e: Pick<DockerEvent, 'id' | 'action'>): boolean {
+    return this.own.isOwn(e.id, e.action);
   }
 
   /** Docker container events for paas containers, until `signal` aborts; reconnects if dockerd restarts. */

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../log/logger.js';
+import type { OwnContainerActions } from './own-container-actions.js';
 import { baseCreateOptions, containerName, LABELS, specLabels } from './container-naming.js';
 import type { ContainerSpec } from './container-spec.js';
 import { errMessage, statusOf } from './docker-error-details.js';
@@ -36,6 +37,8 @@ export interface OneOffContext {
   entrypoint: readonly string[] | null;
   /** the container is committed into an image after it exits (see afterExit) */
   committed?: boolean;
+  /** told of the container once created: every event of it is paas's own */
+  own?: OwnContainerActions;
   /** runs after the container exited, before it is removed (a predeploy task's commit) */
   afterExit?: (container: Dockerode.Container, exitCode: number) => Promise<void>;
 }
@@ -71,6 +74,7 @@ export async function runOneOff(docker: Dockerode, log: Logger, ctx: OneOffConte
     throw RuntimeErrors.startFailed(`cannot create one-off container: ${errMessage(e)}`, e);
   }
 
+  ctx.own?.claim(container.id);
   const cleanups: Array<() => void> = [];
   let aborted = false;
   try {

@@ -231,6 +231,37 @@ describe('ContainerRuntime lifecycle', () => {
     await rt.stop(c.id);
   });
 
+  test('isOwnEvent tells the events paas caused from a crash or a docker kill by hand', async () => {
+    const ac = new AbortController();
+    const seen: DockerEvent[] = [];
+    await new Promise<void>((connected) =>
+      rt.events(
+        (e) => seen.push(e),
+        ac.signal,
+        () => connected(),
+      ),
+    );
+    const own = (id: string, action: string) => seen.filter((e) => e.id === id && e.action === action).map((e) => rt.isOwnEvent(e));
+    try {
+      const crashing = await rt.start(spec({ process: 'crashy', command: 'sleep 0.2; exit 3', restart: { policy: 'no' } }));
+      await waitFor('the crash', async () => seen.some((e) => e.id === crashing.id && e.action === 'die'));
+      assert.deepEqual(own(crashing.id, 'start'), [true], 'the start paas made');
+      assert.deepEqual(own(crashing.id, 'die'), [false], 'the crash');
+      await rt.stop(crashing.id);
+      const killed = await rt.start(spec({ process: 'killed', command: 'sleep 300', restart: { policy: 'no' } }));
+      await execa('docker', ['kill', killed.id]);
+      await waitFor('the kill', async () => seen.some((e) => e.id === killed.id && e.action === 'die'));
+      assert.deepEqual(own(killed.id, 'die'), [false], 'docker kill by hand');
+      const stopped = await rt.start(spec({ process: 'stopped', command: 'sleep 300' }));
+      await rt.stop(stopped.id, 1);
+      await waitFor('the destroy', async () => seen.some((e) => e.id === stopped.id && e.action === 'destroy'));
+      for (const a of ['die', 'destroy']) assert.deepEqual(own(stopped.id, a), [true], `${a} of rt.stop`);
+      await rt.stop(killed.id);
+    } finally {
+      ac.abort();
+    }
+  });
+
   test('removeImages removes tags, skips images in use; pruneDanglingImages runs', async () => {
     const tag = `paas-test/rt-${run}:v1`;
     await execa('docker', ['build', '-q', '-t', tag, '--label', `paas.test.run=${run}`, '--label', 'paas.test=1', '-'], {

@@ -11,7 +11,10 @@ const settle = async () => {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 };
 
-function harness(t: TestContext, opts: { fail?: (app: string, n: number) => boolean; locked?: Set<string> } = {}) {
+function harness(
+  t: TestContext,
+  opts: { fail?: (app: string, n: number) => boolean; locked?: Set<string>; own?: (e: DockerEvent) => boolean } = {},
+) {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
   let emit!: (e: DockerEvent) => void;
   let connect!: (reconnected: boolean) => void;
@@ -26,6 +29,7 @@ function harness(t: TestContext, opts: { fail?: (app: string, n: number) => bool
         emit = onEvent;
         connect = onConnect ?? (() => {});
       },
+      isOwnEvent: (e) => opts.own?.(e) ?? false,
     },
     {
       convergeApp: async (app) => {
@@ -40,12 +44,12 @@ function harness(t: TestContext, opts: { fail?: (app: string, n: number) => bool
     { debounceMs: 30, lockRetryMs: 20, backoffMs: 40, maxBackoffMs: 80 },
   );
   w.start(ac.signal);
-  const ev = (app: string | undefined, action: string): DockerEvent => ({ app, action, id: 'x', time: 0 }) as DockerEvent;
+  const ev = (app: string | undefined, action: string, id = 'x'): DockerEvent => ({ app, action, id, time: 0 }) as DockerEvent;
   return {
     calls,
     locked,
     stop: () => ac.abort(),
-    emit: (app: string | undefined, action: string) => emit(ev(app, action)),
+    emit: (app: string | undefined, action: string, id?: string) => emit(ev(app, action, id)),
     connect: (r: boolean) => connect(r),
     /** moves the fake clock and lets what it woke up run */
     async tick(ms: number) {
@@ -81,6 +85,23 @@ test('events of one app are debounced into one convergence; other actions, unlab
     await h.finish();
     await h.tick(1000);
     assert.deepEqual(h.calls.sort(), ['a', 'b']);
+  } finally {
+    h.stop();
+  }
+});
+
+test("events paas caused itself (its own deploy's starts and stops) converge nothing; a crash among them does", async (t) => {
+  const h = harness(t, { own: (e) => e.id.startsWith('own') });
+  try {
+    h.emit('a', 'start', 'own-new');
+    h.emit('a', 'die', 'own-old');
+    h.emit('a', 'destroy', 'own-old');
+    await h.tick(1000);
+    assert.deepEqual(h.calls, [], 'a rollout by paas itself is not followed by a convergence');
+    h.emit('a', 'die', 'crashed');
+    await h.tick(30);
+    assert.deepEqual(h.calls, ['a']);
+    await h.finish();
   } finally {
     h.stop();
   }
