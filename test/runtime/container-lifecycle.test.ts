@@ -207,10 +207,10 @@ describe('ContainerRuntime lifecycle', () => {
     await rt.stop(c.id, 1);
   });
 
-  test('events reports start and die of paas containers with their app', async () => {
+  /** Docker events from here on: resolves once the stream is connected, so nothing started after is missed. */
+  const followEvents = async () => {
     const ac = new AbortController();
     const seen: DockerEvent[] = [];
-    // start the container only once the event stream is connected
     await new Promise<void>((connected) =>
       rt.events(
         (e) => seen.push(e),
@@ -218,6 +218,11 @@ describe('ContainerRuntime lifecycle', () => {
         () => connected(),
       ),
     );
+    return { ac, seen };
+  };
+
+  test('events reports start and die of paas containers with their app', async () => {
+    const { ac, seen } = await followEvents();
     const c = await rt.start(spec({ process: 'evented', command: 'sleep 0.2; exit 4', restart: { policy: 'no' } }));
     await waitFor('the die event', async () => seen.some((e) => e.id === c.id && e.action === 'die'));
     ac.abort();
@@ -232,15 +237,7 @@ describe('ContainerRuntime lifecycle', () => {
   });
 
   test('isOwnEvent tells the events paas caused from a crash or a docker kill by hand', async () => {
-    const ac = new AbortController();
-    const seen: DockerEvent[] = [];
-    await new Promise<void>((connected) =>
-      rt.events(
-        (e) => seen.push(e),
-        ac.signal,
-        () => connected(),
-      ),
-    );
+    const { ac, seen } = await followEvents();
     const own = (id: string, action: string) => seen.filter((e) => e.id === id && e.action === action).map((e) => rt.isOwnEvent(e));
     try {
       const crashing = await rt.start(spec({ process: 'crashy', command: 'sleep 0.2; exit 3', restart: { policy: 'no' } }));
