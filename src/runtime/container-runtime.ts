@@ -262,6 +262,8 @@ export class ContainerRuntime {
     } catch (e) {
       const st = statusOf(e);
       if (st === 404 || (st === 409 && /already in progress/i.test(engineMessage(e)))) return;
+      // it stays: what happens to it from now on is no longer paas's doing (a convergence removes it)
+      this.own.forget(id);
       throw dockerError(`cannot remove container ${id}`, e);
     }
   }

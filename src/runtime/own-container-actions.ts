@@ -7,8 +7,8 @@
  * - `claim(id)`: paas is stopping or removing that container, or runs it as a one-off task:
  *   every event of it until its `destroy` is ours.
  *
- * Entries are forgotten at the container's `destroy` or after `ttlMs` (a container stopped but
- * never removed), so the map cannot grow without bound. Ids may be given abbreviated; events
+ * Entries are forgotten at the container's `destroy`, when a stop fails to remove it (`forget`),
+ * or after `ttlMs`, so the map cannot grow without bound. Ids may be given abbreviated; events
  * carry the full id.
  */
 export class OwnContainerActions {
@@ -28,6 +28,14 @@ export class OwnContainerActions {
   claim(id: string): void {
     this.sweep();
     this.claims.set(id, this.now());
+  }
+
+  /** Its later events are not paas's doing (a stop that failed to remove it). */
+  forget(id: string): void {
+    for (const m of [this.starts, this.claims]) {
+      const k = keyOf(m, id);
+      if (k !== undefined) m.delete(k);
+    }
   }
 
   /** Whether the event was caused by paas itself; a matching `start` is used up. */

@@ -25,6 +25,15 @@ test('a claimed container (being stopped, or a one-off): every event until its d
   assert.equal(own.isOwn('ffff'.padEnd(64, '1'), 'die'), false, 'another container');
 });
 
+test("a container whose removal failed is forgotten: its later events are not paas's doing", () => {
+  const own = new OwnContainerActions();
+  own.claim(FULL);
+  assert.equal(own.isOwn(FULL, 'die'), true);
+  own.forget(FULL.slice(0, 12));
+  assert.equal(own.isOwn(FULL, 'die'), false);
+  assert.equal(own.size, 0);
+});
+
 test('entries of containers never destroyed expire, so the memory stays bounded', () => {
   let now = 0;
   const own = new OwnContainerActions(1000, () => now);
