@@ -114,17 +114,18 @@ test('a new container dying within the stability window sends traffic back and r
   let r = await push(paas, repo, 'flaky');
   assert.equal(r.exitCode, 0, r.output);
   assert.equal((await paas.ssh('ps:scale flaky worker=1')).exitCode, 0);
-  assert.equal((await paas.ssh('checks:set flaky wait=5')).exitCode, 0);
+  assert.equal((await paas.ssh('checks:set flaky wait=8')).exitCode, 0);
 
-  // v2's web listens at once (so it gets the traffic), then dies a second later
+  // v2's web listens at once (so it gets the traffic), then dies 3 s later: well after the switch
+  // (about 30 ms after it listens, longer on a loaded machine), well within the 8 s window
   await commitFiles(repo, {
     'www/index.html': 'flaky-v2\n',
-    Procfile: ["web: sh -c 'httpd -p $PORT -h /www; sleep 1; echo web gives up; exit 3'", WORKER].join('\n'),
+    Procfile: ["web: sh -c 'httpd -p $PORT -h /www; sleep 3; echo web gives up; exit 3'", WORKER].join('\n'),
   });
   r = await push(paas, repo, 'flaky');
   assert.equal(r.exitCode, 1, r.output);
   assert.match(r.output, /traffic switched/);
-  assert.match(r.output, /Watching 2 new container\(s\) for 5 s \(the previous 1 web container\(s\) stay warm\)/);
+  assert.match(r.output, /Watching 2 new container\(s\) for 8 s \(the previous 1 web container\(s\) stay warm\)/);
   assert.match(r.output, /flaky\.web\.1\.v2\.\w+: container .* exited/);
   assert.match(r.output, /web gives up/);
   assert.match(r.output, /Switching traffic back to the previous 1 web container\(s\)/);
