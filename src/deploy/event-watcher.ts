@@ -39,7 +39,8 @@ interface AppState {
 
 /**
  * Docker events -> convergence. A `die`, `start`, `destroy` or `oom` of a paas container that paas
- * did not cause itself (a crash, a restart by the engine, a `docker rm` by hand) marks its app; after `debounceMs` without further events the app is converged through the same path as
+ * did not cause itself (a crash, a restart by the engine, a `docker rm` by hand) marks its app;
+ * after `debounceMs` without further events the app is converged through the same path as
  * recovery (Recovery.convergeApp: under the app lock, missing replicas started, strays removed,
  * proxy targets refreshed). An app whose lock is held (a deploy, scale or restart is changing it)
  * is left to that operation and looked at again once the lock is free. A failed convergence
