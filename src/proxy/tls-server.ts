@@ -28,7 +28,8 @@ function withoutForbidden(headers: unknown): unknown {
 /**
  * An HTTP/2 stream made to look like the HTTP/1.1 request the proxy's handler reads: Host from
  * :authority, raw headers without the pseudo-headers; the response drops the connection-specific
- * headers an HTTP/1.1 upstream sends (HTTP/2 refuses them) and says `destroyed` once its stream closed. The upstream is still spoken to in HTTP/1.1.
+ * headers an HTTP/1.1 upstream sends (HTTP/2 refuses them) and says `destroyed` once its stream
+ * closed. The upstream is still spoken to in HTTP/1.1.
  */
 function adaptH2(req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): void {
   const authority = req.headers[':authority'];

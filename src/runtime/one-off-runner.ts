@@ -38,7 +38,7 @@ export interface OneOffContext {
   /** the container is committed into an image after it exits (see afterExit) */
   committed?: boolean;
   /** told of the container once created: every event of it is paas's own */
-  own?: OwnContainerActions;
+  own: OwnContainerActions;
   /** runs after the container exited, before it is removed (a predeploy task's commit) */
   afterExit?: (container: Dockerode.Container, exitCode: number) => Promise<void>;
 }
@@ -74,7 +74,7 @@ export async function runOneOff(docker: Dockerode, log: Logger, ctx: OneOffConte
     throw RuntimeErrors.startFailed(`cannot create one-off container: ${errMessage(e)}`, e);
   }
 
-  ctx.own?.claim(container.id);
+  ctx.own.claim(container.id);
   const cleanups: Array<() => void> = [];
   let aborted = false;
   try {
