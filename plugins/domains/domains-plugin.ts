@@ -40,8 +40,8 @@ export default definePlugin({
       access: 'app',
       minArgs: 1,
       maxArgs: 1,
-      async run({ app, args, api, stdout }) {
-        const d = await api.domains.add(app, args[0]!);
+      async run({ app, args, api, stdout, identity }) {
+        const d = await api.domains.add(app, args[0]!, identity);
         stdout.write(`Added ${d} to ${app}\n`);
         // HTTPS: the proxy learns which certificate serves the new host; Let's Encrypt re-issues for the new set
         await api.letsencrypt.hostsChanged(app, (line) => stdout.write(`${line}\n`));

@@ -11,4 +11,6 @@ export const StorageErrors = {
   root: errorFactory('PAAS_ERR_STORAGE_ROOT', 2),
   /** `storage:allow-root --remove DIR`: DIR is not an allowed root */
   rootNotFound: errorFactory('PAAS_ERR_STORAGE_ROOT_NOT_FOUND'),
+  /** a bind's host dir is inside another writable bind's host dir (or holds one): a container could swap it for a symlink before Docker restarts the other */
+  nested: errorFactory('PAAS_ERR_STORAGE_NESTED'),
 };

@@ -26,13 +26,23 @@ export interface MountContext {
   allowedRoots?: string[];
   /** Docker socket paths to protect; default /var/run/docker.sock, /run/docker.sock and DOCKER_HOST's */
   dockerSockets?: string[];
+  /** every app's stored binds (this app's included): a new bind must not nest with a writable one */
+  allBinds?: AppBind[];
 }
 
-/** What a rollout needs to check an app's binds again: the data dir and the allowed roots. */
+/** What a rollout needs to check an app's binds again: the data dir, the allowed roots and every app's binds. */
 export interface StoragePolicy {
   dataDir: string;
   allowedRoots: string[];
   dockerSockets?: string[];
+  /** the stored binds of every app (this one included), to refuse nesting; absent: not checked */
+  allBinds?: AppBind[];
+}
+
+/** One stored bind and the app it belongs to. */
+export interface AppBind {
+  app: string;
+  bind: string;
 }
 
 export interface ParsedMount {
@@ -162,6 +172,32 @@ export function checkBindPath(host: string, ctx: MountContext): BindProblem | nu
   return { kind: 'forbidden', reason: `it is outside ${own} and ${roots}; an admin may allow one with storage:allow-root DIR` };
 }
 
+/**
+ * Why a bind may not sit beside the others: a host dir strictly inside a dir that some container
+ * mounts writable can be swapped by that container (for a symlink to `/`, say) at any time, and
+ * Docker follows whatever is there when it restarts a crashed container by its restart policy,
+ * without paas checking again. So no bind's host dir may be strictly inside a writable bind's host
+ * dir, of any app, this one included. The same dir mounted twice is fine: a mount's own root cannot
+ * be replaced from inside. `self` is left out of `others` by the caller. Null: no nesting.
+ */
+export function nestingProblem(
+  self: { app: string; host: string; readOnly: boolean },
+  others: AppBind[],
+  /** false: only whether `self` is inside a writable one (checking a whole list finds every pair that way) */
+  holding = true,
+): string | null {
+  for (const o of others) {
+    const other = splitBind(o.bind);
+    if (other.host === self.host) continue;
+    const whose = o.app === self.app ? `its own mount at ${other.container}` : `app '${o.app}''s mount at ${other.container}`;
+    if (!other.readOnly && within(self.host, other.host))
+      return `it is inside ${other.host}, which ${whose} can write: a container could replace it with a symlink`;
+    if (holding && !self.readOnly && within(other.host, self.host))
+      return `it holds ${other.host} (${whose}), so this mount could replace that dir with a symlink`;
+  }
+  return null;
+}
+
 function refuse(problem: BindProblem, message: string) {
   return problem.kind === 'symlink' ? StorageErrors.symlink(message) : InputErrors.storageForbidden(message);
 }
@@ -193,6 +229,10 @@ export function parseMount(spec: string, ctx: MountContext): ParsedMount {
   const host = rawHost.split('/').includes('..') ? rawHost : path.resolve(own, rawHost);
   const problem = checkBindPath(host, ctx);
   if (problem) throw refuse(problem, `refusing to mount ${rawHost}: ${problem.reason}; nothing was changed`);
+  // the bind this one replaces (same container dir) is not a neighbour of it
+  const others = (ctx.allBinds ?? []).filter((b) => b.app !== ctx.app || splitBind(b.bind).container !== container);
+  const nested = nestingProblem({ app: ctx.app, host, readOnly }, others);
+  if (nested) throw StorageErrors.nested(`refusing to mount ${rawHost}: ${nested}; nothing was changed`);
   return { host, container, readOnly, inAppStorage: within(host, own), bind: `${host}:${container}${readOnly ? ':ro' : ''}` };
 }
 
@@ -202,14 +242,15 @@ export function parseMount(spec: string, ctx: MountContext): ParsedMount {
  */
 export function checkBinds(app: string, binds: string[], policy: StoragePolicy): void {
   for (const bind of binds) {
-    const { host, container } = splitBind(bind);
+    const { host, container, readOnly } = splitBind(bind);
     const problem = checkBindPath(host, { app, role: 'admin', ...policy });
-    if (problem) {
-      throw refuse(
-        problem,
-        `refusing to mount ${host} at ${container} in ${app}: ${problem.reason}; no container was started and the running ones keep serving (storage:unmount ${app} ${container})`,
-      );
-    }
+    const refused = (reason: string) =>
+      `refusing to mount ${host} at ${container} in ${app}: ${reason}; no container was started and the running ones keep serving (storage:unmount ${app} ${container})`;
+    if (problem) throw refuse(problem, refused(problem.reason));
+    const others = (policy.allBinds ?? []).filter((b) => !(b.app === app && b.bind === bind));
+    // each pair is found from its inner side, so the message names the mount to take away
+    const nested = nestingProblem({ app, host, readOnly }, others, false);
+    if (nested) throw StorageErrors.nested(refused(nested));
   }
 }
 

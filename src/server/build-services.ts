@@ -11,7 +11,7 @@ import { ImageRelease } from '../deploy/image-release.js';
 import { PushDeploy } from '../deploy/push-deploy.js';
 import { ReleaseManager } from '../deploy/release-manager.js';
 import { Rollout } from '../deploy/rollout.js';
-import { ALLOWED_ROOTS_KEY, parseAllowedRoots } from '../deploy/storage-mounts.js';
+import { ALLOWED_ROOTS_KEY, type AppBind, parseAllowedRoots } from '../deploy/storage-mounts.js';
 import { commitHasFile, resolveRef } from '../git/export-commit.js';
 import { GitService } from '../git/git-service.js';
 import type { Logger } from '../log/logger.js';
@@ -86,6 +86,9 @@ export async function buildControlPlane(
   const formation = state.formation;
   const releases = state.releases;
 
+  /** every app's stored binds, for the nesting check of storage:mount and of every rollout */
+  const allBinds = (): AppBind[] => state.apps.list().flatMap((a) => settings.get(a.name, 'mounts').map((bind) => ({ app: a.name, bind })));
+
   // deploy pipeline
   let domains!: DomainService;
   const store: RolloutStore = {
@@ -94,7 +97,11 @@ export async function buildControlPlane(
     hosts: (app) => domains.hosts(app),
     settings: (app) => settings.snapshot(app),
     defaultMemory: () => settingsService.defaultMemory(),
-    storagePolicy: () => ({ dataDir: config.dataDir, allowedRoots: parseAllowedRoots(state.settings.get(ALLOWED_ROOTS_KEY)) }),
+    storagePolicy: () => ({
+      dataDir: config.dataDir,
+      allowedRoots: parseAllowedRoots(state.settings.get(ALLOWED_ROOTS_KEY)),
+      allBinds: allBinds(),
+    }),
   };
   const rollout = new Rollout(store, runtime, proxy, log.child({ module: 'rollout' }));
   const releaseManager = new ReleaseManager({
@@ -280,7 +287,7 @@ export async function buildControlPlane(
     letsencrypt,
     settings: settingsService,
     builder: builderService,
-    storage: new StorageService({ settings: settingsService, dataDir: config.dataDir, globals: state.settings }),
+    storage: new StorageService({ settings: settingsService, dataDir: config.dataDir, globals: state.settings, allBinds }),
     logs: new LogsService({ releases, settings, rollout, runtime }),
     keys: new KeyService({
       keys: state.keys,

@@ -17,7 +17,7 @@ export interface AppDeps {
   releases: Pick<ReleasesRepository, 'current' | 'list' | 'liveVersions'>;
   formation: Pick<FormationRepository, 'all'>;
   repos: { ensureRepo(app: string): Promise<unknown>; removeRepo(app: string): void };
-  domains: Pick<DomainService, 'hosts'>;
+  domains: Pick<DomainService, 'hosts' | 'claimDefaultHost'>;
   rollout: Pick<Rollout, 'stopAll'>;
   runtime: Pick<RuntimePort, 'list' | 'removeImages' | 'removeNetwork'>;
   proxy: ProxyPort;
@@ -62,20 +62,27 @@ export class AppService {
   /** Creates an app; a developer key that creates one is granted it. */
   async create(app: string, by: Identity): Promise<void> {
     await this.deps.repos.ensureRepo(app);
-    this.ensure(app, by);
+    await this.ensure(app, by);
     this.deps.log.info({ app, key: by.keyName }, 'app created');
   }
 
-  /** Creates the app on its first push (a concurrent first push of the same name is fine) and grants it to a developer creator. */
-  ensure(app: string, by: Identity): void {
+  /**
+   * Creates the app on its first push (a concurrent first push of the same name is fine) and grants
+   * it to a developer creator. A new app takes back its default host from an app that had it as a
+   * custom domain.
+   */
+  async ensure(app: string, by: Identity): Promise<void> {
+    let created = false;
     if (!this.deps.apps.exists(app)) {
       try {
         this.deps.apps.create(app);
+        created = true;
       } catch {
         // created by a concurrent push
       }
     }
     if (by.role !== 'admin') this.deps.grant(by.keyName, app);
+    if (created) await this.deps.domains.claimDefaultHost(app);
   }
 
   /** The apps `by` reaches (every app for an admin). */

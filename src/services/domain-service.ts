@@ -1,3 +1,5 @@
+import { canReach } from '../contracts/access.js';
+import type { Identity } from '../contracts/command-io.js';
 import { appHost } from '../contracts/names.js';
 import { normalizeDomain } from '../deploy/operation-inputs.js';
 import type { ProxyPort, RuntimePort } from '../deploy/ports.js';
@@ -12,7 +14,7 @@ import { DomainErrors } from './domain-errors.js';
 
 export interface DomainDeps {
   domains: Pick<DomainsRepository, 'add' | 'remove' | 'owner' | 'list'>;
-  apps: Pick<AppsRepository, 'list'>;
+  apps: Pick<AppsRepository, 'list' | 'exists'>;
   releases: Pick<ReleasesRepository, 'current'>;
   /** the global settings table: `domain` overrides the server flag */
   globals: Pick<SettingsRepository, 'get' | 'set'>;
@@ -44,9 +46,27 @@ export class DomainService {
     return appHost(app, this.globalDomain());
   }
 
-  /** Every host of the app, the global one first. */
+  /** The hosts paas keeps for itself under the global domain: the apex and `paas.<domain>`. Admin keys only. */
+  reservedHosts(): string[] {
+    const g = this.globalDomain();
+    return [g, `paas.${g}`];
+  }
+
+  /**
+   * Every host of the app, the global one first. A custom domain that is another app's default host
+   * (`<other>.<global domain>`: the global domain changed, or the app was made later) is left out:
+   * an app's own default host always wins.
+   */
   hosts(app: string): string[] {
-    return [this.defaultHost(app), ...this.deps.domains.list(app)];
+    return [this.defaultHost(app), ...this.deps.domains.list(app).filter((d) => this.defaultHostOf(d) === null)];
+  }
+
+  /** The existing app whose default host `host` is, if any. */
+  private defaultHostOf(host: string): string | null {
+    const suffix = `.${this.globalDomain()}`;
+    if (!host.endsWith(suffix)) return null;
+    const label = host.slice(0, -suffix.length);
+    return !label.includes('.') && this.deps.apps.exists(label) ? label : null;
   }
 
   /** The app's URLs, the global host first: https for a host with a certificate, http otherwise. */
@@ -61,10 +81,11 @@ export class DomainService {
     ];
   }
 
-  async add(app: string, input: string): Promise<string> {
+  async add(app: string, input: string, by: Identity): Promise<string> {
     const domain = normalizeDomain(input);
     const owner = this.deps.domains.owner(domain);
     this.checkFree(app, domain, owner);
+    if (by.role !== 'admin') this.checkDeveloperHost(domain, by);
     if (owner === app || this.defaultHost(app) === domain) throw DomainErrors.exists(`domain ${domain} already routes to '${app}'`);
     try {
       this.deps.domains.add(app, domain);
@@ -98,6 +119,42 @@ export class DomainService {
       }
     }
     return { domain, rerouted, failed };
+  }
+
+  /**
+   * Called when `app` has just been made: its default host wins over a custom domain another app
+   * took for it before it existed (an admin's, or one stored before developers were held to their
+   * own names). That domain is removed from the other app and its routes are sent again, so the proxy
+   * frees the host before the new app's first deploy. Returns the app it was taken from, if any.
+   */
+  async claimDefaultHost(app: string): Promise<string | null> {
+    const host = this.defaultHost(app);
+    const owner = this.deps.domains.owner(host);
+    if (!owner || owner === app) return null;
+    this.deps.domains.remove(host);
+    this.deps.log.warn({ app, host, was: owner }, "a new app's default host was another app's custom domain: removed from it");
+    await this.reroute(owner).catch((err) => this.deps.log.warn({ err, app: owner }, 'reroute after giving up a host failed'));
+    return owner;
+  }
+
+  /**
+   * A developer key may add any host outside the global domain, and under it only hosts of its own
+   * apps' names (`<app>.<global>` or deeper, `www.<app>.<global>`): otherwise it could take the host of
+   * an app made later. The apex and paas's own hosts are for admin keys.
+   */
+  private checkDeveloperHost(domain: string, by: Identity): void {
+    const g = this.globalDomain();
+    if (this.reservedHosts().includes(domain))
+      throw DomainErrors.reserved(`${domain} is reserved for paas itself: only an admin key may add it`);
+    if (!domain.endsWith(`.${g}`)) return;
+    const name = domain
+      .slice(0, -(g.length + 1))
+      .split('.')
+      .pop()!;
+    if (!canReach(by, name))
+      throw DomainErrors.reserved(
+        `${domain} is under the global domain ${g}: a developer key may add hosts there only for its own apps' names (<app>.${g}, www.<app>.${g})`,
+      );
   }
 
   /** `owner`: the app the domain is stored for, if any. */

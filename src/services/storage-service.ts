@@ -1,7 +1,15 @@
 import fs from 'node:fs';
 import type { Identity } from '../contracts/command-io.js';
 import { StorageErrors } from '../deploy/storage-errors.js';
-import { ALLOWED_ROOTS_KEY, appStorageDir, checkAllowedRoot, parseAllowedRoots, parseMount, splitBind } from '../deploy/storage-mounts.js';
+import {
+  ALLOWED_ROOTS_KEY,
+  type AppBind,
+  appStorageDir,
+  checkAllowedRoot,
+  parseAllowedRoots,
+  parseMount,
+  splitBind,
+} from '../deploy/storage-mounts.js';
 import type { SettingsRepository } from '../state/settings-repository.js';
 import { SettingsErrors } from './settings-errors.js';
 import type { SettingsIo, SettingsService } from './settings-service.js';
@@ -12,6 +20,8 @@ export interface StorageDeps {
   dataDir: string;
   /** global settings: the allowed roots (ALLOWED_ROOTS_KEY) */
   globals: Pick<SettingsRepository, 'get' | 'set'>;
+  /** every app's stored binds: a new one must not nest with a writable one (a container could swap it for a symlink) */
+  allBinds(): AppBind[];
 }
 
 export interface Mount {
@@ -60,7 +70,13 @@ export class StorageService {
 
   /** Mounts `<host-dir>:<container-dir>[:ro]`; `added` is false when that exact mount exists already. */
   async mount(app: string, spec: string, identity: Identity, io: SettingsIo): Promise<Mount & { added: boolean }> {
-    const m = parseMount(spec, { app, dataDir: this.deps.dataDir, role: identity.role, allowedRoots: this.allowedRoots() });
+    const m = parseMount(spec, {
+      app,
+      dataDir: this.deps.dataDir,
+      role: identity.role,
+      allowedRoots: this.allowedRoots(),
+      allBinds: this.deps.allBinds(),
+    });
     let added = false;
     await this.deps.settings.update(
       app,

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { StoragePolicy } from '../../src/deploy/storage-mounts.js';
 import { Rollout } from '../../src/deploy/rollout.js';
 import { StageOutput } from '../../src/deploy/stage-output.js';
-import { checkAllowedRoot, checkBinds, firstSymlink, parseMount } from '../../src/deploy/storage-mounts.js';
+import { checkAllowedRoot, checkBinds, firstSymlink, nestingProblem, parseMount } from '../../src/deploy/storage-mounts.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { StorageService } from '../../src/services/storage-service.js';
 import { Captured, FakeProxy, FakeRuntime, FakeStore, release } from './fakes/deploy-fakes.js';
@@ -123,6 +123,7 @@ describe('StorageService roots', () => {
       settings: { update: async () => [], mounts: () => [] } as never,
       dataDir,
       globals: { get: (k) => globals.get(k), set: (k, v) => void globals.set(k, v) },
+      allBinds: () => [],
     });
     assert.deepEqual(svc.allowedRoots(), []);
     assert.deepEqual(svc.allowRoot(`${srv}/`), { root: srv, added: true });
@@ -198,5 +199,30 @@ describe('Rollout checks binds again before starting any container', () => {
     });
     assert.deepEqual(runtime.running('web1'), ['web1.web.1.v1']);
     assert.doesNotThrow(() => checkBinds('web1', [`${srv}/a:/a`], { ...store.policy, allowedRoots: [srv] }));
+  });
+});
+
+describe('nestingProblem', () => {
+  const b = (app: string, bind: string) => ({ app, bind });
+  test('a dir strictly inside a writable bind of any app is refused; so is a writable dir holding another bind', () => {
+    assert.match(
+      nestingProblem({ app: 'a', host: '/s/a/data/x', readOnly: false }, [b('a', '/s/a/data:/data')]) ?? '',
+      /inside \/s\/a\/data, which its own mount at \/data can write/,
+    );
+    assert.match(
+      nestingProblem({ app: 'a', host: '/s/a/data/x', readOnly: true }, [b('b', '/s/a/data:/d')]) ?? '',
+      /app 'b''s mount at \/d/,
+    );
+    assert.match(
+      nestingProblem({ app: 'a', host: '/s/a', readOnly: false }, [b('a', '/s/a/data:/data:ro')]) ?? '',
+      /it holds \/s\/a\/data/,
+    );
+  });
+  test('the same dir twice, siblings, a read-only outer dir holding a bind, and prefixes that are not parents are fine', () => {
+    assert.equal(nestingProblem({ app: 'a', host: '/s/a/data', readOnly: false }, [b('b', '/s/a/data:/data')]), null);
+    assert.equal(nestingProblem({ app: 'a', host: '/s/a/logs', readOnly: false }, [b('a', '/s/a/data:/data')]), null);
+    assert.equal(nestingProblem({ app: 'a', host: '/s/a/data/x', readOnly: false }, [b('a', '/s/a/data:/data:ro')]), null);
+    assert.equal(nestingProblem({ app: 'a', host: '/s/a', readOnly: true }, [b('a', '/s/a/data:/data')]), null);
+    assert.equal(nestingProblem({ app: 'a', host: '/s/a/data2', readOnly: false }, [b('a', '/s/a/data:/data')]), null);
   });
 });
