@@ -503,8 +503,26 @@ secure_source() {
   fi
   say "not building in $APP_DIR: $why"
   local from=$APP_DIR
+  COPIED_FROM=$from
   copy_to_install_dir "$from"
   done_step "Copied $from to $APP_DIR (root-owned) to build and run there"
+}
+
+# A checkout that was copied to be built still gets the installed dependencies, owned as the
+# checkout is, so that the README's next commands (npm run lint, npm test) work there too. paas
+# itself never runs from the checkout: only its tests and linters do.
+checkout_deps() {
+  [[ -n ${COPIED_FROM:-} ]] || return 0
+  step "Dependencies for the checkout"
+  local stamp=$COPIED_FROM/node_modules/.paas-install-stamp
+  if [[ -f $stamp && $(cat "$stamp") == "$(deps_stamp)" ]]; then
+    done_step "$COPIED_FROM/node_modules up to date"
+    return
+  fi
+  rm -rf -- "$COPIED_FROM/node_modules"
+  cp -a -- "$APP_DIR/node_modules" "$COPIED_FROM/node_modules"
+  chown -R -h --reference="$COPIED_FROM" -- "$COPIED_FROM/node_modules"
+  done_step "Copied the installed node_modules to $COPIED_FROM (for npm run lint and npm test there)"
 }
 
 # Piped from the web there is no checkout: clone a release into a private temp dir, check it,
@@ -797,6 +815,7 @@ main() {
   ensure_node
   if [[ $SOURCE == web ]]; then install_from_web; else secure_source; fi
   build_paas
+  checkout_deps
   host_key
   write_env_file
   register_admin_key

@@ -12,7 +12,7 @@ import { LocalWorkers } from './local-workers.js';
 import { ProxyController } from './proxy-controller.js';
 import { ProxyErrors } from './proxy-errors.js';
 import { announceReady, receiveSockets, startSuccessor } from './proxy-handover.js';
-import { checkProxyDirsWritable, dropPrivileges, type ProxyUser, prepareProxyDirs, runsAsRoot } from './proxy-user.js';
+import { checkProxyDirsWritable, dropPrivileges, type ProxyUser, prepareProxyDirs, runsAsRoot, unreachableMessage } from './proxy-user.js';
 import { ProxyWorker, type ProxyWorkerOptions } from './proxy-worker.js';
 import { RouteStore } from './route-store.js';
 import { ensureDefaultCert } from './tls-cert.js';
@@ -99,6 +99,11 @@ export async function startProxy(opts: ProxyOptions): Promise<ProxyHandle> {
   const paths = dataPaths(opts.dataDir);
   const log = opts.logger;
   const user = opts.user && runsAsRoot() ? opts.user : undefined;
+  if (user) {
+    // checked as root, before anything: once root is gone the data dir would just be "permission denied"
+    const unreachable = unreachableMessage(user, 'the data dir', opts.dataDir);
+    if (unreachable) throw ProxyErrors.dropFailed(unreachable);
+  }
   await mkdir(paths.run, { recursive: true });
   if (user) await prepareProxyDirs(opts.dataDir, user, log);
   const store = new RouteStore(paths.proxyState);

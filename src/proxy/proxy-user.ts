@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { constants } from 'node:fs';
+import { statSync } from 'node:fs';
 import { access, chmod, chown, lstat, mkdir, readdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { dataPaths } from '../config/server-config.js';
@@ -35,6 +36,38 @@ export function resolveProxyUser(name: string): ProxyUser {
     throw ProxyErrors.userMissing(`the proxy user '${name}' must be an unprivileged user (uid ${uid}, gid ${gid})`);
   }
   return user;
+}
+
+/**
+ * The first folder on the way to `target` (its parents, from / down) that `user` cannot traverse,
+ * said as `<dir> (mode 700, owner root:root)`; null when it can reach it. By mode bits (owner, the
+ * user's own group, others), as the kernel checks them without ACLs. A missing folder ends the walk:
+ * it is made later, by root, with modes paas chooses.
+ */
+export function blockedParent(target: string, user: ProxyUser): string | null {
+  const parts = path.resolve(target).split(path.sep).filter(Boolean);
+  let dir: string = path.sep;
+  for (const part of parts.slice(0, -1)) {
+    dir = path.join(dir, part);
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(dir);
+    } catch {
+      return null;
+    }
+    const m = st.mode;
+    const ok = (st.uid === user.uid && m & 0o100) || (st.gid === user.gid && m & 0o010) || m & 0o001;
+    if (!ok) return `${dir} (mode ${(m & 0o7777).toString(8)}, owner ${st.uid}:${st.gid})`;
+  }
+  return null;
+}
+
+/** One line for a data dir or code dir the proxy user cannot reach once it drops root: what blocks it and what to change. */
+export function unreachableMessage(user: ProxyUser, what: string, target: string): string | null {
+  const blocked = blockedParent(target, user);
+  if (!blocked) return null;
+  const dir = blocked.split(' ')[0];
+  return `the proxy user '${user.name}' cannot reach ${what} ${target}: ${blocked} does not let it through; make it traversable (chmod o+x ${dir}) or put ${what} under a traversable folder`;
 }
 
 /** The proxy's own folders: it writes routes and certificates there after dropping root. */

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { proxyLimitArgs, type ServerConfig } from '../config/server-config.js';
 import type { Logger } from '../log/logger.js';
 import { ProxyClient, type ProxyStatus } from '../proxy/proxy-client.js';
+import { resolveProxyUser, unreachableMessage } from '../proxy/proxy-user.js';
 import { buildVersion } from '../util/package-info.js';
 import { livePid, removeOwnPidFile } from '../util/pid-file.js';
 import { ServerErrors } from './server-errors.js';
@@ -45,6 +46,12 @@ export async function ensureProxy(
     }
   }
   await ensureProxyUser(config.proxyUser, log);
+  if (process.getuid?.() === 0) {
+    // the proxy drops root once its ports are bound: it must still reach its data and its code
+    const user = resolveProxyUser(config.proxyUser);
+    const unreachable = unreachableMessage(user, 'the data dir', config.dataDir) ?? unreachableMessage(user, 'the paas code', mainScript);
+    if (unreachable) throw ServerErrors.proxyUnreachable(unreachable);
+  }
   fs.mkdirSync(paths.logs, { recursive: true });
   const logFd = fs.openSync(logFile, 'a');
   const args = [...execArgv, mainScript, 'proxy', ...proxyArgs];

@@ -8,4 +8,6 @@ export const ServerErrors = {
   proxyStart: errorFactory('PAAS_ERR_PROXY_START'),
   /** the proxy's system user (--proxy-user) was missing and useradd could not create it */
   proxyUser: errorFactory('PAAS_ERR_PROXY_USER_CREATE'),
+  /** a parent of the data dir (or of paas's code) does not let the proxy user through: it could not work once it drops root */
+  proxyUnreachable: errorFactory('PAAS_ERR_PROXY_USER_UNREACHABLE'),
 } as const;
