@@ -23,7 +23,7 @@ test('a data dir under a 0700 folder is refused at start with one line that name
     );
     assert.equal(r.exitCode, 1, `${r.stdout}\n${r.stderr}`);
     assert.match(
-      r.stderr,
+      String(r.stderr),
       new RegExp(
         `^paas: the proxy user 'paas-proxy' cannot reach the data dir ${dataDir}: ${parent} \\(mode 700, owner 0:0\\) does not let it through; make it traversable \\(chmod o\\+x ${parent}\\) or put the data dir under a traversable folder\\n?$`,
       ),
