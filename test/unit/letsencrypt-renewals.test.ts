@@ -146,7 +146,13 @@ test('failures back off (base, then double) and keep the working certificate; th
   );
   const first = Date.parse(state.acme.get('web')!.nextAttemptAt!) - before;
   assert.ok(first >= 59_000 && first <= 61_000 + (Date.now() - before), `first backoff ${first}`);
-  await assert.rejects(le.issue('web', () => {}, false));
+  // a command's retry before the backoff ends is refused (acme-order-gate.ts), and is no new failure
+  await assert.rejects(le.issue('web', () => {}, false), { code: AcmeErrors.rateLimited.code, message: /next attempt is allowed from/ });
+  assert.equal(calls, 1);
+  assert.equal(state.acme.get('web')!.failures, 1);
+  // once it has passed, the next failure doubles it
+  state.db.prepare('UPDATE acme_apps SET next_attempt_at = ?').run(new Date(Date.now() - 1000).toISOString());
+  await assert.rejects(le.issue('web', () => {}, false), /connection refused/);
   const second = Date.parse(state.acme.get('web')!.nextAttemptAt!) - Date.now();
   assert.ok(second > 115_000 && second <= 120_000, `second backoff ${second}`);
   assert.equal(state.acme.get('web')!.failures, 2);
