@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { silentLogger } from '../../src/log/logger.js';
 import { AcmeErrors } from '../../src/services/acme-errors.js';
 import {
   DEFAULT_ORDER_POLICY,
@@ -17,8 +16,9 @@ import {
   refusalMessage,
 } from '../../src/services/acme-order-gate.js';
 import type { IssueRequest } from '../../src/services/acme-issuer.js';
-import { BY_SCHEDULER, LetsEncryptService } from '../../src/services/letsencrypt-service.js';
+import { BY_SCHEDULER } from '../../src/services/letsencrypt-service.js';
 import { State } from '../../src/state/state.js';
+import { letsEncryptOver } from '../helpers/letsencrypt-unit.js';
 
 const H = 3_600_000;
 const DAY = 24 * H;
@@ -130,18 +130,7 @@ describe('LetsEncryptService holds every order to the gate (real SQLite, fake is
 
   function open(file: string, issue: (req: IssueRequest) => Promise<{ certPem: string; keyPem: string }>, orderPolicy = noSpacing) {
     const state = State.open(file);
-    const le = new LetsEncryptService({
-      acme: state.acme,
-      certs: state.certificates,
-      globals: state.settings,
-      hosts: (app) => [`${app}.example.test`],
-      issuer: { issue },
-      sync: { sync: async () => {} },
-      defaults: { directoryUrl: 'https://acme.invalid/dir', email: 'ops@example.test' },
-      retryBaseMs: 60_000,
-      orderPolicy,
-      log: silentLogger(),
-    });
+    const le = letsEncryptOver(state, issue, { directoryUrl: 'https://acme.invalid/dir', orderPolicy });
     return { state, le };
   }
 
@@ -193,17 +182,10 @@ describe('LetsEncryptService holds every order to the gate (real SQLite, fake is
     let host = 'web.example.test';
     const state = State.open(path.join(dir, 'sched.db'));
     state.apps.create('web');
-    const le = new LetsEncryptService({
-      acme: state.acme,
-      certs: state.certificates,
-      globals: state.settings,
-      hosts: () => [host],
-      issuer: { issue: async () => cert },
-      sync: { sync: async () => {} },
-      defaults: { directoryUrl: 'https://acme.invalid/dir', email: 'ops@example.test' },
-      retryBaseMs: 60_000,
+    const le = letsEncryptOver(state, async () => cert, {
+      directoryUrl: 'https://acme.invalid/dir',
       orderPolicy: noSpacing,
-      log: silentLogger(),
+      hosts: () => [host],
     });
     await le.enable('web', () => {});
     host = 'www.example.test';
