@@ -148,11 +148,19 @@ export class LetsEncryptService {
   private entry(a: AcmeApp): LetsEncryptEntry {
     const c = this.deps.certs.get(a.app, 'letsencrypt');
     const retry = a.nextAttemptAt;
+    let next = retry && (!a.renewAt || retry > a.renewAt) ? retry : a.renewAt;
+    // an app over its budget renews when the week frees a place (or later, when its certificate still fits)
+    const now = Date.now();
+    const held = this.refusal(a, false, BY_SCHEDULER, now);
+    if (held?.reason === 'budget') {
+      const due = this.fits(a, now) ? next : retry;
+      next = due && Date.parse(due) > held.allowedAt ? due : new Date(held.allowedAt).toISOString();
+    }
     return {
       app: a.app,
       names: c?.names ?? [],
       notAfter: c?.notAfter ?? null,
-      nextRenewal: retry && (!a.renewAt || retry > a.renewAt) ? retry : a.renewAt,
+      nextRenewal: next,
       failures: a.failures,
       lastError: a.lastError,
     };

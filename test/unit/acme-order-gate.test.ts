@@ -192,6 +192,11 @@ describe('LetsEncryptService holds every order to the gate (real SQLite, fake is
     assert.deepEqual(le.dueApps(), ['web'], 'names changed: due');
     for (let i = 0; i < 4; i++) await le.renew('web', true, () => {});
     assert.deepEqual(le.dueApps(), [], 'over the budget: not due');
+    const shown = Date.parse(le.list()[0].nextRenewal!);
+    assert.ok(
+      shown > Date.now() + 7 * DAY - 60_000 && shown <= Date.now() + 7 * DAY,
+      `letsencrypt:list shows when: ${le.list()[0].nextRenewal}`,
+    );
     assert.deepEqual(le.dueApps(Date.now() + 7 * DAY + 60_000), ['web'], 'due once the week has passed');
     await assert.rejects(
       le.issue('web', () => {}, false, BY_SCHEDULER),
