@@ -1,9 +1,7 @@
 import { keyValues, table, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
 import { readStdin } from '../../src/plugin-host/read-stdin.js';
-
-/** A PEM bundle with a long chain stays well under this. */
-const MAX_BUNDLE = 256 * 1024;
+import { MAX_PEM_BUNDLE_BYTES } from '../../src/services/pem-bundle.js';
 
 export default definePlugin({
   name: 'certs',
@@ -16,7 +14,7 @@ export default definePlugin({
       access: 'app',
       maxArgs: 0,
       async run({ app, api, stdin, stdout, stderr, signal }) {
-        const { cert, warnings } = await api.certs.add(app, await readStdin(stdin, MAX_BUNDLE, signal));
+        const { cert, warnings } = await api.certs.add(app, await readStdin(stdin, MAX_PEM_BUNDLE_BYTES, signal));
         for (const w of warnings) stderr.write(`warning: ${w}\n`);
         stdout.write(
           `Added a custom certificate to ${app} for ${cert.names.join(', ')} (expires ${cert.notAfter}); serving ${cert.serves.join(', ') || 'no host yet'}\n`,

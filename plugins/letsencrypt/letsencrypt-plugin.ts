@@ -12,8 +12,8 @@ export default definePlugin({
       app: 'required',
       access: 'app',
       maxArgs: 0,
-      async run({ app, api, stdout }) {
-        await api.letsencrypt.enable(app, (line) => stdout.write(`${line}\n`));
+      async run({ app, api, stdout, identity }) {
+        await api.letsencrypt.enable(app, (line) => stdout.write(`${line}\n`), { by: 'command', admin: identity.role === 'admin' });
         stdout.write(`Let's Encrypt is enabled for ${app}\n`);
         return 0;
       },
@@ -51,15 +51,21 @@ export default definePlugin({
       },
     },
     'letsencrypt:renew': {
-      summary: "Renew an app's certificate now if it is due (--force: order a new one anyway)",
+      summary:
+        "Renew an app's certificate now if it is due (--force: order a new one anyway; at most one forced order an hour and 5 certificates a week per app, admins excepted)",
       usage: 'letsencrypt:renew [app] [--force]',
       examples: ['paas letsencrypt:renew myapp', 'paas letsencrypt:renew myapp --force'],
       app: 'required',
       access: 'app',
       maxArgs: 0,
-      flags: { force: { type: 'boolean', description: 'order a new certificate even when the current one is not due' } },
-      async run({ app, flags, api, stdout }) {
-        await api.letsencrypt.renew(app, flags.force === true, (line) => stdout.write(`${line}\n`));
+      flags: {
+        force: { type: 'boolean', description: 'order a new certificate even when the current one is not due (at most once an hour)' },
+      },
+      async run({ app, flags, api, stdout, identity }) {
+        await api.letsencrypt.renew(app, flags.force === true, (line) => stdout.write(`${line}\n`), {
+          by: 'command',
+          admin: identity.role === 'admin',
+        });
         return 0;
       },
     },

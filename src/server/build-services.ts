@@ -34,6 +34,7 @@ import { DeployService } from '../services/deploy-service.js';
 import { DomainService } from '../services/domain-service.js';
 import { FormationService } from '../services/formation-service.js';
 import { KeyService } from '../services/key-service.js';
+import { DEFAULT_ORDER_POLICY } from '../services/acme-order-gate.js';
 import { LetsEncryptService } from '../services/letsencrypt-service.js';
 import { LogsService } from '../services/logs-service.js';
 import type { PluginApi } from '../services/plugin-api.js';
@@ -166,6 +167,7 @@ export async function buildControlPlane(
     sync: tls,
     defaults: { directoryUrl: config.acmeDirectory, email: config.acmeEmail },
     retryBaseMs: envMs('PAAS_ACME_RETRY_BASE_MS', 5 * 60_000),
+    orderPolicy: { ...DEFAULT_ORDER_POLICY, forceSpacingMs: envMs('PAAS_ACME_FORCE_SPACING_MS', DEFAULT_ORDER_POLICY.forceSpacingMs) },
     log: log.child({ module: 'letsencrypt' }),
   });
   const renewals = new RenewalScheduler(

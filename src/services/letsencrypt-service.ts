@@ -6,6 +6,7 @@ import type { SettingsRepository } from '../state/settings-repository.js';
 import { namesCover } from '../util/x509-names.js';
 import { AcmeErrors } from './acme-errors.js';
 import type { IssuedCert, IssueRequest } from './acme-issuer.js';
+import { DEFAULT_ORDER_POLICY, type OrderPolicy, orderRefusal, type Refusal, refusalMessage } from './acme-order-gate.js';
 import { describeCert } from './pem-bundle.js';
 import type { TlsSync } from './tls-sync.js';
 
@@ -28,8 +29,21 @@ export interface LetsEncryptDeps {
   defaults: { directoryUrl: string; email: string | undefined };
   /** first retry after a failed renewal; doubles up to a day */
   retryBaseMs: number;
+  /** the per-app budget and the spacing of forced orders (acme-order-gate.ts); default DEFAULT_ORDER_POLICY */
+  orderPolicy?: OrderPolicy;
   log: Logger;
 }
+
+/** Who asks for an order: a command (an admin key skips the budget and the spacing) or the renewal scheduler. */
+export interface OrderTrigger {
+  by: 'command' | 'scheduler';
+  admin: boolean;
+}
+
+const BY_DEVELOPER: OrderTrigger = { by: 'command', admin: false };
+export const BY_SCHEDULER: OrderTrigger = { by: 'scheduler', admin: false };
+/** Failures the ACME server counted: their retry time outlives disable/enable. */
+const SERVER_COUNTED = [AcmeErrors.rejected.code, AcmeErrors.rateLimited.code];
 
 export interface LetsEncryptEntry {
   app: string;
@@ -69,8 +83,11 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
  */
 export class LetsEncryptService {
   private readonly running = new Map<string, Promise<StoredCert | null>>();
+  private readonly policy: OrderPolicy;
 
-  constructor(private readonly deps: LetsEncryptDeps) {}
+  constructor(private readonly deps: LetsEncryptDeps) {
+    this.policy = deps.orderPolicy ?? DEFAULT_ORDER_POLICY;
+  }
 
   settings(): { email: string | null; server: string } {
     return {
@@ -106,12 +123,12 @@ export class LetsEncryptService {
   }
 
   /** Enables and issues now; when it was not enabled before and the order fails, nothing stays changed. */
-  async enable(app: string, out: (line: string) => void): Promise<StoredCert | null> {
+  async enable(app: string, out: (line: string) => void, trigger: OrderTrigger = BY_DEVELOPER): Promise<StoredCert | null> {
     const was = this.isEnabled(app);
     this.requireEmail();
-    this.deps.acme.enable(app);
+    this.deps.acme.enable(app, SERVER_COUNTED);
     try {
-      return await this.issue(app, out, false);
+      return await this.issue(app, out, false, trigger);
     } catch (err) {
       if (!was) this.deps.acme.disable(app);
       throw err;
@@ -131,18 +148,31 @@ export class LetsEncryptService {
   private entry(a: AcmeApp): LetsEncryptEntry {
     const c = this.deps.certs.get(a.app, 'letsencrypt');
     const retry = a.nextAttemptAt;
+    let next = retry && (!a.renewAt || retry > a.renewAt) ? retry : a.renewAt;
+    // an app over its budget renews when the week frees a place (or later, when its certificate still fits)
+    const now = Date.now();
+    const held = this.refusal(a, false, BY_SCHEDULER, now);
+    if (held?.reason === 'budget') {
+      const due = this.fits(a, now) ? next : retry;
+      next = due && Date.parse(due) > held.allowedAt ? due : new Date(held.allowedAt).toISOString();
+    }
     return {
       app: a.app,
       names: c?.names ?? [],
       notAfter: c?.notAfter ?? null,
-      nextRenewal: retry && (!a.renewAt || retry > a.renewAt) ? retry : a.renewAt,
+      nextRenewal: next,
       failures: a.failures,
       lastError: a.lastError,
     };
   }
 
   /** `letsencrypt:renew [app] [--force]`: one app, or every enabled app; failures are reported after all were tried. */
-  async renew(app: string | null, force: boolean, out: (line: string) => void): Promise<{ renewed: string[]; failed: string[] }> {
+  async renew(
+    app: string | null,
+    force: boolean,
+    out: (line: string) => void,
+    trigger: OrderTrigger = BY_DEVELOPER,
+  ): Promise<{ renewed: string[]; failed: string[] }> {
     const apps = app ? [app] : this.deps.acme.list().map((a) => a.app);
     if (app && !this.isEnabled(app)) throw AcmeErrors.notEnabled(`Let's Encrypt is not enabled for '${app}' (letsencrypt:enable ${app})`);
     const renewed: string[] = [];
@@ -150,7 +180,7 @@ export class LetsEncryptService {
     let first: unknown;
     for (const a of apps) {
       try {
-        await this.issue(a, out, force);
+        await this.issue(a, out, force, trigger);
         renewed.push(a);
       } catch (err) {
         failed.push(a);
@@ -162,18 +192,28 @@ export class LetsEncryptService {
     return { renewed, failed };
   }
 
-  /** After domains:add/remove: the proxy learns the hosts; an enabled app gets a certificate for the new set. */
-  async hostsChanged(app: string, out: (line: string) => void): Promise<void> {
+  /**
+   * After domains:add/remove: the proxy learns the hosts; an enabled app gets a certificate for the
+   * new set (an order a domain change causes is held to the app's budget like any command's).
+   */
+  async hostsChanged(app: string, out: (line: string) => void, trigger: OrderTrigger = BY_DEVELOPER): Promise<void> {
     await this.deps.sync.sync();
-    if (this.isEnabled(app)) await this.issue(app, out, false);
+    if (this.isEnabled(app)) await this.issue(app, out, false, trigger);
   }
 
-  /** Apps the scheduler should renew now: no fitting certificate, or renewal time reached, and not backing off. */
+  /** Apps the scheduler should renew now: no fitting certificate, or renewal time reached, and not backing off nor over budget. */
   dueApps(now = Date.now()): string[] {
     return this.deps.acme
       .list()
-      .filter((a) => (!a.nextAttemptAt || Date.parse(a.nextAttemptAt) <= now) && !this.fits(a, now))
+      .filter((a) => !this.refusal(a, false, BY_SCHEDULER, now) && !this.fits(a, now))
       .map((a) => a.app);
+  }
+
+  /** Why an order for this app may not go now (backoff, budget, spacing), or null. */
+  private refusal(a: AcmeApp, forced: boolean, trigger: OrderTrigger, now: number): Refusal | null {
+    const history = this.deps.acme.orders(a.app).map((o) => ({ at: Date.parse(o.startedAt), forced: o.forced, issued: o.issued }));
+    const backoffUntil = a.nextAttemptAt ? Date.parse(a.nextAttemptAt) : null;
+    return orderRefusal(history, backoffUntil, { forced, admin: trigger.admin }, this.policy, now);
   }
 
   /** The hosts Let's Encrypt should cover: the app's hosts minus those a valid custom certificate covers. */
@@ -194,18 +234,18 @@ export class LetsEncryptService {
   }
 
   /** One issuance per app at a time: a second caller waits for the first one's result. */
-  issue(app: string, out: (line: string) => void, force: boolean): Promise<StoredCert | null> {
+  issue(app: string, out: (line: string) => void, force: boolean, trigger: OrderTrigger = BY_DEVELOPER): Promise<StoredCert | null> {
     const busy = this.running.get(app);
     if (busy) {
       out(`-----> An order for ${app} is already running; waiting for it`);
       return busy;
     }
-    const p = this.order(app, out, force).finally(() => this.running.delete(app));
+    const p = this.order(app, out, force, trigger).finally(() => this.running.delete(app));
     this.running.set(app, p);
     return p;
   }
 
-  private async order(app: string, out: (line: string) => void, force: boolean): Promise<StoredCert | null> {
+  private async order(app: string, out: (line: string) => void, force: boolean, trigger: OrderTrigger): Promise<StoredCert | null> {
     const a = this.deps.acme.get(app);
     if (!a) throw AcmeErrors.notEnabled(`Let's Encrypt is not enabled for '${app}'`);
     const names = this.wantedNames(app);
@@ -222,9 +262,21 @@ export class LetsEncryptService {
       );
       return current;
     }
+    // held to the backoff after a failure, the app's budget and the spacing of forced orders: refused, nothing changes
+    const refused = this.refusal(a, force, trigger, Date.now());
+    if (refused) {
+      this.deps.log.warn({ app, ...refused, by: trigger.by, force }, 'certificate order refused');
+      throw AcmeErrors.rateLimited(refusalMessage(app, refused, this.policy));
+    }
     const { server, email } = this.settings();
+    const startedAt = new Date().toISOString();
+    const record = { app, startedAt, forced: force, by: trigger.by };
+    let issuedRecorded = false;
     try {
       const issued = await this.deps.issuer.issue({ directoryUrl: server, email: this.requireEmail(), names, out });
+      // counted as soon as the ACME server issued it, whatever happens next
+      this.deps.acme.recordOrder({ ...record, issued: true, errorCode: null, nextAttemptAt: null });
+      issuedRecorded = true;
       const info = describeCert(new X509Certificate(issued.certPem));
       const stored = { app, source: 'letsencrypt' as const, certPem: issued.certPem, keyPem: issued.keyPem, ...info };
       this.deps.certs.put(stored);
@@ -241,6 +293,13 @@ export class LetsEncryptService {
       const failures = a.failures + 1;
       const next = e.retryAfter ?? new Date(Date.now() + Math.min(this.deps.retryBaseMs * 2 ** (failures - 1), DAY));
       this.deps.acme.failed(app, e.message, next.toISOString());
+      if (!issuedRecorded)
+        this.deps.acme.recordOrder({
+          ...record,
+          issued: false,
+          errorCode: (err as { code?: string }).code ?? null,
+          nextAttemptAt: next.toISOString(),
+        });
       this.deps.log.warn({ app, names, err: e.message, failures, nextAttempt: next.toISOString() }, 'certificate order failed');
       throw err;
     }

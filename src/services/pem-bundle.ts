@@ -13,7 +13,69 @@ export interface ParsedCert {
   notAfter: string;
 }
 
-const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n[\s\S]*?-----END \1-----/g;
+/** The largest PEM bundle certs:add takes (a long chain with a key is a few KiB). */
+export const MAX_PEM_BUNDLE_BYTES = 256 * 1024;
+
+/** One `-----BEGIN TYPE-----` … `-----END TYPE-----` block, the text as given plus a final newline. */
+export interface PemBlock {
+  type: string;
+  pem: string;
+}
+
+const BEGIN = '-----BEGIN ';
+const END = '-----END ';
+const DASHES = '-----';
+
+/** A character of a PEM label: A-Z, 0-9 or a space. */
+function isLabelChar(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 32;
+}
+
+/** The label after `-----BEGIN ` / `-----END ` at `from`, when `-----` follows it; its end is the index after the dashes. */
+function labelAt(text: string, from: number): { label: string; end: number } | undefined {
+  let i = from;
+  while (i < text.length && isLabelChar(text.charCodeAt(i))) i++;
+  if (i === from || !text.startsWith(DASHES, i)) return undefined;
+  return { label: text.slice(from, i), end: i + DASHES.length };
+}
+
+/**
+ * The PEM blocks of a text, in linear time: the blocks
+ * `/-----BEGIN ([A-Z0-9 ]+)-----\r?\n[\s\S]*?-----END \1-----/g` would match, found without a
+ * backtracking regex (which takes quadratic time on many BEGIN lines without their END: ~2 s for
+ * 256 KiB). Every END marker is indexed once by label; a BEGIN takes the first END of its label
+ * after its header line, and one without an END is skipped as the regex skips it.
+ */
+export function pemBlocks(text: string): PemBlock[] {
+  const ends = new Map<string, { at: number[]; next: number }>();
+  for (let i = text.indexOf(END); i !== -1; i = text.indexOf(END, i + 1)) {
+    const l = labelAt(text, i + END.length);
+    if (!l) continue;
+    const e = ends.get(l.label) ?? { at: [], next: 0 };
+    e.at.push(i);
+    ends.set(l.label, e);
+  }
+  const blocks: PemBlock[] = [];
+  let from = 0;
+  for (let i = text.indexOf(BEGIN); i !== -1; i = text.indexOf(BEGIN, from)) {
+    from = i + 1;
+    const l = labelAt(text, i + BEGIN.length);
+    if (!l) continue;
+    let body = l.end;
+    if (text.charCodeAt(body) === 13) body++;
+    if (text.charCodeAt(body) !== 10) continue;
+    body++;
+    const e = ends.get(l.label);
+    if (!e) continue;
+    // BEGINs are met in order, so the first END at or after this body only moves forward
+    while (e.next < e.at.length && e.at[e.next] < body) e.next++;
+    if (e.next === e.at.length) continue;
+    const stop = e.at[e.next] + END.length + l.label.length + DASHES.length;
+    blocks.push({ type: l.label, pem: `${text.slice(i, stop)}\n` });
+    from = stop;
+  }
+  return blocks;
+}
 
 function field(dn: string, key: string): string | undefined {
   return new RegExp(`(?:^|\\n)${key}=([^\\n]+)`).exec(dn)?.[1];
@@ -40,7 +102,11 @@ export function describeCert(x: X509Certificate): Omit<ParsedCert, 'chainPem' | 
  * certificate the key belongs to and is put first. Throws one clear line for anything else.
  */
 export function parsePemBundle(text: string): ParsedCert {
-  const blocks = [...text.matchAll(BLOCK)].map((m) => ({ type: m[1], pem: `${m[0]}\n` }));
+  if (Buffer.byteLength(text, 'utf8') > MAX_PEM_BUNDLE_BYTES)
+    throw CertErrors.invalidPem(
+      `the PEM bundle is larger than ${MAX_PEM_BUNDLE_BYTES / 1024} KiB; give the certificate chain and its key only`,
+    );
+  const blocks = pemBlocks(text);
   const certBlocks = blocks.filter((b) => b.type === 'CERTIFICATE');
   const keyBlocks = blocks.filter((b) => b.type.endsWith('PRIVATE KEY'));
   if (certBlocks.length === 0) throw CertErrors.invalidPem('no PEM certificate on stdin (expected -----BEGIN CERTIFICATE-----)');

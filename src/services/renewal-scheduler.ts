@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.js';
-import type { LetsEncryptService } from './letsencrypt-service.js';
+import { BY_SCHEDULER, type LetsEncryptService } from './letsencrypt-service.js';
 
 export interface RenewalSchedulerOptions {
   /** how often due apps are looked for */
@@ -11,7 +11,7 @@ export interface RenewalSchedulerOptions {
 /**
  * Renewals without cron: a timer in the control plane asks the Let's Encrypt service which apps
  * are due (state in SQLite, so backoff and rate-limit waits survive restarts) and renews them
- * one by one. A failure is logged and recorded by the service; the serving certificate stays.
+ * one by one, held to the same backoff and per-app budget as commands (acme-order-gate.ts). A failure is logged and recorded by the service; the serving certificate stays.
  */
 export class RenewalScheduler {
   private timer: NodeJS.Timeout | null = null;
@@ -46,7 +46,7 @@ export class RenewalScheduler {
       if (signal?.aborted) return;
       const log = this.log.child({ app });
       try {
-        await this.le.issue(app, (line) => log.info({ step: line.trim() }, 'renewal'), false);
+        await this.le.issue(app, (line) => log.info({ step: line.trim() }, 'renewal'), false, BY_SCHEDULER);
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'renewal failed; the current certificate keeps serving');
       }

@@ -13,6 +13,33 @@ export interface AcmeApp {
   lastAttemptAt: string | null;
 }
 
+/** One order placed with the ACME server (acme_orders). */
+export interface AcmeOrder {
+  app: string;
+  startedAt: string;
+  /** letsencrypt:renew --force */
+  forced: boolean;
+  by: 'command' | 'scheduler';
+  issued: boolean;
+  /** a failure's error code */
+  errorCode: string | null;
+  /** a failure's retry time */
+  nextAttemptAt: string | null;
+}
+
+interface OrderRow {
+  app: string;
+  started_at: string;
+  forced: number;
+  by: 'command' | 'scheduler';
+  issued: number;
+  error_code: string | null;
+  next_attempt_at: string | null;
+}
+
+/** Orders older than this are dropped (the budget looks one week back). */
+const ORDER_HISTORY_MS = 30 * 86_400_000;
+
 interface Row {
   app: string;
   enabled_at: string;
@@ -47,8 +74,48 @@ export class AcmeRepository {
     return r ? fromRow(r) : undefined;
   }
 
-  enable(app: string): void {
-    this.db.prepare('INSERT INTO acme_apps (app, enabled_at) VALUES (?, ?) ON CONFLICT(app) DO NOTHING').run(app, new Date().toISOString());
+  /**
+   * Enables an app; one enabled again gets back the retry time of its last order when that order
+   * failed for a reason the ACME server counted (`restoreCodes`), so disable/enable does not end a backoff.
+   */
+  enable(app: string, restoreCodes: readonly string[] = []): void {
+    const now = new Date().toISOString();
+    const last = this.orders(app).at(-1);
+    const restore =
+      last && !last.issued && last.nextAttemptAt && last.nextAttemptAt > now && restoreCodes.includes(last.errorCode ?? '')
+        ? last
+        : undefined;
+    this.db
+      .prepare(
+        'INSERT INTO acme_apps (app, enabled_at, next_attempt_at, failures, last_error) VALUES (?, ?, ?, ?, ?) ON CONFLICT(app) DO NOTHING',
+      )
+      .run(app, now, restore?.nextAttemptAt ?? null, restore ? 1 : 0, restore ? `an order failed at ${restore.startedAt}` : null);
+  }
+
+  /** The orders of an app in the last 30 days, oldest first. */
+  orders(app: string): AcmeOrder[] {
+    const since = new Date(Date.now() - ORDER_HISTORY_MS).toISOString();
+    return (
+      this.db.prepare('SELECT * FROM acme_orders WHERE app = ? AND started_at >= ? ORDER BY started_at, id').all(app, since) as OrderRow[]
+    ).map((r) => ({
+      app: r.app,
+      startedAt: r.started_at,
+      forced: r.forced === 1,
+      by: r.by,
+      issued: r.issued === 1,
+      errorCode: r.error_code,
+      nextAttemptAt: r.next_attempt_at,
+    }));
+  }
+
+  /** Records an order placed with the ACME server, and drops the app's orders past 30 days. */
+  recordOrder(o: AcmeOrder): void {
+    this.db
+      .prepare('INSERT INTO acme_orders (app, started_at, forced, by, issued, error_code, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(o.app, o.startedAt, o.forced ? 1 : 0, o.by, o.issued ? 1 : 0, o.errorCode, o.nextAttemptAt);
+    this.db
+      .prepare('DELETE FROM acme_orders WHERE app = ? AND started_at < ?')
+      .run(o.app, new Date(Date.now() - ORDER_HISTORY_MS).toISOString());
   }
 
   disable(app: string): boolean {

@@ -175,4 +175,21 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE releases ADD COLUMN formation_lock_json TEXT;
   `,
+  // v9: every certificate order placed with the ACME server, per app (not tied to the apps table, so
+  // destroying and re-creating an app, or disabling and enabling Let's Encrypt, keeps its history):
+  // the per-app budget and the spacing of forced orders count them, and a failure's retry time
+  // outlives a disable
+  `
+  CREATE TABLE acme_orders (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    app TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    forced INTEGER NOT NULL,
+    by TEXT NOT NULL,
+    issued INTEGER NOT NULL,
+    error_code TEXT,
+    next_attempt_at TEXT
+  );
+  CREATE INDEX acme_orders_app ON acme_orders (app, started_at);
+  `,
 ];

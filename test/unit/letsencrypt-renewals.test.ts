@@ -11,9 +11,10 @@ import { after, before, describe, test } from 'node:test';
 import { silentLogger } from '../../src/log/logger.js';
 import { AcmeErrors } from '../../src/services/acme-errors.js';
 import { AcmeIssuer, type IssueRequest, retryAfterDate } from '../../src/services/acme-issuer.js';
-import { LetsEncryptService, renewalTime } from '../../src/services/letsencrypt-service.js';
+import { renewalTime } from '../../src/services/letsencrypt-service.js';
 import { RenewalScheduler } from '../../src/services/renewal-scheduler.js';
 import { State } from '../../src/state/state.js';
+import { letsEncryptOver } from '../helpers/letsencrypt-unit.js';
 
 const DAY = 86_400_000;
 const noProxy = { setTls: async () => 0, setChallenge: async () => 0, removeChallenge: async () => 0 };
@@ -72,17 +73,7 @@ function setup(issue: (req: IssueRequest) => Promise<{ certPem: string; keyPem: 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paas-le-unit-'));
   const state = State.open(path.join(dir, 'paas.db'));
   state.apps.create('web');
-  const le = new LetsEncryptService({
-    acme: state.acme,
-    certs: state.certificates,
-    globals: state.settings,
-    hosts: (app) => [`${app}.example.test`],
-    issuer: { issue },
-    sync: { sync: async () => {} },
-    defaults: { directoryUrl: directory, email: 'ops@example.test' },
-    retryBaseMs: 60_000,
-    log: silentLogger(),
-  });
+  const le = letsEncryptOver(state, issue, { directoryUrl: directory });
   return { state, le, dir };
 }
 
@@ -146,7 +137,19 @@ test('failures back off (base, then double) and keep the working certificate; th
   );
   const first = Date.parse(state.acme.get('web')!.nextAttemptAt!) - before;
   assert.ok(first >= 59_000 && first <= 61_000 + (Date.now() - before), `first backoff ${first}`);
-  await assert.rejects(le.issue('web', () => {}, false));
+  // a command's retry before the backoff ends is refused (acme-order-gate.ts), and is no new failure
+  await assert.rejects(
+    le.issue('web', () => {}, false),
+    { code: AcmeErrors.rateLimited.code, message: /next attempt is allowed from/ },
+  );
+  assert.equal(calls, 1);
+  assert.equal(state.acme.get('web')!.failures, 1);
+  // once it has passed, the next failure doubles it
+  state.db.prepare('UPDATE acme_apps SET next_attempt_at = ?').run(new Date(Date.now() - 1000).toISOString());
+  await assert.rejects(
+    le.issue('web', () => {}, false),
+    /connection refused/,
+  );
   const second = Date.parse(state.acme.get('web')!.nextAttemptAt!) - Date.now();
   assert.ok(second > 115_000 && second <= 120_000, `second backoff ${second}`);
   assert.equal(state.acme.get('web')!.failures, 2);
