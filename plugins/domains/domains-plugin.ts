@@ -44,7 +44,7 @@ export default definePlugin({
         const d = await api.domains.add(app, args[0]!, identity);
         stdout.write(`Added ${d} to ${app}\n`);
         // HTTPS: the proxy learns which certificate serves the new host; Let's Encrypt re-issues for the new set
-        await api.letsencrypt.hostsChanged(app, (line) => stdout.write(`${line}\n`));
+        await api.letsencrypt.hostsChanged(app, (line) => stdout.write(`${line}\n`), { by: 'command', admin: identity.role === 'admin' });
         return 0;
       },
     },
@@ -56,10 +56,10 @@ export default definePlugin({
       access: 'app',
       minArgs: 1,
       maxArgs: 1,
-      async run({ app, args, api, stdout }) {
+      async run({ app, args, api, stdout, identity }) {
         const d = await api.domains.remove(app, args[0]!);
         stdout.write(`Removed ${d} from ${app}\n`);
-        await api.letsencrypt.hostsChanged(app, (line) => stdout.write(`${line}\n`));
+        await api.letsencrypt.hostsChanged(app, (line) => stdout.write(`${line}\n`), { by: 'command', admin: identity.role === 'admin' });
         return 0;
       },
     },
