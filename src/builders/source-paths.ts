@@ -26,7 +26,7 @@ export function parseRepoPath(text: string, what: string): string | null {
 export async function resolveInside(root: string, rel: string, what: string, kind: 'dir' | 'file'): Promise<string> {
   const r = await resolveInTree(root, rel);
   if (r.kind !== 'inside') throw BuildErrors.path(`${what} '${rel}' leads outside the repository (a symlink); refused`);
-  const real = path.join(fs.realpathSync(root), r.path);
+  const real = path.join(fs.realpathSync.native(root), r.path);
   const stat = r.exists ? await fs.promises.lstat(real).catch(() => null) : null;
   if (!stat) throw BuildErrors.path(`${what} '${rel}' is not in the pushed commit`);
   if (kind === 'dir' ? !stat.isDirectory() : !stat.isFile())
