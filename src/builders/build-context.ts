@@ -1,7 +1,7 @@
 import { lstatSync } from 'node:fs';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { readTreeFile } from './tree-file.js';
 
 export interface BuildContextOptions {
   /** the Dockerfile's path relative to dir; always sent, even when .dockerignore matches it */
@@ -21,7 +21,8 @@ export async function createBuildContext(dir: string, opts: BuildContextOptions)
   const [{ default: tar }, { default: dockerignoreModule }] = await Promise.all([import('tar-fs'), import('@balena/dockerignore')]);
   // CommonJS module: its `default` property is the factory itself (typed that way under NodeNext).
   const dockerignore = dockerignoreModule.default;
-  const original = await fs.readFile(path.join(dir, '.dockerignore'), 'utf8').catch(() => null);
+  // a regular file only: a link is refused (the export already refused one leading out of the tree)
+  const original = await readTreeFile(dir, '.dockerignore');
   const extra = opts.extraIgnore ?? [];
   const ignoreText = [original ?? '', ...extra].join('\n');
   const ig = dockerignore({ ignorecase: false }).add(ignoreText);

@@ -6,6 +6,7 @@ import type { ImageConfig } from '../config/image-config.js';
 import { errMessage } from '../runtime/docker-error-details.js';
 import { BuildErrors } from './build-errors.js';
 import { type DetectedStack, fileExists, type Stack } from './stack-detection.js';
+import { readTreeFile } from './tree-file.js';
 
 /** Values substituted for `{{NAME}}` in templates/dockerfiles/<stack>.Dockerfile. */
 export type TemplateVars = Record<string, string>;
@@ -76,9 +77,10 @@ interface PackageJson {
 }
 
 async function nodeVars(dir: string, base: string): Promise<TemplateVars> {
+  const text = await readTreeFile(dir, 'package.json');
   let pkg: PackageJson;
   try {
-    pkg = JSON.parse(await fs.readFile(path.join(dir, 'package.json'), 'utf8')) as PackageJson;
+    pkg = JSON.parse(text ?? '') as PackageJson;
   } catch (e) {
     throw BuildErrors.badSource(`package.json is not valid JSON: ${errMessage(e)}`, e);
   }
@@ -138,13 +140,10 @@ async function nodeVars(dir: string, base: string): Promise<TemplateVars> {
 }
 
 async function pythonVars(dir: string, base: string): Promise<TemplateVars> {
-  const hasReq = await fileExists(dir, 'requirements.txt');
+  const req = await readTreeFile(dir, 'requirements.txt');
+  const hasReq = req !== null;
   const hasPyproject = await fileExists(dir, 'pyproject.toml');
-  let reqHasEntries = false;
-  if (hasReq) {
-    const txt = await fs.readFile(path.join(dir, 'requirements.txt'), 'utf8');
-    reqHasEntries = txt.split('\n').some((l) => l.trim() !== '' && !l.trim().startsWith('#'));
-  }
+  const reqHasEntries = req?.split('\n').some((l) => l.trim() !== '' && !l.trim().startsWith('#')) ?? false;
   const install = reqHasEntries
     ? 'RUN pip install --no-cache-dir -r requirements.txt'
     : hasReq

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { resolveInTree } from '../git/tree-links.js';
 import { BuildErrors } from './build-errors.js';
 
 /**
@@ -17,20 +18,17 @@ export function parseRepoPath(text: string, what: string): string | null {
 }
 
 /**
- * `rel` inside the exported tree `root`, every symlink resolved: a link that leads out of the tree
- * (or to something that is not a `kind`) fails the build before anything is built.
+ * `rel` inside the exported tree `root`, every symlink resolved by resolveInTree (component by
+ * component, never by the kernel, never out of the tree): the real path, holding no link. A link
+ * that leads out of the tree or loops, a missing path, or one that is not a `kind` fails the build
+ * before anything is built.
  */
-export function resolveInside(root: string, rel: string, what: string, kind: 'dir' | 'file'): string {
-  const realRoot = fs.realpathSync(root);
-  let real: string;
-  try {
-    real = fs.realpathSync(path.join(root, rel));
-  } catch {
-    throw BuildErrors.path(`${what} '${rel}' is not in the pushed commit`);
-  }
-  if (real !== realRoot && !real.startsWith(`${realRoot}${path.sep}`))
-    throw BuildErrors.path(`${what} '${rel}' leads outside the repository (a symlink); refused`);
-  const stat = fs.statSync(real);
+export async function resolveInside(root: string, rel: string, what: string, kind: 'dir' | 'file'): Promise<string> {
+  const r = await resolveInTree(root, rel);
+  if (r.kind !== 'inside') throw BuildErrors.path(`${what} '${rel}' leads outside the repository (a symlink); refused`);
+  const real = path.join(fs.realpathSync.native(root), r.path);
+  const stat = r.exists ? await fs.promises.lstat(real).catch(() => null) : null;
+  if (!stat) throw BuildErrors.path(`${what} '${rel}' is not in the pushed commit`);
   if (kind === 'dir' ? !stat.isDirectory() : !stat.isFile())
     throw BuildErrors.path(`${what} '${rel}' is not a ${kind === 'dir' ? 'directory' : 'file'}`);
   return real;

@@ -1,6 +1,5 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { BuildErrors } from './build-errors.js';
+import { treeFileExists } from './tree-file.js';
 
 export const STACKS = ['node', 'python', 'go', 'static'] as const;
 export type Stack = (typeof STACKS)[number];
@@ -19,11 +18,9 @@ export const STACK_MARKERS: ReadonlyArray<{ stack: Stack; files: string[] }> = [
   { stack: 'static', files: ['index.html'] },
 ];
 
+/** Whether the source has `name` as a file (never following a link: see treeFileExists). */
 export async function fileExists(dir: string, name: string): Promise<boolean> {
-  return fs
-    .stat(path.join(dir, name))
-    .then((s) => s.isFile())
-    .catch(() => false);
+  return treeFileExists(dir, name);
 }
 
 /** Detects the app's stack from marker files at the root of `sourceDir`. */

@@ -1,13 +1,11 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import type Dockerode from 'dockerode';
 import type { ImageConfig } from '../config/image-config.js';
 import type { Logger } from '../log/logger.js';
-import { BuildErrors } from './build-errors.js';
 import type { Builder, BuildRequest, BuildResult } from './builder.js';
 import { buildDockerImage } from './docker-image-build.js';
 import { renderStackDockerfile } from './dockerfile-template.js';
 import { detectStack } from './stack-detection.js';
+import { writeTreeFile } from './tree-file.js';
 
 /** The generated Dockerfile's name, written next to the source and kept out of the image. */
 export const GENERATED_DOCKERFILE = 'Dockerfile.paas';
@@ -36,11 +34,8 @@ export class TemplateBuilder implements Builder {
     const detected = await detectStack(req.sourceDir);
     const dockerfile = await renderStackDockerfile(req.sourceDir, detected, this.opts.images, this.opts.templatesDir);
     req.output.write(`Detected ${detected.stack} app (${detected.detectedBy.join(', ')}); building from ${GENERATED_DOCKERFILE}\n`);
-    try {
-      await fs.writeFile(path.join(req.sourceDir, GENERATED_DOCKERFILE), dockerfile);
-    } catch (e) {
-      throw BuildErrors.badSource(`cannot write ${GENERATED_DOCKERFILE} into the build directory`, e);
-    }
+    // never through a link: whatever entry the commit has under that name is replaced
+    await writeTreeFile(req.sourceDir, GENERATED_DOCKERFILE, dockerfile);
     const r = await buildDockerImage(this.docker, this.log.child({ app: req.app, release: req.release, builder: this.name }), {
       contextDir: req.sourceDir,
       dockerfile: GENERATED_DOCKERFILE,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Builder } from '../builders/builder.js';
 import { resolveInside } from '../builders/source-paths.js';
+import { readTreeFile } from '../builders/tree-file.js';
 import { userMessage } from '../errors/app-error.js';
 import { exportCommit, resolveRef } from '../git/export-commit.js';
 import { type HookRequest, type RefUpdate, ZERO_SHA } from '../git/hook-protocol.js';
@@ -125,15 +126,14 @@ export class PushDeploy {
       await exportCommit(session.repoDir, sha, dir, req.gitEnv, session.signal);
       const settings = this.settings.snapshot(app);
       // builder:set build-dir (monorepos): the app's root for the build, its Procfile and app.json
-      const root = resolveInside(dir, settings['build-dir'] ?? '.', 'build-dir', 'dir');
+      const root = await resolveInside(dir, settings['build-dir'] ?? '.', 'build-dir', 'dir');
       const dockerfile = settings['dockerfile-path'] ?? undefined;
-      if (dockerfile) resolveInside(root, dockerfile, 'dockerfile-path', 'file');
-      const procfile = fs.existsSync(path.join(root, 'Procfile'))
-        ? parseProcfile(fs.readFileSync(path.join(root, 'Procfile'), 'utf8'))
-        : {};
-      const appJson = fs.existsSync(path.join(root, 'app.json'))
-        ? parseAppJson(fs.readFileSync(path.join(root, 'app.json'), 'utf8'))
-        : null;
+      if (dockerfile) await resolveInside(root, dockerfile, 'dockerfile-path', 'file');
+      // regular files only, never through a link
+      const procfileText = await readTreeFile(root, 'Procfile');
+      const procfile = procfileText === null ? {} : parseProcfile(procfileText);
+      const appJsonText = await readTreeFile(root, 'app.json');
+      const appJson = appJsonText === null ? null : parseAppJson(appJsonText);
       if (appJson) checkFormationMax(appJson.formation, settings['max-replicas']);
       const builder = await this.builders.select(root, settings.builder, dockerfile);
 
