@@ -95,7 +95,7 @@ export function resolveReal(p: string): string {
   const rest: string[] = [];
   for (;;) {
     try {
-      return path.join(fs.realpathSync(head), ...rest);
+      return path.join(fs.realpathSync.native(head), ...rest);
     } catch {
       const parent = path.dirname(head);
       if (parent === head) return path.join(head, ...rest);
