@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench readme [-- --readme PATH] [-- --check]`: splices every bench/results/*.md (as the
-// benches wrote them; no figure is typed by hand) into README.md between the lines
+// benches wrote them; no figure is typed by hand) into docs/benchmarks.md between the lines
 // `<!-- bench:begin -->` and `<!-- bench:end -->`. Nothing outside the markers changes. Refuses
 // (exit 2) when the markers are missing, repeated or out of order, or when there are no results.
-// --check: exit 1 when the README is not what the results would make, without writing it.
+// --check: exit 1 when docs/benchmarks.md is not what the results would make, without writing it.
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BEGIN = '<!-- bench:begin -->';
 const END = '<!-- bench:end -->';
-/** the order in the README; results of other benches follow alphabetically */
+/** the order in docs/benchmarks.md; results of other benches follow alphabetically */
 const ORDER = ['proxy', 'https', 'ssh', 'deploy', 'scale', 'rollback'];
 
 function option(name) {
@@ -24,7 +24,7 @@ function refuse(message) {
   process.exit(2);
 }
 
-const readme = path.resolve(option('readme') ?? path.join(here, '..', 'README.md'));
+const readme = path.resolve(option('readme') ?? path.join(here, '..', 'docs', 'benchmarks.md'));
 const resultsDir = path.resolve(option('results') ?? path.join(here, 'results'));
 if (!existsSync(readme)) refuse(`${readme} does not exist`);
 const text = readFileSync(readme, 'utf8');

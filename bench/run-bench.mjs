@@ -2,7 +2,7 @@
 // `npm run bench <name>` runs bench/<name>-bench.mjs or bench/<name>-bench.ts (through tsx),
 // e.g. `npm run bench proxy`, `npm run bench ssh`, `npm run bench deploy`, `npm run bench scale`,
 // `npm run bench rollback`. Each writes its table to bench/results/<name>.md; `npm run bench readme`
-// splices those into README.md between <!-- bench:begin --> and <!-- bench:end -->.
+// splices those into docs/benchmarks.md between <!-- bench:begin --> and <!-- bench:end -->.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';

@@ -7,6 +7,7 @@ import type { ListeningOptions, ListeningResult } from '../runtime/port-listenin
 import type { Release } from '../state/releases-repository.js';
 import type { AppSettingsSnapshot } from './settings-schema.js';
 import type { StoragePolicy } from './storage-mounts.js';
+import type { ServiceSpecInput } from '../proxy/routing/service-spec.js';
 
 export type { ContainerInfo, ContainerSpec };
 
@@ -27,17 +28,8 @@ export interface RuntimePort {
   removeNetwork(app: string): Promise<boolean>;
 }
 
-export interface ProxyDeploySpec {
-  hosts: string[];
-  targets: string[];
-  healthCheck: { path: string | null; intervalMs?: number; timeoutMs?: number };
-  deployTimeoutMs?: number;
-  drainTimeoutMs?: number;
-  /** proxy:set max-body-size; absent: the proxy's default */
-  maxBodyBytes?: number;
-  /** ps:maintenance / ps:pause as stored, used by the proxy when it creates the service anew */
-  controls?: { maintenance?: string; pausedUntil?: number };
-}
+/** What a rollout sends the proxy for an app: the proxy's own input type, with the health check always given. */
+export type ProxyDeploySpec = ServiceSpecInput & { healthCheck: NonNullable<ServiceSpecInput['healthCheck']> };
 
 export interface ProxyPort {
   deploy(service: string, spec: ProxyDeploySpec): Promise<{ drainedMs: number }>;

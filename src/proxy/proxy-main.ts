@@ -2,8 +2,8 @@ import cluster from 'node:cluster';
 import type { ProxyLimitsConfig } from '../config/server-config.js';
 import { createLogger } from '../log/logger.js';
 import { startProxy, workerOptions } from './proxy-server.js';
-import { dropPrivileges, resolveProxyUser, runsAsRoot } from './proxy-user.js';
-import { runWorkerProcess } from './worker-process.js';
+import { dropPrivileges, resolveProxyUser, runsAsRoot } from './process/proxy-user.js';
+import { runWorkerProcess } from './process/worker-process.js';
 
 interface RunProxyOptions {
   dataDir: string;

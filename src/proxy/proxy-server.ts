@@ -4,23 +4,30 @@ import { dataPaths } from '../config/server-config.js';
 import type { Logger } from '../log/logger.js';
 import { buildVersion } from '../util/package-info.js';
 import { removeOwnPidFile, writePidFile } from '../util/pid-file.js';
-import { ClusterWorkers } from './cluster-workers.js';
-import { ControlApi, type ProxyStatus } from './control-api.js';
-import { benchWithoutLimits, EDGE_DEFAULTS, type EdgeLimits, perWorker } from './edge-limits.js';
-import { ErrorPages } from './error-pages.js';
-import { LocalWorkers } from './local-workers.js';
-import { ProxyController } from './proxy-controller.js';
+import { ClusterWorkers } from './process/cluster-workers.js';
+import { ControlApi, type ProxyStatus } from './control/control-api.js';
+import { benchWithoutLimits, EDGE_DEFAULTS, type EdgeLimits, perWorker } from './edge/edge-limits.js';
+import { ErrorPages } from './edge/error-pages.js';
+import { LocalWorkers } from './process/local-workers.js';
+import { ProxyController } from './control/proxy-controller.js';
 import { ProxyErrors } from './proxy-errors.js';
-import { announceReady, receiveSockets, startSuccessor } from './proxy-handover.js';
-import { checkProxyDirsWritable, dropPrivileges, type ProxyUser, prepareProxyDirs, runsAsRoot, unreachableMessage } from './proxy-user.js';
-import { ProxyWorker, type ProxyWorkerOptions } from './proxy-worker.js';
-import { RouteStore } from './route-store.js';
-import { ensureDefaultCert } from './tls-cert.js';
-import { TlsController } from './tls-controller.js';
-import { loadTlsState, tlsStateFile } from './tls-state-file.js';
+import { announceReady, receiveSockets, startSuccessor } from './process/proxy-handover.js';
+import {
+  checkProxyDirsWritable,
+  dropPrivileges,
+  type ProxyUser,
+  prepareProxyDirs,
+  runsAsRoot,
+  unreachableMessage,
+} from './process/proxy-user.js';
+import { ProxyWorker, type ProxyWorkerOptions } from './process/proxy-worker.js';
+import { RouteStore } from './routing/route-store.js';
+import { ensureDefaultCert } from './tls/tls-cert.js';
+import { TlsController } from './control/tls-controller.js';
+import { loadTlsState, tlsStateFile } from './tls/tls-state-file.js';
 import { TrustedProxies } from '../util/trusted-proxies.js';
-import { UPSTREAM_DEFAULTS, type UpstreamOptions } from './upstream-pools.js';
-import type { WorkerPool } from './worker-pool.js';
+import { UPSTREAM_DEFAULTS, type UpstreamOptions } from './edge/upstream-pools.js';
+import type { WorkerPool } from './process/worker-pool.js';
 
 export interface ProxyOptions {
   dataDir: string;

@@ -1,7 +1,7 @@
 import { dataPaths } from '../config/server-config.js';
 import { parseServerConfig } from '../config/server-config.js';
 import type { Logger } from '../log/logger.js';
-import { ProxyClient } from '../proxy/proxy-client.js';
+import { ProxyClient } from '../proxy/control/proxy-client.js';
 import { State } from '../state/state.js';
 import { forwardAdminCommand } from './admin-socket.js';
 import { buildControlPlane } from './build-services.js';

@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.js';
-import type { TlsState } from '../proxy/tls-state.js';
+import type { TlsState } from '../proxy/tls/tls-state.js';
 import type { CertificatesRepository, StoredCert } from '../state/certificates-repository.js';
 import { namesCover } from '../util/x509-names.js';
 

@@ -2,9 +2,9 @@ import type { Logger } from '../log/logger.js';
 import { parseDurationMs } from '../config/duration.js';
 import type { AppSettingsStore } from '../deploy/app-settings-store.js';
 import { isAppError } from '../errors/app-error.js';
-import type { ProxyReport, ServiceInfo } from '../proxy/proxy-client.js';
+import type { ProxyReport, ServiceInfo } from '../proxy/control/proxy-client.js';
 import { ProxyErrors } from '../proxy/proxy-errors.js';
-import type { TrafficControls } from '../proxy/service-spec.js';
+import type { TrafficControls } from '../proxy/routing/service-spec.js';
 import { TrafficErrors } from './traffic-errors.js';
 
 /** The part of the proxy's client traffic controls use. */

@@ -10,7 +10,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ProxyClient } from '../../src/proxy/proxy-client.js';
+import { ProxyClient } from '../../src/proxy/control/proxy-client.js';
 import { startUpstream } from '../proxy/helpers/upstream.js';
 import {
   cleanEnv,

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { dataPaths } from '../../src/config/server-config.js';
-import { ProxyClient } from '../../src/proxy/proxy-client.js';
+import { ProxyClient } from '../../src/proxy/control/proxy-client.js';
 import { PaasServer } from '../helpers/paas-server.js';
 import { fastCheck, request } from '../proxy/helpers/proxy.js';
 import { startUpstream, type Upstream } from '../proxy/helpers/upstream.js';

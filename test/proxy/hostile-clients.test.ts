@@ -4,7 +4,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import tls from 'node:tls';
-import { H2_MAX_STREAMS } from '../../src/proxy/tls-server.js';
+import { H2_MAX_STREAMS } from '../../src/proxy/tls/tls-server.js';
 import { curl } from './helpers/curl.js';
 import { fastCheck, startTestProxy, type TestProxy } from './helpers/proxy.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';

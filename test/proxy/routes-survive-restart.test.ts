@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { dataPaths } from '../../src/config/server-config.js';
-import { ProxyClient } from '../../src/proxy/proxy-client.js';
+import { ProxyClient } from '../../src/proxy/control/proxy-client.js';
 import { fastCheck, request } from './helpers/proxy.js';
 import { waitFor } from '../helpers/wait.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';

@@ -1,5 +1,5 @@
 // Every error code is declared once, in an area's `*-errors.ts` catalog built with errorFactory,
-// and the README's table of codes lists exactly those codes.
+// and the table of codes in docs/errors.md lists exactly those codes.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -113,8 +113,8 @@ describe('error catalogs', () => {
     assert.deepEqual(unknown, [], `codes written as literals but declared in no catalog:\n  ${unknown.join('\n  ')}`);
   });
 
-  test("README's table of error codes lists exactly the catalog codes", () => {
-    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  test('the table of error codes in docs/errors.md lists exactly the catalog codes', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'docs', 'errors.md'), 'utf8');
     const documented = new Set<string>();
     for (const line of readme.split('\n')) {
       const m = /^\|\s*`(PAAS_ERR_[A-Za-z0-9_]*)`/.exec(line);
@@ -123,11 +123,11 @@ describe('error catalogs', () => {
     const codes = new Set(entries.map((e) => e.code));
     const missing = [...codes].filter((c) => !documented.has(c)).sort();
     const extra = [...documented].filter((c) => !codes.has(c)).sort();
-    const none = documented.size === 0 ? 'README.md has no table rows starting "| `PAAS_ERR_…"\n  ' : '';
+    const none = documented.size === 0 ? 'docs/errors.md has no table rows starting "| `PAAS_ERR_…"\n  ' : '';
     assert.deepEqual(
       { missing, extra },
       { missing: [], extra: [] },
-      `README error table differs from the catalogs:\n  ${none}missing from README: ${missing.join(', ') || 'none'}\n  in README but in no catalog: ${extra.join(', ') || 'none'}`,
+      `docs/errors.md's table differs from the catalogs:\n  ${none}missing from docs/errors.md: ${missing.join(', ') || 'none'}\n  in docs/errors.md but in no catalog: ${extra.join(', ') || 'none'}`,
     );
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { HealthCheck } from '../../src/proxy/health-check.js';
+import { HealthCheck } from '../../src/proxy/routing/health-check.js';
 
 test('an unhealthy target is reported by its last whole probe, not by one the deadline cut short', async (t) => {
   let n = 0;

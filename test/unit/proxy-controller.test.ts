@@ -5,14 +5,14 @@ import net from 'node:net';
 import { describe, type TestContext, test } from 'node:test';
 import { setImmediate as turn } from 'node:timers/promises';
 import { silentLogger } from '../../src/log/logger.js';
-import type { TargetDownListener } from '../../src/proxy/proxy-context.js';
-import { ProxyController } from '../../src/proxy/proxy-controller.js';
-import type { DrainResult } from '../../src/proxy/proxy-worker.js';
-import type { RouteStore } from '../../src/proxy/route-store.js';
-import type { InflightStats, RouteTable, WorkerStats } from '../../src/proxy/route-table.js';
-import { Router } from '../../src/proxy/router.js';
-import type { HealthCheckSpec, ServiceSpec } from '../../src/proxy/service-spec.js';
-import type { BoundPorts, WorkerPool } from '../../src/proxy/worker-pool.js';
+import type { TargetDownListener } from '../../src/proxy/edge/proxy-context.js';
+import { ProxyController } from '../../src/proxy/control/proxy-controller.js';
+import type { RouteStore } from '../../src/proxy/routing/route-store.js';
+import type { InflightStats, RouteTable, WorkerStats } from '../../src/proxy/routing/route-table.js';
+import { Router } from '../../src/proxy/routing/router.js';
+import type { HealthCheckSpec, ServiceSpec } from '../../src/proxy/routing/service-spec.js';
+import type { BoundPorts } from '../../src/proxy/process/listen-sockets.js';
+import type { DrainResult, WorkerPool } from '../../src/proxy/process/worker-pool.js';
 
 // ---------------------------------------------------------------------------------------------
 // fakes

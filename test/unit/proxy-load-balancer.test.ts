@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { LoadBalancer } from '../../src/proxy/load-balancer.js';
-import { Target } from '../../src/proxy/target.js';
+import { LoadBalancer } from '../../src/proxy/routing/load-balancer.js';
+import { Target } from '../../src/proxy/routing/target.js';
 
 function targets(...ports: number[]): Target[] {
   return ports.map((p) => new Target(`127.0.0.1:${p}`));

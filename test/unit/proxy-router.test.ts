@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { RouteEntry, RouteTable } from '../../src/proxy/route-table.js';
-import { Router } from '../../src/proxy/router.js';
+import type { RouteEntry, RouteTable } from '../../src/proxy/routing/route-table.js';
+import { Router } from '../../src/proxy/routing/router.js';
 
 function table(version: number, ...services: RouteEntry[]): RouteTable {
   return { version, services };

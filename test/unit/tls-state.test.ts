@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseTlsState } from '../../src/proxy/tls-state.js';
+import { parseTlsState } from '../../src/proxy/tls/tls-state.js';
 import { nameCovers } from '../../src/util/x509-names.js';
 
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';

@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { dataPaths } from '../../../src/config/server-config.js';
 import { silentLogger } from '../../../src/log/logger.js';
-import { ProxyClient } from '../../../src/proxy/proxy-client.js';
-import type { EdgeLimits } from '../../../src/proxy/edge-limits.js';
+import { ProxyClient } from '../../../src/proxy/control/proxy-client.js';
+import type { EdgeLimits } from '../../../src/proxy/edge/edge-limits.js';
 import { type ProxyHandle, startProxy } from '../../../src/proxy/proxy-server.js';
-import type { UpstreamOptions } from '../../../src/proxy/upstream-pools.js';
+import type { UpstreamOptions } from '../../../src/proxy/edge/upstream-pools.js';
 
 /** The flags of a `paas proxy` process on loopback (the hidden subcommand the control plane runs). */
 export function proxyProcessArgs(o: { dataDir: string; httpPort: number; workers: number; logLevel: string }): string[] {

@@ -1,0 +1,268 @@
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import { connectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
+import type { RequestBody } from './request-body.js';
+import type { Target } from '../routing/target.js';
+import type { UpstreamPools } from './upstream-pools.js';
+
+/** The request side the exchange serves: its current target, and a way to try another one. */
+export interface ExchangeOwner {
+  target: Target | null;
+  /** a connect to the current target failed (counts towards taking it out of rotation) */
+  connectFailed(): void;
+  /** moves the request to another target for its one retry; null when there is none */
+  retarget(): Target | null;
+  /** the current target answered */
+  connected(): void;
+  /** set while the exchange runs, so a client that leaves can abort it */
+  exchange: UpstreamExchange | null;
+}
+
+/** How an exchange that produced no response ends: the page status the client is answered with. */
+export type ExchangeFailure = (status: number, reason: string, err?: Error) => void;
+
+export interface ExchangeRequest {
+  method: string;
+  path: string;
+  /** the headers sent upstream, as [name, value, name, value, ...] */
+  headers: string[];
+  /** the client's body (Content-Length or chunked), null when it has none */
+  body: RequestBody | null;
+  /** response headers the proxy adds (HSTS), as [name, value, ...]; one the upstream sends itself wins */
+  responseExtra?: readonly string[];
+}
+
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'PAAS_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** Response headers that belong to the upstream connection, not to the client's. */
+const HOP = new Set<string>(HOP_BY_HOP);
+/** Only names of these lengths can be hop-by-hop; the others skip the lowercasing. */
+const HOP_LENGTHS = new Set(HOP_BY_HOP.map((h) => h.length));
+const NONE = new Set<string>();
+
+/** The response headers to pass on: hop-by-hop ones and those the upstream's Connection header names are left out. */
+export function responseHeaders(raw: string[]): string[] {
+  let named: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') named = connectionTokens(raw[i + 1], NONE);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (HOP_LENGTHS.has(name.length) || named !== null) {
+      const lower = name.toLowerCase();
+      if (HOP.has(lower) || named?.has(lower)) continue;
+    }
+    out.push(name, raw[i + 1]);
+  }
+  return out;
+}
+
+/** `headers` with those of `extra` the upstream did not send itself (names compared case-insensitively). */
+export function withExtra(headers: string[], extra: readonly string[] | undefined): string[] {
+  if (extra === undefined || extra.length === 0) return headers;
+  for (let j = 0; j < extra.length; j += 2) {
+    const name = extra[j].toLowerCase();
+    let sent = false;
+    for (let i = 0; i < headers.length && !sent; i += 2) sent = headers[i].length === name.length && headers[i].toLowerCase() === name;
+    if (!sent) headers.push(extra[j], extra[j + 1]);
+  }
+  return headers;
+}
+
+/** Drops header lines Node refuses to send (invalid names, control characters in values). */
+function validHeaders(flat: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    try {
+      http.validateHeaderName(flat[i]);
+      http.validateHeaderValue(flat[i], flat[i + 1]);
+      out.push(flat[i], flat[i + 1]);
+    } catch {}
+  }
+  return out;
+}
+
+function hasQueue(agent: http.Agent): boolean {
+  for (const _ in agent.requests) return true;
+  return false;
+}
+
+function errorCode(err: Error): string {
+  return (err as NodeJS.ErrnoException).code ?? '';
+}
+
+/**
+ * One request to an upstream over Node's http client: sends the client's body up (a RequestBody,
+ * which counts it against the limit), streams the response down, with back-pressure both ways. A GET/HEAD whose connect
+ * fails moves once to another target the owner picks; one whose reused keep-alive connection was
+ * closed under it is sent again once. Waiting for a free connection is bounded (queueTimeoutMs).
+ */
+export class UpstreamExchange {
+  private readonly pools: UpstreamPools;
+  private readonly client: http.IncomingMessage;
+  private readonly res: http.ServerResponse;
+  private readonly req: ExchangeRequest;
+  private readonly owner: ExchangeOwner;
+  private readonly fail: ExchangeFailure;
+  private upstream: http.ClientRequest | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private started = false;
+  /** response complete, failed or aborted: nothing more happens */
+  finished = false;
+  private retried = false;
+
+  constructor(
+    pools: UpstreamPools,
+    client: http.IncomingMessage,
+    res: http.ServerResponse,
+    req: ExchangeRequest,
+    owner: ExchangeOwner,
+    fail: ExchangeFailure,
+  ) {
+    this.pools = pools;
+    this.client = client;
+    this.res = res;
+    this.req = req;
+    this.owner = owner;
+    this.fail = fail;
+    owner.exchange = this;
+  }
+
+  start(target: Target): void {
+    const opts = this.pools.opts;
+    const agent = this.pools.agent(target.origin);
+    const up = http.request({
+      host: target.host,
+      port: target.port,
+      method: this.req.method,
+      path: this.req.path,
+      headers: this.req.headers as unknown as http.OutgoingHttpHeaders,
+      agent,
+      insecureHTTPParser: true,
+      setHost: false,
+      timeout: opts.headersTimeoutMs,
+    });
+    this.upstream = up;
+    up.on('socket', (socket) => this.onSocket(up, socket));
+    up.on('response', (r) => this.onResponse(up, r));
+    up.on('timeout', () => this.onUpstreamError(up, Object.assign(new Error('upstream timed out'), { code: 'PAAS_TIMEOUT' })));
+    up.on('error', (err) => this.onUpstreamError(up, err));
+    // a request the agent queued (every connection busy) waits for one for at most queueTimeoutMs
+    if (opts.queueTimeoutMs > 0 && hasQueue(agent)) {
+      this.timer = setTimeout(
+        () => this.onUpstreamError(up, Object.assign(new Error('no free upstream connection'), { code: 'PAAS_QUEUE_TIMEOUT' })),
+        opts.queueTimeoutMs,
+      );
+    }
+    if (this.req.body === null) up.end();
+    else this.req.body.pipeTo(up);
+  }
+
+  private onSocket(up: http.ClientRequest, socket: Socket): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (!socket.connecting) return;
+    const ms = this.pools.opts.connectTimeoutMs;
+    const t = setTimeout(() => {
+      if (socket.connecting)
+        this.onUpstreamError(up, Object.assign(new Error(`connect timed out after ${ms} ms`), { code: 'PAAS_CONNECT_TIMEOUT' }));
+    }, ms);
+    socket.once('connect', () => clearTimeout(t));
+    socket.once('close', () => clearTimeout(t));
+  }
+
+  private onResponse(up: http.ClientRequest, r: http.IncomingMessage): void {
+    if (this.finished || up !== this.upstream) {
+      r.resume();
+      return;
+    }
+    this.started = true;
+    this.owner.connected();
+    const res = this.res;
+    const headers = withExtra(responseHeaders(r.rawHeaders), this.req.responseExtra);
+    if (!this.client.complete) {
+      // the upstream answered before the body was read to the end: the client connection cannot be reused
+      res.shouldKeepAlive = false;
+    }
+    try {
+      res.writeHead(r.statusCode ?? 502, headers);
+    } catch {
+      res.writeHead(r.statusCode ?? 502, validHeaders(headers));
+    }
+    r.on('data', (chunk: Buffer) => {
+      if (!res.write(chunk)) {
+        r.pause();
+        res.once('drain', () => r.resume());
+      }
+    });
+    r.once('end', () => {
+      if (this.finished) return;
+      this.finished = true;
+      this.detach();
+      res.end();
+    });
+    r.once('error', (err) => this.onUpstreamError(up, err));
+    r.once('aborted', () => this.onUpstreamError(up, new Error('upstream response aborted')));
+  }
+
+  private onUpstreamError(up: http.ClientRequest, err: Error): void {
+    if (this.finished || up !== this.upstream) return;
+    const code = errorCode(err);
+    up.destroy();
+    if (this.started) {
+      // the response is half written: the client can only learn it from a cut connection
+      this.finished = true;
+      this.detach();
+      this.res.destroy(err);
+      return;
+    }
+    const idempotent = this.req.body === null && (this.req.method === 'GET' || this.req.method === 'HEAD');
+    if (CONNECT_ERRORS.has(code)) {
+      this.owner.connectFailed();
+      const next = idempotent && !this.retried ? this.owner.retarget() : null;
+      if (next) {
+        this.retried = true;
+        this.start(next);
+        return;
+      }
+    } else if (idempotent && !this.retried && code === 'ECONNRESET' && up.reusedSocket && this.owner.target) {
+      // a kept-alive connection the upstream closed just as it was reused: send again on a new one
+      this.retried = true;
+      this.start(this.owner.target);
+      return;
+    }
+    const expired = this.owner.target?.expired === true;
+    if (code === 'PAAS_QUEUE_TIMEOUT') this.end(503, err.message, err);
+    else this.end(expired || code === 'PAAS_TIMEOUT' ? 504 : 502, err.message, err);
+  }
+
+  private end(status: number, reason: string, err?: Error): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.detach();
+    this.req.body?.stop();
+    this.fail(status, reason, err);
+  }
+
+  private abortUpstream(): void {
+    const up = this.upstream;
+    this.upstream = null;
+    if (up !== null && !up.destroyed) up.destroy();
+  }
+
+  /** Stops the upstream request (the client went away, or no reply is wanted). */
+  destroy(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.detach();
+    this.req.body?.stop();
+    this.abortUpstream();
+  }
+
+  private detach(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.owner.exchange === this) this.owner.exchange = null;
+  }
+}
