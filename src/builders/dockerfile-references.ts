@@ -26,7 +26,7 @@ const refusal = (where: string, why: string) =>
 
 /** The images `dockerfile` (its text) uses, given the app's build args. */
 export function dockerfileImageRefs(dockerfile: string, buildArgs: Record<string, string>): ImageReferenceUse[] {
-  const { escape, lines } = logicalLines(dockerfile);
+  const { esc, lines } = logicalLines(dockerfile);
   const refs: ImageReferenceUse[] = [];
   const stages: string[] = [];
   /** global ARGs (before the first FROM): their values as FROM sees them */
@@ -36,9 +36,9 @@ export function dockerfileImageRefs(dockerfile: string, buildArgs: Record<string
   for (const { line, text } of lines) {
     const where = `line ${line}: ${oneLine(text)}`;
     const ins = instruction(text, where);
-    const word = (w: string) => expand(w, meta, escape, where);
+    const word = (w: string) => expand(w, meta, esc, where);
     if (ins.cmd === 'arg' && stageCount === 0) {
-      for (const pair of parseWords(ins.args, escape)) {
+      for (const pair of parseWords(ins.args, esc)) {
         const eq = pair.indexOf('=');
         const key = word(eq < 0 ? pair : pair.slice(0, eq));
         if (!key) throw refusal(where, 'an ARG without a name');
@@ -193,7 +193,7 @@ function extractBuilderFlags(line: string): { rest: string; flags: string[] } {
 }
 
 /** Words of an ARG line: split on blanks outside quotes, quotes and escapes kept (the engine's parseWords). */
-function parseWords(rest: string, escape: string): string[] {
+function parseWords(rest: string, esc: string): string[] {
   const words: string[] = [];
   let phase: 'spaces' | 'word' | 'quote' = 'spaces';
   let word = '';
@@ -223,7 +223,7 @@ function parseWords(rest: string, escape: string): string[] {
         blankOk = true;
         phase = 'quote';
       }
-      if (ch === escape) {
+      if (ch === esc) {
         if (pos + 1 === rest.length) continue;
         word += ch;
         pos++;
@@ -233,7 +233,7 @@ function parseWords(rest: string, escape: string): string[] {
       continue;
     }
     if (ch === quote) phase = 'word';
-    if (ch === escape && quote !== "'") {
+    if (ch === esc && quote !== "'") {
       if (pos + 1 === rest.length) {
         phase = 'word';
         continue;
@@ -248,7 +248,7 @@ function parseWords(rest: string, escape: string): string[] {
 }
 
 /** One word through the engine's shell lexer (ProcessWordWithMap): quotes, escapes, $X, ${X}, ${X:-w}, ${X:+w}. */
-function expand(word: string, env: Map<string, string>, escape: string, where: string): string {
+function expand(word: string, env: Map<string, string>, esc: string, where: string): string {
   let pos = 0;
   const fail = (why: string): never => {
     throw refusal(where, why);
@@ -306,9 +306,9 @@ function expand(word: string, env: Map<string, string>, escape: string, where: s
         continue;
       }
       pos++;
-      if (ch === escape) {
+      if (ch === esc) {
         if (pos >= word.length) continue;
-        if (word[pos] === '"' || word[pos] === '$' || word[pos] === escape) {
+        if (word[pos] === '"' || word[pos] === '$' || word[pos] === esc) {
           out += word[pos++];
           continue;
         }
@@ -329,7 +329,7 @@ function expand(word: string, env: Map<string, string>, escape: string, where: s
       else if (ch === '$') out += dollar();
       else {
         pos++;
-        if (ch === escape) {
+        if (ch === esc) {
           if (pos >= word.length) break;
           out += word[pos++];
         } else out += ch;
@@ -348,15 +348,15 @@ interface LogicalLine {
 }
 
 /** Physical lines joined as the engine's parser joins them: directives, comments, continuations, blank lines. */
-function logicalLines(text: string): { escape: string; lines: LogicalLine[] } {
+function logicalLines(text: string): { esc: string; lines: LogicalLine[] } {
   const raw = text.replace(/^\uFEFF/, '').split('\n');
-  let escape = '\\';
+  let esc = '\\';
   let directivesDone = false;
   const seen = new Set<string>();
   const directive = (line: string) => {
     if (directivesDone) return;
     const m = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/.exec(line);
-    const key = m?.[1]!.toLowerCase();
+    const key = m?.[1]?.toLowerCase();
     if (!m || (key !== 'escape' && key !== 'syntax')) {
       directivesDone = true;
       return;
@@ -365,12 +365,12 @@ function logicalLines(text: string): { escape: string; lines: LogicalLine[] } {
     seen.add(key!);
     if (key === 'escape') {
       if (m[2] !== '\\' && m[2] !== '`') throw refusal('line 1', `the escape directive '${m[2]}' (use \\ or \`)`);
-      escape = m[2];
+      esc = m[2];
     }
   };
   const trimNewline = (l: string) => l.replace(/[\r\n]+$/, '');
   const isComment = (l: string) => /^#/.test(trimNewline(l).replace(/^\s+/, ''));
-  const continuation = () => new RegExp(`${escape === '\\' ? '\\\\' : '`'}[ \\t]*$`);
+  const continuation = () => new RegExp(`${esc === '\\' ? '\\\\' : '`'}[ \\t]*$`);
   const lines: LogicalLine[] = [];
   let i = 0;
   while (i < raw.length) {
@@ -390,7 +390,7 @@ function logicalLines(text: string): { escape: string; lines: LogicalLine[] } {
     }
     lines.push({ line: start, text: line });
   }
-  return { escape, lines };
+  return { esc, lines };
 }
 
 function oneLine(s: string): string {

@@ -78,9 +78,9 @@ export class ImageOwners {
   }
 
   private add(id: string, app: string): void {
-    let set = this.owners.get(id);
-    if (!set) this.owners.set(id, (set = new Set()));
+    const set = this.owners.get(id) ?? new Set<string>();
     set.add(app);
+    this.owners.set(id, set);
   }
 }
 
