@@ -59,11 +59,11 @@ export async function checkBuildImages(docker: Pick<Dockerode, 'getImage' | 'lis
       throw refused(use, `'${use.ref}' may be a short image id, which names another image as images come and go; name the image instead`);
     if (!image) {
       const other = paasRepoApp(use.ref);
-      if (other !== null && other !== policy.app) throw refused(use, `${use.ref} is ${describeOwner(other)}`);
+      if (other !== null && other !== policy.app) throw refused(use, `${use.ref} is ${describeOwner([other])}`);
       continue;
     }
     const why = imageRefusal(policy, owners!.of(image.id));
-    if (why) throw refused(use, `${use.ref} is ${describeOwner(why.owner)}`);
+    if (why) throw refused(use, `${use.ref} is ${describeOwner(why.owners)}`);
   }
 }
 

@@ -95,17 +95,18 @@ export function imageRefusal(
   policy: ImagePolicy,
   standing: ImageStanding,
   loose: 'allow' | 'refuse' = 'refuse',
-): { owner: string | null } | null {
+): { owners: string[] } | null {
   if (policy.role === 'admin') return null;
   if (standing.apps.has(policy.app) || standing.base) return null;
-  const owner = [...standing.apps].sort()[0] ?? null;
-  if (owner === null && loose === 'allow') return null;
-  return { owner };
+  const owners = [...standing.apps].sort();
+  if (owners.length === 0 && loose === 'allow') return null;
+  return { owners };
 }
 
-/** The words of a refusal: "an image of app 'x'" or "an untagged image of no app of yours". */
-export function describeOwner(owner: string | null): string {
-  return owner !== null ? `an image of app '${owner}'` : "an untagged image that is not one of this app's own (a layer left by a build)";
+/** The words of a refusal: "an image of app 'x'", "an image of apps 'x', 'y'", or a loose layer's. */
+export function describeOwner(owners: readonly string[]): string {
+  if (owners.length === 0) return "an untagged image that is not one of this app's own (a layer left by a build)";
+  return `an image of app${owners.length > 1 ? 's' : ''} ${owners.map((a) => `'${a}'`).join(', ')}`;
 }
 
 /** The engine's images, read in one listing per check. */

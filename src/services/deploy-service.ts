@@ -84,7 +84,7 @@ export class DeployService {
   private checkRef(app: string, text: string, by: Identity): string {
     const ref = parseImageRef(text);
     const owner = paasImageApp(ref);
-    if (owner !== null && owner !== app && by.role !== 'admin') throw refusal(ref, describeOwner(owner));
+    if (owner !== null && owner !== app && by.role !== 'admin') throw refusal(ref, describeOwner([owner]));
     return ref;
   }
 
@@ -92,7 +92,7 @@ export class DeployService {
   private async checkOwner(app: string, ref: string, id: string, by: Identity, loose: 'allow' | 'refuse'): Promise<void> {
     if (by.role === 'admin') return;
     const why = imageRefusal({ app, role: by.role }, (await this.deps.ownership.owners()).of(id), loose);
-    if (why) throw refusal(ref, describeOwner(why.owner));
+    if (why) throw refusal(ref, describeOwner(why.owners));
   }
 
   private deploy(app: string, ref: string, image: string, stage: StageOutput, signal: AbortSignal): Promise<ImageDeployResult> {

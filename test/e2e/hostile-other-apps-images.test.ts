@@ -240,4 +240,25 @@ describe('an admin key', () => {
     assert.equal(r.exitCode, 0, r.output);
     assert.equal(await body(MINE), `admin-${SECRET}\n`);
   });
+
+  test('ps:rebuild judges the build by the key that runs it: an admin-pushed FROM another app fails for a developer', async () => {
+    const app = `third-${run}`;
+    const dir = path.join(paas.dataDir, 'work', app);
+    await commitFiles(dir, {
+      Dockerfile: `FROM paas/${VICTIM}:v1\nRUN echo third > /www/index.html\n`,
+      'app.json': healthAppJson(),
+    });
+    const pushed = await push(paas, dir, app);
+    assert.equal(pushed.exitCode, 0, pushed.output);
+    assert.equal((await paas.ssh(`ssh-keys:grant dev ${app}`)).exitCode, 0);
+    const live = await liveVersion(app);
+    const r = await asDev(`ps:rebuild ${app}`);
+    assert.notEqual(r.exitCode, 0, r.stdout);
+    assert.match(r.stdout + r.stderr, new RegExp(`FROM paas/${VICTIM}:v1: paas/${VICTIM}:v1 is an image of apps '${MINE}', '${VICTIM}'`));
+    assert.doesNotMatch(r.stdout + r.stderr, /Step \d+\/\d+/);
+    assert.equal(await liveVersion(app), live);
+    const byAdmin = await paas.ssh(`ps:rebuild ${app}`);
+    assert.equal(byAdmin.exitCode, 0, byAdmin.stderr + byAdmin.stdout);
+    assert.equal(await body(app), 'third\n');
+  });
 });

@@ -64,11 +64,11 @@ describe('imageRefusal', () => {
   test('a developer: its own chain (even shared) and bases; not another app, not a loose layer unless it brought it', () => {
     for (const id of ['mine-1', 'm-step', 'shared', 'on-victim', 'base', 'deployed'])
       assert.equal(imageRefusal(dev, owners.of(id)), null, id);
-    assert.deepEqual(imageRefusal(dev, owners.of('victim-1')), { owner: 'victim' });
-    assert.deepEqual(imageRefusal(dev, owners.of('v-secret')), { owner: 'victim' });
-    assert.deepEqual(imageRefusal(dev, owners.of('leftover')), { owner: null });
+    assert.deepEqual(imageRefusal(dev, owners.of('victim-1')), { owners: ['victim'] });
+    assert.deepEqual(imageRefusal(dev, owners.of('v-secret')), { owners: ['victim'] });
+    assert.deepEqual(imageRefusal(dev, owners.of('leftover')), { owners: [] });
     assert.equal(imageRefusal(dev, owners.of('leftover'), 'allow'), null);
-    assert.deepEqual(imageRefusal(dev, owners.of('victim-1'), 'allow'), { owner: 'victim' });
+    assert.deepEqual(imageRefusal(dev, owners.of('victim-1'), 'allow'), { owners: ['victim'] });
   });
   test('an admin uses any image', () => {
     for (const e of LIST) assert.equal(imageRefusal({ app: 'mine', role: 'admin' }, owners.of(e.Id)), null);
