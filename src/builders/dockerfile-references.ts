@@ -130,89 +130,45 @@ function instruction(text: string, where: string): Instruction {
   return { cmd: m[1]!.toLowerCase(), flags, args: rest.trim() };
 }
 
-/** The leading `--name=value` words (quotes and backslashes as the engine's extractBuilderFlags reads them). */
+/** The leading `--name=value` words, quotes and backslashes taken out (the engine's extractBuilderFlags). */
 function extractBuilderFlags(line: string): { rest: string; flags: string[] } {
-  const flags: string[] = [];
-  let phase: 'spaces' | 'word' | 'quote' = 'spaces';
-  let word = '';
-  let quote = '';
-  let blankOk = false;
-  for (let pos = 0; pos <= line.length; pos++) {
-    const ch = pos < line.length ? line[pos]! : '';
-    if (phase === 'spaces') {
-      if (pos === line.length) break;
-      if (/\s/.test(ch)) continue;
-      if (ch !== '-' || line[pos + 1] !== '-') return { rest: line.slice(pos), flags };
-      phase = 'word';
-    }
-    if (pos === line.length) {
-      if (word !== '--' && (blankOk || word.length > 0)) flags.push(word);
-      break;
-    }
-    if (phase === 'word') {
-      if (/\s/.test(ch)) {
-        phase = 'spaces';
-        if (word === '--') return { rest: line.slice(pos), flags };
-        if (blankOk || word.length > 0) flags.push(word);
-        word = '';
-        blankOk = false;
-        continue;
-      }
-      if (ch === "'" || ch === '"') {
-        quote = ch;
-        blankOk = true;
-        phase = 'quote';
-        continue;
-      }
-      if (ch === '\\') {
-        if (pos + 1 === line.length) continue;
-        pos++;
-        word += line[pos];
-        continue;
-      }
-      word += ch;
-      continue;
-    }
-    // in a quote
-    if (ch === quote) {
-      phase = 'word';
-      continue;
-    }
-    if (ch === '\\') {
-      if (pos + 1 === line.length) {
-        phase = 'word';
-        continue;
-      }
-      pos++;
-      word += line[pos];
-      continue;
-    }
-    word += ch;
-  }
-  return { rest: '', flags };
+  const { words, rest } = splitWords(line, '\\', false, true);
+  return { rest, flags: words };
 }
 
 /** Words of an ARG line: split on blanks outside quotes, quotes and escapes kept (the engine's parseWords). */
 function parseWords(rest: string, esc: string): string[] {
+  return splitWords(rest, esc, true, false).words;
+}
+
+/**
+ * The engine's two word splitters in one: `raw` keeps quotes and escape characters in the words
+ * (parseWords, whose values the shell lexer reads later); `flagsOnly` stops at the first word that
+ * does not start with `--` and returns the rest of the line (extractBuilderFlags).
+ */
+function splitWords(line: string, esc: string, raw: boolean, flagsOnly: boolean): { words: string[]; rest: string } {
   const words: string[] = [];
   let phase: 'spaces' | 'word' | 'quote' = 'spaces';
   let word = '';
   let quote = '';
   let blankOk = false;
-  for (let pos = 0; pos <= rest.length; pos++) {
-    let ch = pos < rest.length ? rest[pos]! : '';
+  const done = (pos: number) => ({ words, rest: line.slice(pos) });
+  for (let pos = 0; pos <= line.length; pos++) {
+    const ch = pos < line.length ? line[pos]! : '';
     if (phase === 'spaces') {
-      if (pos === rest.length) break;
+      if (pos === line.length) break;
       if (/\s/.test(ch)) continue;
+      if (flagsOnly && !line.startsWith('--', pos)) return done(pos);
       phase = 'word';
     }
-    if (pos === rest.length) {
-      if (blankOk || word.length > 0) words.push(word);
+    if (pos === line.length) {
+      if (!(flagsOnly && word === '--') && (blankOk || word.length > 0)) words.push(word);
       break;
     }
     if (phase === 'word') {
       if (/\s/.test(ch)) {
         phase = 'spaces';
+        if (flagsOnly && word === '--') return done(pos);
         if (blankOk || word.length > 0) words.push(word);
         word = '';
         blankOk = false;
@@ -222,29 +178,34 @@ function parseWords(rest: string, esc: string): string[] {
         quote = ch;
         blankOk = true;
         phase = 'quote';
+        if (raw) word += ch;
+        continue;
       }
       if (ch === esc) {
-        if (pos + 1 === rest.length) continue;
-        word += ch;
-        pos++;
-        ch = rest[pos]!;
+        if (pos + 1 === line.length) continue;
+        word += raw ? ch + line[++pos] : line[++pos];
+        continue;
       }
       word += ch;
       continue;
     }
-    if (ch === quote) phase = 'word';
-    if (ch === esc && quote !== "'") {
-      if (pos + 1 === rest.length) {
+    // in a quote: an escape works in double quotes (and in any quote of a flag)
+    if (ch === quote) {
+      phase = 'word';
+      if (raw) word += ch;
+      continue;
+    }
+    if (ch === esc && (!raw || quote !== "'")) {
+      if (pos + 1 === line.length) {
         phase = 'word';
         continue;
       }
-      pos++;
-      word += ch;
-      ch = rest[pos]!;
+      word += raw ? ch + line[++pos] : line[++pos];
+      continue;
     }
     word += ch;
   }
-  return words;
+  return { words, rest: '' };
 }
 
 /** One word through the engine's shell lexer (ProcessWordWithMap): quotes, escapes, $X, ${X}, ${X:-w}, ${X:+w}. */

@@ -3,18 +3,12 @@ import { describe, test } from 'node:test';
 import { dockerfileImageRefs, triggerImageRefs } from '../../src/builders/dockerfile-references.js';
 
 // Which images a Dockerfile makes the classic builder read, as the Docker 20.10 engine reads the
-// file. Each case below was also built with DOCKER_BUILDKIT=0 on this host to confirm the engine
-// reads it the same way (see the comments on the surprising ones).
+// file. The surprising cases (flag quoting, COPY --from not expanded, proxy build args in FROM, the
+// escape directive after `# syntax`, ${X-d} refused) were built with DOCKER_BUILDKIT=0 on this host
+// to confirm the engine reads them the same way.
 
 const refs = (text: string, args: Record<string, string> = {}) => dockerfileImageRefs(text, args).map((r) => r.ref);
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return 'no error';
-};
+const BAD_SOURCE = { code: 'PAAS_ERR_BUILD_BAD_SOURCE' };
 
 describe('FROM', () => {
   test('image, --platform, AS name; later stages that name an earlier one (any case) and scratch are no image', () => {
@@ -66,11 +60,7 @@ describe('FROM', () => {
       '# escape=x\nFROM busybox',
       '# escape=\\\n# escape=`\nFROM busybox',
     ])
-      assert.equal(
-        code(() => refs(bad)),
-        'PAAS_ERR_BUILD_BAD_SOURCE',
-        bad,
-      );
+      assert.throws(() => refs(bad), BAD_SOURCE, bad);
   });
 });
 
@@ -148,9 +138,6 @@ describe('ONBUILD triggers of a base image', () => {
       triggerImageRefs('RUN echo hi', [], 'line 1').map((r) => r.ref),
       [],
     );
-    assert.equal(
-      code(() => triggerImageRefs('RUN a\nCOPY --from=x /a /b', [], 'line 1')),
-      'PAAS_ERR_BUILD_BAD_SOURCE',
-    );
+    assert.throws(() => triggerImageRefs('RUN a\nCOPY --from=x /a /b', [], 'line 1'), BAD_SOURCE);
   });
 });
