@@ -1,3 +1,5 @@
+import type { ImagePolicy } from '../runtime/image-ownership.js';
+
 export const BUILDER_NAMES = ['dockerfile', 'pack', 'template'] as const;
 export type BuilderName = (typeof BUILDER_NAMES)[number];
 
@@ -18,6 +20,8 @@ export interface BuildRequest {
   output: NodeJS.WritableStream;
   /** aborting cancels the build */
   signal: AbortSignal;
+  /** which images the Dockerfile may use (the pusher's role); absent: the app's own and base images only */
+  imagePolicy?: ImagePolicy;
 }
 
 export interface BuildResult {

@@ -5,10 +5,12 @@ import { engineMessage, errMessage, statusOf } from '../runtime/docker-error-det
 import { exposedPortsOf } from '../runtime/image-ports.js';
 import { LineSplitter } from '../util/json-lines.js';
 import { createBuildContext } from './build-context.js';
+import { checkBuildImages } from './build-image-check.js';
 import type { BuildRequest } from './builder.js';
 import { BuildErrors } from './build-errors.js';
 
-export interface DockerImageBuildOptions extends Pick<BuildRequest, 'imageTag' | 'buildArgs' | 'labels' | 'output' | 'signal'> {
+export interface DockerImageBuildOptions
+  extends Pick<BuildRequest, 'imageTag' | 'buildArgs' | 'labels' | 'output' | 'signal' | 'imagePolicy'> {
   contextDir: string;
   /** relative to contextDir */
   dockerfile: string;
@@ -49,6 +51,8 @@ export async function buildDockerImage(
   retryVanishedLayer = true,
 ): Promise<DockerImageBuildResult> {
   if (o.signal.aborted) throw BuildErrors.cancelled('build cancelled');
+  // another app's image (FROM, COPY --from, ONBUILD) is refused before any step runs
+  await checkBuildImages(docker, o);
   const context = await createBuildContext(o.contextDir, { dockerfile: o.dockerfile, extraIgnore: o.extraIgnore });
 
   let stream: Readable;

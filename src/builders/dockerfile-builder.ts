@@ -26,6 +26,7 @@ export class DockerfileBuilder implements Builder {
       labels: req.labels,
       output: req.output,
       signal: req.signal,
+      imagePolicy: req.imagePolicy,
     });
     return { image: req.imageTag, imageId: r.imageId, builder: this.name, exposedPorts: r.exposedPorts };
   }

@@ -1,3 +1,4 @@
+import { paasRepoApp } from '../runtime/image-reference.js';
 import { InputErrors as E } from './input-errors.js';
 
 // Docker's reference grammar (distribution/reference), with the tag required: [host[:port]/]path:tag
@@ -12,7 +13,10 @@ export function parseImageRef(text: string): string {
   return text;
 }
 
-/** Whether `ref` names an image paas made for an app (`paas/<app>:vN`): those are each app's own. */
+/**
+ * The app whose `paas/<app>` repository `ref` spells, however the Docker Hub is written
+ * (`docker.io/paas/web:v3` too), or null. Only the spelling: which image it is, is judged by id.
+ */
 export function paasImageApp(ref: string): string | null {
-  return /^paas\/([a-z][a-z0-9-]*):/.exec(ref)?.[1] ?? null;
+  return paasRepoApp(ref);
 }

@@ -9,6 +9,7 @@ import { exportCommit, resolveRef } from '../git/export-commit.js';
 import { type HookRequest, type RefUpdate, ZERO_SHA } from '../git/hook-protocol.js';
 import type { PushSession } from '../git/hook-channel.js';
 import type { Logger } from '../log/logger.js';
+import type { KeyRole } from '../state/ssh-keys-repository.js';
 import type { State } from '../state/state.js';
 import { checkFormationMax, parseAppJson } from './app-json.js';
 import type { AppSettingsStore } from './app-settings-store.js';
@@ -43,6 +44,8 @@ export class PushDeploy {
     private readonly releaseLog: ((app: string, version: number) => string) | null = null,
     /** the host's build queue and memory floor (none: builds start at once) */
     private readonly slots: Pick<BuildSlots, 'run'> | null = null,
+    /** the role of the key that pushes, by its name (which images its build may use); unknown: developer */
+    private readonly roleOf: (keyName: string) => KeyRole | undefined = () => undefined,
   ) {}
 
   /** The update to deploy: main, or master when the repo has (and gets) no main. */
@@ -60,7 +63,7 @@ export class PushDeploy {
   async handle(session: PushSession, req: HookRequest, out: Writable): Promise<number> {
     let code = 1;
     try {
-      code = await this.run(session, req, out);
+      code = await this.run(session, req, out, this.roleOf(session.keyName) ?? 'developer');
       return code;
     } finally {
       for (const u of req.updates) {
@@ -74,15 +77,22 @@ export class PushDeploy {
    * `ps:rebuild`: builds the deploy branch's commit again and deploys it, exactly as a push of it
    * would (the caller holds the app lock). Null when the repo has no deploy branch.
    */
-  async rebuild(app: string, repoDir: string, keyName: string, out: Writable, signal: AbortSignal): Promise<number | null> {
+  async rebuild(
+    app: string,
+    repoDir: string,
+    by: { keyName: string; role: KeyRole },
+    out: Writable,
+    signal: AbortSignal,
+  ): Promise<number | null> {
     for (const ref of ['refs/heads/main', 'refs/heads/master']) {
       const sha = await resolveRef(repoDir, ref);
-      if (sha) return this.run({ app, repoDir, signal, keyName }, { updates: [{ ref, oldSha: sha, newSha: sha }], gitEnv: {} }, out);
+      const session = { app, repoDir, signal, keyName: by.keyName };
+      if (sha) return this.run(session, { updates: [{ ref, oldSha: sha, newSha: sha }], gitEnv: {} }, out, by.role);
     }
     return null;
   }
 
-  private async run(session: PushSession, req: HookRequest, out: Writable): Promise<number> {
+  private async run(session: PushSession, req: HookRequest, out: Writable, role: KeyRole): Promise<number> {
     const { app } = session;
     const update = await this.deployUpdate(session, req);
     if (!update) {
@@ -93,7 +103,7 @@ export class PushDeploy {
     const recorder = new ReleaseLogRecorder(out);
     const stage = new StageOutput(recorder);
     // the git session holds the app lock (GitService.withPushLock) until the ref is written
-    return this.deploy(app, session, req, update, stage, recorder);
+    return this.deploy(app, session, req, update, stage, recorder, role);
   }
 
   private async deploy(
@@ -103,6 +113,7 @@ export class PushDeploy {
     update: RefUpdate,
     stage: StageOutput,
     recorder: ReleaseLogRecorder,
+    role: KeyRole,
   ): Promise<number> {
     const sha = update.newSha;
     const log = this.log.child({ app, commit: sha.slice(0, 7) });
@@ -172,6 +183,7 @@ export class PushDeploy {
           labels: { ...this.extraLabels },
           output: stage.out,
           signal: session.signal,
+          imagePolicy: { app, role },
         });
       };
       const built = await (this.slots ? this.slots.run(stage, session.signal, build) : build());

@@ -18,6 +18,7 @@ import type { Logger } from '../log/logger.js';
 import { CommandHost } from '../plugin-host/command-host.js';
 import { CommandRegistry } from '../plugin-host/command-registry.js';
 import { ContainerRuntime } from '../runtime/container-runtime.js';
+import { ImageOwnership } from '../runtime/image-ownership.js';
 import { ImageStore } from '../runtime/image-store.js';
 import { AcmeIssuer } from '../services/acme-issuer.js';
 import { AddonContainers } from '../runtime/addon-containers.js';
@@ -131,6 +132,7 @@ export async function buildControlPlane(
     labels.labels,
     paths.releaseLog,
     buildSlots,
+    (keyName) => state.keys.byName(keyName)?.role,
   );
 
   // application services, one per area
@@ -257,6 +259,7 @@ export async function buildControlPlane(
     config: configService,
     deploys: new DeployService({
       images,
+      ownership: new ImageOwnership(docker),
       imageRelease: new ImageRelease({
         releases,
         formation,

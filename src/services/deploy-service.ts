@@ -4,6 +4,7 @@ import { paasImageApp, parseImageRef } from '../deploy/image-ref.js';
 import type { ImageRelease } from '../deploy/image-release.js';
 import type { PushDeploy } from '../deploy/push-deploy.js';
 import { StageOutput } from '../deploy/stage-output.js';
+import { describeOwner, type ImageOwnership, imageRefusal } from '../runtime/image-ownership.js';
 import type { ImageInfo, ImageStore } from '../runtime/image-store.js';
 import type { Release } from '../state/releases-repository.js';
 import { type Locks, underLock } from './app-lock.js';
@@ -11,6 +12,8 @@ import { DeployServiceErrors as E } from './deploy-service-errors.js';
 
 export interface DeployServiceDeps {
   images: Pick<ImageStore, 'inspect' | 'pull' | 'loadDockerSave'>;
+  /** which app owns which image id (a developer key deploys only its app's own and base images) */
+  ownership: Pick<ImageOwnership, 'owners'>;
   imageRelease: Pick<ImageRelease, 'deploy'>;
   push: Pick<PushDeploy, 'rebuild'>;
   repoDir(app: string): string;
@@ -47,6 +50,8 @@ export class DeployService {
     stage.stage('load', `Loading ${ref} from stdin`);
     const id = await this.deps.images.loadDockerSave(tar, ref, signal);
     stage.info(`loaded ${id}`);
+    // the upload brought its own bytes: only an image another app owns is refused (never removed: it is that app's)
+    await this.checkOwner(app, ref, id, by, 'allow');
     return this.deploy(app, ref, id, stage, signal);
   }
 
@@ -54,28 +59,40 @@ export class DeployService {
   async fromImage(app: string, refText: string, by: Identity, out: Writable, signal: AbortSignal): Promise<ImageDeployResult> {
     const ref = this.checkRef(app, refText, by);
     const stage = new StageOutput(out);
-    if (!(await this.deps.images.inspect(ref))) {
+    let info = await this.deps.images.inspect(ref);
+    if (!info) {
       stage.stage('pull', `Pulling ${ref}`);
       await this.deps.images.pull(ref, out, signal);
+      info = await this.deps.images.inspect(ref);
+      if (!info) throw E.imageGone(`${ref} vanished from the engine before it could be deployed`);
     }
-    return this.deploy(app, ref, ref, stage, signal);
+    // judged by id, whatever the spelling (docker.io/…, sha256:…); the release is made from that id
+    await this.checkOwner(app, ref, info.id, by, 'refuse');
+    return this.deploy(app, ref, info.id, stage, signal);
   }
 
   /** Builds the deploy branch's commit again and deploys it; returns the push's exit code. */
   rebuild(app: string, by: Identity, out: Writable, signal: AbortSignal): Promise<number> {
     return underLock(this.deps.locks, app, 'a rebuild', out, signal, async () => {
-      const code = await this.deps.push.rebuild(app, this.deps.repoDir(app), by.keyName, out, signal);
+      const code = await this.deps.push.rebuild(app, this.deps.repoDir(app), by, out, signal);
       if (code === null) throw E.nothingToRebuild(`app '${app}' has no pushed main (or master) branch to rebuild`);
       return code;
     });
   }
 
+  /** The ref, refused early when its spelling alone names another app's `paas/<app>` (it may not be on the host). */
   private checkRef(app: string, text: string, by: Identity): string {
     const ref = parseImageRef(text);
     const owner = paasImageApp(ref);
-    if (owner !== null && owner !== app && by.role !== 'admin')
-      throw E.otherAppsImage(`${ref} is an image of app '${owner}'; a developer key deploys only its own apps' images`);
+    if (owner !== null && owner !== app && by.role !== 'admin') throw refusal(ref, describeOwner([owner]));
     return ref;
+  }
+
+  /** Refuses a developer key an image id that is not its app's own or a base image (one image list per check). */
+  private async checkOwner(app: string, ref: string, id: string, by: Identity, loose: 'allow' | 'refuse'): Promise<void> {
+    if (by.role === 'admin') return;
+    const why = imageRefusal({ app, role: by.role }, (await this.deps.ownership.owners()).of(id), loose);
+    if (why) throw refusal(ref, describeOwner(why.owners));
   }
 
   private deploy(app: string, ref: string, image: string, stage: StageOutput, signal: AbortSignal): Promise<ImageDeployResult> {
@@ -88,4 +105,8 @@ export class DeployService {
       return { release, url: this.deps.urls(app)[0]!, elapsed: stage.elapsed() };
     });
   }
+}
+
+function refusal(ref: string, owner: string) {
+  return E.otherAppsImage(`${ref} is ${owner}; a developer key deploys only its own apps' images and base images`);
 }

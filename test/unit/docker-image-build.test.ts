@@ -38,6 +38,8 @@ async function build(docker: Dockerode) {
     labels: {},
     output,
     signal: new AbortController().signal,
+    // this fake engine answers builds only: the image rules (build-image-check.ts) do not apply to an admin
+    imagePolicy: { app: 'app', role: 'admin' },
   });
   return { run, text: () => text };
 }
