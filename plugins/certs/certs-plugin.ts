@@ -1,7 +1,7 @@
 import { keyValues, table, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
 import { readStdin } from '../../src/plugin-host/read-stdin.js';
-import { MAX_PEM_BUNDLE_BYTES } from '../../src/services/pem-bundle.js';
+import { MAX_PEM_BUNDLE_BYTES } from '../../src/https/pem-bundle.js';
 
 export default definePlugin({
   name: 'certs',

@@ -1,5 +1,5 @@
-import { checkExportFormat, decodeEncodedPairs, formatConfig, parseConfigText } from '../../src/deploy/config-formats.js';
-import { checkConfigKey, parseConfigPairs } from '../../src/deploy/operation-inputs.js';
+import { checkExportFormat, decodeEncodedPairs, formatConfig, parseConfigText } from '../../src/inputs/config-formats.js';
+import { checkConfigKey, parseConfigPairs } from '../../src/inputs/operation-inputs.js';
 import { keyValues, writeJson } from '../../src/plugin-host/output.js';
 import { readStdin } from '../../src/plugin-host/read-stdin.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';

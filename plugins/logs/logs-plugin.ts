@@ -1,4 +1,4 @@
-import { parseLines } from '../../src/deploy/operation-inputs.js';
+import { parseLineCount } from '../../src/inputs/operation-inputs.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
 
 export default definePlugin({
@@ -18,7 +18,7 @@ export default definePlugin({
       },
       wantsTty: (args) => args.includes('-t') || args.includes('--tail'),
       async run({ app, flags, api, stdout, signal }) {
-        const lines = parseLines(flags.num);
+        const lines = parseLineCount(flags.num);
         const process = typeof flags.ps === 'string' ? flags.ps : null;
         await api.logs.logs(app, { follow: flags.tail === true, lines, process }, stdout, signal);
         return 0;

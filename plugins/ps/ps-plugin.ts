@@ -1,4 +1,4 @@
-import { formatFormation as fmt } from '../../src/services/converge-to.js';
+import { formatFormation as fmt } from '../../src/deploy/converge-to.js';
 import { table, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
 
@@ -186,7 +186,7 @@ export default definePlugin({
     },
     'ps:set': {
       summary:
-        'Set a process setting: max-replicas (apps:scale cap, default 20) or restart-policy (no|always|on-failure[:N], next rollout)',
+        'Set a process setting: max-replicas (apps:scale cap, default 20) or restart-policy (no|always|unless-stopped|on-failure[:N], next rollout)',
       usage: 'ps:set [app] <max-replicas|restart-policy> <value>',
       examples: ['paas ps:set myapp max-replicas 50', 'paas ps:set myapp restart-policy on-failure:5'],
       app: 'required',

@@ -1,5 +1,5 @@
 import { releaseArg } from '../../src/services/release-service.js';
-import { parseCount } from '../../src/deploy/operation-inputs.js';
+import { parseCount } from '../../src/inputs/operation-inputs.js';
 import { table, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
 

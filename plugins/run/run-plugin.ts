@@ -1,4 +1,4 @@
-import { joinRunCommand } from '../../src/deploy/operation-inputs.js';
+import { joinRunCommand } from '../../src/inputs/operation-inputs.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
 
 export default definePlugin({

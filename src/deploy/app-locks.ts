@@ -1,3 +1,5 @@
+import type { Writable } from 'node:stream';
+
 /**
  * One operation per app at a time (deploys, scale, config rollouts, rollbacks), different apps in
  * parallel. A caller that has to wait is told so first, so a second `git push` says why it hangs.
@@ -58,4 +60,18 @@ function untilDoneOrAborted(p: Promise<void>, signal: AbortSignal | undefined): 
       resolve();
     });
   });
+}
+
+export type Locks = Pick<AppLocks, 'withLock'>;
+
+/** Runs `fn` under the app lock; a caller that has to wait is told who holds it first. */
+export function underLock<T>(
+  locks: Locks,
+  app: string,
+  what: string,
+  out: Writable | null,
+  signal: AbortSignal,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return locks.withLock(app, what, fn, (holder) => out?.write(`-----> Waiting for ${holder} of ${app} to finish\n`), signal);
 }

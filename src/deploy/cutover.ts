@@ -2,7 +2,7 @@ import type { Logger } from '../log/logger.js';
 import { sleep } from '../util/sleep.js';
 import type { HealthCheckSettings } from './app-json.js';
 import { DeployErrors } from './deploy-errors.js';
-import type { ContainerInfo, ProxyDeploySpec, ProxyPort, RuntimePort } from './ports.js';
+import type { ContainerInfo, ProxyDeploySpec, ProxyPort, RuntimePort } from './adapter-interfaces.js';
 import type { StageOutput } from './stage-output.js';
 
 /** Seconds a new web container may refuse every connection on its port, while it stays up, before the deploy fails with a hint. */

@@ -1,7 +1,7 @@
 import type { Logger } from '../log/logger.js';
 import type { State } from '../state/state.js';
 import type { AppLocks } from './app-locks.js';
-import type { RuntimePort } from './ports.js';
+import type { RuntimePort } from './adapter-interfaces.js';
 import type { Rollout } from './rollout.js';
 
 /**

@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger.js';
 import type { Release, ReleasesRepository } from '../state/releases-repository.js';
 import type { AppJson } from './app-json.js';
 import { DeployErrors } from './deploy-errors.js';
-import type { ContainerSpec, RuntimePort } from './ports.js';
+import type { ContainerSpec, RuntimePort } from './adapter-interfaces.js';
 import type { Rollout } from './rollout.js';
 import type { AppSettingsSnapshot } from './settings-schema.js';
 import type { StageOutput } from './stage-output.js';

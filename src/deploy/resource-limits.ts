@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { InputErrors } from './input-errors.js';
+import { InputErrors } from '../inputs/input-errors.js';
 import { PROCESS_TYPE_RE } from '../runtime/container-naming.js';
 
 /**

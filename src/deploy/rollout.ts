@@ -3,7 +3,7 @@ import type { Release } from '../state/releases-repository.js';
 import { DEFAULT_CHECKS, type HealthCheckSettings } from './app-json.js';
 import { Cutover } from './cutover.js';
 import { DeployErrors } from './deploy-errors.js';
-import type { ContainerInfo, ContainerSpec, ProxyDeploySpec, ProxyPort, RolloutStore, RuntimePort } from './ports.js';
+import type { ContainerInfo, ContainerSpec, ProxyDeploySpec, ProxyPort, RolloutStore, RuntimePort } from './adapter-interfaces.js';
 import type { AppSettingsSnapshot } from './settings-schema.js';
 import type { StageOutput } from './stage-output.js';
 import { checkBinds } from './storage-mounts.js';
@@ -72,8 +72,7 @@ export class Rollout {
   /** The container of one replica, from one settings snapshot; the runtime adds PORT to the env and defaults the restart policy to on-failure:10. */
   spec(app: string, release: Release, process: string, replica: number, settings: AppSettingsSnapshot): ContainerSpec {
     // binds are checked again every time (symlinks, allowed roots): a refusal throws before this container starts
-    const policy = this.store.storagePolicy?.();
-    if (policy) checkBinds(app, settings.mounts, policy);
+    checkBinds(app, settings.mounts, this.store.storagePolicy());
     const lim = settings.resources[process] ?? settings.resources['*'] ?? {};
     const memoryBytes = lim.memoryBytes ?? this.store.defaultMemory?.() ?? undefined;
     const restart = settings['restart-policy'];

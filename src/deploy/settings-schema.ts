@@ -36,7 +36,8 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 const isLimits = (v: unknown): v is ResourceTable[string] =>
   isRecord(v) && Object.entries(v).every(([k, n]) => (k === 'memoryBytes' || k === 'nanoCpus') && isCount(n));
 
-const RESTART_POLICIES = ['no', 'always', 'on-failure', 'unless-stopped'];
+/** Docker's restart policies, as `ps:set restart-policy` takes them and the `restart-policy` setting stores them. */
+export const RESTART_POLICIES = ['no', 'always', 'on-failure', 'unless-stopped'] as const;
 const CHECK_KEYS = ['path', 'timeout', 'attempts', 'wait'];
 
 export const SETTINGS = {
@@ -58,7 +59,11 @@ export const SETTINGS = {
     default: null as RestartSpec | null,
     check: (v: unknown): RestartSpec | null => {
       if (v === null) return null;
-      if (!isRecord(v) || !RESTART_POLICIES.includes(v.policy as string) || (v.maxRetries !== undefined && !isCount(v.maxRetries)))
+      if (
+        !isRecord(v) ||
+        !(RESTART_POLICIES as readonly string[]).includes(v.policy as string) ||
+        (v.maxRetries !== undefined && !isCount(v.maxRetries))
+      )
         return bad('restart-policy', 'a Docker restart policy');
       return v as unknown as RestartSpec;
     },

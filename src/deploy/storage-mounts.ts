@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { dataPaths } from '../config/server-config.js';
-import { InputErrors } from './input-errors.js';
+import { InputErrors } from '../inputs/input-errors.js';
 import { StorageErrors } from './storage-errors.js';
 
 /**

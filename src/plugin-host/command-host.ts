@@ -2,7 +2,7 @@ import { refusal } from '../contracts/access.js';
 import type { CommandIo, Identity } from '../contracts/command-io.js';
 import { isAppError, userMessage } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
-import type { PluginApi } from '../services/plugin-api.js';
+import type { PluginApi } from './plugin-api.js';
 import { parseCommandArgs } from './argv-parser.js';
 import { CommandErrors, validateAppName } from './command-errors.js';
 import { commandHelp } from './help-text.js';

@@ -2,7 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Access } from '../contracts/access.js';
 import type { Identity, PtyInfo } from '../contracts/command-io.js';
 import type { Logger } from '../log/logger.js';
-import type { PluginApi } from '../services/plugin-api.js';
+import type { PluginApi } from './plugin-api.js';
 
 export interface FlagSpec {
   type: 'string' | 'boolean';

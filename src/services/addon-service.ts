@@ -10,12 +10,12 @@ import {
 } from '../addons/addon-naming.js';
 import type { AddonType } from '../addons/addon-type.js';
 import { addonType } from '../addons/addon-types.js';
-import { CONFIG_KEY } from '../deploy/operation-inputs.js';
+import { CONFIG_KEY } from '../inputs/operation-inputs.js';
 import type { Logger } from '../log/logger.js';
 import type { AddonContainers, AddonContainerState } from '../runtime/addon-containers.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import type { AddonLink, AddonRow, AddonsRepository, LastBackup } from '../state/addons-repository.js';
-import { type Locks, underLock } from './app-lock.js';
+import { type Locks, underLock } from '../deploy/app-locks.js';
 import { AddonErrors } from './addon-errors.js';
 import type { ConfigService } from './config-service.js';
 

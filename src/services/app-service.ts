@@ -2,13 +2,13 @@ import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import { canReach } from '../contracts/access.js';
 import type { Identity } from '../contracts/command-io.js';
-import type { ContainerInfo, ProxyPort, RuntimePort } from '../deploy/ports.js';
+import type { ContainerInfo, ProxyPort, RuntimePort } from '../deploy/adapter-interfaces.js';
 import type { Rollout } from '../deploy/rollout.js';
 import type { Logger } from '../log/logger.js';
 import type { AppsRepository } from '../state/apps-repository.js';
 import type { FormationRepository } from '../state/formation-repository.js';
 import type { ReleasesRepository } from '../state/releases-repository.js';
-import { type Locks, underLock } from './app-lock.js';
+import { type Locks, underLock } from '../deploy/app-locks.js';
 import { AppErrors } from './app-errors.js';
 import type { DomainService } from './domain-service.js';
 

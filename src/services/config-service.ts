@@ -5,7 +5,7 @@ import { StageOutput } from '../deploy/stage-output.js';
 import type { ConfigRepository } from '../state/config-repository.js';
 import type { FormationRepository } from '../state/formation-repository.js';
 import type { Release, ReleasesRepository } from '../state/releases-repository.js';
-import { type Locks, underLock } from './app-lock.js';
+import { type Locks, underLock } from '../deploy/app-locks.js';
 import { ConfigErrors } from './config-errors.js';
 
 export interface ConfigDeps {

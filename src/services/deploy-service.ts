@@ -1,13 +1,13 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Identity } from '../contracts/command-io.js';
-import { paasImageApp, parseImageRef } from '../deploy/image-ref.js';
+import { paasImageApp, parseImageRef } from '../inputs/image-ref.js';
 import type { ImageRelease } from '../deploy/image-release.js';
 import type { PushDeploy } from '../deploy/push-deploy.js';
 import { StageOutput } from '../deploy/stage-output.js';
 import { describeOwner, type ImageOwnership, imageRefusal } from '../runtime/image-ownership.js';
 import type { ImageInfo, ImageStore } from '../runtime/image-store.js';
 import type { Release } from '../state/releases-repository.js';
-import { type Locks, underLock } from './app-lock.js';
+import { type Locks, underLock } from '../deploy/app-locks.js';
 import { DeployServiceErrors as E } from './deploy-service-errors.js';
 
 export interface DeployServiceDeps {

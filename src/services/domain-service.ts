@@ -1,15 +1,15 @@
 import { canReach } from '../contracts/access.js';
 import type { Identity } from '../contracts/command-io.js';
 import { appHost } from '../contracts/names.js';
-import { normalizeDomain } from '../deploy/operation-inputs.js';
-import type { ProxyPort, RuntimePort } from '../deploy/ports.js';
+import { normalizeDomain } from '../inputs/operation-inputs.js';
+import type { ProxyPort, RuntimePort } from '../deploy/adapter-interfaces.js';
 import type { Rollout } from '../deploy/rollout.js';
 import type { Logger } from '../log/logger.js';
 import type { AppsRepository } from '../state/apps-repository.js';
 import type { DomainsRepository } from '../state/domains-repository.js';
 import type { ReleasesRepository } from '../state/releases-repository.js';
 import type { SettingsRepository } from '../state/settings-repository.js';
-import type { Locks } from './app-lock.js';
+import type { Locks } from '../deploy/app-locks.js';
 import { DomainErrors } from './domain-errors.js';
 
 export interface DomainDeps {

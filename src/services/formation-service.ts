@@ -1,11 +1,11 @@
 import type { Writable } from 'node:stream';
 import type { AppSettingsStore } from '../deploy/app-settings-store.js';
-import { parseScaleArgs } from '../deploy/operation-inputs.js';
+import { parseScaleArgs } from '../inputs/operation-inputs.js';
 import { StageOutput } from '../deploy/stage-output.js';
 import type { ReleasesRepository } from '../state/releases-repository.js';
-import { type Locks, underLock } from './app-lock.js';
+import { type Locks, underLock } from '../deploy/app-locks.js';
 import { ProcessErrors } from './process-errors.js';
-import { type ConvergeDeps, convergeTo, formatFormation } from './converge-to.js';
+import { type ConvergeDeps, convergeTo, formatFormation } from '../deploy/converge-to.js';
 
 export interface FormationDeps extends ConvergeDeps {
   releases: Pick<ReleasesRepository, 'current' | 'update'>;

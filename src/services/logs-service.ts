@@ -2,7 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { CommandIo } from '../contracts/command-io.js';
 import type { AppSettingsStore } from '../deploy/app-settings-store.js';
 import { DeployErrors } from '../deploy/deploy-errors.js';
-import type { RuntimePort } from '../deploy/ports.js';
+import type { RuntimePort } from '../deploy/adapter-interfaces.js';
 import type { Rollout } from '../deploy/rollout.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import { LogStream } from '../runtime/log-stream.js';

@@ -2,10 +2,11 @@ import type { Writable } from 'node:stream';
 import type { AppSettingsStore } from '../deploy/app-settings-store.js';
 import type { ReleaseManager } from '../deploy/release-manager.js';
 import { StageOutput } from '../deploy/stage-output.js';
-import { parsePortArg, webPort } from '../deploy/web-port.js';
+import { webPort } from '../deploy/web-port.js';
+import { parsePortArg } from '../inputs/port-arg.js';
 import type { ImageStore } from '../runtime/image-store.js';
 import type { Release, ReleasesRepository } from '../state/releases-repository.js';
-import { type Locks, underLock } from './app-lock.js';
+import { type Locks, underLock } from '../deploy/app-locks.js';
 import { PortErrors } from './port-errors.js';
 
 export interface PortDeps {

@@ -2,16 +2,17 @@ import type { Writable } from 'node:stream';
 import type { Identity } from '../contracts/command-io.js';
 import type { AppSettingsStore } from '../deploy/app-settings-store.js';
 import { DeployErrors } from '../deploy/deploy-errors.js';
-import type { ContainerInfo, RuntimePort } from '../deploy/ports.js';
+import type { ContainerInfo, RuntimePort } from '../deploy/adapter-interfaces.js';
 import type { ReleaseManager } from '../deploy/release-manager.js';
 import type { Rollout } from '../deploy/rollout.js';
 import { StageOutput } from '../deploy/stage-output.js';
 import type { RestartSpec } from '../runtime/container-spec.js';
 import type { ContainerStats } from '../runtime/container-stats.js';
 import type { Release, ReleasesRepository } from '../state/releases-repository.js';
-import { type Locks, underLock } from './app-lock.js';
-import { type ConvergeDeps, convergeTo, formatFormation } from './converge-to.js';
+import { type Locks, underLock } from '../deploy/app-locks.js';
+import { type ConvergeDeps, convergeTo, formatFormation } from '../deploy/converge-to.js';
 import { ProcessErrors } from './process-errors.js';
+import { RESTART_POLICIES } from '../deploy/settings-schema.js';
 
 export interface ProcessDeps extends ConvergeDeps {
   releases: Pick<ReleasesRepository, 'current' | 'list' | 'get' | 'update'>;
@@ -50,7 +51,8 @@ export interface ProcessStatus {
   containers: ContainerReport[];
 }
 
-const RESTART_RE = /^(no|always|on-failure)(?::(\d{1,4}))?$/;
+/** `POLICY` or `on-failure:N`: the policies the setting accepts (settings-schema.ts), and a retry count for on-failure only */
+const RESTART_RE = new RegExp(`^(${RESTART_POLICIES.join('|')})(?::(\\d{1,4}))?$`);
 
 /** Process control: zero-downtime restart, stop (kept stopped until start), start, report, and per-app process settings. */
 export class ProcessService {
@@ -147,7 +149,7 @@ export class ProcessService {
     };
   }
 
-  /** `ps:set max-replicas N` (admin keys: it caps what developers may scale to) or `ps:set restart-policy no|always|on-failure[:N]`, stored under the app lock. */
+  /** `ps:set max-replicas N` (admin keys: it caps what developers may scale to) or `ps:set restart-policy no|always|unless-stopped|on-failure[:N]`, stored under the app lock. */
   async set(app: string, key: string, value: string, by: Identity, out: Writable, signal: AbortSignal): Promise<void> {
     const d = this.deps;
     let write: () => void;
@@ -158,7 +160,8 @@ export class ProcessService {
       write = () => d.settings.write(app, 'max-replicas', Number(value));
     } else if (key === 'restart-policy') {
       const m = RESTART_RE.exec(value);
-      if (!m) throw ProcessErrors.badSetting(`restart-policy must be no, always or on-failure[:N], got '${value}'`);
+      if (!m || (m[2] !== undefined && m[1] !== 'on-failure'))
+        throw ProcessErrors.badSetting(`restart-policy must be ${RESTART_POLICIES.join(', ')} or on-failure:N, got '${value}'`);
       const policy = m[1] as RestartSpec['policy'];
       write = () =>
         d.settings.write(app, 'restart-policy', policy === 'on-failure' ? { policy, maxRetries: Number(m[2] ?? 10) } : { policy });

@@ -3,13 +3,13 @@ import type { Writable } from 'node:stream';
 import { parseReleaseVersion } from '../contracts/names.js';
 import type { AppSettingsStore } from '../deploy/app-settings-store.js';
 import { DeployErrors } from '../deploy/deploy-errors.js';
-import type { RuntimePort } from '../deploy/ports.js';
+import type { RuntimePort } from '../deploy/adapter-interfaces.js';
 import type { ReleaseManager } from '../deploy/release-manager.js';
 import { StageOutput } from '../deploy/stage-output.js';
 import type { ConfigRepository } from '../state/config-repository.js';
 import type { FormationRepository } from '../state/formation-repository.js';
 import type { Release, ReleasesRepository } from '../state/releases-repository.js';
-import { type Locks, underLock } from './app-lock.js';
+import { type Locks, underLock } from '../deploy/app-locks.js';
 import { ReleaseErrors } from './release-errors.js';
 
 export interface ReleaseServiceDeps {

@@ -1,7 +1,7 @@
 import { silentLogger } from '../../src/log/logger.js';
-import type { OrderPolicy } from '../../src/services/acme-order-gate.js';
-import type { IssueRequest } from '../../src/services/acme-issuer.js';
-import { LetsEncryptService } from '../../src/services/letsencrypt-service.js';
+import type { OrderPolicy } from '../../src/https/acme-order-gate.js';
+import type { IssueRequest } from '../../src/https/acme-issuer.js';
+import { LetsEncryptService } from '../../src/https/letsencrypt-service.js';
 import type { State } from '../../src/state/state.js';
 
 /** A Let's Encrypt service over a real State for unit tests: `issue` plays the ACME server, each app's host is `<app>.example.test`. */

@@ -7,16 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { AcmeErrors } from '../../src/services/acme-errors.js';
-import {
-  DEFAULT_ORDER_POLICY,
-  type OrderPolicy,
-  orderRefusal,
-  type PastOrder,
-  refusalMessage,
-} from '../../src/services/acme-order-gate.js';
-import type { IssueRequest } from '../../src/services/acme-issuer.js';
-import { BY_SCHEDULER } from '../../src/services/letsencrypt-service.js';
+import { AcmeErrors } from '../../src/https/acme-errors.js';
+import { DEFAULT_ORDER_POLICY, type OrderPolicy, orderRefusal, type PastOrder, refusalMessage } from '../../src/https/acme-order-gate.js';
+import type { IssueRequest } from '../../src/https/acme-issuer.js';
+import { BY_SCHEDULER } from '../../src/https/letsencrypt-service.js';
 import { State } from '../../src/state/state.js';
 import { letsEncryptOver } from '../helpers/letsencrypt-unit.js';
 

@@ -9,10 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { silentLogger } from '../../src/log/logger.js';
-import { AcmeErrors } from '../../src/services/acme-errors.js';
-import { AcmeIssuer, type IssueRequest, retryAfterDate } from '../../src/services/acme-issuer.js';
-import { renewalTime } from '../../src/services/letsencrypt-service.js';
-import { RenewalScheduler } from '../../src/services/renewal-scheduler.js';
+import { AcmeErrors } from '../../src/https/acme-errors.js';
+import { AcmeIssuer, type IssueRequest, retryAfterDate } from '../../src/https/acme-issuer.js';
+import { renewalTime } from '../../src/https/letsencrypt-service.js';
+import { RenewalScheduler } from '../../src/https/renewal-scheduler.js';
 import { State } from '../../src/state/state.js';
 import { letsEncryptOver } from '../helpers/letsencrypt-unit.js';
 

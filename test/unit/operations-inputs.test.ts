@@ -5,9 +5,9 @@ import {
   normalizeDomain,
   parseChecksArgs,
   parseConfigPairs,
-  parseLines,
+  parseLineCount,
   parseScaleArgs,
-} from '../../src/deploy/operation-inputs.js';
+} from '../../src/inputs/operation-inputs.js';
 
 const code = (fn: () => unknown) => {
   try {
@@ -76,10 +76,10 @@ test('checks, domains, run words, -n', () => {
   assert.equal(joinRunCommand(['echo $X && exit 3']), 'echo $X && exit 3');
   assert.equal(joinRunCommand(['sh', '-c', 'exit 3']), "sh -c 'exit 3'");
   assert.equal(joinRunCommand(['echo', "it's"]), `echo 'it'\\''s'`);
-  assert.equal(parseLines(undefined), 100);
-  assert.equal(parseLines('5'), 5);
+  assert.equal(parseLineCount(undefined), 100);
+  assert.equal(parseLineCount('5'), 5);
   assert.equal(
-    code(() => parseLines('x')),
+    code(() => parseLineCount('x')),
     2,
   );
 });

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { AppError } from '../../src/errors/app-error.js';
-import { MAX_PEM_BUNDLE_BYTES, parsePemBundle, pemBlocks } from '../../src/services/pem-bundle.js';
+import { MAX_PEM_BUNDLE_BYTES, parsePemBundle, pemBlocks } from '../../src/https/pem-bundle.js';
 
 /** The regex the parser used before: the reference for what a block is. */
 const OLD_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n[\s\S]*?-----END \1-----/g;

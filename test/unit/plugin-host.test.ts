@@ -5,7 +5,7 @@ import { silentLogger } from '../../src/log/logger.js';
 import { CommandHost } from '../../src/plugin-host/command-host.js';
 import { CommandRegistry } from '../../src/plugin-host/command-registry.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
-import type { PluginApi } from '../../src/services/plugin-api.js';
+import type { PluginApi } from '../../src/plugin-host/plugin-api.js';
 
 const noop = { summary: 's', usage: 'u', run: () => 0 };
 

@@ -146,7 +146,7 @@ describe('StorageService roots', () => {
 describe('Rollout checks binds again before starting any container', () => {
   class PolicyStore extends FakeStore {
     policy: StoragePolicy = { dataDir, allowedRoots: [], dockerSockets: [sock()] };
-    storagePolicy(): StoragePolicy {
+    override storagePolicy(): StoragePolicy {
       return this.policy;
     }
   }

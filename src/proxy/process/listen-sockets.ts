@@ -11,12 +11,13 @@ export interface ListenSockets {
   https: net.Server | null;
 }
 
-function listen(server: net.Server, port: number, host: string): Promise<void> {
+/** Binds `server` to host:port; the port it got (port 0: any free one). */
+export function listen(server: net.Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
-      resolve();
+      resolve((server.address() as net.AddressInfo).port);
     });
   });
 }

@@ -18,7 +18,7 @@ import { createTlsServer, type TlsServer } from '../tls/tls-server.js';
 import { TlsStore } from '../tls/tls-store.js';
 import type { TrustedProxies } from '../../util/trusted-proxies.js';
 import { type UpstreamOptions, UpstreamPools } from '../edge/upstream-pools.js';
-import type { BoundPorts } from './listen-sockets.js';
+import { type BoundPorts, listen } from './listen-sockets.js';
 import type { DrainResult } from './worker-pool.js';
 
 export interface ProxyWorkerOptions {
@@ -37,17 +37,6 @@ export interface ProxyWorkerOptions {
   trusted: TrustedProxies;
   errorPages: ErrorPages;
   logger: Logger;
-}
-
-/** Binds `server` to host:port; the port it got (port 0: any free one). */
-function listenOn(server: net.Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 }
 
 function isWebSocketUpgrade(req: http.IncomingMessage): boolean {
@@ -177,7 +166,7 @@ export class ProxyWorker {
     server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
     this.server = server;
     if (limited) this.limiter.attach(server);
-    this.ports.http = external ? external.http : await listenOn(server, this.opts.httpPort, this.opts.listen);
+    this.ports.http = external ? external.http : await listen(server, this.opts.httpPort, this.opts.listen);
     if (this.opts.tls) {
       // HTTPS with SNI and ALPN h2/http1.1 (tls-server.ts)
       const tlsServer = createTlsServer(this.opts.tls, this.tlsStore!, options, handler);
@@ -189,7 +178,7 @@ export class ProxyWorker {
       }
       tlsServer.http1.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
       this.httpsServer = tlsServer;
-      this.ports.https = external ? external.https : await listenOn(tlsListener, this.opts.httpsPort, this.opts.listen);
+      this.ports.https = external ? external.https : await listen(tlsListener, this.opts.httpsPort, this.opts.listen);
     }
     return this.ports;
   }

@@ -1,9 +1,17 @@
 // Fakes of the deploy pipeline's ports (runtime, proxy, rollout store) for unit tests: in memory,
 // recording every call in order, with switches to make a container crash or the proxy refuse.
 import { Writable } from 'node:stream';
-import type { ContainerInfo, ContainerSpec, ProxyDeploySpec, ProxyPort, RolloutStore, RuntimePort } from '../../../src/deploy/ports.js';
+import type {
+  ContainerInfo,
+  ContainerSpec,
+  ProxyDeploySpec,
+  ProxyPort,
+  RolloutStore,
+  RuntimePort,
+} from '../../../src/deploy/adapter-interfaces.js';
 import { type AppSettingsSnapshot, snapshotOf } from '../../../src/deploy/settings-schema.js';
 import type { Release } from '../../../src/state/releases-repository.js';
+import type { StoragePolicy } from '../../../src/deploy/storage-mounts.js';
 
 export class FakeRuntime implements RuntimePort {
   readonly calls: string[] = [];
@@ -149,6 +157,10 @@ export class FakeStore implements RolloutStore {
   }
   hosts(app: string): string[] {
     return [`${app}.example.test`];
+  }
+  /** no mounts in the fakes' settings, so nothing is checked against it */
+  storagePolicy(): StoragePolicy {
+    return { dataDir: '/nonexistent/paas-data', allowedRoots: [], allBinds: [] };
   }
   settings(): AppSettingsSnapshot {
     this.settingsReads++;

@@ -5,7 +5,7 @@ import path from 'node:path';
 // the fake runtime and proxy, the way the composition root wires the real ones.
 import { AppLocks } from '../../../src/deploy/app-locks.js';
 import { AppSettingsStore } from '../../../src/deploy/app-settings-store.js';
-import type { RolloutStore } from '../../../src/deploy/ports.js';
+import type { RolloutStore } from '../../../src/deploy/adapter-interfaces.js';
 import { ReleaseManager } from '../../../src/deploy/release-manager.js';
 import { Rollout } from '../../../src/deploy/rollout.js';
 import { silentLogger } from '../../../src/log/logger.js';
@@ -35,6 +35,7 @@ export function deploySetup() {
     formation: (app) => state.formation.all(app),
     hosts: (app) => [`${app}.example.test`],
     settings: (app) => settings.snapshot(app),
+    storagePolicy: () => ({ dataDir: '/nonexistent/paas-data', allowedRoots: [], allBinds: [] }),
   };
   const rollout = new Rollout(store, runtime, proxy, silentLogger());
   const releases = new ReleaseManager({

@@ -52,7 +52,7 @@ export function formatConfig(vars: Record<string, string>, format: ExportFormat)
 /** Config vars from a JSON object (string, number or boolean values) or from shell/envfile lines; anything else throws. */
 export function parseConfigText(text: string): Record<string, string> {
   if (text.includes('\0')) throw E.configImport('the input holds a NUL byte; nothing was changed');
-  const vars = text.trimStart().startsWith('{') ? parseJsonVars(text) : parseLines(text);
+  const vars = text.trimStart().startsWith('{') ? parseJsonVars(text) : parseEnvLines(text);
   if (Object.keys(vars).length === 0) throw E.configImport('the input holds no config vars; nothing was changed');
   return vars;
 }
@@ -115,7 +115,7 @@ function readValue(s: string, i: number, lineNo: number): { value: string; end: 
   return { value, end: i };
 }
 
-function parseLines(text: string): Record<string, string> {
+function parseEnvLines(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   let i = 0;
   let lineNo = 1;

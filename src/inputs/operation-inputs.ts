@@ -7,7 +7,6 @@ import { InputErrors as E } from './input-errors.js';
  */
 
 export const CONFIG_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-export const DEFAULT_MAX_REPLICAS = 20;
 
 /** `K=V` pairs: split at the first `=`; the value may contain `=`, newlines, unicode, or be empty. */
 export function parseConfigPairs(args: string[]): Record<string, string> {
@@ -119,6 +118,6 @@ export function parseCount(flag: string, v: string | boolean | undefined, dflt: 
 }
 
 /** `-n` value for logs: lines of history per container. */
-export function parseLines(v: string | boolean | undefined, dflt = 100): number {
+export function parseLineCount(v: string | boolean | undefined, dflt = 100): number {
   return parseCount('-n', v, dflt);
 }

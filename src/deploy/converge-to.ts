@@ -1,5 +1,5 @@
-import type { Rollout } from '../deploy/rollout.js';
-import type { StageOutput } from '../deploy/stage-output.js';
+import type { Rollout } from './rollout.js';
+import type { StageOutput } from './stage-output.js';
 import type { FormationRepository } from '../state/formation-repository.js';
 
 export interface ConvergeDeps {

@@ -45,6 +45,6 @@ export interface RolloutStore {
   settings(app: string): AppSettingsSnapshot;
   /** the global default memory limit (`resource:set-global memory`) for processes without their own; absent or null: none */
   defaultMemory?(): number | null;
-  /** the data dir and the allowed roots (`storage:allow-root`), to check every bind again before a container starts; absent: binds are not checked */
-  storagePolicy?(): StoragePolicy;
+  /** the data dir, the allowed roots (`storage:allow-root`) and every app's binds, to check each bind again before a container starts (required: a wiring slip must not skip the checks) */
+  storagePolicy(): StoragePolicy;
 }
