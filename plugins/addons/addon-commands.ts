@@ -23,18 +23,33 @@ function infoText(i: AddonInfo): string {
       ? `${i.lastBackup.at} ok (${i.lastBackup.name})`
       : `FAILED at ${i.lastBackup.at}: ${i.lastBackup.error}`
     : 'never';
+  const superuser = i.linkDetails.filter((l) => l.superuser);
+  const warnings = [
+    ...(i.lastBackup && !i.lastBackup.ok ? [`WARNING: the last backup of ${i.name} failed`] : []),
+    ...superuser.map(
+      (l) =>
+        `WARNING: ${l.app} was linked before per-app logins and holds the superuser's URL (it can run programs in the service and read every app's data); unlink and link it again to give it its own login (its tables in schema public stay the superuser's: move them with ALTER TABLE public.T SET SCHEMA app_... and OWNER TO app_...)`,
+    ),
+    ...(i.hardened === false ? [`WARNING: ${i.container} was made before add-ons were hardened; ${i.type}:restart ${i.name} recreates it`] : []),
+  ];
   return `=== ${i.type} service ${i.name}\n${keyValues([
     ['image', `${i.image}${i.version ? ` (${i.version})` : ''}`],
     ['status', i.status],
-    ['links', i.linkDetails.length ? i.linkDetails.map((l) => `${l.app} (${l.var})`).join(', ') : 'none'],
+    [
+      'links',
+      i.linkDetails.length
+        ? i.linkDetails.map((l) => `${l.app} (${l.var}, login ${l.login}${l.superuser ? ', SUPERUSER' : ''})`).join(', ')
+        : 'none',
+    ],
     ['volume', `${i.volume} (${humanBytes(i.size)})`],
     ['host', `${i.host}:${i.port} (on the linked apps' networks only; no published port)`],
+    ['memory limit', i.memory === null ? '-' : humanBytes(i.memory)],
     ['last backup', last],
     ['backup schedule', i.schedule ? `${i.schedule.cron}${i.schedule.keep ? ` (keep ${i.schedule.keep})` : ''}` : 'none'],
     ['backup target', i.backupTarget ?? 'none'],
     ...(i.oldVolumes.length ? ([['kept volumes', i.oldVolumes.join(', ')]] as [string, string][]) : []),
     ['created', i.createdAt],
-  ])}${i.lastBackup && !i.lastBackup.ok ? `WARNING: the last backup of ${i.name} failed\n` : ''}`;
+  ])}${warnings.map((w) => `${w}\n`).join('')}`;
 }
 
 /** The lifecycle commands of one add-on type: create, link, unlink, info, list, logs, destroy, restart, connect. */
@@ -43,15 +58,23 @@ export function lifecycleCommands(t: AddonType): Record<string, CommandSpec> {
   return {
     [`${n}:create`]: {
       summary: `Create a ${n} service: its own container, named volume and generated password (the image is pinned now)`,
-      usage: `${n}:create <name> [--image IMAGE:TAG]`,
-      examples: [`paas ${n}:create mydb`, `paas ${n}:create mydb --image ${t.defaultImage}`],
+      usage: `${n}:create <name> [--image IMAGE:TAG] [--memory SIZE]`,
+      examples: [`paas ${n}:create mydb`, `paas ${n}:create mydb --image ${t.defaultImage} --memory 2g`],
       minArgs: 1,
       maxArgs: 1,
       flags: {
         image: { type: 'string', description: `the image, pinned for this service (default ${t.defaultImage}, or $${t.imageEnv})` },
+        memory: { type: 'string', description: "the container's memory limit (default 1g; e.g. 512m, 4g)" },
       },
       async run({ args, flags, api, stdout, signal }) {
-        const i = await api.addons.create(t, args[0]!, flags.image as string | undefined, stdout, signal);
+        const i = await api.addons.create(
+          t,
+          args[0]!,
+          flags.image as string | undefined,
+          stdout,
+          signal,
+          flags.memory as string | undefined,
+        );
         stdout.write(
           `Created ${n} service ${i.name}: ${i.image}${i.version ? ` (${i.version})` : ''}; link it with ${n}:link ${i.name} APP\n`,
         );
@@ -59,7 +82,7 @@ export function lifecycleCommands(t: AddonType): Record<string, CommandSpec> {
       },
     },
     [`${n}:link`]: {
-      summary: `Link a ${n} service to an app: sets ${t.urlVar} (or --alias VAR) as a new release, rolled out health-gated`,
+      summary: `Link a ${n} service to an app: sets ${t.urlVar} (or --alias VAR) as a new release, rolled out health-gated${t.appLogins ? "; the URL holds the app's own login, which owns only its own schema" : ''}`,
       usage: `${n}:link <name> <app> [--alias VAR]`,
       examples: [`paas ${n}:link mydb myapp`, `paas ${n}:link mydb myapp --alias SECOND_${t.urlVar}`],
       minArgs: 2,
@@ -74,7 +97,7 @@ export function lifecycleCommands(t: AddonType): Record<string, CommandSpec> {
       },
     },
     [`${n}:unlink`]: {
-      summary: `Unlink a ${n} service from an app: removes its variable as a new release, rolled out health-gated`,
+      summary: `Unlink a ${n} service from an app: removes its variable as a new release, rolled out health-gated${t.appLogins ? "; the app's login is disabled and its data kept for a later link" : ''}`,
       usage: `${n}:unlink <name> <app>`,
       examples: [`paas ${n}:unlink mydb myapp`],
       minArgs: 2,

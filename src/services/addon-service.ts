@@ -12,11 +12,13 @@ import type { AddonType } from '../addons/addon-type.js';
 import { addonType } from '../addons/addon-types.js';
 import { CONFIG_KEY } from '../deploy/operation-inputs.js';
 import type { Logger } from '../log/logger.js';
-import type { AddonContainers, AddonContainerState } from '../runtime/addon-containers.js';
+import { parseMemory } from '../deploy/resource-limits.js';
+import { type AddonContainers, type AddonContainerState, DEFAULT_ADDON_MEMORY_BYTES } from '../runtime/addon-containers.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import type { AddonLink, AddonRow, AddonsRepository, LastBackup } from '../state/addons-repository.js';
 import { type Locks, underLock } from './app-lock.js';
 import { AddonErrors } from './addon-errors.js';
+import { AddonLogins } from './addon-logins.js';
 import type { ConfigService } from './config-service.js';
 
 export interface AddonDeps {
@@ -48,7 +50,12 @@ export interface AddonInfo extends AddonSummary {
   size: number | null;
   host: string;
   port: number;
-  linkDetails: AddonLink[];
+  /** each link, without its password; `login`: the app's own login, or the superuser's name for a link made before them */
+  linkDetails: (Omit<AddonLink, 'password' | 'login'> & { login: string; superuser: boolean })[];
+  /** the container's memory limit in bytes (null: none) */
+  memory: number | null;
+  /** false: a container made before add-ons were hardened (a restart recreates it) */
+  hardened: boolean | null;
   lastBackup: LastBackup | null;
   schedule: { cron: string; keep: number | null } | null;
   backupTarget: string | null;
@@ -67,7 +74,11 @@ export const addonLockKey = (type: string, name: string) => `${type}:${name}`;
  * release rolled out health-gated like any config change.
  */
 export class AddonService {
-  constructor(private readonly deps: AddonDeps) {}
+  private readonly logins: AddonLogins;
+
+  constructor(private readonly deps: AddonDeps) {
+    this.logins = new AddonLogins({ containers: deps.containers, log: deps.log });
+  }
 
   type(name: string): AddonType {
     const t = addonType(name);
@@ -86,12 +97,20 @@ export class AddonService {
     return underLock(this.deps.locks, addonLockKey(type.name, name), what, out, signal, fn);
   }
 
-  async create(type: AddonType, name: string, image: string | undefined, out: Writable, signal: AbortSignal): Promise<AddonInfo> {
+  async create(
+    type: AddonType,
+    name: string,
+    image: string | undefined,
+    out: Writable,
+    signal: AbortSignal,
+    memory?: string,
+  ): Promise<AddonInfo> {
     if (!ADDON_NAME_RE.test(name))
       throw AddonErrors.badName(
         `invalid ${type.name} service name '${name}': use 1-48 characters, lowercase letters, digits and '-', starting with a letter`,
       );
     if (image !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$/.test(image)) throw AddonErrors.usage(`invalid image '${image}'`);
+    const memoryBytes = memory === undefined ? null : parseMemory(memory);
     const d = this.deps;
     await this.withLock(type, name, `${type.name}:create`, out, signal, async () => {
       if (d.addons.get(type.name, name)) throw AddonErrors.exists(`${type.name} service '${name}' already exists`);
@@ -104,6 +123,7 @@ export class AddonService {
         user: type.defaultUser,
         password: generatePassword(),
         database: databaseName(name),
+        memoryBytes,
       };
       // a volume left by an earlier instance holds data this password does not open: never adopted
       if (await d.containers.volumeExists(row.volume))
@@ -144,6 +164,7 @@ export class AddonService {
       volume: row.volume,
       volumePath: type.volumePath,
       networks,
+      memoryBytes: row.memoryBytes ?? DEFAULT_ADDON_MEMORY_BYTES,
     });
     await this.waitReady(type, row.container, signal);
   }
@@ -211,7 +232,13 @@ export class AddonService {
       size,
       host: r.container,
       port: type.port,
-      linkDetails: d.addons.links(type.name, name),
+      linkDetails: d.addons.links(type.name, name).map(({ password: _, login, ...l }) => ({
+        ...l,
+        login: login ?? r.user,
+        superuser: type.appLogins !== null && login === null,
+      })),
+      memory: state ? state.memoryBytes : null,
+      hardened: state ? state.hardened : null,
       lastBackup: r.lastBackup,
       schedule: r.schedule ? { cron: r.schedule, keep: r.keep } : null,
       backupTarget: r.target?.url ?? null,
@@ -219,9 +246,14 @@ export class AddonService {
     };
   }
 
-  /** The connection URL an app linked to it gets. */
-  url(type: AddonType, row: AddonRow): string {
-    return type.url({ user: row.user, password: row.password, database: row.database }, row.container);
+  /** Makes every link's login on the running server of `row` (a new server, before a restore into it). */
+  async ensureLogins(type: AddonType, row: AddonRow): Promise<void> {
+    await this.logins.grantAll(type, row.container, this.deps.addons.links(type.name, row.name));
+  }
+
+  /** The connection URL an app linked to it gets: its own login when the type has them, else the service's credentials. */
+  url(type: AddonType, row: AddonRow, login: { user: string; password: string } | null): string {
+    return type.url({ user: login?.user ?? row.user, password: login?.password ?? row.password, database: row.database }, row.container);
   }
 
   async link(
@@ -250,16 +282,21 @@ export class AddonService {
           );
       };
       guard(d.config.all(app));
+      // the app's own login, made before its URL exists: the database must be up for it
+      const login = type.appLogins ? { user: type.appLogins.name(app), password: generatePassword() } : null;
+      if (login) await this.running(type, name);
       const network = d.networks.appNetwork(app);
       await d.networks.ensureNetwork(app);
       await d.containers.connect(row.container, network);
       try {
-        out.write(`-----> Linking ${type.name} service ${name} to ${app} as ${variable}\n`);
-        const change = await d.config.change(app, { [variable]: this.url(type, row) }, [], { noRestart: false, guard }, out, signal);
-        d.addons.addLink(type.name, name, app, variable);
-        d.log.info({ addon: name, type: type.name, app, variable }, 'add-on linked');
+        out.write(`-----> Linking ${type.name} service ${name} to ${app} as ${variable}${login ? ` (login ${login.user})` : ''}\n`);
+        if (login) await this.logins.grant(type, row.container, app, login.user, login.password);
+        const change = await d.config.change(app, { [variable]: this.url(type, row, login) }, [], { noRestart: false, guard }, out, signal);
+        d.addons.addLink(type.name, name, app, variable, login?.user ?? null, login?.password ?? null);
+        d.log.info({ addon: name, type: type.name, app, variable, login: login?.user }, 'add-on linked');
         return { variable, rolledOut: change.rolledOut };
       } catch (e) {
+        if (login) await this.logins.disable(type, row.container, app, login.user);
         await d.containers.disconnect(row.container, network).catch(() => {});
         throw e;
       }
@@ -283,17 +320,32 @@ export class AddonService {
       const change = await d.config.change(app, {}, [link.var], { noRestart: false }, out, signal);
       await d.containers.disconnect(row.container, d.networks.appNetwork(app));
       d.addons.removeLink(type.name, name, app);
+      // its login can no longer log in; its data stays for a later link of the same app
+      if (link.login) {
+        const failed = await this.logins.disable(type, row.container, app, link.login);
+        out.write(
+          failed
+            ? `-----> WARNING: the login ${link.login} could not be disabled (${failed}); the service has left ${app}'s network\n`
+            : `-----> Login ${link.login} disabled; its data stays in ${name} for a later link of ${app}\n`,
+        );
+      }
       d.log.info({ addon: name, type: type.name, app }, 'add-on unlinked');
       return { variable: link.var, rolledOut: change.rolledOut };
     });
   }
 
-  /** apps:destroy: every add-on leaves the app's network (its links go with the app's rows). */
+  /**
+   * apps:destroy: every add-on leaves the app's network (its links go with the app's rows), and
+   * the app's login is dropped with its data. A drop that fails (the service is down) is logged:
+   * the login then has no password, and a later link of an app of that name gets its data.
+   */
   async detachApp(app: string): Promise<void> {
     for (const l of this.deps.addons.linksOfApp(app)) {
       const t = addonType(l.type);
       if (!t) continue;
-      await this.deps.containers.disconnect(addonContainerName(l.type, l.name), this.deps.networks.appNetwork(app)).catch(() => {});
+      const container = addonContainerName(l.type, l.name);
+      if (l.login) await this.logins.drop(t, container, app, l.login);
+      await this.deps.containers.disconnect(container, this.deps.networks.appNetwork(app)).catch(() => {});
     }
   }
 
@@ -327,11 +379,26 @@ export class AddonService {
     });
   }
 
+  /**
+   * Restarts the container; one made before add-ons were hardened (or whose memory limit is not
+   * the stored one) is recreated on the same volume and networks instead, so it gets them.
+   */
   async restart(type: AddonType, name: string, out: Writable, signal: AbortSignal): Promise<void> {
+    const d = this.deps;
     const row = this.get(type, name);
     await this.withLock(type, name, `${type.name}:restart`, out, signal, async () => {
-      await this.deps.containers.restart(row.container);
-      await this.waitReady(type, row.container, signal);
+      const state = await d.containers.inspect(row.container);
+      if (state && state.hardened && state.memoryBytes === (row.memoryBytes ?? DEFAULT_ADDON_MEMORY_BYTES)) {
+        await d.containers.restart(row.container);
+        await this.waitReady(type, row.container, signal);
+        return;
+      }
+      out.write(`-----> Recreating ${row.container} with the add-on hardening and memory limit (same volume)\n`);
+      await d.containers.stop(row.container);
+      await d.containers.remove(row.container);
+      const networks = d.addons.links(type.name, name).map((l) => d.networks.appNetwork(l.app));
+      await this.startContainer(type, row, networks, signal);
+      d.log.info({ addon: name, type: type.name }, 'add-on container recreated');
     });
   }
 

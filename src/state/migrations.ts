@@ -175,4 +175,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE releases ADD COLUMN formation_lock_json TEXT;
   `,
+  // v9: per-app database logins: each link's own login and password (NULL: a link made before them,
+  // which still holds the service's superuser URL until it is linked again), and each add-on
+  // container's memory limit (NULL: the default)
+  `
+  ALTER TABLE addon_links ADD COLUMN login TEXT;
+  ALTER TABLE addon_links ADD COLUMN password TEXT;
+  ALTER TABLE addons ADD COLUMN memory_bytes INTEGER;
+  `,
 ];
