@@ -30,7 +30,9 @@ function infoText(i: AddonInfo): string {
       (l) =>
         `WARNING: ${l.app} was linked before per-app logins and holds the superuser's URL (it can run programs in the service and read every app's data); unlink and link it again to give it its own login (its tables in schema public stay the superuser's: move them with ALTER TABLE public.T SET SCHEMA app_... and OWNER TO app_...)`,
     ),
-    ...(i.hardened === false ? [`WARNING: ${i.container} was made before add-ons were hardened; ${i.type}:restart ${i.name} recreates it`] : []),
+    ...(i.hardened === false
+      ? [`WARNING: ${i.container} was made before add-ons were hardened; ${i.type}:restart ${i.name} recreates it`]
+      : []),
   ];
   return `=== ${i.type} service ${i.name}\n${keyValues([
     ['image', `${i.image}${i.version ? ` (${i.version})` : ''}`],

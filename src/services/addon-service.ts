@@ -388,7 +388,7 @@ export class AddonService {
     const row = this.get(type, name);
     await this.withLock(type, name, `${type.name}:restart`, out, signal, async () => {
       const state = await d.containers.inspect(row.container);
-      if (state && state.hardened && state.memoryBytes === (row.memoryBytes ?? DEFAULT_ADDON_MEMORY_BYTES)) {
+      if (state?.hardened && state.memoryBytes === (row.memoryBytes ?? DEFAULT_ADDON_MEMORY_BYTES)) {
         await d.containers.restart(row.container);
         await this.waitReady(type, row.container, signal);
         return;
