@@ -137,28 +137,27 @@ test("two apps linked to one Postgres cannot read each other's rows, whatever ta
   assert.equal((await get(B, '/rows')).body, SECRET);
 });
 
-test('the add-on containers run with the app hardening and a memory limit, and still start', async () => {
-  const docker = dockerClient();
-  const pg = await docker.getContainer(`paas-postgres-${DB}`).inspect();
-  await ok(`redis:create ${CACHE} --memory 256m`);
-  const redis = await docker.getContainer(`paas-redis-${CACHE}`).inspect();
-  for (const [c, memory] of [
-    [pg, 1024 ** 3],
-    [redis, 256 * 1024 ** 2],
-  ] as const) {
-    assert.equal(c.State.Running, true, c.Name);
-    for (const cap of ['NET_RAW', 'MKNOD', 'SYS_CHROOT', 'SETFCAP', 'AUDIT_WRITE'])
-      assert.ok(
-        (c.HostConfig.CapDrop ?? []).some((d) => d.replace(/^CAP_/, '') === cap),
-        `${c.Name} drops ${cap}: ${c.HostConfig.CapDrop}`,
-      );
-    assert.ok((c.HostConfig.PidsLimit ?? 0) > 0, `${c.Name} pids limit`);
-    assert.equal(c.HostConfig.Memory, memory, `${c.Name} memory`);
+/** The hardening of app containers (container-hardening.ts) and a memory limit, on a running add-on container. */
+async function assertHardened(container: string, memory: number): Promise<void> {
+  const c = await dockerClient().getContainer(container).inspect();
+  assert.equal(c.State.Running, true, container);
+  for (const cap of ['NET_RAW', 'MKNOD', 'SYS_CHROOT', 'SETFCAP', 'AUDIT_WRITE'])
     assert.ok(
-      (c.HostConfig.SecurityOpt ?? []).some((o) => o.startsWith('no-new-privileges')),
-      `${c.Name} no-new-privileges`,
+      (c.HostConfig.CapDrop ?? []).some((d) => d.replace(/^CAP_/, '') === cap),
+      `${container} drops ${cap}: ${c.HostConfig.CapDrop}`,
     );
-  }
+  assert.ok((c.HostConfig.PidsLimit ?? 0) > 0, `${container} pids limit`);
+  assert.equal(c.HostConfig.Memory, memory, `${container} memory`);
+  assert.ok(
+    (c.HostConfig.SecurityOpt ?? []).some((o) => o.startsWith('no-new-privileges')),
+    `${container} no-new-privileges`,
+  );
+}
+
+test('the add-on containers run with the app hardening and a memory limit, and still start', async () => {
+  await assertHardened(`paas-postgres-${DB}`, 1024 ** 3);
+  await ok(`redis:create ${CACHE} --memory 256m`);
+  await assertHardened(`paas-redis-${CACHE}`, 256 * 1024 ** 2);
   assert.match((await ok(`redis:connect ${CACHE}`, 'PING\n')).stdout, /PONG/);
   const info = await ok(`redis:info ${CACHE}`);
   assert.match(info.stdout, /memory limit: +268\.4 MB/);
@@ -168,6 +167,41 @@ test('the add-on containers run with the app hardening and a memory limit, and s
   assert.match(bad.stderr, /^error: memory must be a number with a unit/);
   assert.equal(bad.stderr.split('\n').length, 2);
   assert.doesNotMatch((await ok('redis:list')).stdout, new RegExp(`other${ID}`));
+});
+
+test('a container made before the hardening is flagged by info and recreated by restart, keeping its data and links', async () => {
+  const docker = dockerClient();
+  const name = `paas-postgres-${DB}`;
+  const old = await docker.getContainer(name).inspect();
+  const networks = Object.keys(old.NetworkSettings.Networks);
+  // the container as paas made it before: no capability drops, no pids or memory limit
+  await docker.getContainer(name).remove({ force: true });
+  const [first, ...rest] = networks;
+  const made = await docker.createContainer({
+    name,
+    Image: old.Config.Image,
+    Env: old.Config.Env,
+    Labels: old.Config.Labels,
+    HostConfig: {
+      Binds: old.HostConfig.Binds,
+      RestartPolicy: { Name: 'unless-stopped' },
+      NetworkMode: first,
+      SecurityOpt: ['no-new-privileges'],
+    },
+    NetworkingConfig: { EndpointsConfig: { [first!]: { Aliases: [name] } } },
+  });
+  for (const n of rest) await docker.getNetwork(n).connect({ Container: name, EndpointConfig: { Aliases: [name] } });
+  await made.start();
+  const before = await ok(`postgres:info ${DB}`);
+  assert.match(before.stdout, new RegExp(`WARNING: ${name} was made before add-ons were hardened; postgres:restart ${DB} recreates it`));
+  const r = await ok(`postgres:restart ${DB}`);
+  assert.match(r.stdout, /Recreating .* with the add-on hardening and memory limit/);
+  await assertHardened(name, 1024 ** 3);
+  const now = await docker.getContainer(name).inspect();
+  assert.deepEqual(Object.keys(now.NetworkSettings.Networks).sort(), [...networks].sort());
+  assert.doesNotMatch((await ok(`postgres:info ${DB}`)).stdout, /made before add-ons were hardened/);
+  assert.equal((await get(A, '/rows')).body, 'a-row');
+  assert.equal((await get(B, '/rows')).body, SECRET);
 });
 
 test('unlink disables the login and keeps its data; a new link of the same app gets it back', async () => {
