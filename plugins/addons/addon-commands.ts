@@ -45,7 +45,7 @@ function infoText(i: AddonInfo): string {
     ],
     ['volume', `${i.volume} (${humanBytes(i.size)})`],
     ['host', `${i.host}:${i.port} (on the linked apps' networks only; no published port)`],
-    ['memory limit', i.memory === null ? '-' : humanBytes(i.memory)],
+    ['memory limit', i.memory === null ? '-' : i.memory === 0 ? 'none' : humanBytes(i.memory)],
     ['last backup', last],
     ['backup schedule', i.schedule ? `${i.schedule.cron}${i.schedule.keep ? ` (keep ${i.schedule.keep})` : ''}` : 'none'],
     ['backup target', i.backupTarget ?? 'none'],
@@ -66,7 +66,7 @@ export function lifecycleCommands(t: AddonType): Record<string, CommandSpec> {
       maxArgs: 1,
       flags: {
         image: { type: 'string', description: `the image, pinned for this service (default ${t.defaultImage}, or $${t.imageEnv})` },
-        memory: { type: 'string', description: "the container's memory limit (default 1g; e.g. 512m, 4g)" },
+        memory: { type: 'string', description: "the container's memory limit (default 1g; e.g. 512m, 4g, or none)" },
       },
       async run({ args, flags, api, stdout, signal }) {
         const i = await api.addons.create(
@@ -175,13 +175,14 @@ export function lifecycleCommands(t: AddonType): Record<string, CommandSpec> {
       },
     },
     [`${n}:restart`]: {
-      summary: `Restart a ${n} service's container and wait until it answers`,
-      usage: `${n}:restart <name>`,
-      examples: [`paas ${n}:restart mydb`],
+      summary: `Restart a ${n} service's container and wait until it answers; --memory sets its memory limit (the container is recreated on the same volume, as one made before add-ons were hardened is)`,
+      usage: `${n}:restart <name> [--memory SIZE]`,
+      examples: [`paas ${n}:restart mydb`, `paas ${n}:restart mydb --memory 4g`],
       minArgs: 1,
       maxArgs: 1,
-      async run({ args, api, stdout, signal }) {
-        await api.addons.restart(t, args[0]!, stdout, signal);
+      flags: { memory: { type: 'string', description: 'a new memory limit for the container (e.g. 512m, 4g, or none)' } },
+      async run({ args, flags, api, stdout, signal }) {
+        await api.addons.restart(t, args[0]!, stdout, signal, flags.memory as string | undefined);
         stdout.write(`Restarted ${n} service ${args[0]}\n`);
         return 0;
       },

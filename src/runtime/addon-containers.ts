@@ -21,11 +21,11 @@ export interface AddonContainerSpec {
   volumePath: string;
   /** app networks to join at creation (the links) */
   networks: string[];
-  /** the container's memory limit */
+  /** the container's memory limit (0: none) */
   memoryBytes: number;
 }
 
-/** An add-on container's memory limit unless `create --memory` names another: room for a small database's caches. */
+/** An add-on container's memory limit unless `create`/`restart --memory` names another: room for a small database's caches. */
 export const DEFAULT_ADDON_MEMORY_BYTES = 1024 ** 3;
 
 export interface AddonContainerState {
@@ -38,8 +38,8 @@ export interface AddonContainerState {
   restartCount: number;
   /** whether it runs with the app containers' hardening (a container made before it does not) */
   hardened: boolean;
-  /** its memory limit (null: none) */
-  memoryBytes: number | null;
+  /** its memory limit (0: none) */
+  memoryBytes: number;
 }
 
 /** Docker's network mode of a container on no network: it has only its loopback. */
@@ -166,7 +166,7 @@ export class AddonContainers {
         DROPPED_CAPABILITIES.every((cap) => (c.HostConfig.CapDrop ?? []).some((d: string) => d.replace(/^CAP_/, '') === cap)) &&
         (c.HostConfig.PidsLimit ?? 0) > 0 &&
         (c.HostConfig.SecurityOpt ?? []).some((o: string) => o.startsWith('no-new-privileges')),
-      memoryBytes: c.HostConfig.Memory || null,
+      memoryBytes: c.HostConfig.Memory ?? 0,
     };
   }
 

@@ -52,7 +52,7 @@ export interface AddonInfo extends AddonSummary {
   port: number;
   /** each link, without its password; `login`: the app's own login, or the superuser's name for a link made before them */
   linkDetails: (Omit<AddonLink, 'password' | 'login'> & { login: string; superuser: boolean })[];
-  /** the container's memory limit in bytes (null: none) */
+  /** the container's memory limit in bytes (0: none; null: not running) */
   memory: number | null;
   /** false: a container made before add-ons were hardened (a restart recreates it) */
   hardened: boolean | null;
@@ -63,6 +63,11 @@ export interface AddonInfo extends AddonSummary {
 }
 
 const READY_TIMEOUT_MS = 120_000;
+
+/** `--memory`: a size as resource:limit takes it, or `none` (0: no limit). */
+const addonMemory = (value: string) => (value === 'none' ? 0 : parseMemory(value));
+/** The memory limit of an add-on's container: the stored one, or the default. */
+const memoryLimit = (row: Pick<AddonRow, 'memoryBytes'>) => row.memoryBytes ?? DEFAULT_ADDON_MEMORY_BYTES;
 
 /** The lock of one add-on instance (`postgres:mydb`; app names have no colon). */
 export const addonLockKey = (type: string, name: string) => `${type}:${name}`;
@@ -110,7 +115,7 @@ export class AddonService {
         `invalid ${type.name} service name '${name}': use 1-48 characters, lowercase letters, digits and '-', starting with a letter`,
       );
     if (image !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$/.test(image)) throw AddonErrors.usage(`invalid image '${image}'`);
-    const memoryBytes = memory === undefined ? null : parseMemory(memory);
+    const memoryBytes = memory === undefined ? null : addonMemory(memory);
     const d = this.deps;
     await this.withLock(type, name, `${type.name}:create`, out, signal, async () => {
       if (d.addons.get(type.name, name)) throw AddonErrors.exists(`${type.name} service '${name}' already exists`);
@@ -164,7 +169,7 @@ export class AddonService {
       volume: row.volume,
       volumePath: type.volumePath,
       networks,
-      memoryBytes: row.memoryBytes ?? DEFAULT_ADDON_MEMORY_BYTES,
+      memoryBytes: memoryLimit(row),
     });
     await this.waitReady(type, row.container, signal);
   }
@@ -380,15 +385,18 @@ export class AddonService {
   }
 
   /**
-   * Restarts the container; one made before add-ons were hardened (or whose memory limit is not
-   * the stored one) is recreated on the same volume and networks instead, so it gets them.
+   * Restarts the container; one made before add-ons were hardened, or whose memory limit is not
+   * the stored one (`memory` stores a new one), is recreated on the same volume and networks.
    */
-  async restart(type: AddonType, name: string, out: Writable, signal: AbortSignal): Promise<void> {
+  async restart(type: AddonType, name: string, out: Writable, signal: AbortSignal, memory?: string): Promise<void> {
     const d = this.deps;
-    const row = this.get(type, name);
+    const memoryBytes = memory === undefined ? undefined : addonMemory(memory);
+    this.get(type, name);
     await this.withLock(type, name, `${type.name}:restart`, out, signal, async () => {
+      if (memoryBytes !== undefined) d.addons.setMemory(type.name, name, memoryBytes);
+      const row = this.get(type, name);
       const state = await d.containers.inspect(row.container);
-      if (state?.hardened && state.memoryBytes === (row.memoryBytes ?? DEFAULT_ADDON_MEMORY_BYTES)) {
+      if (state?.hardened && state.memoryBytes === memoryLimit(row)) {
         await d.containers.restart(row.container);
         await this.waitReady(type, row.container, signal);
         return;

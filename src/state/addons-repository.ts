@@ -34,7 +34,7 @@ export interface AddonRow {
   lastBackup: LastBackup | null;
   /** volumes kept by a major upgrade (removed by the user) */
   oldVolumes: string[];
-  /** the container's memory limit (null: the default) */
+  /** the container's memory limit (null: the default; 0: none) */
   memoryBytes: number | null;
 }
 
@@ -100,6 +100,10 @@ export class AddonsRepository {
     this.db
       .prepare('UPDATE addons SET image = ?, volume = ?, old_volumes_json = ? WHERE type = ? AND name = ?')
       .run(image, volume, JSON.stringify(oldVolumes), type, name);
+  }
+
+  setMemory(type: string, name: string, memoryBytes: number | null): void {
+    this.db.prepare('UPDATE addons SET memory_bytes = ? WHERE type = ? AND name = ?').run(memoryBytes, type, name);
   }
 
   setSchedule(type: string, name: string, schedule: string | null, keep: number | null): void {

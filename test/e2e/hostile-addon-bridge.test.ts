@@ -167,6 +167,14 @@ test('the add-on containers run with the app hardening and a memory limit, and s
   assert.match(bad.stderr, /^error: memory must be a number with a unit/);
   assert.equal(bad.stderr.split('\n').length, 2);
   assert.doesNotMatch((await ok('redis:list')).stdout, new RegExp(`other${ID}`));
+  // restart --memory sets a new limit (the container is recreated, its data kept)
+  await ok(`redis:connect ${CACHE}`, 'SET kept yes\n');
+  const badRestart = await paas.ssh(`redis:restart ${CACHE} --memory 1x`);
+  assert.equal(badRestart.exitCode, 2);
+  await assertHardened(`paas-redis-${CACHE}`, 256 * 1024 ** 2);
+  await ok(`redis:restart ${CACHE} --memory 512m`);
+  await assertHardened(`paas-redis-${CACHE}`, 512 * 1024 ** 2);
+  assert.match((await ok(`redis:connect ${CACHE}`, 'GET kept\n')).stdout, /yes/);
 });
 
 test('a container made before the hardening is flagged by info and recreated by restart, keeping its data and links', async () => {
