@@ -84,3 +84,14 @@ export interface AddonType {
 export function withFile(argv: string[], file: string): string[] {
   return argv.map((a) => a.replaceAll('{file}', file));
 }
+
+/** The last non-blank line of a command's output: the reason a dump, check or script failed. */
+export function lastLine(text: string): string {
+  return (
+    text
+      .trim()
+      .split('\n')
+      .filter((l) => l.trim())
+      .slice(-1)[0] ?? ''
+  );
+}

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { AddonType, AppLogins } from '../addons/addon-type.js';
+import { type AddonType, type AppLogins, lastLine } from '../addons/addon-type.js';
 import type { Logger } from '../log/logger.js';
 import type { AddonContainers } from '../runtime/addon-containers.js';
 import type { AddonLink } from '../state/addons-repository.js';
@@ -9,13 +9,6 @@ export interface AddonLoginsDeps {
   containers: Pick<AddonContainers, 'exec'>;
   log: Logger;
 }
-
-const lastLine = (s: string) =>
-  s
-    .trim()
-    .split('\n')
-    .filter((l) => l.trim())
-    .slice(-1)[0] ?? '';
 
 /**
  * The per-app logins of a running add-on (types with `appLogins`): made at link, disabled at

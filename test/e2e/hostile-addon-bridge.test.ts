@@ -143,13 +143,13 @@ async function assertHardened(container: string, memory: number): Promise<void> 
   assert.equal(c.State.Running, true, container);
   for (const cap of ['NET_RAW', 'MKNOD', 'SYS_CHROOT', 'SETFCAP', 'AUDIT_WRITE'])
     assert.ok(
-      (c.HostConfig.CapDrop ?? []).some((d) => d.replace(/^CAP_/, '') === cap),
+      (c.HostConfig.CapDrop ?? []).some((d: string) => d.replace(/^CAP_/, '') === cap),
       `${container} drops ${cap}: ${c.HostConfig.CapDrop}`,
     );
   assert.ok((c.HostConfig.PidsLimit ?? 0) > 0, `${container} pids limit`);
   assert.equal(c.HostConfig.Memory, memory, `${container} memory`);
   assert.ok(
-    (c.HostConfig.SecurityOpt ?? []).some((o) => o.startsWith('no-new-privileges')),
+    (c.HostConfig.SecurityOpt ?? []).some((o: string) => o.startsWith('no-new-privileges')),
     `${container} no-new-privileges`,
   );
 }

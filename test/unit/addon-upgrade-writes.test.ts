@@ -22,6 +22,7 @@ const row: AddonRow = {
   target: null,
   lastBackup: null,
   oldVolumes: [],
+  memoryBytes: null,
 };
 
 /** A major upgrade 13 -> 15 whose backup step does `backup`; records what ran in the old container. */
