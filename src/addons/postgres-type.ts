@@ -1,21 +1,8 @@
 import type { AddonType } from './addon-type.js';
 import { postgresLogins } from './postgres-logins.js';
+import { POSTGRES_RESTORE } from './postgres-restore.js';
 
 const PSQL = 'psql -v ON_ERROR_STOP=1 -qAt -U "$POSTGRES_USER" -d "$POSTGRES_DB"';
-
-/**
- * Before a restore: the roles a dump names as owners or grantees (pg_dump's quoting, read from its
- * schema part) that this server lacks are created without login, so a dump keeps its owners (an
- * app's login owns its tables again) even from another service or server. The SQL is its own
- * argument (`$2`), never spliced into the shell line; names are quoted by format's %I.
- */
-const DUMP_ROLES =
-  "roles=$(pg_restore -s -f - \"$1\" | sed -n -e 's/^ALTER .* OWNER TO \\(.*\\);$/\\1/p' -e 's/^GRANT .* TO \\(.*\\) WITH GRANT OPTION;$/\\1/p' -e 's/^GRANT .* TO \\(.*\\);$/\\1/p' | sort -u)";
-const CREATE_DUMP_ROLES = `SELECT format('CREATE ROLE %I NOLOGIN', n) FROM (
-  SELECT CASE WHEN q LIKE '"%"' THEN replace(substr(q, 2, length(q) - 2), '""', '"') ELSE q END AS n
-  FROM unnest(string_to_array(:'roles', E'\\n')) AS q WHERE q <> '' AND q <> 'PUBLIC') s
-WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = n) \\gexec
-`;
 
 /** PostgreSQL: the official image's contract (POSTGRES_PASSWORD/USER/DB, PGDATA), dumps in pg_dump's custom format. */
 export const postgresType: AddonType = {
@@ -45,18 +32,8 @@ export const postgresType: AddonType = {
   backup: { ext: 'dump', gzip: false },
   // --list reads the table of contents; the full read to /dev/null checks every data block
   verify: ['sh', '-c', 'pg_restore --list "$1" | grep -vc "^;" && pg_restore -f /dev/null "$1"', 'sh', '{file}'],
-  restore: {
-    kind: 'exec',
-    argv: [
-      'sh',
-      '-c',
-      // owners kept (no --no-owner): each app's login owns its tables after a restore as before it
-      `set -e; ${DUMP_ROLES}; printf '%s' "$2" | ${PSQL} -v roles="$roles" -f -; exec pg_restore --clean --if-exists --single-transaction --exit-on-error -U "$POSTGRES_USER" -d "$POSTGRES_DB" "$1"`,
-      'sh',
-      '{file}',
-      CREATE_DUMP_ROLES,
-    ],
-  },
+  // owners kept (no --no-owner) and every object restored as its owner: see postgres-restore.ts
+  restore: { kind: 'exec', argv: POSTGRES_RESTORE },
   // every new transaction read-only (saved in the old data dir, so a failed upgrade's restart thaws
   // it again), and the open sessions cut so they reconnect under it
   freezeWrites: [
