@@ -137,6 +137,33 @@ test("two apps linked to one Postgres cannot read each other's rows, whatever ta
   assert.equal((await get(B, '/rows')).body, SECRET);
 });
 
+test("a restore runs each table's rows as its owner: a function the app planted in a CHECK never runs as the superuser", async () => {
+  const login = `app_${A}`;
+  const marker = `/tmp/pwned-${ID}`;
+  // the attacker plants a function that a COPY of its rows runs, then waits for the admin's restore
+  const planted = await asDevInA([
+    'CREATE TABLE seen (who text, su boolean)',
+    `CREATE FUNCTION spy(x int) RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN INSERT INTO ${login}.seen VALUES (current_user, current_setting('is_superuser')::boolean); BEGIN EXECUTE 'COPY (SELECT 1) TO PROGRAM ''touch ${marker}'''; EXCEPTION WHEN others THEN NULL; END; RETURN true; END $$`,
+    `CREATE TABLE bait (x int CHECK (${login}.spy(x)))`,
+    'INSERT INTO bait VALUES (1)',
+    'DELETE FROM seen',
+  ]);
+  for (const line of planted) assert.match(line, /^ok /);
+  const backup = /^Backup (\S+)/.exec((await ok(`postgres:backup ${DB}`)).stdout)![1]!;
+  await ok(`postgres:restore ${DB} ${backup}`);
+  const probe = await dockerClient()
+    .getContainer(`paas-postgres-${DB}`)
+    .exec({ Cmd: ['test', '-e', marker], AttachStdout: true, AttachStderr: true });
+  const stream = await probe.start({});
+  await new Promise((r) => stream.on('end', r).resume());
+  assert.notEqual((await probe.inspect()).ExitCode, 0, `${marker} was made: the planted function ran as the superuser`);
+  const [seen] = await asDevInA(['SELECT who, su FROM seen']);
+  assert.equal(seen, `ok ${JSON.stringify([{ who: login, su: false }])}`);
+  // the apps still own and read their data after the restore
+  assert.equal((await get(A, '/rows')).body, 'a-row');
+  assert.equal((await get(B, '/rows')).body, SECRET);
+});
+
 /** The hardening of app containers (container-hardening.ts) and a memory limit, on a running add-on container. */
 async function assertHardened(container: string, memory: number): Promise<void> {
   const c = await dockerClient().getContainer(container).inspect();
