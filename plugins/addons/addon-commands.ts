@@ -17,7 +17,7 @@ export function humanBytes(n: number | null): string {
   return `${i ? v.toFixed(1) : v} ${units[i]}`;
 }
 
-function infoText(i: AddonInfo): string {
+function infoText(t: AddonType, i: AddonInfo): string {
   const last = i.lastBackup
     ? i.lastBackup.ok
       ? `${i.lastBackup.at} ok (${i.lastBackup.name})`
@@ -26,10 +26,10 @@ function infoText(i: AddonInfo): string {
   const superuser = i.linkDetails.filter((l) => l.superuser);
   const warnings = [
     ...(i.lastBackup && !i.lastBackup.ok ? [`WARNING: the last backup of ${i.name} failed`] : []),
-    ...superuser.map(
-      (l) =>
-        `WARNING: ${l.app} was linked before per-app logins and holds the superuser's URL (it can run programs in the service and read every app's data); unlink and link it again to give it its own login (its tables in schema public stay the superuser's: move them with ALTER TABLE public.T SET SCHEMA app_... and OWNER TO app_...)`,
-    ),
+    ...superuser.map((l) => {
+      const own = t.appLogins?.name(l.app) ?? '';
+      return `WARNING: ${l.app} was linked before per-app logins and holds the superuser's URL (it can run programs in the service and read every app's data); give it its own login: ${t.name}:unlink ${i.name} ${l.app}, then in ${t.name}:connect ${i.name}: CREATE ROLE ${own} NOLOGIN; CREATE SCHEMA ${own} AUTHORIZATION ${own}; for each of its tables ALTER TABLE public.T SET SCHEMA ${own}; ALTER TABLE ${own}.T OWNER TO ${own}; then ${t.name}:link ${i.name} ${l.app}`;
+    }),
     ...(i.hardened === false
       ? [`WARNING: ${i.container} was made before add-ons were hardened; ${i.type}:restart ${i.name} recreates it`]
       : []),
@@ -119,7 +119,7 @@ export function lifecycleCommands(t: AddonType): Record<string, CommandSpec> {
       async run({ args, api, stdout, json }) {
         const i = await api.addons.info(t, args[0]!);
         if (json) writeJson(stdout, i);
-        else stdout.write(infoText(i));
+        else stdout.write(infoText(t, i));
         return 0;
       },
     },

@@ -249,32 +249,51 @@ test('unlink disables the login and keeps its data; a new link of the same app g
   assert.equal((await get(B, '/rows')).body, SECRET);
 });
 
-test('a link made before per-app logins is flagged by info as holding the superuser URL', async () => {
+test('a link made before per-app logins is flagged by info, and the steps it names give the app its own login and its data', async () => {
+  const login = `app_${B.replaceAll('-', '_')}`;
+  // B as a link made before this change left it: the superuser's URL, its table in public
   const db = new BetterSqlite3(path.join(paas.dataDir, 'paas.db'));
   try {
     db.prepare('UPDATE addon_links SET login = NULL, password = NULL WHERE app = ?').run(B);
   } finally {
     db.close();
   }
+  await ok(
+    `postgres:connect ${DB}`,
+    `ALTER TABLE ${login}.items SET SCHEMA public;\nALTER TABLE public.items OWNER TO postgres;\nDROP OWNED BY ${login};\nDROP ROLE ${login};\n`,
+  );
+  const env = (await dockerClient().getContainer(`paas-postgres-${DB}`).inspect()).Config.Env ?? [];
+  const superPw = env.find((e) => e.startsWith('POSTGRES_PASSWORD='))!.slice('POSTGRES_PASSWORD='.length);
+  await ok(`config:set ${B} DATABASE_URL=postgres://postgres:${superPw}@paas-postgres-${DB}:5432/${DB}`);
+  assert.equal((await get(B, '/rows')).body, SECRET);
+
   const info = await ok(`postgres:info ${DB}`);
   assert.match(info.stdout, new RegExp(`${B} \\(DATABASE_URL, login postgres, SUPERUSER\\)`));
-  assert.match(info.stdout, new RegExp(`WARNING: ${B} was linked before per-app logins and holds the superuser's URL`));
+  const warning = new RegExp(`WARNING: ${B} was linked before per-app logins and holds the superuser's URL.*`).exec(info.stdout);
+  assert.ok(warning, info.stdout);
   assert.doesNotMatch(info.stdout, new RegExp(`WARNING: ${A} `));
   const json = JSON.parse((await ok(`postgres:info ${DB} --json`)).stdout) as { linkDetails: Record<string, unknown>[] };
   assert.ok(
     json.linkDetails.every((l) => !('password' in l)),
     'no password in info',
   );
+
+  // the steps the warning names, as an admin would follow them
+  assert.match(warning[0], new RegExp(`postgres:unlink ${DB} ${B}, then in postgres:connect ${DB}: CREATE ROLE ${login} NOLOGIN;`));
+  await ok(`postgres:unlink ${DB} ${B}`);
+  await ok(
+    `postgres:connect ${DB}`,
+    `CREATE ROLE ${login} NOLOGIN;\nCREATE SCHEMA ${login} AUTHORIZATION ${login};\nALTER TABLE public.items SET SCHEMA ${login};\nALTER TABLE ${login}.items OWNER TO ${login};\n`,
+  );
+  await ok(`postgres:link ${DB} ${B}`);
+  assert.equal((await get(B, '/rows')).body, SECRET);
+  assert.equal((await get(B, '/write?note=after')).status, 200);
+  assert.match((await ok(`config:get ${B} DATABASE_URL`)).stdout, new RegExp(`^postgres://${login}:`));
+  assert.doesNotMatch((await ok(`postgres:info ${DB}`)).stdout, /WARNING/);
 });
 
 test("apps:destroy drops the destroyed app's login and its data", async () => {
   const login = `app_${B.replaceAll('-', '_')}`;
-  const db = new BetterSqlite3(path.join(paas.dataDir, 'paas.db'));
-  try {
-    db.prepare('UPDATE addon_links SET login = ? WHERE app = ?').run(login, B);
-  } finally {
-    db.close();
-  }
   await ok(`apps:destroy ${B} --force`);
   const left = await ok(
     `postgres:connect ${DB}`,
