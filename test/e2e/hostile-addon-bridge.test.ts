@@ -294,13 +294,17 @@ test('a link made before per-app logins is flagged by info, and the steps it nam
 
 test("apps:destroy drops the destroyed app's login and its data", async () => {
   const login = `app_${B.replaceAll('-', '_')}`;
+  const count = async () =>
+    (
+      await ok(
+        `postgres:connect ${DB}`,
+        `SELECT count(*) FROM pg_roles WHERE rolname = '${login}';\nSELECT count(*) FROM pg_namespace WHERE nspname = '${login}';\n`,
+      )
+    ).stdout
+      .match(/^\s*\d+\s*$/gm)
+      ?.map((n) => n.trim());
+  assert.deepEqual(await count(), ['1', '1'], 'the linked app has its login and schema');
   await ok(`apps:destroy ${B} --force`);
-  const left = await ok(
-    `postgres:connect ${DB}`,
-    `SELECT count(*) FROM pg_roles WHERE rolname = '${login}';\nSELECT count(*) FROM pg_namespace WHERE nspname = '${login}';\n`,
-  );
-  assert.deepEqual(
-    left.stdout.match(/^\s*\d+\s*$/gm)?.map((s) => s.trim()),
-    ['0', '0'],
-  );
+  assert.deepEqual(await count(), ['0', '0'], 'both gone with the app');
+  assert.equal((await get(A, '/rows')).body, 'a-row', 'the other app keeps its data');
 });
