@@ -17,24 +17,41 @@ export function humanBytes(n: number | null): string {
   return `${i ? v.toFixed(1) : v} ${units[i]}`;
 }
 
-function infoText(i: AddonInfo): string {
+function infoText(t: AddonType, i: AddonInfo): string {
   const last = i.lastBackup
     ? i.lastBackup.ok
       ? `${i.lastBackup.at} ok (${i.lastBackup.name})`
       : `FAILED at ${i.lastBackup.at}: ${i.lastBackup.error}`
     : 'never';
+  const superuser = i.linkDetails.filter((l) => l.superuser);
+  const warnings = [
+    ...(i.lastBackup && !i.lastBackup.ok ? [`WARNING: the last backup of ${i.name} failed`] : []),
+    ...superuser.map((l) => {
+      const own = t.appLogins?.name(l.app) ?? '';
+      return `WARNING: ${l.app} was linked before per-app logins and holds the superuser's URL (it can run programs in the service and read every app's data); give it its own login: ${t.name}:unlink ${i.name} ${l.app}, then in ${t.name}:connect ${i.name}: CREATE ROLE ${own} NOLOGIN; CREATE SCHEMA ${own} AUTHORIZATION ${own}; for each of its tables ALTER TABLE public.T SET SCHEMA ${own}; ALTER TABLE ${own}.T OWNER TO ${own}; then ${t.name}:link ${i.name} ${l.app}`;
+    }),
+    ...(i.hardened === false
+      ? [`WARNING: ${i.container} was made before add-ons were hardened; ${i.type}:restart ${i.name} recreates it`]
+      : []),
+  ];
   return `=== ${i.type} service ${i.name}\n${keyValues([
     ['image', `${i.image}${i.version ? ` (${i.version})` : ''}`],
     ['status', i.status],
-    ['links', i.linkDetails.length ? i.linkDetails.map((l) => `${l.app} (${l.var})`).join(', ') : 'none'],
+    [
+      'links',
+      i.linkDetails.length
+        ? i.linkDetails.map((l) => `${l.app} (${l.var}, login ${l.login}${l.superuser ? ', SUPERUSER' : ''})`).join(', ')
+        : 'none',
+    ],
     ['volume', `${i.volume} (${humanBytes(i.size)})`],
     ['host', `${i.host}:${i.port} (on the linked apps' networks only; no published port)`],
+    ['memory limit', i.memory === null ? '-' : i.memory === 0 ? 'none' : humanBytes(i.memory)],
     ['last backup', last],
     ['backup schedule', i.schedule ? `${i.schedule.cron}${i.schedule.keep ? ` (keep ${i.schedule.keep})` : ''}` : 'none'],
     ['backup target', i.backupTarget ?? 'none'],
     ...(i.oldVolumes.length ? ([['kept volumes', i.oldVolumes.join(', ')]] as [string, string][]) : []),
     ['created', i.createdAt],
-  ])}${i.lastBackup && !i.lastBackup.ok ? `WARNING: the last backup of ${i.name} failed\n` : ''}`;
+  ])}${warnings.map((w) => `${w}\n`).join('')}`;
 }
 
 /** The lifecycle commands of one add-on type: create, link, unlink, info, list, logs, destroy, restart, connect. */
@@ -43,15 +60,23 @@ export function lifecycleCommands(t: AddonType): Record<string, CommandSpec> {
   return {
     [`${n}:create`]: {
       summary: `Create a ${n} service: its own container, named volume and generated password (the image is pinned now)`,
-      usage: `${n}:create <name> [--image IMAGE:TAG]`,
-      examples: [`paas ${n}:create mydb`, `paas ${n}:create mydb --image ${t.defaultImage}`],
+      usage: `${n}:create <name> [--image IMAGE:TAG] [--memory SIZE]`,
+      examples: [`paas ${n}:create mydb`, `paas ${n}:create mydb --image ${t.defaultImage} --memory 2g`],
       minArgs: 1,
       maxArgs: 1,
       flags: {
         image: { type: 'string', description: `the image, pinned for this service (default ${t.defaultImage}, or $${t.imageEnv})` },
+        memory: { type: 'string', description: "the container's memory limit (default 1g; e.g. 512m, 4g, or none)" },
       },
       async run({ args, flags, api, stdout, signal }) {
-        const i = await api.addons.create(t, args[0]!, flags.image as string | undefined, stdout, signal);
+        const i = await api.addons.create(
+          t,
+          args[0]!,
+          flags.image as string | undefined,
+          stdout,
+          signal,
+          flags.memory as string | undefined,
+        );
         stdout.write(
           `Created ${n} service ${i.name}: ${i.image}${i.version ? ` (${i.version})` : ''}; link it with ${n}:link ${i.name} APP\n`,
         );
@@ -59,7 +84,7 @@ export function lifecycleCommands(t: AddonType): Record<string, CommandSpec> {
       },
     },
     [`${n}:link`]: {
-      summary: `Link a ${n} service to an app: sets ${t.urlVar} (or --alias VAR) as a new release, rolled out health-gated`,
+      summary: `Link a ${n} service to an app: sets ${t.urlVar} (or --alias VAR) as a new release, rolled out health-gated${t.appLogins ? "; the URL holds the app's own login, which owns only its own schema" : ''}`,
       usage: `${n}:link <name> <app> [--alias VAR]`,
       examples: [`paas ${n}:link mydb myapp`, `paas ${n}:link mydb myapp --alias SECOND_${t.urlVar}`],
       minArgs: 2,
@@ -74,7 +99,7 @@ export function lifecycleCommands(t: AddonType): Record<string, CommandSpec> {
       },
     },
     [`${n}:unlink`]: {
-      summary: `Unlink a ${n} service from an app: removes its variable as a new release, rolled out health-gated`,
+      summary: `Unlink a ${n} service from an app: removes its variable as a new release, rolled out health-gated${t.appLogins ? "; the app's login is disabled and its data kept for a later link" : ''}`,
       usage: `${n}:unlink <name> <app>`,
       examples: [`paas ${n}:unlink mydb myapp`],
       minArgs: 2,
@@ -94,7 +119,7 @@ export function lifecycleCommands(t: AddonType): Record<string, CommandSpec> {
       async run({ args, api, stdout, json }) {
         const i = await api.addons.info(t, args[0]!);
         if (json) writeJson(stdout, i);
-        else stdout.write(infoText(i));
+        else stdout.write(infoText(t, i));
         return 0;
       },
     },
@@ -150,13 +175,14 @@ export function lifecycleCommands(t: AddonType): Record<string, CommandSpec> {
       },
     },
     [`${n}:restart`]: {
-      summary: `Restart a ${n} service's container and wait until it answers`,
-      usage: `${n}:restart <name>`,
-      examples: [`paas ${n}:restart mydb`],
+      summary: `Restart a ${n} service's container and wait until it answers; --memory sets its memory limit (the container is recreated on the same volume, as one made before add-ons were hardened is)`,
+      usage: `${n}:restart <name> [--memory SIZE]`,
+      examples: [`paas ${n}:restart mydb`, `paas ${n}:restart mydb --memory 4g`],
       minArgs: 1,
       maxArgs: 1,
-      async run({ args, api, stdout, signal }) {
-        await api.addons.restart(t, args[0]!, stdout, signal);
+      flags: { memory: { type: 'string', description: 'a new memory limit for the container (e.g. 512m, 4g, or none)' } },
+      async run({ args, flags, api, stdout, signal }) {
+        await api.addons.restart(t, args[0]!, stdout, signal, flags.memory as string | undefined);
         stdout.write(`Restarted ${n} service ${args[0]}\n`);
         return 0;
       },

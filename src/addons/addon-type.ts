@@ -10,6 +10,25 @@ export interface AddonCredentials {
   database: string;
 }
 
+/**
+ * Per-app logins of a database that has roles: each linked app gets its own login, which owns the
+ * app's own namespace and nothing else (no superuser, no role or database creation, no server
+ * programs or files). Each member returns a script run by `run` (the superuser's client, script on
+ * stdin) inside the add-on's container.
+ */
+export interface AppLogins {
+  /** the login of `app`, also the name of the namespace it owns: `app_my_app` */
+  name(app: string): string;
+  /** argv of the superuser's client reading a script on stdin (exits non-zero at the first error) */
+  run: string[];
+  /** creates the login (or enables it again, with a new password), confined to its own namespace */
+  grant(login: string, password: string): string;
+  /** after unlink: the login can no longer log in and its sessions are cut; its data stays */
+  disable(login: string): string;
+  /** after apps:destroy: the login and everything it owns are gone */
+  drop(login: string): string;
+}
+
 export interface AddonType {
   /** the command namespace and the label value: `postgres` (`postgres:create`, ...) */
   name: string;
@@ -23,6 +42,8 @@ export interface AddonType {
   defaultUser: string;
   /** where the named volume is mounted in the container */
   volumePath: string;
+  /** per-app logins (null: every linked app gets the generated credentials, e.g. Redis's one password) */
+  appLogins: AppLogins | null;
   /** the variable `link` sets on the app unless `--alias` names another */
   urlVar: string;
   /** container env from the generated credentials */
@@ -62,4 +83,15 @@ export interface AddonType {
 /** Replaces `{file}` in a command's argv. */
 export function withFile(argv: string[], file: string): string[] {
   return argv.map((a) => a.replaceAll('{file}', file));
+}
+
+/** The last non-blank line of a command's output: the reason a dump, check or script failed. */
+export function lastLine(text: string): string {
+  return (
+    text
+      .trim()
+      .split('\n')
+      .filter((l) => l.trim())
+      .slice(-1)[0] ?? ''
+  );
 }

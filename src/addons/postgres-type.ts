@@ -1,4 +1,6 @@
 import type { AddonType } from './addon-type.js';
+import { postgresLogins } from './postgres-logins.js';
+import { POSTGRES_RESTORE } from './postgres-restore.js';
 
 const PSQL = 'psql -v ON_ERROR_STOP=1 -qAt -U "$POSTGRES_USER" -d "$POSTGRES_DB"';
 
@@ -11,6 +13,7 @@ export const postgresType: AddonType = {
   defaultUser: 'postgres',
   port: 5432,
   volumePath: '/var/lib/postgresql/data',
+  appLogins: postgresLogins,
   urlVar: 'DATABASE_URL',
   env: (c) => ({
     POSTGRES_USER: c.user,
@@ -29,16 +32,8 @@ export const postgresType: AddonType = {
   backup: { ext: 'dump', gzip: false },
   // --list reads the table of contents; the full read to /dev/null checks every data block
   verify: ['sh', '-c', 'pg_restore --list "$1" | grep -vc "^;" && pg_restore -f /dev/null "$1"', 'sh', '{file}'],
-  restore: {
-    kind: 'exec',
-    argv: [
-      'sh',
-      '-c',
-      'exec pg_restore --clean --if-exists --single-transaction --exit-on-error --no-owner -U "$POSTGRES_USER" -d "$POSTGRES_DB" "$1"',
-      'sh',
-      '{file}',
-    ],
-  },
+  // owners kept (no --no-owner) and every object restored as its owner: see postgres-restore.ts
+  restore: { kind: 'exec', argv: POSTGRES_RESTORE },
   // every new transaction read-only (saved in the old data dir, so a failed upgrade's restart thaws
   // it again), and the open sessions cut so they reconnect under it
   freezeWrites: [

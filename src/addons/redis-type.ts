@@ -9,6 +9,8 @@ export const redisType: AddonType = {
   defaultUser: 'default',
   port: 6379,
   volumePath: '/data',
+  // Redis has ACL users (6+) but no per-user keyspaces: every linked app shares the one password
+  appLogins: null,
   urlVar: 'REDIS_URL',
   // redis-cli reads the password from REDISCLI_AUTH (never on a command line)
   env: (c) => ({ REDISCLI_AUTH: c.password }),

@@ -1,5 +1,6 @@
 import type Dockerode from 'dockerode';
 import type { Logger } from '../log/logger.js';
+import { DROPPED_CAPABILITIES, hardeningHostConfig } from './container-hardening.js';
 import { type ExecIo, type ExecResult, execIn } from './container-exec.js';
 import { engineMessage, statusOf } from './docker-error-details.js';
 import { LogStream, type LogStreamOptions } from './log-stream.js';
@@ -20,7 +21,12 @@ export interface AddonContainerSpec {
   volumePath: string;
   /** app networks to join at creation (the links) */
   networks: string[];
+  /** the container's memory limit (0: none) */
+  memoryBytes: number;
 }
+
+/** An add-on container's memory limit unless `create`/`restart --memory` names another: room for a small database's caches. */
+export const DEFAULT_ADDON_MEMORY_BYTES = 1024 ** 3;
 
 export interface AddonContainerState {
   id: string;
@@ -30,6 +36,10 @@ export interface AddonContainerState {
   startedAt: string | null;
   networks: string[];
   restartCount: number;
+  /** whether it runs with the app containers' hardening (a container made before it does not) */
+  hardened: boolean;
+  /** its memory limit (0: none) */
+  memoryBytes: number;
 }
 
 /** Docker's network mode of a container on no network: it has only its loopback. */
@@ -113,7 +123,10 @@ export class AddonContainers {
           RestartPolicy: { Name: 'unless-stopped' },
           // no link yet: no network at all (loopback only), never Docker's shared default bridge
           NetworkMode: first ?? NO_NETWORK,
-          SecurityOpt: ['no-new-privileges'],
+          // the app containers' hardening (no-new-privileges, capabilities dropped, a pids limit) and a
+          // memory limit: a linked app that got a shell in it would gain nothing an app lacks
+          ...hardeningHostConfig({}),
+          Memory: spec.memoryBytes,
           LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
         },
         ...(first ? { NetworkingConfig: { EndpointsConfig: { [first]: { Aliases: [spec.name] } } } } : {}),
@@ -149,6 +162,11 @@ export class AddonContainers {
       startedAt: started && !started.startsWith('0001-') ? started : null,
       networks: Object.keys(c.NetworkSettings.Networks ?? {}),
       restartCount: c.RestartCount,
+      hardened:
+        DROPPED_CAPABILITIES.every((cap) => (c.HostConfig.CapDrop ?? []).some((d: string) => d.replace(/^CAP_/, '') === cap)) &&
+        (c.HostConfig.PidsLimit ?? 0) > 0 &&
+        (c.HostConfig.SecurityOpt ?? []).some((o: string) => o.startsWith('no-new-privileges')),
+      memoryBytes: c.HostConfig.Memory ?? 0,
     };
   }
 
@@ -226,7 +244,7 @@ export class AddonContainers {
       Entrypoint: [],
       Cmd: argv,
       Labels: { ...this.extraLabels, [ADDON_LABELS.type]: 'tool' },
-      HostConfig: { Binds: volume ? [`${volume}:${volumePath}`] : [], NetworkMode: 'none' },
+      HostConfig: { Binds: volume ? [`${volume}:${volumePath}`] : [], NetworkMode: 'none', ...hardeningHostConfig({}) },
     });
     try {
       await container.start();

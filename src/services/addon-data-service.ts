@@ -5,7 +5,7 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { backupStamp } from '../addons/addon-naming.js';
-import { type AddonType, withFile } from '../addons/addon-type.js';
+import { type AddonType, lastLine, withFile } from '../addons/addon-type.js';
 import { isAppError } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
 import type { AddonContainers } from '../runtime/addon-containers.js';
@@ -31,13 +31,6 @@ export interface BackupEntry {
   size: number;
   createdAt: string;
 }
-
-const lastLine = (s: string) =>
-  s
-    .trim()
-    .split('\n')
-    .filter((l) => l.trim())
-    .slice(-1)[0] ?? '';
 
 /**
  * A database's data in and out: export/import streamed over SSH, backups written under the data

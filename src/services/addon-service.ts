@@ -1,22 +1,17 @@
 import type { Writable } from 'node:stream';
 import type { CommandIo } from '../contracts/command-io.js';
-import {
-  addonContainerName,
-  addonVolumeName,
-  ADDON_NAME_RE,
-  databaseName,
-  generatePassword,
-  suggestedAlias,
-} from '../addons/addon-naming.js';
+import { addonContainerName, addonVolumeName, ADDON_NAME_RE, databaseName, generatePassword } from '../addons/addon-naming.js';
 import type { AddonType } from '../addons/addon-type.js';
 import { addonType } from '../addons/addon-types.js';
-import { CONFIG_KEY } from '../inputs/operation-inputs.js';
 import type { Logger } from '../log/logger.js';
-import type { AddonContainers, AddonContainerState } from '../runtime/addon-containers.js';
+import { parseMemory } from '../deploy/resource-limits.js';
+import { type AddonContainers, type AddonContainerState, DEFAULT_ADDON_MEMORY_BYTES } from '../runtime/addon-containers.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import type { AddonLink, AddonRow, AddonsRepository, LastBackup } from '../state/addons-repository.js';
 import { type Locks, underLock } from '../deploy/app-locks.js';
 import { AddonErrors } from './addon-errors.js';
+import { AddonLinks } from './addon-links.js';
+import { AddonLogins } from './addon-logins.js';
 import type { ConfigService } from './config-service.js';
 
 export interface AddonDeps {
@@ -48,7 +43,12 @@ export interface AddonInfo extends AddonSummary {
   size: number | null;
   host: string;
   port: number;
-  linkDetails: AddonLink[];
+  /** each link, without its password; `login`: the app's own login, or the superuser's name for a link made before them */
+  linkDetails: (Omit<AddonLink, 'password' | 'login'> & { login: string; superuser: boolean })[];
+  /** the container's memory limit in bytes (0: none; null: not running) */
+  memory: number | null;
+  /** false: a container made before add-ons were hardened (a restart recreates it) */
+  hardened: boolean | null;
   lastBackup: LastBackup | null;
   schedule: { cron: string; keep: number | null } | null;
   backupTarget: string | null;
@@ -56,6 +56,11 @@ export interface AddonInfo extends AddonSummary {
 }
 
 const READY_TIMEOUT_MS = 120_000;
+
+/** `--memory`: a size as resource:limit takes it, or `none` (0: no limit). */
+const addonMemory = (value: string) => (value === 'none' ? 0 : parseMemory(value));
+/** The memory limit of an add-on's container: the stored one, or the default. */
+const memoryLimit = (row: Pick<AddonRow, 'memoryBytes'>) => row.memoryBytes ?? DEFAULT_ADDON_MEMORY_BYTES;
 
 /** The lock of one add-on instance (`postgres:mydb`; app names have no colon). */
 export const addonLockKey = (type: string, name: string) => `${type}:${name}`;
@@ -67,7 +72,11 @@ export const addonLockKey = (type: string, name: string) => `${type}:${name}`;
  * release rolled out health-gated like any config change.
  */
 export class AddonService {
-  constructor(private readonly deps: AddonDeps) {}
+  private readonly links: AddonLinks;
+
+  constructor(private readonly deps: AddonDeps) {
+    this.links = new AddonLinks({ ...deps, service: this, logins: new AddonLogins({ containers: deps.containers, log: deps.log }) });
+  }
 
   type(name: string): AddonType {
     const t = addonType(name);
@@ -86,12 +95,20 @@ export class AddonService {
     return underLock(this.deps.locks, addonLockKey(type.name, name), what, out, signal, fn);
   }
 
-  async create(type: AddonType, name: string, image: string | undefined, out: Writable, signal: AbortSignal): Promise<AddonInfo> {
+  async create(
+    type: AddonType,
+    name: string,
+    image: string | undefined,
+    out: Writable,
+    signal: AbortSignal,
+    memory?: string,
+  ): Promise<AddonInfo> {
     if (!ADDON_NAME_RE.test(name))
       throw AddonErrors.badName(
         `invalid ${type.name} service name '${name}': use 1-48 characters, lowercase letters, digits and '-', starting with a letter`,
       );
     if (image !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$/.test(image)) throw AddonErrors.usage(`invalid image '${image}'`);
+    const memoryBytes = memory === undefined ? null : addonMemory(memory);
     const d = this.deps;
     await this.withLock(type, name, `${type.name}:create`, out, signal, async () => {
       if (d.addons.get(type.name, name)) throw AddonErrors.exists(`${type.name} service '${name}' already exists`);
@@ -104,6 +121,7 @@ export class AddonService {
         user: type.defaultUser,
         password: generatePassword(),
         database: databaseName(name),
+        memoryBytes,
       };
       // a volume left by an earlier instance holds data this password does not open: never adopted
       if (await d.containers.volumeExists(row.volume))
@@ -144,6 +162,7 @@ export class AddonService {
       volume: row.volume,
       volumePath: type.volumePath,
       networks,
+      memoryBytes: memoryLimit(row),
     });
     await this.waitReady(type, row.container, signal);
   }
@@ -211,7 +230,13 @@ export class AddonService {
       size,
       host: r.container,
       port: type.port,
-      linkDetails: d.addons.links(type.name, name),
+      linkDetails: d.addons.links(type.name, name).map(({ password: _, login, ...l }) => ({
+        ...l,
+        login: login ?? r.user,
+        superuser: type.appLogins !== null && login === null,
+      })),
+      memory: state ? state.memoryBytes : null,
+      hardened: state ? state.hardened : null,
       lastBackup: r.lastBackup,
       schedule: r.schedule ? { cron: r.schedule, keep: r.keep } : null,
       backupTarget: r.target?.url ?? null,
@@ -219,82 +244,22 @@ export class AddonService {
     };
   }
 
-  /** The connection URL an app linked to it gets. */
-  url(type: AddonType, row: AddonRow): string {
-    return type.url({ user: row.user, password: row.password, database: row.database }, row.container);
+  /** Makes every link's login on the running server of `row` (a new server, before a restore into it). */
+  ensureLogins(type: AddonType, row: AddonRow): Promise<void> {
+    return this.links.ensureLogins(type, row);
   }
 
-  async link(
-    type: AddonType,
-    name: string,
-    app: string,
-    alias: string | undefined,
-    out: Writable,
-    signal: AbortSignal,
-  ): Promise<{ variable: string; rolledOut: boolean }> {
-    const d = this.deps;
-    if (alias !== undefined && !CONFIG_KEY.test(alias))
-      throw AddonErrors.usage(`invalid alias '${alias}': a variable name is letters, digits and '_', not starting with a digit`);
-    const row = this.get(type, name);
-    if (!d.appExists(app)) throw AddonErrors.notFound(`app '${app}' does not exist`);
-    const variable = alias ?? type.urlVar;
-    return this.withLock(type, name, `${type.name}:link`, out, signal, async () => {
-      if (d.addons.links(type.name, name).some((l) => l.app === app))
-        throw AddonErrors.alreadyLinked(`${type.name} service '${name}' is already linked to '${app}'`);
-      const taken = (v: string, current: Record<string, string>) => v in current;
-      // refuse before touching the network; checked again under the app lock by the config change
-      const guard = (current: Record<string, string>) => {
-        if (taken(variable, current))
-          throw AddonErrors.varTaken(
-            `${variable} is already set on '${app}'; link with --alias ${suggestedAlias(name, (v) => taken(v, current))} (or config:unset ${app} ${variable} first)`,
-          );
-      };
-      guard(d.config.all(app));
-      const network = d.networks.appNetwork(app);
-      await d.networks.ensureNetwork(app);
-      await d.containers.connect(row.container, network);
-      try {
-        out.write(`-----> Linking ${type.name} service ${name} to ${app} as ${variable}\n`);
-        const change = await d.config.change(app, { [variable]: this.url(type, row) }, [], { noRestart: false, guard }, out, signal);
-        d.addons.addLink(type.name, name, app, variable);
-        d.log.info({ addon: name, type: type.name, app, variable }, 'add-on linked');
-        return { variable, rolledOut: change.rolledOut };
-      } catch (e) {
-        await d.containers.disconnect(row.container, network).catch(() => {});
-        throw e;
-      }
-    });
+  link(...args: Parameters<AddonLinks['link']>): ReturnType<AddonLinks['link']> {
+    return this.links.link(...args);
   }
 
-  async unlink(
-    type: AddonType,
-    name: string,
-    app: string,
-    out: Writable,
-    signal: AbortSignal,
-  ): Promise<{ variable: string; rolledOut: boolean }> {
-    const d = this.deps;
-    const row = this.get(type, name);
-    return this.withLock(type, name, `${type.name}:unlink`, out, signal, async () => {
-      const link = d.addons.links(type.name, name).find((l) => l.app === app);
-      if (!link) throw AddonErrors.notLinked(`${type.name} service '${name}' is not linked to '${app}'`);
-      out.write(`-----> Unlinking ${type.name} service ${name} from ${app} (${link.var})\n`);
-      // the variable goes first (a rollout without it), then the network: no live container loses its database
-      const change = await d.config.change(app, {}, [link.var], { noRestart: false }, out, signal);
-      await d.containers.disconnect(row.container, d.networks.appNetwork(app));
-      d.addons.removeLink(type.name, name, app);
-      d.log.info({ addon: name, type: type.name, app }, 'add-on unlinked');
-      return { variable: link.var, rolledOut: change.rolledOut };
-    });
+  unlink(...args: Parameters<AddonLinks['unlink']>): ReturnType<AddonLinks['unlink']> {
+    return this.links.unlink(...args);
   }
 
-  /** apps:destroy: every add-on leaves the app's network (its links go with the app's rows). */
-  async detachApp(app: string): Promise<void> {
-    for (const l of this.deps.addons.linksOfApp(app)) {
-      const t = addonType(l.type);
-      if (!t) continue;
-      await this.deps.containers.disconnect(addonContainerName(l.type, l.name), this.deps.networks.appNetwork(app)).catch(() => {});
-    }
+  /** apps:destroy: see AddonLinks.detachApp. */
+  detachApp(app: string): Promise<void> {
+    return this.links.detachApp(app);
   }
 
   async destroy(
@@ -327,11 +292,29 @@ export class AddonService {
     });
   }
 
-  async restart(type: AddonType, name: string, out: Writable, signal: AbortSignal): Promise<void> {
-    const row = this.get(type, name);
+  /**
+   * Restarts the container; one made before add-ons were hardened, or whose memory limit is not
+   * the stored one (`memory` stores a new one), is recreated on the same volume and networks.
+   */
+  async restart(type: AddonType, name: string, out: Writable, signal: AbortSignal, memory?: string): Promise<void> {
+    const d = this.deps;
+    const memoryBytes = memory === undefined ? undefined : addonMemory(memory);
+    this.get(type, name);
     await this.withLock(type, name, `${type.name}:restart`, out, signal, async () => {
-      await this.deps.containers.restart(row.container);
-      await this.waitReady(type, row.container, signal);
+      if (memoryBytes !== undefined) d.addons.setMemory(type.name, name, memoryBytes);
+      const row = this.get(type, name);
+      const state = await d.containers.inspect(row.container);
+      if (state?.hardened && state.memoryBytes === memoryLimit(row)) {
+        await d.containers.restart(row.container);
+        await this.waitReady(type, row.container, signal);
+        return;
+      }
+      out.write(`-----> Recreating ${row.container} with the add-on hardening and memory limit (same volume)\n`);
+      await d.containers.stop(row.container);
+      await d.containers.remove(row.container);
+      const networks = d.addons.links(type.name, name).map((l) => d.networks.appNetwork(l.app));
+      await this.startContainer(type, row, networks, signal);
+      d.log.info({ addon: name, type: type.name }, 'add-on container recreated');
     });
   }
 

@@ -10,7 +10,7 @@ import type { AddonService } from './addon-service.js';
 
 export interface AddonUpgradeDeps {
   addons: Pick<AddonsRepository, 'setImage' | 'links'>;
-  service: Pick<AddonService, 'running' | 'withLock' | 'startContainer'>;
+  service: Pick<AddonService, 'running' | 'withLock' | 'startContainer' | 'ensureLogins'>;
   data: Pick<AddonDataService, 'backup' | 'restoreFile' | 'backupPath'>;
   containers: Pick<AddonContainers, 'ensureImage' | 'exec' | 'runTool' | 'stop' | 'remove' | 'createVolume' | 'removeVolume'>;
   appNetwork(app: string): string;
@@ -113,6 +113,9 @@ export class AddonUpgradeService {
     const next = { ...row, image, volume };
     try {
       await this.swap(type, row, next, networks, signal, async () => {
+        // logins live in the server, not in the dump: each linked app's is made again first, so
+        // the restore gives every table back to its app's login
+        await d.service.ensureLogins(type, next);
         out.write(`-----> Restoring ${backup.name} into ${volume}\n`);
         await d.data.restoreFile(type, next, d.data.backupPath(type, row.name, backup), signal);
       });

@@ -34,27 +34,35 @@ export interface AddonRow {
   lastBackup: LastBackup | null;
   /** volumes kept by a major upgrade (removed by the user) */
   oldVolumes: string[];
+  /** the container's memory limit (null: the default; 0: none) */
+  memoryBytes: number | null;
 }
 
 export interface AddonLink {
   app: string;
   var: string;
   createdAt: string;
+  /** the app's own login (null: linked before per-app logins, or a type without them) */
+  login: string | null;
+  /** its password, stored as the add-on's own password is */
+  password: string | null;
 }
 
-type Raw = Omit<AddonRow, 'createdAt' | 'target' | 'lastBackup' | 'oldVolumes'> & {
+type Raw = Omit<AddonRow, 'createdAt' | 'target' | 'lastBackup' | 'oldVolumes' | 'memoryBytes'> & {
   created_at: string;
   target_json: string | null;
   last_backup_json: string | null;
   old_volumes_json: string;
+  memory_bytes: number | null;
 };
 
-const fromRaw = ({ created_at, target_json, last_backup_json, old_volumes_json, ...rest }: Raw): AddonRow => ({
+const fromRaw = ({ created_at, target_json, last_backup_json, old_volumes_json, memory_bytes, ...rest }: Raw): AddonRow => ({
   ...rest,
   createdAt: created_at,
   target: target_json ? (JSON.parse(target_json) as BackupTarget) : null,
   lastBackup: last_backup_json ? (JSON.parse(last_backup_json) as LastBackup) : null,
   oldVolumes: JSON.parse(old_volumes_json) as string[],
+  memoryBytes: memory_bytes,
 });
 
 /** Add-on instances (databases) and their links to apps. */
@@ -64,8 +72,8 @@ export class AddonsRepository {
   create(a: Omit<AddonRow, 'createdAt' | 'schedule' | 'keep' | 'target' | 'lastBackup' | 'oldVolumes'>): void {
     this.db
       .prepare(
-        `INSERT INTO addons (type, name, image, container, volume, user, password, database, created_at)
-         VALUES (@type, @name, @image, @container, @volume, @user, @password, @database, @created_at)`,
+        `INSERT INTO addons (type, name, image, container, volume, user, password, database, memory_bytes, created_at)
+         VALUES (@type, @name, @image, @container, @volume, @user, @password, @database, @memoryBytes, @created_at)`,
       )
       .run({ ...a, created_at: now() });
   }
@@ -94,6 +102,10 @@ export class AddonsRepository {
       .run(image, volume, JSON.stringify(oldVolumes), type, name);
   }
 
+  setMemory(type: string, name: string, memoryBytes: number | null): void {
+    this.db.prepare('UPDATE addons SET memory_bytes = ? WHERE type = ? AND name = ?').run(memoryBytes, type, name);
+  }
+
   setSchedule(type: string, name: string, schedule: string | null, keep: number | null): void {
     this.db.prepare('UPDATE addons SET schedule = ?, keep = ? WHERE type = ? AND name = ?').run(schedule, keep, type, name);
   }
@@ -110,27 +122,27 @@ export class AddonsRepository {
 
   links(type: string, name: string): AddonLink[] {
     return (
-      this.db.prepare('SELECT app, var, created_at FROM addon_links WHERE type = ? AND name = ? ORDER BY app').all(type, name) as {
-        app: string;
-        var: string;
-        created_at: string;
-      }[]
-    ).map((r) => ({ app: r.app, var: r.var, createdAt: r.created_at }));
+      this.db
+        .prepare('SELECT app, var, created_at, login, password FROM addon_links WHERE type = ? AND name = ? ORDER BY app')
+        .all(type, name) as { app: string; var: string; created_at: string; login: string | null; password: string | null }[]
+    ).map((r) => ({ app: r.app, var: r.var, createdAt: r.created_at, login: r.login, password: r.password }));
   }
 
   /** Every add-on linked to `app` (apps:destroy unlinks them). */
-  linksOfApp(app: string): { type: string; name: string; var: string }[] {
-    return this.db.prepare('SELECT type, name, var FROM addon_links WHERE app = ? ORDER BY type, name').all(app) as {
+  linksOfApp(app: string): { type: string; name: string; var: string; login: string | null }[] {
+    return this.db.prepare('SELECT type, name, var, login FROM addon_links WHERE app = ? ORDER BY type, name').all(app) as {
       type: string;
       name: string;
       var: string;
+      login: string | null;
     }[];
   }
 
-  addLink(type: string, name: string, app: string, variable: string): void {
+  /** `login` and `password`: the app's own login (null for a type without per-app logins). */
+  addLink(type: string, name: string, app: string, variable: string, login: string | null = null, password: string | null = null): void {
     this.db
-      .prepare('INSERT INTO addon_links (type, name, app, var, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(type, name, app, variable, now());
+      .prepare('INSERT INTO addon_links (type, name, app, var, created_at, login, password) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(type, name, app, variable, now(), login, password);
   }
 
   removeLink(type: string, name: string, app: string): void {

@@ -192,4 +192,12 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX acme_orders_app ON acme_orders (app, started_at);
   `,
+  // v10: per-app database logins: each link's own login and password (NULL: a link made before them,
+  // which still holds the service's superuser URL until it is linked again), and each add-on
+  // container's memory limit (NULL: the default)
+  `
+  ALTER TABLE addon_links ADD COLUMN login TEXT;
+  ALTER TABLE addon_links ADD COLUMN password TEXT;
+  ALTER TABLE addons ADD COLUMN memory_bytes INTEGER;
+  `,
 ];

@@ -23,6 +23,8 @@ const APP = `pgapp${ID}`;
 let paas: PaasServer;
 
 const host = `${APP}.paas.test`;
+/** the app's own login and schema, where its tables are */
+const SCHEMA = `app_${APP}`;
 const get = async (p: string) => viaProxy(paas, host, p, 30_000);
 const ok = async (command: string, input?: string) => {
   const r = await paas.ssh(command, { input });
@@ -94,7 +96,8 @@ test('link sets DATABASE_URL as a new release rolled out under load with zero fa
   for (const note of ['a', 'b', 'c']) assert.equal((await get(`/write?note=${note}`)).status, 200);
   assert.equal((await get('/rows')).body, 'a,b,c');
   const url = (await ok(`config:get ${APP} DATABASE_URL`)).stdout.trim();
-  assert.match(url, new RegExp(`^postgres://postgres:[0-9a-f]{64}@paas-postgres-${DB}:5432/${DB}$`));
+  assert.match(url, new RegExp(`^postgres://${SCHEMA}:[0-9a-f]{64}@paas-postgres-${DB}:5432/${DB}$`));
+  assert.match(r.stdout, new RegExp(`as DATABASE_URL \\(login ${SCHEMA}\\)`));
   const info = JSON.parse((await ok(`postgres:info ${DB} --json`)).stdout);
   assert.deepEqual(info.links, [APP]);
   assert.equal(info.linkDetails[0].var, 'DATABASE_URL');
@@ -160,11 +163,15 @@ test('backup is verified and listed; after the data is destroyed, restore brings
   const info = await ok(`postgres:info ${DB}`);
   assert.match(info.stdout, new RegExp(`last backup: +\\S+ ok \\(${name}\\)`));
 
-  await sql(DB, 'DROP TABLE items;');
+  await sql(DB, `DROP TABLE ${SCHEMA}.items;`);
   assert.equal((await get('/count')).body, '0');
   const r = await ok(`postgres:restore ${DB} ${name}`);
   assert.equal(r.stdout, `Restored ${name} into postgres service ${DB}\n`);
   assert.equal((await get('/rows')).body, 'a,b,c');
+  // the restore kept the owner: the app's login owns its table again (and can write to it)
+  assert.equal(await sql(DB, `SELECT tableowner FROM pg_tables WHERE schemaname = '${SCHEMA}' AND tablename = 'items';`), SCHEMA);
+  assert.equal((await get('/write?note=d')).status, 200);
+  await sql(DB, `DELETE FROM ${SCHEMA}.items WHERE note = 'd';`);
 
   const missing = await paas.ssh(`postgres:restore ${DB} 1999-01-01`);
   assert.equal(missing.exitCode, 1);
@@ -181,17 +188,18 @@ test('export piped into import of a second instance gives the same rows; a corru
   const piped = await execa('sh', ['-c', `${ssh(`postgres:export ${DB}`)} | ${ssh(`postgres:import ${DB2}`)}`], { reject: false });
   assert.equal(piped.exitCode, 0, piped.stderr);
   assert.match(piped.stdout, new RegExp(`^Imported into postgres service ${DB2}`));
-  assert.equal(await sql(DB2, "SELECT string_agg(note, ',' ORDER BY id) FROM items;"), 'a,b,c');
+  assert.equal(await sql(DB2, `SELECT string_agg(note, ',' ORDER BY id) FROM ${SCHEMA}.items;`), 'a,b,c');
+  assert.equal(await sql(DB2, `SELECT tableowner FROM pg_tables WHERE tablename = 'items';`), SCHEMA, 'the owner came with the dump');
   // the dump is pg_dump's custom format
   await execa('sh', ['-c', `${ssh(`postgres:export ${DB}`)} > '${dump}'`]);
   assert.equal(fs.readFileSync(dump).subarray(0, 5).toString(), 'PGDMP');
 
-  await sql(DB2, "INSERT INTO items (note) VALUES ('kept');");
+  await sql(DB2, `INSERT INTO ${SCHEMA}.items (note) VALUES ('kept');`);
   for (const bad of ['this is not a dump', fs.readFileSync(dump).subarray(0, 600).toString('latin1')]) {
     const r = await paas.ssh(`postgres:import ${DB2}`, { input: bad });
     assert.equal(r.exitCode, 2, r.stderr);
     assert.match(r.stderr, new RegExp(`^error: not a valid postgres dump \\(.+\\); ${DB2} was not changed\\n$`));
-    assert.equal(await sql(DB2, "SELECT string_agg(note, ',' ORDER BY id) FROM items;"), 'a,b,c,kept');
+    assert.equal(await sql(DB2, `SELECT string_agg(note, ',' ORDER BY id) FROM ${SCHEMA}.items;`), 'a,b,c,kept');
   }
 });
 
@@ -231,7 +239,7 @@ test('a dump far larger than what the control plane holds streams through it (ex
 test('a backup that runs out of disk fails loudly: exit status, info and the log; no partial file is left', async () => {
   const dir = path.join(paas.dataDir, 'addons', 'postgres', DB, 'backups');
   // enough rows that the compressed dump outgrows a 64 KiB disk
-  await sql(DB, 'INSERT INTO items (note) SELECT md5(g::text) || md5((g * 7)::text) FROM generate_series(1, 20000) g;');
+  await sql(DB, `INSERT INTO ${SCHEMA}.items (note) SELECT md5(g::text) || md5((g * 7)::text) FROM generate_series(1, 20000) g;`);
   const kept = fs.readdirSync(dir);
   const moved = `${dir}.full`;
   fs.renameSync(dir, moved);
@@ -254,7 +262,7 @@ test('a backup that runs out of disk fails loudly: exit status, info and the log
     fs.renameSync(moved, dir);
   }
   assert.deepEqual(fs.readdirSync(dir), kept);
-  await sql(DB, 'DELETE FROM items WHERE id > 3;');
+  await sql(DB, `DELETE FROM ${SCHEMA}.items WHERE id > 3;`);
 });
 
 test('unlink removes the variable under load with zero failed requests', async () => {
@@ -264,6 +272,8 @@ test('unlink removes the variable under load with zero failed requests', async (
   const notLinked = await paas.ssh(`postgres:unlink ${DB} ${APP}`);
   assert.equal(notLinked.exitCode, 1);
   assert.match(notLinked.stderr, /is not linked to/);
+  assert.match(r.stdout, new RegExp(`Login ${SCHEMA} disabled; its data stays in ${DB}`));
+  assert.equal(await sql(DB, `SELECT rolcanlogin FROM pg_roles WHERE rolname = '${SCHEMA}';`), 'f');
   const c = await dockerClient().getContainer(`paas-postgres-${DB}`).inspect();
   assert.deepEqual(Object.keys(c.NetworkSettings.Networks), ['none'], 'the last unlink leaves it on no network');
 });
@@ -290,7 +300,7 @@ test('logs, restart and connect with a pty over SSH', async () => {
     await follow;
   }
   await ok(`postgres:restart ${DB}`);
-  assert.equal(await sql(DB, 'SELECT count(*) FROM items;'), '3');
+  assert.equal(await sql(DB, `SELECT count(*) FROM ${SCHEMA}.items;`), '3');
   // a real pty: psql prompts and echoes as at a terminal
   const r = await execa('ssh', ['-tt', ...sshOptions(paas.key.priv, paas.ports.ssh), 'paas@127.0.0.1', `postgres:connect ${DB}`], {
     input: 'SELECT 40 + 2 AS answer;\n\\q\n',

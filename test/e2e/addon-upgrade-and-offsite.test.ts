@@ -17,6 +17,7 @@ const ID = randomBytes(3).toString('hex');
 const DB = `up${ID}`;
 const APP = `upapp${ID}`;
 const MINOR_TAG = `paas-test/postgres:13-${ID}`;
+const LOGIN = `app_${APP}`;
 let paas: PaasServer;
 let s3: S3rver;
 let s3Port: number;
@@ -51,6 +52,8 @@ test('create --image pins an older version; upgrade within the major version rec
   await ok(`apps:create ${APP}`);
   await ok(`postgres:link ${DB} ${APP}`);
   await sql("CREATE TABLE t (note text); INSERT INTO t VALUES ('one'), ('two');");
+  // a table the app's own login made in its schema
+  await sql(`SET ROLE ${LOGIN}; CREATE TABLE mine (n int); INSERT INTO mine VALUES (7); RESET ROLE;`);
   const before = await info();
   const r = await ok(`postgres:upgrade ${DB} --image ${MINOR_TAG}`);
   assert.match(r.stdout, new RegExp(`Upgraded postgres service ${DB} to ${MINOR_TAG} \\(13\\.\\d+\\) in place\\n$`));
@@ -94,6 +97,31 @@ test('a major upgrade dumps and restores into a new volume and keeps the old one
   // the new server takes writes: the freeze stayed with the retired data files
   await sql("INSERT INTO t VALUES ('three');");
   assert.equal(await sql("SELECT string_agg(note, ',') FROM t;"), 'one,two,three');
+  // the app's login was made on the new server before the restore: it owns its table again and
+  // logs in with the password its URL holds
+  assert.equal(await sql(`SELECT tableowner FROM pg_tables WHERE tablename = 'mine';`), LOGIN);
+  const url = new URL((await ok(`config:get ${APP} DATABASE_URL`)).stdout.trim());
+  assert.equal(url.username, LOGIN);
+  const asApp = await execa(
+    'docker',
+    [
+      'exec',
+      '-e',
+      `PGPASSWORD=${url.password}`,
+      `paas-postgres-${DB}`,
+      'psql',
+      '-h',
+      '127.0.0.1',
+      '-U',
+      LOGIN,
+      '-d',
+      DB,
+      '-Atc',
+      'SELECT n FROM mine',
+    ],
+    { reject: false },
+  );
+  assert.equal(asApp.stdout.trim(), '7', asApp.stderr);
   await dockerClient().getVolume(before.volume).inspect();
   assert.match((await ok(`postgres:info ${DB}`)).stdout, new RegExp(`kept volumes: +${before.volume}`));
   const down = await paas.ssh(`postgres:upgrade ${DB} --image ${POSTGRES_13_IMAGE}`);

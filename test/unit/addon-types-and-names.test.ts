@@ -67,3 +67,19 @@ test('server versions are read from the servers own banners', () => {
   assert.deepEqual(parseVersion('Redis server v=7.0.15 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64'), { full: '7.0.15', major: '7' });
   assert.equal(parseVersion('no version here'), null);
 });
+
+test('Postgres per-app logins: named after the app, confined, and never spliced from unsafe text', () => {
+  const l = addonType('postgres')!.appLogins!;
+  assert.equal(l.name('shop'), 'app_shop');
+  assert.equal(l.name('my-shop-2'), 'app_my_shop_2');
+  const grant = l.grant('app_shop', generatePassword());
+  for (const attr of ['NOSUPERUSER', 'NOCREATEDB', 'NOCREATEROLE', 'NOREPLICATION', 'NOBYPASSRLS'])
+    assert.match(grant, new RegExp(`ALTER ROLE "app_shop" WITH LOGIN .*${attr}`));
+  assert.match(grant, /REVOKE ALL ON SCHEMA public FROM PUBLIC/);
+  assert.match(grant, /ALTER ROLE "app_shop" SET search_path = "app_shop"/);
+  assert.match(l.disable('app_shop'), /NOLOGIN PASSWORD NULL/);
+  assert.match(l.drop('app_shop'), /DROP OWNED BY "app_shop" CASCADE/);
+  assert.throws(() => l.grant('app_shop', "x'; ALTER ROLE app_shop SUPERUSER; --"));
+  assert.throws(() => l.grant('app"x', 'abc'));
+  assert.equal(addonType('redis')!.appLogins, null, 'Redis: one shared password (no per-user keyspaces)');
+});

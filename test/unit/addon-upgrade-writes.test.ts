@@ -22,6 +22,7 @@ const row: AddonRow = {
   target: null,
   lastBackup: null,
   oldVolumes: [],
+  memoryBytes: null,
 };
 
 /** A major upgrade 13 -> 15 whose backup step does `backup`; records what ran in the old container. */
@@ -33,6 +34,7 @@ function setup(backup: () => Promise<{ name: string }>, freezeExit = 0) {
       running: async () => row,
       withLock: async (_t: unknown, _n: unknown, _w: unknown, _o: unknown, _s: unknown, fn: () => Promise<unknown>) => fn(),
       startContainer: async () => ran.push('start'),
+      ensureLogins: async () => ran.push('logins'),
     },
     data: { backup, restoreFile: async () => ran.push('restore'), backupPath: () => '/b' },
     containers: {
@@ -69,6 +71,11 @@ describe('a major add-on upgrade stops writes for its dump', () => {
     assert.equal(r.mode, 'major');
     assert.deepEqual(ran.slice(0, 2), ['freeze', 'backup']);
     assert.ok(!ran.includes('thaw'));
+    // the apps' logins are made on the new server before the restore gives them their tables
+    assert.deepEqual(
+      ran.filter((s) => ['start', 'logins', 'restore'].includes(s)),
+      ['start', 'logins', 'restore'],
+    );
     assert.match(String(out.read()), /Writes refused until the upgrade ends/);
   });
 
