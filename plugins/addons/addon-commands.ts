@@ -2,7 +2,7 @@ import type { AddonType } from '../../src/addons/addon-type.js';
 import { CommandErrors } from '../../src/plugin-host/command-errors.js';
 import { keyValues, table, writeJson } from '../../src/plugin-host/output.js';
 import type { CommandSpec } from '../../src/plugin-host/plugin.js';
-import type { AddonInfo } from '../../src/services/addon-service.js';
+import type { AddonInfo } from '../../src/addons/addon-service.js';
 
 /** `12.3 MB` */
 export function humanBytes(n: number | null): string {

@@ -1,8 +1,8 @@
-import type { AddonDataService } from '../services/addon-data-service.js';
-import type { AddonScheduler } from '../services/addon-scheduler.js';
-import type { AddonService } from '../services/addon-service.js';
-import type { AddonTargetService } from '../services/addon-target-service.js';
-import type { AddonUpgradeService } from '../services/addon-upgrade-service.js';
+import type { AddonDataService } from '../addons/addon-data-service.js';
+import type { AddonScheduler } from '../addons/addon-scheduler.js';
+import type { AddonService } from '../addons/addon-service.js';
+import type { AddonTargetService } from '../addons/addon-target-service.js';
+import type { AddonUpgradeService } from '../addons/addon-upgrade-service.js';
 import type { AppService } from '../services/app-service.js';
 import type { CertService } from '../https/cert-service.js';
 import type { BuilderService } from '../services/builder-service.js';

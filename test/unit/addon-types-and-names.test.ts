@@ -10,7 +10,7 @@ import {
 } from '../../src/addons/addon-naming.js';
 import { withFile } from '../../src/addons/addon-type.js';
 import { ADDON_TYPES, addonType } from '../../src/addons/addon-types.js';
-import { parseVersion } from '../../src/services/addon-upgrade-service.js';
+import { parseVersion } from '../../src/addons/addon-upgrade-service.js';
 
 test('every add-on type is complete data: image env, port, volume, URL variable, commands', () => {
   assert.deepEqual(

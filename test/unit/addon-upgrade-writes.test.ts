@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { postgresType } from '../../src/addons/postgres-type.js';
 import { redisType } from '../../src/addons/redis-type.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { AddonUpgradeService, type AddonUpgradeDeps } from '../../src/services/addon-upgrade-service.js';
+import { AddonUpgradeService, type AddonUpgradeDeps } from '../../src/addons/addon-upgrade-service.js';
 import type { AddonRow } from '../../src/state/addons-repository.js';
 
 const row: AddonRow = {

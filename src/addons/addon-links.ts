@@ -1,15 +1,15 @@
 import type { Writable } from 'node:stream';
-import { addonContainerName, generatePassword, suggestedAlias } from '../addons/addon-naming.js';
-import type { AddonType } from '../addons/addon-type.js';
-import { addonType } from '../addons/addon-types.js';
+import { addonContainerName, generatePassword, suggestedAlias } from './addon-naming.js';
+import type { AddonType } from './addon-type.js';
+import { addonType } from './addon-types.js';
 import { CONFIG_KEY } from '../inputs/operation-inputs.js';
 import type { AddonRow } from '../state/addons-repository.js';
 import { AddonErrors } from './addon-errors.js';
 import type { AddonLogins } from './addon-logins.js';
-import type { AddonDeps, AddonService } from './addon-service.js';
+import type { AddonDeps, AddonLookup } from './addon-deps.js';
 
 export interface AddonLinksDeps extends Pick<AddonDeps, 'addons' | 'appExists' | 'containers' | 'networks' | 'config' | 'log'> {
-  service: Pick<AddonService, 'get' | 'withLock' | 'running'>;
+  service: AddonLookup;
   logins: AddonLogins;
 }
 

@@ -1,8 +1,8 @@
 import type { Writable } from 'node:stream';
-import { addonVolumeName } from '../addons/addon-naming.js';
-import type { AddonType } from '../addons/addon-type.js';
+import { addonVolumeName } from './addon-naming.js';
+import type { AddonType } from './addon-type.js';
 import type { Logger } from '../log/logger.js';
-import type { AddonContainers } from '../runtime/addon-containers.js';
+import type { AddonContainers } from './addon-containers.js';
 import type { AddonRow, AddonsRepository } from '../state/addons-repository.js';
 import type { AddonDataService } from './addon-data-service.js';
 import { AddonErrors } from './addon-errors.js';

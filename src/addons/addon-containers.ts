@@ -1,10 +1,10 @@
 import type Dockerode from 'dockerode';
 import type { Logger } from '../log/logger.js';
-import { DROPPED_CAPABILITIES, hardeningHostConfig } from './container-hardening.js';
-import { type ExecIo, type ExecResult, execIn } from './container-exec.js';
-import { engineMessage, statusOf } from './docker-error-details.js';
-import { LogStream, type LogStreamOptions } from './log-stream.js';
-import { RuntimeErrors } from './runtime-errors.js';
+import { DROPPED_CAPABILITIES, hardeningHostConfig } from '../runtime/container-hardening.js';
+import { type ExecIo, type ExecResult, execIn } from '../runtime/container-exec.js';
+import { engineMessage, statusOf } from '../runtime/docker-error-details.js';
+import { LogStream, type LogStreamOptions } from '../runtime/log-stream.js';
+import { RuntimeErrors } from '../runtime/runtime-errors.js';
 
 /** Labels of add-on containers and volumes: never `paas.app`, so app convergence leaves them alone. */
 export const ADDON_LABELS = { type: 'paas.addon', name: 'paas.addon.name' } as const;

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
-import { type AddonType, type AppLogins, lastLine } from '../addons/addon-type.js';
+import { type AddonType, type AppLogins, lastLine } from './addon-type.js';
 import type { Logger } from '../log/logger.js';
-import type { AddonContainers } from '../runtime/addon-containers.js';
+import type { AddonContainers } from './addon-containers.js';
 import type { AddonLink } from '../state/addons-repository.js';
 import { AddonErrors } from './addon-errors.js';
 

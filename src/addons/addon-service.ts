@@ -1,30 +1,19 @@
 import type { Writable } from 'node:stream';
 import type { CommandIo } from '../contracts/command-io.js';
-import { addonContainerName, addonVolumeName, ADDON_NAME_RE, databaseName, generatePassword } from '../addons/addon-naming.js';
-import type { AddonType } from '../addons/addon-type.js';
-import { addonType } from '../addons/addon-types.js';
+import { addonContainerName, addonVolumeName, ADDON_NAME_RE, databaseName, generatePassword } from './addon-naming.js';
+import type { AddonType } from './addon-type.js';
+import { addonType } from './addon-types.js';
+import type { AddonDeps } from './addon-deps.js';
 import type { Logger } from '../log/logger.js';
 import { parseMemory } from '../deploy/resource-limits.js';
-import { type AddonContainers, type AddonContainerState, DEFAULT_ADDON_MEMORY_BYTES } from '../runtime/addon-containers.js';
+import { type AddonContainers, type AddonContainerState, DEFAULT_ADDON_MEMORY_BYTES } from './addon-containers.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import type { AddonLink, AddonRow, AddonsRepository, LastBackup } from '../state/addons-repository.js';
 import { type Locks, underLock } from '../deploy/app-locks.js';
 import { AddonErrors } from './addon-errors.js';
 import { AddonLinks } from './addon-links.js';
 import { AddonLogins } from './addon-logins.js';
-import type { ConfigService } from './config-service.js';
-
-export interface AddonDeps {
-  addons: AddonsRepository;
-  appExists(app: string): boolean;
-  containers: AddonContainers;
-  networks: Pick<ContainerRuntime, 'ensureNetwork' | 'appNetwork'>;
-  config: Pick<ConfigService, 'change' | 'all'>;
-  locks: Locks;
-  /** the image `create` uses when given none: the type's env override (tests) or its default */
-  defaultImage(type: AddonType): string;
-  log: Logger;
-}
+import type { ConfigService } from '../services/config-service.js';
 
 export interface AddonSummary {
   name: string;

@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
-import type { AddonType } from '../addons/addon-type.js';
-import { addonType } from '../addons/addon-types.js';
+import type { AddonType } from './addon-type.js';
+import { addonType } from './addon-types.js';
 import type { Logger } from '../log/logger.js';
 import type { AddonsRepository } from '../state/addons-repository.js';
 import type { AddonDataService } from './addon-data-service.js';

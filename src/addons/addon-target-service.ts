@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { AddonType } from '../addons/addon-type.js';
+import type { AddonType } from './addon-type.js';
 import type { AddonRow, AddonsRepository, BackupTarget } from '../state/addons-repository.js';
 import { AddonErrors } from './addon-errors.js';
 import type { AddonService } from './addon-service.js';
