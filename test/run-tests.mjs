@@ -7,6 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 // The servers the tests start run paas's proxy as an unprivileged user, which must read the code
@@ -62,12 +63,14 @@ if (ordered.length + last.length === 0) {
 const setup = spawnSync('bash', [path.join(import.meta.dirname, 'ensure-test-packages.sh')], { stdio: 'inherit' });
 if (setup.status !== 0) process.exit(setup.status ?? 1);
 const concurrency = process.env.PAAS_TEST_CONCURRENCY ?? '1';
-const runFiles = (list) =>
+const runFiles = (list, n = concurrency) =>
   list.length === 0
     ? 0
-    : (spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...list], { stdio: 'inherit' })
-        .status ?? 1);
-const status = runFiles(ordered);
+    : (spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${n}`, ...list], { stdio: 'inherit' }).status ?? 1);
+// Docker-free unit tests (test/unit) share nothing but temp dirs: one per core
+const isUnit = (f) => f.includes(`${path.sep}unit${path.sep}`);
+const unitStatus = runFiles(ordered.filter(isUnit), String(availableParallelism()));
+const status = runFiles(ordered.filter((f) => !isUnit(f))) || unitStatus;
 // run even when the main run failed: its result is reported on its own
 if (last.length) console.log(`# last step, on its own: ${last.join(' ')}`);
 const lastStatus = runFiles(last);

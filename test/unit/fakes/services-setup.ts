@@ -49,9 +49,14 @@ export function deploySetup() {
   return { state, runtime, proxy, locks, settings, rollout, releases };
 }
 
-/** An app with a live release v1 running `formation`, as a first push leaves it. */
+/**
+ * An app with a live release v1 running `formation`, as a first push leaves it. Its stability
+ * window is 0 s (`checks:set wait=0`): the services' tests are not about the window (the rollout's
+ * and cutover's are), and 2 s of it per rollout made them take seconds instead of milliseconds.
+ */
 export async function liveApp(s: ReturnType<typeof deploySetup>, app: string, formation: Record<string, number> = { web: 1 }) {
   s.state.apps.create(app);
+  s.settings.write(app, 'checks', { wait: 0 });
   s.state.formation.replace(app, formation);
   const r = s.state.releases.create({
     app,
