@@ -66,6 +66,8 @@ export interface BuildCgroupsOptions {
 }
 
 const run = promisify(execFile);
+/** how close to the limit the peak use must come to count as "at the limit" (charges come in pages) */
+const PAGE_SLACK = 64 * 1024;
 const defaultSystemctl: Systemctl = async (args) => {
   await run('systemctl', args, { timeout: 30_000 });
 };
@@ -157,7 +159,10 @@ async function createV1(root: string, name: string, limits: CgroupLimits, waitMs
       return {
         pids: Number.isFinite(max) && peak >= max,
         oomKills: field(await read(path.join(memDir, 'memory.oom_control')), 'oom_kill') + [...oomSeen.values()].reduce((a, b) => a + b, 0),
-        memoryAtLimit: Number((await read(path.join(memDir, 'memory.failcnt'))) || 0) > 0,
+        // the peak use reached the limit (failcnt stays 0 here when the OOM killer ends the charge)
+        memoryAtLimit:
+          Number((await read(path.join(memDir, 'memory.max_usage_in_bytes'))) || 0) >=
+          Number((await read(path.join(memDir, 'memory.limit_in_bytes'))) || Number.POSITIVE_INFINITY) - PAGE_SLACK,
       };
     },
     remove: () => removeV1(root, name, waitMs),

@@ -16,9 +16,9 @@ export interface BuildStepLimits {
   cgroup: BuildCgroup | null;
 }
 
-/** The one line of a build stopped by a limit. */
+/** The one line of a build stopped by a limit (the push shows it as `build failed: <line>`). */
 export const limitLines = {
-  pids: (l: BuildStepLimits) => `build failed: the build hit its process limit (${l.pids})`,
-  memory: (l: BuildStepLimits) => `build failed: the build hit its memory limit (${l.memoryText})`,
-  time: (l: BuildStepLimits) => `build failed: the build ran past its time limit (${l.timeoutText}; builder:set --global build-timeout)`,
+  pids: (l: BuildStepLimits) => `the build hit its process limit (${l.pids})`,
+  memory: (l: BuildStepLimits) => `the build hit its memory limit (${l.memoryText})`,
+  time: (l: BuildStepLimits) => `the build ran past its time limit (${l.timeoutText}; builder:set --global build-timeout)`,
 };

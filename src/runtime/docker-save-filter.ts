@@ -53,8 +53,14 @@ export function filterDockerSave(input: Readable, want: string, cap: UploadCap |
   ex.on('entry', (header, stream, next) => {
     const name = header.name.replace(/^\.\//, '');
     if (!NAMING_FILES.has(name)) {
-      if (header.type === 'file' || header.type === 'contiguous-file') stream.pipe(out.entry(header, next));
-      else {
+      if (header.type === 'file' || header.type === 'contiguous-file') {
+        // an upload cut mid-layer (over the size cap, truncated, refused) destroys both ends with the
+        // error `checked` already carries: without these handlers it would be thrown as uncaught
+        const sink = out.entry(header, next);
+        sink.on('error', () => {});
+        stream.on('error', () => {});
+        stream.pipe(sink);
+      } else {
         stream.on('end', () => out.entry(header, next));
         stream.resume();
       }

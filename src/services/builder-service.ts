@@ -189,13 +189,13 @@ export class BuilderService {
   }
 }
 
-/** A size for `key` (`500m`, `2g`; at least 6m, at most 1024g), refused with one line naming the key. */
+/** A size for `key` (`500m`, `2g`; at least 1k, at most 1024g), refused with one line naming the key. */
 function parseSize(key: string, value: string): number {
   try {
-    return parseMemory(value);
+    return parseMemory(value, 1024);
   } catch (e) {
     throw SettingsErrors.builderGlobal(
-      `${key} must be a size with a unit k, m or g from 6m to 1024g (e.g. 500m, 2g), or none; got '${value}'; nothing was changed`,
+      `${key} must be a size with a unit k, m or g from 1k to 1024g (e.g. 500m, 2g), or none; got '${value}'; nothing was changed`,
       e,
     );
   }
