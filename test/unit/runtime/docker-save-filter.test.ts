@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { test } from 'node:test';
 import { pack } from 'tar-stream';
-import { filterDockerSave } from '../../src/runtime/docker-save-filter.js';
+import { filterDockerSave } from '../../../src/runtime/docker-save-filter.js';
 
 const MiB = 1024 ** 2;
 
