@@ -63,6 +63,8 @@ export interface BuildCgroupsOptions {
   systemctl?: Systemctl;
   /** how long remove() waits for the engine to remove its step cgroups */
   removeWaitMs?: number;
+  /** when remove() tries again in the background (default 10 s and 60 s after the build) */
+  resweepMs?: number[];
 }
 
 const run = promisify(execFile);
@@ -113,13 +115,22 @@ export class BuildCgroups {
     return Promise.resolve(null);
   }
 
-  /** a cgroup left behind is logged, not thrown: the build's own outcome is what the push reports */
+  /**
+   * A cgroup left behind is logged, not thrown: the build's own outcome is what the push reports.
+   * The engine may still start a step container of a cancelled build after the cgroup is gone,
+   * which makes the path again (without limits, for the moments until the engine kills it): it is
+   * removed again in the background, later.
+   */
   private quietRemove(cgroup: BuildCgroup): BuildCgroup {
     const log = this.opts.log;
+    const later = this.opts.resweepMs ?? [10_000, 60_000];
     return {
       parent: cgroup.parent,
       hits: () => cgroup.hits(),
-      remove: () => cgroup.remove().catch((err: unknown) => log.warn({ err, cgroup: cgroup.parent }, 'cannot remove a build cgroup')),
+      remove: async () => {
+        await cgroup.remove().catch((err: unknown) => log.warn({ err, cgroup: cgroup.parent }, 'cannot remove a build cgroup'));
+        for (const ms of later) setTimeout(() => void cgroup.remove().catch(() => {}), ms).unref();
+      },
     };
   }
 

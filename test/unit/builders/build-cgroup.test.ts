@@ -98,3 +98,22 @@ test('layouts from docker info; v1 with systemd and unknown engines get no cgrou
   });
   assert.equal(await unwritable.create({ pids: 1024, memoryBytes: 64 * MiB }), null);
 });
+
+test('a cgroup the engine makes again after the build (a late step of a cancelled build) is removed again later', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cg1r-'));
+  for (const c of ['pids', 'memory']) fs.mkdirSync(path.join(root, c));
+  const cgs = new BuildCgroups({
+    layout: async () => ({ version: 1, driver: 'cgroupfs', root }),
+    log: silentLogger(),
+    removeWaitMs: 0,
+    resweepMs: [100],
+  });
+  const cg = (await cgs.create({ pids: 1024, memoryBytes: 64 * MiB }))!;
+  const name = cg.parent.slice(1);
+  for (const c of ['pids', 'memory']) for (const f of fs.readdirSync(path.join(root, c, name))) fs.rmSync(path.join(root, c, name, f));
+  await cg.remove();
+  assert.equal(fs.existsSync(path.join(root, 'pids', name)), false);
+  fs.mkdirSync(path.join(root, 'pids', name));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(fs.existsSync(path.join(root, 'pids', name)), false);
+});
