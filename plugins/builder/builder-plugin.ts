@@ -10,7 +10,7 @@ export default definePlugin({
       summary:
         'Choose how the app is built (dockerfile, pack, template, auto), where (build-dir, dockerfile-path), or the host build limits (--global)',
       usage:
-        'builder:set [app] <dockerfile|pack|template|auto> | [app] build-dir|dockerfile-path [PATH] | --global concurrency N|min-free-memory SIZE',
+        'builder:set [app] <dockerfile|pack|template|auto> | [app] build-dir|dockerfile-path [PATH] | --global concurrency N|min-free-memory SIZE|build-timeout DURATION|max-push-size SIZE|max-image-size SIZE|min-free-disk SIZE',
       examples: [
         'paas builder:set myapp pack',
         'paas builder:set myapp build-dir services/api',
@@ -18,11 +18,21 @@ export default definePlugin({
         'paas builder:set myapp build-dir',
         'paas builder:set --global concurrency 2',
         'paas builder:set --global min-free-memory 300m',
+        'paas builder:set --global build-timeout 45m',
+        'paas builder:set --global max-push-size 500m',
+        'paas builder:set --global max-image-size 4g',
+        'paas builder:set --global min-free-disk 2g',
       ],
       app: 'required',
       access: 'app',
       global: true,
-      flags: { global: { type: 'boolean', description: "the host's build limits: concurrency N, min-free-memory SIZE|none (admin)" } },
+      flags: {
+        global: {
+          type: 'boolean',
+          description:
+            "the host's build limits and upload caps: concurrency N, min-free-memory SIZE|none, build-timeout DURATION, max-push-size SIZE|none, max-image-size SIZE|none, min-free-disk SIZE|none (admin)",
+        },
+      },
       minArgs: 1,
       maxArgs: 2,
       async run({ app, args, flags, api, stdout, signal }) {
@@ -43,7 +53,8 @@ export default definePlugin({
       },
     },
     'builder:report': {
-      summary: 'Show the builder the next push uses and why, the build dir and Dockerfile path, and the host build limits',
+      summary:
+        "Show the builder the next push uses and why, the build dir and Dockerfile path, the build's limits and the host's upload caps",
       usage: 'builder:report [app] [--json]',
       examples: ['paas builder:report myapp'],
       app: 'required',
@@ -62,6 +73,12 @@ export default definePlugin({
               ['Dockerfile path', r.dockerfilePath],
               ['Concurrency', `${r.concurrency} build(s) at a time on this host`],
               ['Min free memory', r.minFreeMemory],
+              ['Build memory', r.buildMemory],
+              ['Build processes', String(r.buildProcesses)],
+              ['Build timeout', r.buildTimeout],
+              ['Max push size', r.maxPushSize],
+              ['Max image size', r.maxImageSize],
+              ['Min free disk', r.minFreeDisk],
             ])}`,
           );
         return 0;

@@ -16,6 +16,8 @@ export const BuildErrors = {
   noDockerfile: errorFactory('PAAS_ERR_BUILD_NO_DOCKERFILE'),
   /** `build-dir` / `dockerfile-path` outside the repository, missing, or of the wrong kind */
   path: errorFactory('PAAS_ERR_BUILD_PATH', 2),
+  /** a build step hit the build's process or memory limit, or the build ran past its time limit */
+  limit: errorFactory('PAAS_ERR_BUILD_LIMIT'),
   /** free memory stayed below `min-free-memory`: the build was refused rather than OOM-killed */
   lowMemory: errorFactory('PAAS_ERR_BUILD_LOW_MEMORY'),
   /** a template or the source could not be read */

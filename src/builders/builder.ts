@@ -1,4 +1,5 @@
 import type { ImagePolicy } from '../runtime/image-ownership.js';
+import type { BuildStepLimits } from './build-limits.js';
 
 export const BUILDER_NAMES = ['dockerfile', 'pack', 'template'] as const;
 export type BuilderName = (typeof BUILDER_NAMES)[number];
@@ -22,6 +23,8 @@ export interface BuildRequest {
   signal: AbortSignal;
   /** which images the Dockerfile may use (the pusher's role); absent: the app's own and base images only */
   imagePolicy?: ImagePolicy;
+  /** the memory, process and time limits of the build's steps (none: unlimited) */
+  limits?: BuildStepLimits;
 }
 
 export interface BuildResult {

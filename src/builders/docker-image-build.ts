@@ -7,10 +7,11 @@ import { LineSplitter } from '../util/json-lines.js';
 import { createBuildContext } from './build-context.js';
 import { checkBuildImages } from './build-image-check.js';
 import type { BuildRequest } from './builder.js';
+import { type BuildStepLimits, limitLines } from './build-limits.js';
 import { BuildErrors } from './build-errors.js';
 
 export interface DockerImageBuildOptions
-  extends Pick<BuildRequest, 'imageTag' | 'buildArgs' | 'labels' | 'output' | 'signal' | 'imagePolicy'> {
+  extends Pick<BuildRequest, 'imageTag' | 'buildArgs' | 'labels' | 'output' | 'signal' | 'imagePolicy' | 'limits'> {
   contextDir: string;
   /** relative to contextDir */
   dockerfile: string;
@@ -53,47 +54,62 @@ export async function buildDockerImage(
   if (o.signal.aborted) throw BuildErrors.cancelled('build cancelled');
   // another app's image (FROM, COPY --from, ONBUILD) is refused before any step runs
   await checkBuildImages(docker, o);
+  const limits = o.limits;
+  if (limits && Date.now() >= limits.deadline) throw BuildErrors.limit(limitLines.time(limits));
   const context = await createBuildContext(o.contextDir, { dockerfile: o.dockerfile, extraIgnore: o.extraIgnore });
 
-  let stream: Readable;
+  // the build stops on the caller's signal, at its deadline, or when its steps hit the process limit
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  o.signal.addEventListener('abort', onAbort, { once: true });
+  const watch = limits ? watchLimits(limits, stop, log) : null;
   try {
-    stream = (await docker.buildImage(
-      context as unknown as NodeJS.ReadableStream,
-      {
-        t: o.imageTag,
-        dockerfile: o.dockerfile,
-        buildargs: o.buildArgs,
-        labels: o.labels,
-        rm: true,
-        forcerm: true,
-        pull: false,
-        abortSignal: o.signal,
-      } as Dockerode.ImageBuildOptions,
-    )) as unknown as Readable;
-  } catch (e) {
-    context.destroy();
-    if (o.signal.aborted) throw BuildErrors.cancelled('build cancelled', e);
-    // The engine rejects a bad Dockerfile (parse error, unknown instruction) before streaming: a build failure.
-    const status = statusOf(e);
-    if (status !== undefined && status >= 400 && status < 500) throw BuildErrors.failed(`build failed: ${oneLine(engineMessage(e))}`, e);
-    throw BuildErrors.docker(`docker build request failed: ${oneLine(engineMessage(e))}`, e);
-  }
+    let stream: Readable;
+    try {
+      stream = (await docker.buildImage(
+        context as unknown as NodeJS.ReadableStream,
+        {
+          t: o.imageTag,
+          dockerfile: o.dockerfile,
+          buildargs: o.buildArgs,
+          labels: o.labels,
+          rm: true,
+          forcerm: true,
+          pull: false,
+          ...(limits ? stepLimitOptions(limits) : {}),
+          abortSignal: stop.signal,
+        } as Dockerode.ImageBuildOptions,
+      )) as unknown as Readable;
+    } catch (e) {
+      context.destroy();
+      if (stop.signal.aborted) throw stoppedError(o.signal, watch, limits, e);
+      // The engine rejects a bad Dockerfile (parse error, unknown instruction) before streaming: a build failure.
+      const status = statusOf(e);
+      if (status !== undefined && status >= 400 && status < 500) throw BuildErrors.failed(`build failed: ${oneLine(engineMessage(e))}`, e);
+      throw BuildErrors.docker(`docker build request failed: ${oneLine(engineMessage(e))}`, e);
+    }
 
-  const outcome = await followBuild(stream, o.output, o.signal);
-  if (o.signal.aborted) {
-    // Closing the request makes the engine kill the step's container, but in its own time: remove
-    // them here and wait, so that nothing of a cancelled build still runs once the push has failed.
-    await removeStepContainers(docker, log, outcome.stepContainers);
-    throw BuildErrors.cancelled('build cancelled');
-  }
-  if (outcome.error && retryVanishedLayer && VANISHED_LAYER.test(outcome.error.trim())) {
-    log.warn({ image: o.imageTag, error: outcome.error }, 'a cached layer vanished during the build; building again');
-    o.output.write('A cached layer was deleted during the build (an image prune ran at the same time); building again\n');
-    return buildDockerImage(docker, log, o, false);
-  }
-  if (outcome.error) {
-    const step = outcome.lastStep ? ` (${outcome.lastStep})` : '';
-    throw BuildErrors.failed(`build failed${step}: ${oneLine(outcome.error)}`);
+    const outcome = await followBuild(stream, o.output, stop.signal);
+    if (stop.signal.aborted) {
+      // Closing the request makes the engine kill the step's container, but in its own time: remove
+      // them here and wait, so that nothing of a cancelled build still runs once the push has failed.
+      await removeStepContainers(docker, log, outcome.stepContainers);
+      throw stoppedError(o.signal, watch, limits);
+    }
+    if (outcome.error && retryVanishedLayer && VANISHED_LAYER.test(outcome.error.trim())) {
+      log.warn({ image: o.imageTag, error: outcome.error }, 'a cached layer vanished during the build; building again');
+      o.output.write('A cached layer was deleted during the build (an image prune ran at the same time); building again\n');
+      return await buildDockerImage(docker, log, o, false);
+    }
+    if (outcome.error) {
+      const hit = limits ? await limitHit(limits, outcome.error) : null;
+      if (hit) throw BuildErrors.limit(limitLines[hit](limits!));
+      const step = outcome.lastStep ? ` (${outcome.lastStep})` : '';
+      throw BuildErrors.failed(`build failed${step}: ${oneLine(outcome.error)}`);
+    }
+  } finally {
+    watch?.stop();
+    o.signal.removeEventListener('abort', onAbort);
   }
 
   let info: Dockerode.ImageInspectInfo;
@@ -104,6 +120,76 @@ export async function buildDockerImage(
   }
   log.debug({ image: o.imageTag, imageId: info.Id }, 'image built');
   return { imageId: info.Id, exposedPorts: exposedPortsOf(info) };
+}
+
+/**
+ * The build API's limits: the build's parent cgroup (its pids and memory limits hold for all steps
+ * together), or, where paas could not make one, the engine's per-step memory limit with no swap.
+ * The classic builder takes no pids limit, capability drops or no-new-privileges: on Linux the
+ * engine refuses `securityopt` for builds, so RUN steps keep Docker's default capabilities and
+ * seccomp profile.
+ */
+function stepLimitOptions(l: BuildStepLimits): Record<string, unknown> {
+  return l.cgroup ? { cgroupparent: l.cgroup.parent } : { memory: l.memoryBytes, memswap: l.memoryBytes };
+}
+
+type StopReason = 'time' | 'pids';
+
+interface LimitWatch {
+  reason(): StopReason | null;
+  stop(): void;
+}
+
+/** Aborts `stop` at the deadline, or as soon as the build's cgroup shows a failed fork (a fork bomb never ends by itself). */
+function watchLimits(l: BuildStepLimits, stop: AbortController, log: Logger, pollMs = 250): LimitWatch {
+  let reason: StopReason | null = null;
+  let poll: NodeJS.Timeout | null = null;
+  const end = (why: StopReason) => {
+    reason ??= why;
+    stop.abort();
+  };
+  const timer = setTimeout(() => end('time'), Math.max(0, l.deadline - Date.now()));
+  const cgroup = l.cgroup;
+  if (cgroup) {
+    const check = () => {
+      poll = null;
+      void cgroup.hits().then(
+        (h) => {
+          if (h.pids) end('pids');
+          else if (!stop.signal.aborted) poll = setTimeout(check, pollMs);
+        },
+        (err: unknown) => log.warn({ err }, 'cannot read the build cgroup'),
+      );
+    };
+    poll = setTimeout(check, pollMs);
+  }
+  return {
+    reason: () => reason,
+    stop: () => {
+      clearTimeout(timer);
+      if (poll) clearTimeout(poll);
+    },
+  };
+}
+
+function stoppedError(signal: AbortSignal, watch: LimitWatch | null, limits: BuildStepLimits | undefined, cause?: unknown): Error {
+  const why = signal.aborted ? null : watch?.reason();
+  if (!why || !limits) return BuildErrors.cancelled('build cancelled', cause);
+  return BuildErrors.limit(limitLines[why](limits), cause);
+}
+
+/**
+ * Which limit a failed build ran into, if any: a fork that failed at the pids limit, or a step the
+ * OOM killer ended (or killed with SIGKILL while its memory was at the limit).
+ */
+async function limitHit(l: BuildStepLimits, error: string): Promise<'pids' | 'memory' | null> {
+  const killed = /returned a non-zero code: 137\b/.test(error);
+  if (!l.cgroup) return killed ? 'memory' : null;
+  const h = await l.cgroup.hits().catch(() => null);
+  if (!h) return null;
+  if (h.pids) return 'pids';
+  if (h.oomKills > 0 || (killed && h.memoryAtLimit)) return 'memory';
+  return null;
 }
 
 interface BuildOutcome {

@@ -27,6 +27,7 @@ export class DockerfileBuilder implements Builder {
       output: req.output,
       signal: req.signal,
       imagePolicy: req.imagePolicy,
+      limits: req.limits,
     });
     return { image: req.imageTag, imageId: r.imageId, builder: this.name, exposedPorts: r.exposedPorts };
   }

@@ -119,6 +119,7 @@ export class PackBuilder implements Builder {
         labels: req.labels,
         output: req.output,
         signal: req.signal,
+        limits: req.limits,
       });
     } finally {
       await fs.rm(dir, { recursive: true, force: true });

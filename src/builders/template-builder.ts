@@ -45,6 +45,7 @@ export class TemplateBuilder implements Builder {
       labels: { 'paas.stack': detected.stack, ...req.labels },
       output: req.output,
       signal: req.signal,
+      limits: req.limits,
     });
     return { image: req.imageTag, imageId: r.imageId, builder: this.name, exposedPorts: r.exposedPorts };
   }

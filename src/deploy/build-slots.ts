@@ -1,5 +1,7 @@
 import { BuildErrors } from '../builders/build-errors.js';
-import { formatMemory } from './resource-limits.js';
+import type { BuildStepLimits } from '../builders/build-limits.js';
+import type { BuildLimiter } from './build-limiter.js';
+import { formatMemory, type ResourceTable } from './resource-limits.js';
 import type { StageOutput } from './stage-output.js';
 
 export interface BuildLimits {
@@ -17,6 +19,10 @@ export interface BuildSlotsOptions {
   /** how long a build waits for free memory before it is refused */
   memoryWaitMs: number;
   pollMs?: number;
+  /** each build's memory, process and time limits (none: builds run unlimited) */
+  limiter?: Pick<BuildLimiter, 'open'>;
+  /** refuses with one line when the data dir or Docker's data root is below the free-disk floor */
+  checkDisk?(what: string): Promise<void>;
 }
 
 interface Waiter {
@@ -36,11 +42,24 @@ export class BuildSlots {
 
   constructor(private readonly opts: BuildSlotsOptions) {}
 
-  async run<T>(stage: StageOutput, signal: AbortSignal, build: () => Promise<T>): Promise<T> {
+  /** Runs `build` in a slot, under the limits made from the app's own memory limits (`appLimits`, resource:limit). */
+  async run<T>(
+    stage: StageOutput,
+    signal: AbortSignal,
+    build: (limits?: BuildStepLimits) => Promise<T>,
+    appLimits: ResourceTable = {},
+  ): Promise<T> {
     await this.acquire(stage, signal);
     try {
       await this.awaitMemory(stage, signal);
-      return await build();
+      await this.opts.checkDisk?.('the build was refused');
+      if (!this.opts.limiter) return await build();
+      const opened = await this.opts.limiter.open(appLimits);
+      try {
+        return await build(opened.limits);
+      } finally {
+        await opened.close();
+      }
     } finally {
       this.running--;
       this.pump();

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Builder } from '../builders/builder.js';
+import type { BuildStepLimits } from '../builders/build-limits.js';
 import { resolveInside } from '../builders/source-paths.js';
 import { readTreeFile } from '../builders/tree-file.js';
 import { userMessage } from '../errors/app-error.js';
@@ -170,8 +171,9 @@ export class PushDeploy {
       this.state.deploys.setRelease(deployId, version);
       const tag = `paas/${app}:v${version}`;
       current = 'build';
-      const build = () => {
+      const build = (limits?: BuildStepLimits) => {
         stage.stage('build', `Building ${tag} (${builder.name})`);
+        if (limits) stage.info(`limits: ${limits.summary}`);
         return builder.build({
           app,
           release: version!,
@@ -184,9 +186,10 @@ export class PushDeploy {
           output: stage.out,
           signal: session.signal,
           imagePolicy: { app, role },
+          ...(limits ? { limits } : {}),
         });
       };
-      const built = await (this.slots ? this.slots.run(stage, session.signal, build) : build());
+      const built = await (this.slots ? this.slots.run(stage, session.signal, build, settings.resources) : build());
       const port = webPort(built.exposedPorts, settings.port);
       this.state.releases.update(app, version, { image: built.image, port, status: 'deploying' });
       current = 'deploy';

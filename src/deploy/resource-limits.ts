@@ -19,12 +19,17 @@ const UNITS: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
 const usage = (message: string) => InputErrors.resourceUsage(`${message}; nothing was changed`);
 
-/** `512m` -> 536870912; `1.5g`, `64M`, `100mb` and `2048k` too; a unit is required. */
-export function parseMemory(value: string): number {
+/** `512m` -> 536870912; `1.5g`, `64M`, `100mb` and `2048k` too; a unit is required. `minBytes`: other sizes than a container's memory. */
+export function parseMemory(value: string, minBytes = MIN_MEMORY_BYTES): number {
   const m = /^(\d{1,7}(?:\.\d{1,3})?)([kmg])b?$/i.exec(value.trim());
   if (!m) throw usage(`memory must be a number with a unit k, m or g (e.g. 512m, 1.5g), got '${value}'`);
   const bytes = Math.floor(Number(m[1]) * UNITS[m[2]!.toLowerCase()]!);
-  if (bytes < MIN_MEMORY_BYTES) throw usage(`memory must be at least 6m (Docker's minimum), got '${value}'`);
+  if (bytes < minBytes)
+    throw usage(
+      minBytes === MIN_MEMORY_BYTES
+        ? `memory must be at least 6m (Docker's minimum), got '${value}'`
+        : `memory must be at least ${formatMemory(minBytes)}, got '${value}'`,
+    );
   if (bytes > MAX_MEMORY_BYTES) throw usage(`memory must be at most 1024g, got '${value}'`);
   return bytes;
 }

@@ -25,6 +25,10 @@ export interface GitServiceOptions {
    * the next push sees the ref this one wrote (its hook runs before git updates the ref).
    */
   withPushLock<T>(app: string, onWait: (holder: string) => void, signal: AbortSignal, fn: () => Promise<T>): Promise<T>;
+  /** the largest pack a push may send (`builder:set --global max-push-size`, git's receive.maxInputSize); null: no cap */
+  maxPushBytes?(): number | null;
+  /** refuses a push (throws an AppError) before anything is written, e.g. below the free-disk floor */
+  beforePush?(): Promise<void>;
   log: Logger;
 }
 
@@ -83,6 +87,7 @@ export class GitService {
     if (why) throw GitErrors.forbidden(why);
     const log = this.opts.log.child({ app, service, key: identity.keyName });
     if (service === 'git-receive-pack') {
+      await this.opts.beforePush?.();
       const wait = (holder: string) => io.stderr.write(`-----> Waiting for ${holder} of ${app} to finish\n`);
       // creating the app and its repo happens under the lock too: two first pushes race otherwise
       return this.opts.withPushLock(app, wait, io.signal, async () => {
@@ -97,7 +102,12 @@ export class GitService {
 
   private async spawnGit(service: string, app: string, dir: string, identity: Identity, io: CommandIo, log: Logger): Promise<number> {
     const receive = service === 'git-receive-pack';
-    const args = receive ? ['-c', `core.hooksPath=${this.opts.hooksDir}`, 'receive-pack', dir] : ['upload-pack', '--strict', dir];
+    // a pack over the cap is refused by git's index-pack/unpack-objects before the hook runs: the ref does not move
+    const cap = receive ? (this.opts.maxPushBytes?.() ?? null) : null;
+    const capArgs = cap === null ? [] : ['-c', `receive.maxInputSize=${cap}`];
+    const args = receive
+      ? ['-c', `core.hooksPath=${this.opts.hooksDir}`, ...capArgs, 'receive-pack', dir]
+      : ['upload-pack', '--strict', dir];
     log.info('git session start');
     // receive-pack gets the hook's socket (fd 3) and verdict pipe (fd 4); its hook inherits them
     const child = spawn('git', args, {

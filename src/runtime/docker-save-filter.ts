@@ -23,15 +23,24 @@ export interface FilteredSave {
  * exactly one image, named `want` in its manifest; anything else (not a tar, no manifest, another
  * image, several images) fails `checked` and the output, so the engine gets a truncated upload.
  */
-export function filterDockerSave(input: Readable, want: string): FilteredSave {
+/** A size cap on the upload: its bytes and how the user set it (`1g`). */
+export interface UploadCap {
+  bytes: number;
+  text: string;
+}
+
+export function filterDockerSave(input: Readable, want: string, cap: UploadCap | null = null): FilteredSave {
   const ex = extract();
   const out = pack();
   let sawManifest = false;
+  let failed = false;
   let fail!: (e: Error) => void;
   let ok!: () => void;
   const checked = new Promise<void>((resolve, reject) => {
     ok = resolve;
     fail = (e) => {
+      if (failed) return;
+      failed = true;
       reject(e);
       out.destroy(e);
       ex.destroy(e);
@@ -44,8 +53,14 @@ export function filterDockerSave(input: Readable, want: string): FilteredSave {
   ex.on('entry', (header, stream, next) => {
     const name = header.name.replace(/^\.\//, '');
     if (!NAMING_FILES.has(name)) {
-      if (header.type === 'file' || header.type === 'contiguous-file') stream.pipe(out.entry(header, next));
-      else {
+      if (header.type === 'file' || header.type === 'contiguous-file') {
+        // an upload cut mid-layer (over the size cap, truncated, refused) destroys both ends with the
+        // error `checked` already carries: without these handlers it would be thrown as uncaught
+        const sink = out.entry(header, next);
+        sink.on('error', () => {});
+        stream.on('error', () => {});
+        stream.pipe(sink);
+      } else {
         stream.on('end', () => out.entry(header, next));
         stream.resume();
       }
@@ -77,6 +92,19 @@ export function filterDockerSave(input: Readable, want: string): FilteredSave {
   });
   ex.on('error', (e: Error) => fail(RuntimeErrors.notDockerSave(`the input is not a docker save tar (${e.message})`, e)));
   input.on('error', (e: Error) => fail(RuntimeErrors.notDockerSave(`reading the upload failed: ${e.message}`, e)));
+  if (cap !== null) {
+    // counted as it arrives: past the cap the upload is cut, so the engine gets a truncated tar and loads nothing
+    let seen = 0;
+    input.on('data', (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > cap.bytes && !failed)
+        fail(
+          RuntimeErrors.imageTooLarge(
+            `the upload is larger than the cap of ${cap.text} (builder:set --global max-image-size); nothing was loaded`,
+          ),
+        );
+    });
+  }
   input.pipe(ex as never);
   return { tar: out as unknown as Readable, checked };
 }

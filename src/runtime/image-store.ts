@@ -5,7 +5,7 @@ import { isAppError } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
 import { LineSplitter } from '../util/json-lines.js';
 import { engineMessage, statusOf } from './docker-error-details.js';
-import { filterDockerSave } from './docker-save-filter.js';
+import { filterDockerSave, type UploadCap } from './docker-save-filter.js';
 import { RuntimeErrors } from './runtime-errors.js';
 
 export interface ImageInfo {
@@ -18,10 +18,19 @@ export interface ImageInfo {
  * Images on the engine, for deploys that do not build: inspect, tag, load (`docker save` output
  * streamed in) and pull. Loading and pulling report the engine's progress lines to `out`.
  */
+/** The host's limits on `git:load-image` uploads. */
+export interface ImageUploadLimits {
+  /** the largest upload (`builder:set --global max-image-size`); null: no cap */
+  cap(): UploadCap | null;
+  /** refuses the upload (throws an AppError) before anything is read, e.g. below the free-disk floor */
+  beforeLoad?(): Promise<void>;
+}
+
 export class ImageStore {
   constructor(
     private readonly docker: Dockerode,
     private readonly log: Logger,
+    private readonly uploads: ImageUploadLimits | null = null,
   ) {}
 
   /** The image's id and EXPOSEd ports; null when the engine has no such image. */
@@ -47,13 +56,15 @@ export class ImageStore {
   /**
    * Streams `docker save` output of the image `want` into the engine, untagged (filterDockerSave:
    * layers are piped, never held in memory; no tag on the host moves) and returns its id. Input
-   * that is not that one image, or an abort, cuts the upload, so the engine loads nothing.
+   * that is not that one image, an upload over the size cap, or an abort, cuts the upload, so the
+   * engine loads nothing.
    */
   async loadDockerSave(input: Readable, want: string, signal: AbortSignal): Promise<string> {
+    await this.uploads?.beforeLoad?.();
     const cut = new AbortController();
     const onAbort = () => cut.abort();
     signal.addEventListener('abort', onAbort, { once: true });
-    const filtered = filterDockerSave(input, want);
+    const filtered = filterDockerSave(input, want, this.uploads?.cap() ?? null);
     let refused: Error | null = null;
     filtered.checked.catch((e: Error) => {
       refused = e;

@@ -20,6 +20,8 @@ export const RuntimeErrors = {
   notDockerSave: errorFactory('PAAS_ERR_RUNTIME_NOT_DOCKER_SAVE', 2),
   /** `git:load-image`: the tar holds another image than the one named, or several */
   wrongImage: errorFactory('PAAS_ERR_RUNTIME_WRONG_IMAGE', 2),
+  /** `git:load-image`: the upload is larger than `builder:set --global max-image-size` */
+  imageTooLarge: errorFactory('PAAS_ERR_RUNTIME_IMAGE_TOO_LARGE'),
   /** `git:from-image`: the image is not here and could not be pulled */
   pullFailed: errorFactory('PAAS_ERR_RUNTIME_PULL_FAILED'),
   /** a container exited during boot; thrown as ContainerCrashedError, which carries the exit code and log tail */

@@ -1,12 +1,17 @@
 import os from 'node:os';
+import type Dockerode from 'dockerode';
 import { DockerClient } from '../runtime/docker-client.js';
 import { selectBuilder } from '../builders/select-builder.js';
 import { loadImageConfig } from '../config/image-config.js';
 import type { DataPaths, ServerConfig } from '../config/server-config.js';
 import { AppLocks } from '../deploy/app-locks.js';
 import { AppSettingsStore } from '../deploy/app-settings-store.js';
+import { BuildCgroups, layoutFromInfo } from '../builders/build-cgroup.js';
+import { BuildLimiter } from '../deploy/build-limiter.js';
 import { BuildSlots } from '../deploy/build-slots.js';
 import type { ProxyPort, RolloutStore } from '../deploy/adapter-interfaces.js';
+import { DiskFloor } from '../deploy/disk-floor.js';
+import { formatMemory } from '../deploy/resource-limits.js';
 import { ImageRelease } from '../deploy/image-release.js';
 import { PushDeploy } from '../deploy/push-deploy.js';
 import { ReleaseManager } from '../deploy/release-manager.js';
@@ -82,7 +87,23 @@ export async function buildControlPlane(
   const labels = runtimeLabels();
   const pool = process.env.PAAS_NETWORK_POOL;
   const runtime = new ContainerRuntime(docker, log.child({ module: 'runtime' }), { ...labels, ...(pool ? { networkPool: pool } : {}) });
-  const images = new ImageStore(docker, log.child({ module: 'images' }));
+  // the engine's cgroup layout and data root, asked once it answers
+  const engine = engineFacts(docker);
+  const disk = new DiskFloor({
+    floor: () => builderService.uploadLimits().minFreeDiskBytes,
+    places: async () => {
+      // Docker's data root is on this host only when paas talks to the local socket
+      const root = config.dockerHost ? null : ((await engine())?.DockerRootDir ?? null);
+      return [{ what: 'the data dir', path: config.dataDir }, ...(root ? [{ what: "Docker's data root", path: root }] : [])];
+    },
+  });
+  const images = new ImageStore(docker, log.child({ module: 'images' }), {
+    cap: () => {
+      const bytes = builderService.uploadLimits().maxImageBytes;
+      return bytes === null ? null : { bytes, text: formatMemory(bytes) };
+    },
+    beforeLoad: () => disk.check('the upload was refused'),
+  });
   const locks = new AppLocks();
   const settings = new AppSettingsStore(state.appSettings);
   const formation = state.formation;
@@ -121,6 +142,12 @@ export async function buildControlPlane(
     freeMemory: () => os.freemem(),
     // how long a build waits for free memory above the floor (tests shorten it)
     memoryWaitMs: envMs('PAAS_BUILD_MEMORY_WAIT_MS', 60_000),
+    limiter: new BuildLimiter({
+      cgroups: new BuildCgroups({ layout: async () => layoutFromInfo(await engine()), log: log.child({ module: 'build-cgroups' }) }),
+      timeoutMs: () => builderService.buildTimeoutMs(),
+      hostDefaultMemory: () => settingsService.defaultMemory(),
+    }),
+    checkDisk: (refused) => disk.check(refused),
   });
   const push = new PushDeploy(
     state,
@@ -186,6 +213,8 @@ export async function buildControlPlane(
     appExists: (app) => state.apps.exists(app),
     audit: (e) => state.events.record(e),
     withPushLock: (app, onWait, signal, fn) => locks.withLock(app, 'a git push', fn, onWait, signal),
+    maxPushBytes: () => builderService.uploadLimits().maxPushBytes,
+    beforePush: () => disk.check('the push was refused'),
     log: log.child({ module: 'git' }),
   });
   let addons!: AddonService;
@@ -227,6 +256,7 @@ export async function buildControlPlane(
       return head === null ? null : commitHasFile(repo, head, file);
     },
     env: process.env,
+    hostDefaultMemory: () => settingsService.defaultMemory(),
   });
   const keyRemoved = new Set<(fingerprint: string) => void>();
   const configService = new ConfigService({ config: state.config, releases, formation, settings, deriver: releaseManager, locks });
@@ -324,6 +354,20 @@ export async function buildControlPlane(
     log: log.child({ module: 'commands' }),
   });
   return { api, keyRemoved, host, git, runtime, rollout, locks, tls, renewals };
+}
+
+/** `docker info`, asked once the engine answers (null until then). */
+function engineFacts(docker: Dockerode): () => Promise<{ DockerRootDir?: string; CgroupVersion?: string; CgroupDriver?: string } | null> {
+  let info: Promise<Record<string, string> | null> | null = null;
+  return async () => {
+    info ??= docker.info().then(
+      (i: Record<string, string>) => i,
+      () => null,
+    );
+    const got = await info;
+    if (got === null) info = null;
+    return got;
+  };
 }
 
 /** A duration in ms from the environment (tests shorten ACME timeouts and renewal checks), else `fallback`. */

@@ -1,8 +1,11 @@
 import type { AppSettingsStore } from '../deploy/app-settings-store.js';
 import { chooseBuilder } from '../builders/select-builder.js';
 import { parseRepoPath } from '../builders/source-paths.js';
+import { buildMemory, DEFAULT_BUILD_TIMEOUT_MS, formatDuration } from '../deploy/build-limiter.js';
 import type { BuildLimits } from '../deploy/build-slots.js';
+import { BUILD_PIDS_LIMIT } from '../deploy/build-limiter.js';
 import { formatMemory, parseMemory } from '../deploy/resource-limits.js';
+import { parseDurationMs } from '../config/duration.js';
 import type { SettingsRepository } from '../state/settings-repository.js';
 import type { ReleasesRepository } from '../state/releases-repository.js';
 import type { SettingsIo, SettingsService } from './settings-service.js';
@@ -17,13 +20,43 @@ export interface BuilderServiceDeps {
   /** whether the pushed deploy branch has `file`; null: nothing pushed yet */
   headHasFile(app: string, file: string): Promise<boolean | null>;
   env: NodeJS.ProcessEnv;
+  /** `resource:set-global memory` (null: none), for the build memory in reports */
+  hostDefaultMemory(): number | null;
 }
 
 export const BUILDER_PATH_KEYS = ['build-dir', 'dockerfile-path'] as const;
-export const BUILDER_GLOBAL_KEYS = ['concurrency', 'min-free-memory'] as const;
+export const BUILDER_GLOBAL_KEYS = [
+  'concurrency',
+  'min-free-memory',
+  'build-timeout',
+  'max-push-size',
+  'max-image-size',
+  'min-free-disk',
+] as const;
 const CONCURRENCY_KEY = 'builder.concurrency';
 const MIN_FREE_KEY = 'builder.min-free-memory';
 const MAX_CONCURRENCY = 64;
+const TIMEOUT_KEY = 'builder.build-timeout';
+const MIN_TIMEOUT_MS = 1000;
+const MAX_TIMEOUT_MS = 24 * 3_600_000;
+
+/** The size caps and floors `builder:set --global KEY SIZE|none` sets, with their defaults (null: none). */
+const SIZE_SETTINGS = {
+  'max-push-size': { key: 'builder.max-push-size', default: 1024 ** 3 },
+  'max-image-size': { key: 'builder.max-image-size', default: 10 * 1024 ** 3 },
+  'min-free-disk': { key: 'builder.min-free-disk', default: 1024 ** 3 },
+} as const;
+type SizeSetting = keyof typeof SIZE_SETTINGS;
+
+/** The host's upload caps and free-disk floor, in bytes (null: none). */
+export interface UploadLimits {
+  /** a push's pack (git's receive.maxInputSize) */
+  maxPushBytes: number | null;
+  /** a git:load-image upload */
+  maxImageBytes: number | null;
+  /** free space the data dir and Docker's data root keep: pushes, uploads and builds are refused below it */
+  minFreeDiskBytes: number | null;
+}
 
 export interface BuilderReport {
   /** the builder the next push uses (null: decided at the first push) */
@@ -35,6 +68,13 @@ export interface BuilderReport {
   dockerfilePath: string;
   concurrency: number;
   minFreeMemory: string;
+  /** what each build of this app runs under */
+  buildMemory: string;
+  buildProcesses: number;
+  buildTimeout: string;
+  maxPushSize: string;
+  maxImageSize: string;
+  minFreeDisk: string;
 }
 
 /**
@@ -53,7 +93,10 @@ export class BuilderService {
     return value;
   }
 
-  /** `builder:set --global concurrency N | min-free-memory SIZE|none`. */
+  /**
+   * `builder:set --global concurrency N | min-free-memory SIZE|none | build-timeout DURATION |
+   * max-push-size SIZE|none | max-image-size SIZE|none | min-free-disk SIZE|none`.
+   */
   setGlobal(key: string, value: string | undefined): string {
     if (value === undefined) throw SettingsErrors.builderGlobal(`give a value: builder:set --global ${key} VALUE`);
     if (key === 'concurrency') {
@@ -69,6 +112,20 @@ export class BuilderService {
       this.deps.globals.set(MIN_FREE_KEY, bytes === null ? '' : String(bytes));
       return bytes === null ? 'none' : formatMemory(bytes);
     }
+    if (key === 'build-timeout') {
+      const ms = parseDurationMs(value, MAX_TIMEOUT_MS);
+      if (ms === null || ms < MIN_TIMEOUT_MS)
+        throw SettingsErrors.builderGlobal(
+          `build-timeout must be a duration from 1s to 24h (e.g. 30m, 90s, 2h), got '${value}'; nothing was changed`,
+        );
+      this.deps.globals.set(TIMEOUT_KEY, String(ms));
+      return formatDuration(ms);
+    }
+    if (key in SIZE_SETTINGS) {
+      const bytes = value === 'none' || value === '0' ? null : parseSize(key, value);
+      this.deps.globals.set(SIZE_SETTINGS[key as SizeSetting].key, bytes === null ? '' : String(bytes));
+      return bytes === null ? 'none' : formatMemory(bytes);
+    }
     throw SettingsErrors.builderGlobal(
       `unknown global builder setting '${key}' (use ${BUILDER_GLOBAL_KEYS.join(', ')}); nothing was changed`,
     );
@@ -78,6 +135,22 @@ export class BuilderService {
     const n = Number(this.deps.globals.get(CONCURRENCY_KEY) || 1);
     const floor = Number(this.deps.globals.get(MIN_FREE_KEY) || Number.NaN);
     return { concurrency: Number.isInteger(n) && n >= 1 ? n : 1, minFreeBytes: Number.isInteger(floor) && floor > 0 ? floor : null };
+  }
+
+  /** How long a build may run (`build-timeout`). */
+  buildTimeoutMs(): number {
+    const ms = Number(this.deps.globals.get(TIMEOUT_KEY) || Number.NaN);
+    return Number.isInteger(ms) && ms >= MIN_TIMEOUT_MS ? ms : DEFAULT_BUILD_TIMEOUT_MS;
+  }
+
+  uploadLimits(): UploadLimits {
+    const size = (s: SizeSetting): number | null => {
+      const stored = this.deps.globals.get(SIZE_SETTINGS[s].key);
+      if (stored === undefined) return SIZE_SETTINGS[s].default;
+      const n = Number(stored || Number.NaN);
+      return Number.isInteger(n) && n > 0 ? n : null;
+    };
+    return { maxPushBytes: size('max-push-size'), maxImageBytes: size('max-image-size'), minFreeDiskBytes: size('min-free-disk') };
   }
 
   async report(app: string): Promise<BuilderReport> {
@@ -95,6 +168,9 @@ export class BuilderService {
       reason = choice.reason;
     }
     const limits = this.limits();
+    const uploads = this.uploadLimits();
+    const memory = buildMemory(d.store.get(app, 'resources'), d.hostDefaultMemory());
+    const size = (n: number | null) => (n === null ? 'none' : formatMemory(n));
     return {
       builder,
       reason,
@@ -103,6 +179,24 @@ export class BuilderService {
       dockerfilePath: dockerfile,
       concurrency: limits.concurrency,
       minFreeMemory: limits.minFreeBytes === null ? 'none' : formatMemory(limits.minFreeBytes),
+      buildMemory: `${formatMemory(memory.bytes)} (${memory.source})`,
+      buildProcesses: BUILD_PIDS_LIMIT,
+      buildTimeout: formatDuration(this.buildTimeoutMs()),
+      maxPushSize: size(uploads.maxPushBytes),
+      maxImageSize: size(uploads.maxImageBytes),
+      minFreeDisk: size(uploads.minFreeDiskBytes),
     };
+  }
+}
+
+/** A size for `key` (`500m`, `2g`; at least 1k, at most 1024g), refused with one line naming the key. */
+function parseSize(key: string, value: string): number {
+  try {
+    return parseMemory(value, 1024);
+  } catch (e) {
+    throw SettingsErrors.builderGlobal(
+      `${key} must be a size with a unit k, m or g from 1k to 1024g (e.g. 500m, 2g), or none; got '${value}'; nothing was changed`,
+      e,
+    );
   }
 }

@@ -8,7 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { AcmeErrors } from '../../../src/https/acme-errors.js';
-import { DEFAULT_ORDER_POLICY, type OrderPolicy, orderRefusal, type PastOrder, refusalMessage } from '../../../src/https/acme-order-gate.js';
+import {
+  DEFAULT_ORDER_POLICY,
+  type OrderPolicy,
+  orderRefusal,
+  type PastOrder,
+  refusalMessage,
+} from '../../../src/https/acme-order-gate.js';
 import type { IssueRequest } from '../../../src/https/acme-issuer.js';
 import { BY_SCHEDULER } from '../../../src/https/letsencrypt-service.js';
 import { State } from '../../../src/state/state.js';

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkExportFormat, decodeEncodedPairs, EXPORT_FORMATS, formatConfig, parseConfigText } from '../../../src/inputs/config-formats.js';
+import {
+  checkExportFormat,
+  decodeEncodedPairs,
+  EXPORT_FORMATS,
+  formatConfig,
+  parseConfigText,
+} from '../../../src/inputs/config-formats.js';
 
 const code = (fn: () => unknown) => {
   try {
