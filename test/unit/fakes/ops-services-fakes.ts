@@ -4,6 +4,7 @@
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { Identity } from '../../../src/contracts/command-io.js';
+import type { Locks } from '../../../src/deploy/app-locks.js';
 import type { ImageRelease } from '../../../src/deploy/image-release.js';
 import type { PushDeploy } from '../../../src/deploy/push-deploy.js';
 import type { StageOutput } from '../../../src/deploy/stage-output.js';
@@ -26,6 +27,21 @@ export const ADMIN: Identity = { keyName: 'ops', role: 'admin', apps: [], canCre
 /** A developer key granted `apps`. */
 export function developer(...apps: string[]): Identity {
   return { keyName: 'dev', role: 'developer', apps, canCreate: false };
+}
+
+/** Lets pending promise chains run (`rounds` turns of the event loop). */
+export async function settle(rounds = 20): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** Takes `app`'s lock as `what` (a push, say) and holds it until the returned function is awaited. */
+export function holdLock(locks: Locks, app: string, what: string): () => Promise<void> {
+  let free!: () => void;
+  const held = locks.withLock(app, what, () => new Promise<void>((r) => (free = r)));
+  return async () => {
+    free();
+    await held;
+  };
 }
 
 /**

@@ -5,7 +5,17 @@ import { AppLocks } from '../../../src/deploy/app-locks.js';
 import type { ImageListEntry } from '../../../src/runtime/image-ownership.js';
 import { DeployService } from '../../../src/services/deploy-service.js';
 import { Captured } from '../fakes/deploy-fakes.js';
-import { ADMIN, developer, FakeImageRelease, FakeImageStore, FakeOwnership, FakePush, never } from '../fakes/ops-services-fakes.js';
+import {
+  ADMIN,
+  developer,
+  FakeImageRelease,
+  FakeImageStore,
+  FakeOwnership,
+  FakePush,
+  holdLock,
+  never,
+  settle,
+} from '../fakes/ops-services-fakes.js';
 
 /** A full image id made of one hex digit. */
 const id = (hex: string) => `sha256:${hex.repeat(64)}`;
@@ -181,16 +191,14 @@ describe('DeployService.loadImage', () => {
 
   test('the upload happens before the app lock; the release waits for it', async () => {
     const s = services();
-    let release!: () => void;
-    const held = s.locks.withLock('a', 'a git push', () => new Promise<void>((r) => (release = r)));
+    const release = holdLock(s.locks, 'a', 'a git push');
     const out = new Captured();
     const pending = s.deploys.loadImage('a', 'myapp:2', tar(), ADMIN, out, never);
-    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+    await settle(10);
     assert.deepEqual(s.images.calls, ['load myapp:2 (9 bytes)']);
     assert.match(out.text, /-----> Waiting for a git push of a to finish\n$/);
     assert.deepEqual(s.imageRelease.deployed, []);
-    release();
-    await held;
+    await release();
     await pending;
     assert.deepEqual(deployed(s), ['a myapp:2 sha256:loaded']);
   });
@@ -232,15 +240,13 @@ describe('DeployService.rebuild', () => {
 
   test('waits for the app lock and says who holds it', async () => {
     const s = services();
-    let release!: () => void;
-    const held = s.locks.withLock('a', 'a config change', () => new Promise<void>((r) => (release = r)));
+    const release = holdLock(s.locks, 'a', 'a config change');
     const out = new Captured();
     const pending = s.deploys.rebuild('a', ADMIN, out, never);
-    await new Promise((r) => setImmediate(r));
+    await settle(1);
     assert.equal(out.text, '-----> Waiting for a config change of a to finish\n');
     assert.deepEqual(s.push.rebuilds, []);
-    release();
-    await held;
+    await release();
     assert.equal(await pending, 0);
   });
 });

@@ -8,7 +8,7 @@ import { ContainerRuntime } from '../../../src/runtime/container-runtime.js';
 import type { OneOffIo } from '../../../src/runtime/one-off-runner.js';
 import { LogsService } from '../../../src/services/logs-service.js';
 import { Captured } from '../fakes/deploy-fakes.js';
-import { FakeLogDocker, logFrame, never, quickLiveApp } from '../fakes/ops-services-fakes.js';
+import { FakeLogDocker, logFrame, never, quickLiveApp, settle } from '../fakes/ops-services-fakes.js';
 import { deploySetup } from '../fakes/services-setup.js';
 
 const T = (s: number) => `2026-01-01T00:00:0${s}.5Z`;
@@ -50,11 +50,6 @@ async function loggingApp(s: S) {
 }
 
 afterEach(() => mock.timers.reset());
-
-/** Lets the log stream's promise chains run. */
-async function settle(rounds = 20): Promise<void> {
-  for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
-}
 
 describe('LogsService.logs', () => {
   test("the app's history, merged in time order and prefixed process.replica, asks each container for --num lines", async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ProcessService } from '../../../src/services/process-service.js';
 import { Captured } from '../fakes/deploy-fakes.js';
-import { ADMIN, developer, FakeStats, never, quickLiveApp } from '../fakes/ops-services-fakes.js';
+import { ADMIN, developer, FakeStats, holdLock, never, quickLiveApp, settle } from '../fakes/ops-services-fakes.js';
 import { deploySetup } from '../fakes/services-setup.js';
 
 function services() {
@@ -89,15 +89,13 @@ describe('ProcessService.restart', () => {
   test('waits for the app lock and says who holds it', async () => {
     const s = services();
     await quickLiveApp(s, 'a');
-    let release!: () => void;
-    const held = s.locks.withLock('a', 'a git push', () => new Promise<void>((r) => (release = r)));
+    const release = holdLock(s.locks, 'a', 'a git push');
     const out = new Captured();
     const pending = s.processes.restart('a', out, never);
-    await new Promise((r) => setImmediate(r));
+    await settle(1);
     assert.equal(out.text, '-----> Waiting for a git push of a to finish\n');
     assert.deepEqual(s.runtime.calls, []);
-    release();
-    await held;
+    await release();
     await pending;
     assert.deepEqual(s.runtime.calls, ['start a.web.1.v1', 'stop a.web.1.v1']);
   });
@@ -313,15 +311,13 @@ describe('ProcessService.set', () => {
   test('a setting waits for the app lock before it is stored', async () => {
     const s = services();
     s.state.apps.create('a');
-    let release!: () => void;
-    const held = s.locks.withLock('a', 'a git push', () => new Promise<void>((r) => (release = r)));
+    const release = holdLock(s.locks, 'a', 'a git push');
     const out = new Captured();
     const pending = s.processes.set('a', 'restart-policy', 'always', ADMIN, out, never);
-    await new Promise((r) => setImmediate(r));
+    await settle(1);
     assert.equal(out.text, '-----> Waiting for a git push of a to finish\n');
     assert.equal(s.settings.get('a', 'restart-policy'), null);
-    release();
-    await held;
+    await release();
     await pending;
     assert.deepEqual(s.settings.get('a', 'restart-policy'), { policy: 'always' });
   });

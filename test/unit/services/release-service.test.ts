@@ -7,7 +7,7 @@ import { StageOutput } from '../../../src/deploy/stage-output.js';
 import type { Release } from '../../../src/state/releases-repository.js';
 import { ReleaseService, releaseArg } from '../../../src/services/release-service.js';
 import { Captured } from '../fakes/deploy-fakes.js';
-import { never, quickLiveApp } from '../fakes/ops-services-fakes.js';
+import { holdLock, never, quickLiveApp, settle } from '../fakes/ops-services-fakes.js';
 import { deploySetup } from '../fakes/services-setup.js';
 
 function services() {
@@ -218,15 +218,13 @@ describe('ReleaseService.rollback', () => {
   test('waits for the app lock and says who holds it', async () => {
     const s = services();
     await twoReleases(s);
-    let release!: () => void;
-    const held = s.locks.withLock('a', 'a git push', () => new Promise<void>((r) => (release = r)));
+    const release = holdLock(s.locks, 'a', 'a git push');
     const out = new Captured();
     const pending = s.service.rollback('a', 1, out, never);
-    await new Promise((r) => setImmediate(r));
+    await settle(1);
     assert.equal(out.text, '-----> Waiting for a git push of a to finish\n');
     assert.equal(s.state.releases.list('a').length, 2);
-    release();
-    await held;
+    await release();
     assert.equal((await pending).release.version, 3);
   });
 });
