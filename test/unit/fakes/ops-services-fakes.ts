@@ -116,7 +116,7 @@ export class FakeImageStore implements Pick<ImageStore, 'inspect' | 'pull' | 'lo
   /** what a pull of a reference brings */
   readonly registry = new Map<string, ImageInfo>();
   readonly calls: string[] = [];
-  /** the id the next `docker load` yields (the image is then known by that id and by its ref) */
+  /** the id the next `docker load` yields (known by that id only: as with the real store, no tag moves) */
   loads: ImageInfo = { id: 'sha256:loaded', exposedPorts: [] };
 
   async inspect(ref: string): Promise<ImageInfo | null> {
@@ -135,7 +135,7 @@ export class FakeImageStore implements Pick<ImageStore, 'inspect' | 'pull' | 'lo
     let bytes = 0;
     for await (const chunk of tar) bytes += (chunk as Buffer).length;
     this.calls.push(`load ${ref} (${bytes} bytes)`);
-    this.images.set(ref, this.loads).set(this.loads.id, this.loads);
+    this.images.set(this.loads.id, this.loads);
     return this.loads.id;
   }
 
