@@ -4,6 +4,7 @@
  * on demand so the client starts without loading the server, and the proxy without the rest.
  */
 import { fileURLToPath } from 'node:url';
+import { envLogLevel } from './config/env-knobs.js';
 import { parseServerConfig } from './config/server-config.js';
 import { userMessage } from './errors/app-error.js';
 import { createLogger } from './log/logger.js';
@@ -38,7 +39,7 @@ async function main(): Promise<number | null> {
     }
     case 'admin': {
       const { runAdmin } = await import('./server/run-admin.js');
-      return runAdmin(rest, createLogger({ level: process.env.PAAS_LOG_LEVEL ?? 'warn' }));
+      return runAdmin(rest, createLogger({ level: envLogLevel('warn') }));
     }
     default: {
       const { runClient } = await import('./client/run-client.js');

@@ -4,16 +4,13 @@ import { addonContainerName, addonVolumeName, ADDON_NAME_RE, databaseName, gener
 import type { AddonType } from './addon-type.js';
 import { addonType } from './addon-types.js';
 import type { AddonDeps } from './addon-deps.js';
-import type { Logger } from '../log/logger.js';
 import { parseMemory } from '../deploy/resource-limits.js';
-import { type AddonContainers, type AddonContainerState, DEFAULT_ADDON_MEMORY_BYTES } from './addon-containers.js';
-import type { ContainerRuntime } from '../runtime/container-runtime.js';
-import type { AddonLink, AddonRow, AddonsRepository, LastBackup } from '../state/addons-repository.js';
-import { type Locks, underLock } from '../deploy/app-locks.js';
+import { type AddonContainerState, DEFAULT_ADDON_MEMORY_BYTES } from './addon-containers.js';
+import type { AddonLink, AddonRow, LastBackup } from '../state/addons-repository.js';
+import { underLock } from '../deploy/app-locks.js';
 import { AddonErrors } from './addon-errors.js';
 import { AddonLinks } from './addon-links.js';
 import { AddonLogins } from './addon-logins.js';
-import type { ConfigService } from '../services/config-service.js';
 
 export interface AddonSummary {
   name: string;

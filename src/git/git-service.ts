@@ -9,6 +9,7 @@ import { GitErrors } from './git-errors.js';
 import { HookChannel, type PushHandler } from './hook-channel.js';
 import { HOOK_FD, HOOK_FD_ENV, preReceiveHookScript } from './hook-script.js';
 import { appFromRepoPath, badRepoPath } from './repo-path.js';
+import { RepoStore } from './repo-store.js';
 
 export interface GitServiceOptions {
   reposDir: string;
@@ -39,10 +40,14 @@ export const GIT_COMMANDS = new Set(['git-receive-pack', 'git-upload-pack']);
  * pre-receive hook that deploys) and upload-pack (clone/fetch back).
  */
 export class GitService {
-  constructor(private readonly opts: GitServiceOptions) {}
+  constructor(private readonly opts: GitServiceOptions) {
+    this.repos = new RepoStore(opts.reposDir);
+  }
+
+  private readonly repos: RepoStore;
 
   repoDir(app: string): string {
-    return path.join(this.opts.reposDir, `${app}.git`);
+    return this.repos.repoDir(app);
   }
 
   /** Writes the hooks folder every repo uses through core.hooksPath: upgrades take effect at once. */
@@ -51,18 +56,12 @@ export class GitService {
     fs.writeFileSync(path.join(this.opts.hooksDir, 'pre-receive'), preReceiveHookScript(), { mode: 0o755 });
   }
 
-  async ensureRepo(app: string): Promise<string> {
-    const dir = this.repoDir(app);
-    if (!fs.existsSync(path.join(dir, 'HEAD'))) {
-      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const { simpleGit } = await import('simple-git');
-      await simpleGit(dir).init(true, ['--quiet', '--initial-branch=main']);
-    }
-    return dir;
+  ensureRepo(app: string): Promise<string> {
+    return this.repos.ensureRepo(app);
   }
 
   removeRepo(app: string): void {
-    fs.rmSync(this.repoDir(app), { recursive: true, force: true });
+    this.repos.removeRepo(app);
   }
 
   /**

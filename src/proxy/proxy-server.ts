@@ -6,7 +6,8 @@ import { buildVersion } from '../util/package-info.js';
 import { removeOwnPidFile, writePidFile } from '../util/pid-file.js';
 import { ClusterWorkers } from './process/cluster-workers.js';
 import { ControlApi, type ProxyStatus } from './control/control-api.js';
-import { benchWithoutLimits, EDGE_DEFAULTS, type EdgeLimits, perWorker } from './edge/edge-limits.js';
+import { EDGE_DEFAULTS, type EdgeLimits, perWorker } from './edge/edge-limits.js';
+import { proxyKnobs } from '../config/env-knobs.js';
 import { ErrorPages } from './edge/error-pages.js';
 import { LocalWorkers } from './process/local-workers.js';
 import { ProxyController } from './control/proxy-controller.js';
@@ -63,28 +64,25 @@ export interface ProxyHandle {
 
 const DEFAULT_BODY_LIMIT = 100 * 1024 * 1024;
 
-function envNumber(name: string): number | undefined {
-  const v = process.env[name];
-  return v && /^\d+$/.test(v) ? Number(v) : undefined;
-}
-
 /** Worker options shared by the primary (in-process worker) and cluster workers. */
 export async function workerOptions(opts: ProxyOptions): Promise<ProxyWorkerOptions> {
-  const timeout = envNumber('PAAS_PROXY_UPSTREAM_TIMEOUT_MS');
+  const knobs = proxyKnobs();
+  const timeout = knobs.upstreamTimeoutMs;
   return {
     listen: opts.listen,
     httpPort: opts.httpPort,
     httpsPort: opts.httpsPort,
     tls: await ensureDefaultCert(opts.dataDir, opts.user && runsAsRoot() ? opts.user : undefined),
     tlsState: await loadTlsState(tlsStateFile(opts.dataDir), opts.logger),
-    bodyLimit: opts.bodyLimit ?? envNumber('PAAS_PROXY_BODY_LIMIT') ?? DEFAULT_BODY_LIMIT,
+    bodyLimit: opts.bodyLimit ?? knobs.bodyLimit ?? DEFAULT_BODY_LIMIT,
     upstream: {
       ...UPSTREAM_DEFAULTS,
       ...(timeout ? { headersTimeoutMs: timeout, bodyTimeoutMs: timeout } : {}),
       ...opts.upstream,
-      ...(benchWithoutLimits() ? { queueTimeoutMs: 0 } : {}),
+      ...(knobs.benchWithoutLimits ? { queueTimeoutMs: 0 } : {}),
     },
     limits: perWorker({ ...EDGE_DEFAULTS, ...opts.limits }, workerCount(opts.workers)),
+    withoutLimits: knobs.benchWithoutLimits,
     trusted: new TrustedProxies(opts.trustedProxies ?? []),
     errorPages: new ErrorPages(),
     logger: opts.logger,

@@ -4,7 +4,7 @@ import type { Logger } from '../log/logger.js';
 import { ProxyClient } from '../proxy/control/proxy-client.js';
 import { State } from '../state/state.js';
 import { forwardAdminCommand } from './admin-socket.js';
-import { buildControlPlane } from './build-services.js';
+import { buildControlPlane } from './control-plane.js';
 import { HOST_ADMIN } from '../contracts/command-io.js';
 
 /**

@@ -1,14 +1,13 @@
 import fs from 'node:fs';
 import { type ServerConfig, dataPaths } from '../config/server-config.js';
-import { EventWatcher } from '../deploy/event-watcher.js';
-import { Recovery } from '../deploy/recovery.js';
 import { GIT_COMMANDS } from '../git/git-service.js';
 import type { Logger } from '../log/logger.js';
 import { ensureHostKey } from '../ssh/host-key.js';
 import { SshServer } from '../ssh/ssh-server.js';
 import { State } from '../state/state.js';
 import { AdminSocketServer } from './admin-socket.js';
-import { buildControlPlane } from './build-services.js';
+import { BackgroundJobs } from './background-jobs.js';
+import { buildControlPlane } from './control-plane.js';
 import { writeJsonAtomic } from '../util/atomic-json.js';
 import { livePid, removeOwnPidFile, writePidFile } from '../util/pid-file.js';
 import { ensureProxy, stopProxy } from './proxy-supervisor.js';
@@ -48,25 +47,8 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
   writeJsonAtomic(paths.portsFile, { ssh: sshPort, http: proxy.status.httpPort, https: proxy.status.httpsPort });
   log.info({ ssh: sshPort, http: proxy.status.httpPort, https: proxy.status.httpsPort, dataDir: config.dataDir }, 'paas server ready');
 
-  // scheduled add-on backups run in the control plane; their schedules are in the database
-  cp.api.addonSchedule.start();
-  const stopping = new AbortController();
-  const recovery = new Recovery(state, cp.runtime, cp.rollout, cp.locks, log.child({ module: 'recovery' }));
-  const recovered = recovery
-    .run(stopping.signal)
-    .catch((err) => log.error({ err }, 'recovery failed'))
-    .then(() => {
-      // after recovery: Docker events (a replica died, dockerd restarted) converge the app again
-      const watcher = new EventWatcher(
-        cp.runtime,
-        recovery,
-        cp.locks,
-        () => state.apps.list().map((a) => a.name),
-        log.child({ module: 'event-watcher' }),
-      );
-      if (!stopping.signal.aborted) watcher.start(stopping.signal);
-      cp.renewals.start(stopping.signal);
-    });
+  const jobs = new BackgroundJobs(cp, state, log);
+  jobs.start();
 
   let shuttingDown = false;
   const shutdown = async (signal: NodeJS.Signals) => {
@@ -74,11 +56,9 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
     shuttingDown = true;
     const withProxy = signal !== 'SIGUSR2';
     log.info({ signal, withProxy }, 'paas server stopping');
-    stopping.abort();
-    cp.api.addonSchedule.stop();
     const force = setTimeout(() => process.exit(1), 4500);
     force.unref();
-    await Promise.allSettled([ssh.close(), admin.close(), recovered]);
+    await Promise.allSettled([ssh.close(), admin.close(), jobs.stop()]);
     if (withProxy) await stopProxy(proxy.status.pid, paths);
     state.close();
     removeOwnPidFile(paths.controlPid);

@@ -1,7 +1,15 @@
 import type { AppSettingsStore } from '../deploy/app-settings-store.js';
 import { chooseBuilder } from '../builders/select-builder.js';
 import { parseRepoPath } from '../builders/source-paths.js';
-import { buildMemory, DEFAULT_BUILD_TIMEOUT_MS, formatDuration } from '../deploy/build-limiter.js';
+import { buildMemory, formatDuration } from '../deploy/build-limiter.js';
+import {
+  HOST_LIMIT_KEYS,
+  type HostLimits,
+  MIN_BUILD_TIMEOUT_MS,
+  SIZE_SETTINGS,
+  type SizeSetting,
+  type UploadLimits,
+} from '../deploy/host-limits.js';
 import type { BuildLimits } from '../deploy/build-slots.js';
 import { BUILD_PIDS_LIMIT } from '../deploy/build-limiter.js';
 import { formatMemory, parseMemory } from '../deploy/resource-limits.js';
@@ -20,8 +28,8 @@ export interface BuilderServiceDeps {
   /** whether the pushed deploy branch has `file`; null: nothing pushed yet */
   headHasFile(app: string, file: string): Promise<boolean | null>;
   env: NodeJS.ProcessEnv;
-  /** `resource:set-global memory` (null: none), for the build memory in reports */
-  hostDefaultMemory(): number | null;
+  /** the host's limits as the pipeline reads them (the global settings this service sets) */
+  limits: Pick<HostLimits, 'buildLimits' | 'buildTimeoutMs' | 'uploadLimits' | 'defaultMemory'>;
 }
 
 export const BUILDER_PATH_KEYS = ['build-dir', 'dockerfile-path'] as const;
@@ -33,30 +41,8 @@ export const BUILDER_GLOBAL_KEYS = [
   'max-image-size',
   'min-free-disk',
 ] as const;
-const CONCURRENCY_KEY = 'builder.concurrency';
-const MIN_FREE_KEY = 'builder.min-free-memory';
 const MAX_CONCURRENCY = 64;
-const TIMEOUT_KEY = 'builder.build-timeout';
-const MIN_TIMEOUT_MS = 1000;
 const MAX_TIMEOUT_MS = 24 * 3_600_000;
-
-/** The size caps and floors `builder:set --global KEY SIZE|none` sets, with their defaults (null: none). */
-const SIZE_SETTINGS = {
-  'max-push-size': { key: 'builder.max-push-size', default: 1024 ** 3 },
-  'max-image-size': { key: 'builder.max-image-size', default: 10 * 1024 ** 3 },
-  'min-free-disk': { key: 'builder.min-free-disk', default: 1024 ** 3 },
-} as const;
-type SizeSetting = keyof typeof SIZE_SETTINGS;
-
-/** The host's upload caps and free-disk floor, in bytes (null: none). */
-export interface UploadLimits {
-  /** a push's pack (git's receive.maxInputSize) */
-  maxPushBytes: number | null;
-  /** a git:load-image upload */
-  maxImageBytes: number | null;
-  /** free space the data dir and Docker's data root keep: pushes, uploads and builds are refused below it */
-  minFreeDiskBytes: number | null;
-}
 
 export interface BuilderReport {
   /** the builder the next push uses (null: decided at the first push) */
@@ -104,21 +90,21 @@ export class BuilderService {
         throw SettingsErrors.builderGlobal(
           `concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}, got '${value}'; nothing was changed`,
         );
-      this.deps.globals.set(CONCURRENCY_KEY, value);
+      this.deps.globals.set(HOST_LIMIT_KEYS.concurrency, value);
       return value;
     }
     if (key === 'min-free-memory') {
       const bytes = value === 'none' || value === '0' ? null : parseMemory(value);
-      this.deps.globals.set(MIN_FREE_KEY, bytes === null ? '' : String(bytes));
+      this.deps.globals.set(HOST_LIMIT_KEYS.minFreeMemory, bytes === null ? '' : String(bytes));
       return bytes === null ? 'none' : formatMemory(bytes);
     }
     if (key === 'build-timeout') {
       const ms = parseDurationMs(value, MAX_TIMEOUT_MS);
-      if (ms === null || ms < MIN_TIMEOUT_MS)
+      if (ms === null || ms < MIN_BUILD_TIMEOUT_MS)
         throw SettingsErrors.builderGlobal(
           `build-timeout must be a duration from 1s to 24h (e.g. 30m, 90s, 2h), got '${value}'; nothing was changed`,
         );
-      this.deps.globals.set(TIMEOUT_KEY, String(ms));
+      this.deps.globals.set(HOST_LIMIT_KEYS.buildTimeout, String(ms));
       return formatDuration(ms);
     }
     if (key in SIZE_SETTINGS) {
@@ -132,25 +118,16 @@ export class BuilderService {
   }
 
   limits(): BuildLimits {
-    const n = Number(this.deps.globals.get(CONCURRENCY_KEY) || 1);
-    const floor = Number(this.deps.globals.get(MIN_FREE_KEY) || Number.NaN);
-    return { concurrency: Number.isInteger(n) && n >= 1 ? n : 1, minFreeBytes: Number.isInteger(floor) && floor > 0 ? floor : null };
+    return this.deps.limits.buildLimits();
   }
 
   /** How long a build may run (`build-timeout`). */
   buildTimeoutMs(): number {
-    const ms = Number(this.deps.globals.get(TIMEOUT_KEY) || Number.NaN);
-    return Number.isInteger(ms) && ms >= MIN_TIMEOUT_MS ? ms : DEFAULT_BUILD_TIMEOUT_MS;
+    return this.deps.limits.buildTimeoutMs();
   }
 
   uploadLimits(): UploadLimits {
-    const size = (s: SizeSetting): number | null => {
-      const stored = this.deps.globals.get(SIZE_SETTINGS[s].key);
-      if (stored === undefined) return SIZE_SETTINGS[s].default;
-      const n = Number(stored || Number.NaN);
-      return Number.isInteger(n) && n > 0 ? n : null;
-    };
-    return { maxPushBytes: size('max-push-size'), maxImageBytes: size('max-image-size'), minFreeDiskBytes: size('min-free-disk') };
+    return this.deps.limits.uploadLimits();
   }
 
   async report(app: string): Promise<BuilderReport> {
@@ -169,7 +146,7 @@ export class BuilderService {
     }
     const limits = this.limits();
     const uploads = this.uploadLimits();
-    const memory = buildMemory(d.store.get(app, 'resources'), d.hostDefaultMemory());
+    const memory = buildMemory(d.store.get(app, 'resources'), d.limits.defaultMemory());
     const size = (n: number | null) => (n === null ? 'none' : formatMemory(n));
     return {
       builder,

@@ -1,6 +1,5 @@
 import { canReach } from '../contracts/access.js';
 import type { Identity } from '../contracts/command-io.js';
-import { appHost } from '../contracts/names.js';
 import { normalizeDomain } from '../inputs/operation-inputs.js';
 import type { ProxyPort, RuntimePort } from '../deploy/adapter-interfaces.js';
 import type { Rollout } from '../deploy/rollout.js';
@@ -10,6 +9,7 @@ import type { DomainsRepository } from '../state/domains-repository.js';
 import type { ReleasesRepository } from '../state/releases-repository.js';
 import type { SettingsRepository } from '../state/settings-repository.js';
 import type { Locks } from '../deploy/app-locks.js';
+import { AppHosts } from './app-hosts.js';
 import { DomainErrors } from './domain-errors.js';
 
 export interface DomainDeps {
@@ -34,16 +34,20 @@ export interface DomainDeps {
  * so it never races a deploy that is swapping the app's targets.
  */
 export class DomainService {
-  constructor(private readonly deps: DomainDeps) {}
+  constructor(private readonly deps: DomainDeps) {
+    this.names = new AppHosts(deps);
+  }
+
+  private readonly names: AppHosts;
 
   /** The global domain: `domains:set-global` overrides the server flag. */
   globalDomain(): string {
-    return this.deps.globals.get('domain') ?? this.deps.defaultDomain;
+    return this.names.globalDomain();
   }
 
   /** `<app>.<global domain>`: the host every app gets without a custom domain. */
   defaultHost(app: string): string {
-    return appHost(app, this.globalDomain());
+    return this.names.defaultHost(app);
   }
 
   /** The hosts paas keeps for itself under the global domain: the apex and `paas.<domain>`. Admin keys only. */
@@ -52,21 +56,9 @@ export class DomainService {
     return [g, `paas.${g}`];
   }
 
-  /**
-   * Every host of the app, the global one first. A custom domain that is another app's default host
-   * (`<other>.<global domain>`: the global domain changed, or the app was made later) is left out:
-   * an app's own default host always wins.
-   */
+  /** Every host of the app, the global one first (AppHosts: another app's default host is left out). */
   hosts(app: string): string[] {
-    return [this.defaultHost(app), ...this.deps.domains.list(app).filter((d) => this.defaultHostOf(d) === null)];
-  }
-
-  /** The existing app whose default host `host` is, if any. */
-  private defaultHostOf(host: string): string | null {
-    const suffix = `.${this.globalDomain()}`;
-    if (!host.endsWith(suffix)) return null;
-    const label = host.slice(0, -suffix.length);
-    return !label.includes('.') && this.deps.apps.exists(label) ? label : null;
+    return this.names.hosts(app);
   }
 
   /** The app's URLs, the global host first: https for a host with a certificate, http otherwise. */

@@ -12,6 +12,7 @@ import { type Locks, underLock } from '../deploy/app-locks.js';
 import { SettingsErrors } from './settings-errors.js';
 import type { Identity } from '../contracts/command-io.js';
 import { DEFAULT_PIDS_LIMIT, DROPPED_CAPABILITIES } from '../runtime/container-hardening.js';
+import { HOST_LIMIT_KEYS, HostLimits } from '../deploy/host-limits.js';
 
 export interface SettingsDeps {
   settings: Pick<AppSettingsStore, 'get' | 'write'>;
@@ -24,7 +25,6 @@ export interface SettingsDeps {
 }
 
 /** The global setting holding the default memory limit in bytes ('' or absent: none). */
-export const DEFAULT_MEMORY_KEY = 'resource.default-memory';
 /** What `resource:set [app] KEY VALUE` sets. */
 export const RESOURCE_SET_KEYS = ['hardening'] as const;
 
@@ -155,14 +155,13 @@ export class SettingsService {
 
   /** The memory limit of every process without its own (`resource:limit`), in bytes; null: none. */
   defaultMemory(): number | null {
-    const n = Number(this.deps.globals.get(DEFAULT_MEMORY_KEY) || Number.NaN);
-    return Number.isInteger(n) && n > 0 ? n : null;
+    return new HostLimits(this.deps.globals).defaultMemory();
   }
 
   /** `resource:set-global memory 512m|none`; applied at each app's next rollout. */
   setDefaultMemory(value: string): number | null {
     const bytes = value.toLowerCase() === 'none' ? null : parseMemory(value);
-    this.deps.globals.set(DEFAULT_MEMORY_KEY, bytes === null ? '' : String(bytes));
+    this.deps.globals.set(HOST_LIMIT_KEYS.defaultMemory, bytes === null ? '' : String(bytes));
     return bytes;
   }
 }

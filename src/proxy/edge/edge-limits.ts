@@ -26,15 +26,6 @@ export const EDGE_DEFAULTS: EdgeLimits = {
   keepAliveTimeoutMs: 75_000,
 };
 
-/**
- * `PAAS_PROXY_BENCH_NO_LIMITS=1`: for `npm run bench proxy` only, which measures what the limits
- * cost by running the same build without them (Node's own server defaults, no connection caps,
- * no upstream wait deadline). Never set it on a server facing clients.
- */
-export function benchWithoutLimits(): boolean {
-  return process.env.PAAS_PROXY_BENCH_NO_LIMITS === '1';
-}
-
 /** Limits shared by `workers` processes (round-robin): each gets its part of the connection caps. */
 export function perWorker(limits: EdgeLimits, workers: number): EdgeLimits {
   const n = Math.max(1, workers);

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type net from 'node:net';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../../log/logger.js';
 import { type ChallengeMap, ChallengeStore } from '../edge/acme-challenges.js';
 import type { ErrorPages } from '../edge/error-pages.js';
 import { frontDoor } from '../edge/https-redirect.js';
-import { benchWithoutLimits, ConnectionLimiter, type EdgeLimits, serverOptions } from '../edge/edge-limits.js';
+import { ConnectionLimiter, type EdgeLimits, serverOptions } from '../edge/edge-limits.js';
 import { createRequestHandler, type RequestHandler } from '../edge/request-handler.js';
 import type { TargetDownListener } from '../edge/proxy-context.js';
 import type { InflightStats, RouteTable, WorkerStats } from '../routing/route-table.js';
@@ -34,6 +34,8 @@ export interface ProxyWorkerOptions {
   upstream: UpstreamOptions;
   /** client connection limits of this worker process */
   limits: EdgeLimits;
+  /** bench only (`PAAS_PROXY_BENCH_NO_LIMITS=1`): Node's own server defaults, no connection caps, to measure what the limits cost */
+  withoutLimits?: boolean;
   trusted: TrustedProxies;
   errorPages: ErrorPages;
   logger: Logger;
@@ -160,7 +162,7 @@ export class ProxyWorker {
    */
   async listen(external?: BoundPorts): Promise<{ http: number; https: number }> {
     const handler = this.requestHandler();
-    const limited = !benchWithoutLimits();
+    const limited = !this.opts.withoutLimits;
     const options = limited ? serverOptions(this.opts.limits) : {};
     const server = http.createServer(options, handler);
     server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));

@@ -1,0 +1,94 @@
+import { controlPlaneKnobs } from '../config/env-knobs.js';
+import type { DataPaths, ServerConfig } from '../config/server-config.js';
+import type { ProxyPort } from '../deploy/adapter-interfaces.js';
+import type { AppLocks } from '../deploy/app-locks.js';
+import type { Rollout } from '../deploy/rollout.js';
+import { GitService } from '../git/git-service.js';
+import { RepoStore } from '../git/repo-store.js';
+import type { RenewalScheduler } from '../https/renewal-scheduler.js';
+import type { TlsProxyPort, TlsSync } from '../https/tls-sync.js';
+import type { Logger } from '../log/logger.js';
+import { CommandHost } from '../plugin-host/command-host.js';
+import { CommandRegistry } from '../plugin-host/command-registry.js';
+import type { PluginApi } from '../plugin-host/plugin-api.js';
+import type { AddonScheduler } from '../addons/addon-scheduler.js';
+import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import type { TrafficProxy } from '../services/traffic-service.js';
+import type { State } from '../state/state.js';
+import { packageVersion } from '../util/package-info.js';
+import { loadPlugins } from './load-plugins.js';
+import { wireDeploy } from './wiring/deploy-wiring.js';
+import { wireHttps } from './wiring/https-wiring.js';
+import { wireRuntime } from './wiring/runtime-wiring.js';
+import { wireServices } from './wiring/services-wiring.js';
+
+/** Every long-lived piece of the control plane, built once and wired here (no singletons). */
+export interface ControlPlane {
+  api: PluginApi;
+  /** listeners told the fingerprint of each removed SSH key (the SSH server closes its connections) */
+  keyRemoved: Set<(fingerprint: string) => void>;
+  host: CommandHost;
+  git: GitService;
+  runtime: ContainerRuntime;
+  rollout: Rollout;
+  locks: AppLocks;
+  /** sends the proxy its certificates (at start and after every change) */
+  tls: TlsSync;
+  /** the jobs the server runs in the background (BackgroundJobs starts and stops them) */
+  renewals: RenewalScheduler;
+  addonSchedule: AddonScheduler;
+}
+
+/**
+ * The composition root of the control plane, one wiring function per feature, each returning a
+ * typed bundle, in the order they need each other: the Docker runtime, the deploy pipeline over it
+ * and the proxy, HTTPS, the application services (add-ons among them), then git, the plugins' API
+ * and the command host. No forward declarations: each piece exists before anything uses it.
+ */
+export async function buildControlPlane(
+  config: ServerConfig,
+  paths: DataPaths,
+  state: State,
+  proxy: ProxyPort & TlsProxyPort & TrafficProxy,
+  log: Logger,
+): Promise<ControlPlane> {
+  const knobs = controlPlaneKnobs();
+  const rt = wireRuntime(config, state, knobs, log);
+  const pipeline = wireDeploy(config, paths, state, proxy, rt, knobs, log);
+  const https = wireHttps(config, paths, state, proxy, pipeline.hosts, knobs, log);
+  const repos = new RepoStore(paths.repos);
+  const services = wireServices({ config, paths, state, proxy, rt, pipeline, https, repos, knobs, log });
+  const git = new GitService({
+    reposDir: paths.repos,
+    hooksDir: paths.hooks,
+    onPush: (session, req, out) => pipeline.push.handle(session, req, out),
+    ensureApp: (app, by) => services.apps.ensure(app, by),
+    appExists: (app) => state.apps.exists(app),
+    audit: (e) => state.events.record(e),
+    withPushLock: (app, onWait, signal, fn) => pipeline.locks.withLock(app, 'a git push', fn, onWait, signal),
+    maxPushBytes: () => rt.limits.uploadLimits().maxPushBytes,
+    beforePush: () => rt.disk.check('the push was refused'),
+    log: log.child({ module: 'git' }),
+  });
+  const { keyRemoved, ...rest } = services;
+  const api: PluginApi = { version: packageVersion(), ...rest, certs: https.certs, letsencrypt: https.letsencrypt };
+  const host = new CommandHost({
+    commands: new CommandRegistry(await loadPlugins()),
+    api,
+    appExists: (app) => state.apps.exists(app),
+    audit: (e) => state.events.record(e),
+    log: log.child({ module: 'commands' }),
+  });
+  return {
+    api,
+    keyRemoved,
+    host,
+    git,
+    runtime: rt.runtime,
+    rollout: pipeline.rollout,
+    locks: pipeline.locks,
+    tls: https.tls,
+    renewals: https.renewals,
+    addonSchedule: services.addonSchedule,
+  };
+}
