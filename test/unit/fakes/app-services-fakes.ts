@@ -9,6 +9,7 @@ import pino from 'pino';
 import ssh2 from 'ssh2';
 import type { Identity } from '../../../src/contracts/command-io.js';
 import type { ProxyDeploySpec } from '../../../src/deploy/adapter-interfaces.js';
+import type { Locks } from '../../../src/deploy/app-locks.js';
 import type { ImageInfo } from '../../../src/runtime/image-store.js';
 import { AppService, type AppDeps } from '../../../src/services/app-service.js';
 import { DomainService } from '../../../src/services/domain-service.js';
@@ -24,6 +25,22 @@ export const ADMIN: Identity = { keyName: 'root', role: 'admin', apps: [], canCr
 export function developer(apps: string[], keyName = 'dev'): Identity {
   return { keyName, role: 'developer', apps, canCreate: true };
 }
+
+/**
+ * Holds `app`'s lock as a git push would, then lets the pending work of the caller run as far as
+ * it can; the returned function lets the lock go and waits until it is free.
+ */
+export async function pushHoldsLock(locks: Locks, app: string): Promise<() => Promise<void>> {
+  let release!: () => void;
+  const held = locks.withLock(app, 'a git push', () => new Promise<void>((r) => (release = r)));
+  return async () => {
+    release();
+    await held;
+  };
+}
+
+/** Lets every pending callback run (a caller queued on a lock has said so by then). */
+export const settle = () => new Promise((r) => setImmediate(r));
 
 /**
  * `liveApp` with a 0 s stability window (`checks:set wait=0` stored as the app is made), so its

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { Captured } from '../fakes/deploy-fakes.js';
-import { ADMIN, appSetup, developer, fastLiveApp, never } from '../fakes/app-services-fakes.js';
+import { ADMIN, appSetup, developer, fastLiveApp, never, pushHoldsLock, settle } from '../fakes/app-services-fakes.js';
 
 /** A developer key stored in State (the grant goes to the stored key). */
 function devKey(s: ReturnType<typeof appSetup>, name = 'dev') {
@@ -237,15 +237,13 @@ describe('AppService: destroy', () => {
   test('destroy waits for the app lock and says who holds it', async () => {
     const s = appSetup();
     s.state.apps.create('a');
-    let release!: () => void;
-    const held = s.locks.withLock('a', 'a git push', () => new Promise<void>((r) => (release = r)));
+    const release = await pushHoldsLock(s.locks, 'a');
     const out = new Captured();
     const destroying = s.apps.destroy('a', { force: true, name: undefined }, out, never);
-    await new Promise((r) => setImmediate(r));
+    await settle();
     assert.equal(out.text, '-----> Waiting for a git push of a to finish\n');
     assert.equal(s.state.apps.exists('a'), true);
-    release();
-    await held;
+    await release();
     await destroying;
     assert.equal(s.state.apps.exists('a'), false);
   });

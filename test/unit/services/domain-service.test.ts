@@ -1,10 +1,28 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ADMIN, developer, domainSetup, fastLiveApp } from '../fakes/app-services-fakes.js';
+import { ADMIN, developer, domainSetup, fastLiveApp, pushHoldsLock, settle } from '../fakes/app-services-fakes.js';
 
 /** The hosts and targets of each route the proxy was sent, after the first `from`. */
 function routesSince(s: ReturnType<typeof domainSetup>, from: number) {
   return s.proxy.deploys.slice(from).map((d) => ({ app: d.service, hosts: d.spec.hosts, targets: d.spec.targets }));
+}
+
+/** `a` live with the custom domain a-shop.com, `b` made (not deployed) with b-shop.com; `before`: the routes sent so far. */
+async function twoAppsWithDomains() {
+  const s = domainSetup();
+  await fastLiveApp(s, 'a');
+  s.state.apps.create('b');
+  await s.domains.add('a', 'a-shop.com', ADMIN);
+  await s.domains.add('b', 'b-shop.com', ADMIN);
+  return { s, before: s.proxy.deploys.length };
+}
+
+/** App `a` made (not deployed) with `hosts` added by an admin key. */
+async function appWithDomains(...hosts: string[]) {
+  const s = domainSetup();
+  s.state.apps.create('a');
+  for (const h of hosts) await s.domains.add('a', h, ADMIN);
+  return s;
 }
 
 describe('DomainService: the global domain', () => {
@@ -88,24 +106,17 @@ describe('DomainService: add and remove', () => {
     const s = domainSetup();
     await fastLiveApp(s, 'a');
     const before = s.proxy.deploys.length;
-    let release!: () => void;
-    const held = s.locks.withLock('a', 'a git push', () => new Promise<void>((r) => (release = r)));
+    const release = await pushHoldsLock(s.locks, 'a');
     const adding = s.domains.add('a', 'shop.com', ADMIN);
-    await new Promise((r) => setImmediate(r));
+    await settle();
     assert.equal(s.proxy.deploys.length, before, 'nothing sent while the push holds the lock');
-    release();
-    await held;
+    await release();
     assert.equal(await adding, 'shop.com');
     assert.equal(s.proxy.deploys.length, before + 1);
   });
 
   test('refusals change nothing: invalid, taken by another app, its default host, already routed', async () => {
-    const s = domainSetup();
-    await fastLiveApp(s, 'a');
-    s.state.apps.create('b');
-    await s.domains.add('b', 'b-shop.com', ADMIN);
-    await s.domains.add('a', 'a-shop.com', ADMIN);
-    const before = s.proxy.deploys.length;
+    const { s, before } = await twoAppsWithDomains();
     const cases: [string, string, string][] = [
       ['bad..domain', 'PAAS_ERR_DOMAIN_INVALID', "'bad..domain' is not a valid domain name (e.g. www.example.com)"],
       ['B-Shop.com', 'PAAS_ERR_DOMAIN_TAKEN', "domain b-shop.com already routes to app 'b'"],
@@ -120,12 +131,7 @@ describe('DomainService: add and remove', () => {
   });
 
   test('remove drops the domain and re-sends the routes; a domain not routed to the app is refused', async () => {
-    const s = domainSetup();
-    await fastLiveApp(s, 'a');
-    s.state.apps.create('b');
-    await s.domains.add('a', 'shop.com', ADMIN);
-    await s.domains.add('b', 'b-shop.com', ADMIN);
-    const before = s.proxy.deploys.length;
+    const { s, before } = await twoAppsWithDomains();
     await assert.rejects(s.domains.remove('a', 'b-shop.com'), {
       code: 'PAAS_ERR_DOMAIN_NOT_FOUND',
       message: "domain b-shop.com is not routed to app 'a'",
@@ -133,7 +139,7 @@ describe('DomainService: add and remove', () => {
     await assert.rejects(s.domains.remove('a', 'a.example.test'), { code: 'PAAS_ERR_DOMAIN_NOT_FOUND' });
     assert.equal(s.state.domains.owner('b-shop.com'), 'b');
     assert.equal(s.proxy.deploys.length, before);
-    assert.equal(await s.domains.remove('a', 'SHOP.com'), 'shop.com');
+    assert.equal(await s.domains.remove('a', 'A-SHOP.com'), 'a-shop.com');
     assert.deepEqual(s.state.domains.list('a'), []);
     assert.deepEqual(routesSince(s, before), [{ app: 'a', hosts: ['a.example.test'], targets: ['10.0.0.1:5000'] }]);
   });
@@ -184,10 +190,7 @@ describe('DomainService: what a developer key may add', () => {
 
 describe("DomainService: an app's own default host wins", () => {
   test("hosts() leaves out a custom domain that is another app's default host, not a deeper one", async () => {
-    const s = domainSetup();
-    s.state.apps.create('a');
-    await s.domains.add('a', 'later.example.test', ADMIN);
-    await s.domains.add('a', 'www.later.example.test', ADMIN);
+    const s = await appWithDomains('later.example.test', 'www.later.example.test');
     assert.deepEqual(s.domains.hosts('a'), ['a.example.test', 'later.example.test', 'www.later.example.test']);
     s.state.apps.create('later');
     assert.deepEqual(s.domains.hosts('a'), ['a.example.test', 'www.later.example.test']);
@@ -220,9 +223,7 @@ describe("DomainService: an app's own default host wins", () => {
   });
 
   test('claimDefaultHost does nothing when no other app has the host', async () => {
-    const s = domainSetup();
-    s.state.apps.create('a');
-    await s.domains.add('a', 'shop.com', ADMIN);
+    const s = await appWithDomains('shop.com');
     assert.equal(await s.domains.claimDefaultHost('b'), null);
     s.state.apps.create('b');
     s.state.domains.add('b', 'b.example.test');
@@ -248,10 +249,7 @@ describe("DomainService: an app's own default host wins", () => {
 
 describe('DomainService: urls', () => {
   test('https for a host with a certificate, http otherwise, the global host first', async () => {
-    const s = domainSetup();
-    s.state.apps.create('a');
-    await s.domains.add('a', 'shop.com', ADMIN);
-    await s.domains.add('a', 'www.shop.com', ADMIN);
+    const s = await appWithDomains('shop.com', 'www.shop.com');
     s.secureHosts.add('shop.com');
     assert.deepEqual(s.domains.urls('a'), ['http://a.example.test', 'https://shop.com', 'http://www.shop.com']);
   });

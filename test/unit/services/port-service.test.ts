@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Captured } from '../fakes/deploy-fakes.js';
-import { fastLiveApp, never, portSetup } from '../fakes/app-services-fakes.js';
+import { fastLiveApp, never, portSetup, pushHoldsLock, settle } from '../fakes/app-services-fakes.js';
 
 /** App `a` live at v1 (port 5000, image paas/a:v1), its image EXPOSing `exposed`. */
 async function liveWith(exposed: number[]) {
@@ -120,15 +120,13 @@ describe('PortService: set', () => {
 
   test('a change waits for the app lock and says who holds it', async () => {
     const s = await liveWith([3000, 5000]);
-    let release!: () => void;
-    const held = s.locks.withLock('a', 'a git push', () => new Promise<void>((r) => (release = r)));
+    const release = await pushHoldsLock(s.locks, 'a');
     const out = new Captured();
     const setting = s.ports.set('a', '3000', out, never);
-    await new Promise((r) => setImmediate(r));
+    await settle();
     assert.equal(out.text, '-----> Waiting for a git push of a to finish\n');
     assert.equal(s.settings.get('a', 'port'), null);
-    release();
-    await held;
+    await release();
     assert.equal((await setting).release!.version, 2);
   });
 

@@ -5,7 +5,7 @@ import { formatMemory } from '../../../src/deploy/resource-limits.js';
 import { DEFAULT_PIDS_LIMIT } from '../../../src/runtime/container-hardening.js';
 import { DEFAULT_MEMORY_KEY } from '../../../src/services/settings-service.js';
 import { Captured } from '../fakes/deploy-fakes.js';
-import { ADMIN, developer, never, settingsSetup } from '../fakes/app-services-fakes.js';
+import { ADMIN, developer, never, pushHoldsLock, settingsSetup, settle } from '../fakes/app-services-fakes.js';
 
 const io = () => ({ out: new Captured(), signal: never });
 const MiB = 1024 ** 2;
@@ -64,15 +64,13 @@ describe('SettingsService: health checks, builder, build args', () => {
 
   test('a write waits for the app lock and says who holds it', async () => {
     const s = withApp();
-    let release!: () => void;
-    const held = s.locks.withLock('a', 'a git push', () => new Promise<void>((r) => (release = r)));
+    const release = await pushHoldsLock(s.locks, 'a');
     const out = new Captured();
     const setting = s.service.setBuilder('a', 'pack', { out, signal: never });
-    await new Promise((r) => setImmediate(r));
+    await settle();
     assert.equal(out.text, '-----> Waiting for a git push of a to finish\n');
     assert.equal(s.settings.get('a', 'builder'), null);
-    release();
-    await held;
+    await release();
     await setting;
     assert.equal(s.settings.get('a', 'builder'), 'pack');
   });
