@@ -54,6 +54,8 @@ export class FakeAddonContainers {
   checked = '3';
   /** when set, start() throws this */
   failStart: Error | null = null;
+  /** how start() leaves the container (e.g. exited at once) */
+  startedState: Partial<AddonContainerState> = {};
   /** what runTool answers */
   tool: { exitCode: number; output: string } = { exitCode: 0, output: '' };
   /** the container log lines logs() yields */
@@ -101,7 +103,13 @@ export class FakeAddonContainers {
     this.calls.push(`start ${spec.name}`);
     if (this.failStart) throw this.failStart;
     this.specs.push(spec);
-    this.running(spec.name, { id: `c${this.next++}`, image: spec.image, networks: [...spec.networks], memoryBytes: spec.memoryBytes });
+    this.running(spec.name, {
+      id: `c${this.next++}`,
+      image: spec.image,
+      networks: [...spec.networks],
+      memoryBytes: spec.memoryBytes,
+      ...this.startedState,
+    });
     return this.states.get(spec.name)!;
   }
   async inspect(name: string): Promise<AddonContainerState | null> {
