@@ -14,7 +14,7 @@ import type { ExecIo, ExecResult } from '../../../src/runtime/container-exec.js'
 import { silentLogger } from '../../../src/log/logger.js';
 import { ConfigService } from '../../../src/services/config-service.js';
 import { Captured } from './deploy-fakes.js';
-import { deploySetup } from './services-setup.js';
+import { deploySetup, liveApp } from './services-setup.js';
 
 /** One exec the fake was asked for; `stdin` is what was streamed in (read to the end). */
 export interface ExecCall {
@@ -280,4 +280,23 @@ export function selfSigned(dir: string, names: string[], days = 30): { cert: str
     { stdio: 'ignore' },
   );
   return { cert: fs.readFileSync(`${base}.crt`, 'utf8'), key: fs.readFileSync(`${base}.key`, 'utf8') };
+}
+
+/**
+ * liveApp with no stability window (`checks:set wait=0`, stored as the app is created): an app with
+ * a live release whose config changes roll out in milliseconds instead of the default 2 s.
+ */
+export async function quickLiveApp(s: ReturnType<typeof addonSetup>, app: string) {
+  const apps = s.state.apps;
+  const create = apps.create;
+  apps.create = (name) => {
+    const row = create.call(apps, name);
+    s.settings.write(name, 'checks', { wait: 0 });
+    return row;
+  };
+  try {
+    return await liveApp(s, app);
+  } finally {
+    apps.create = create;
+  }
 }
