@@ -165,21 +165,27 @@ export class FakeAddonContainers {
     const call = { container, argv, stdin: stdin?.toString() ?? null };
     this.execs.push(call);
     const scripted = await this.script(call, io);
-    const r = { exitCode: 0, stderr: '', output: '', ...scripted };
-    if (scripted !== undefined) return r;
+    const r = scripted === undefined ? this.run(argv, stdin, io) : { exitCode: 0, stderr: '', output: '', ...scripted };
+    // as execIn: stdout ended and flushed (a file) before the exec resolves, whatever the exit code
+    const out = io.stdout as Writable | undefined;
+    if (io.endStdout && out && !out.writableEnded) await new Promise<void>((resolve) => out.end(resolve));
+    return r;
+  }
+
+  /** The default behaviour of a command (see the class comment). */
+  private run(argv: string[], stdin: Buffer | null, io: ExecIo): ExecResult {
+    const ok = { exitCode: 0, stderr: '', output: '' };
     if (startsWith(argv, STAGE) && stdin) this.files.set(argv[4]!, stdin);
     else if (argv[0] === 'rm') this.files.delete(argv[2]!);
-    else if (argv === this.type.dump && io.stdout) {
-      const out = io.stdout as Writable;
-      out.write(this.dump);
-      if (io.endStdout) out.end();
-    } else if (startsWith(argv, this.type.verify.slice(0, 3))) {
-      const file = this.files.get(argv[argv.length - 1]!);
-      return file?.toString().startsWith('VALID')
-        ? { ...r, output: `${this.checked}\n` }
+    else if (argv === this.type.dump) io.stdout?.write(this.dump);
+    else if (startsWith(argv, this.type.verify.slice(0, 3)))
+      return this.files
+        .get(argv[argv.length - 1]!)
+        ?.toString()
+        .startsWith('VALID')
+        ? { ...ok, output: `${this.checked}\n` }
         : { exitCode: 1, stderr: 'pg_restore: error: input file is not a valid archive\n', output: '' };
-    }
-    return r;
+    return ok;
   }
 
   /** The commands run in `container`, each argv joined (stdin left out). */
