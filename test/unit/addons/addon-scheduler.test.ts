@@ -35,7 +35,7 @@ function setup() {
   const scheduler = new AddonScheduler({ addons: s.state.addons, service: s.service, data, log: silentLogger() });
   // croner's job names are global to the process: every test's jobs end with it
   started.push(scheduler);
-  return { ...s, ran, data, scheduler };
+  return { ...s, ran, backups: data, scheduler };
 }
 
 /** Moves the fake clock a second at a time, letting the jobs' promises settle after each step. */
@@ -127,14 +127,14 @@ describe('AddonScheduler', () => {
   test('a run never overlaps the previous one, and a failed backup does not stop the schedule', async () => {
     const s = setup();
     let finish!: () => void;
-    s.data.next = () => new Promise<void>((r) => (finish = r));
+    s.backups.next = () => new Promise<void>((r) => (finish = r));
     s.scheduler.start();
     s.scheduler.set(postgresType, 'db', '*/5 * * * *', 1);
     // 10:10 starts and hangs; 10:15 and 10:20 find it running
     await advance(15 * MINUTE + 30_000);
     assert.deepEqual(s.ran, ['backup postgres:db scheduled']);
     finish();
-    s.data.next = async () => {
+    s.backups.next = async () => {
       throw new Error('disk full');
     };
     await advance(10 * MINUTE);
