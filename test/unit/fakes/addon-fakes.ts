@@ -1,7 +1,6 @@
 // Fakes of the add-on services' ports: add-on containers kept in memory (a volume of files per
 // container, execs scripted per command), and the add-on services wired over a real SQLite State,
 // the real ConfigService and the fake runtime, as the composition root wires them.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -257,35 +256,6 @@ export function storedAddon(s: ReturnType<typeof addonSetup>, type: AddonType, n
     memoryBytes: null,
   });
   s.containers.running(`paas-${type.name}-${name}`);
-}
-
-/** A self-signed EC certificate for `names` (SAN DNS entries, the first also CN), made with openssl. */
-export function selfSigned(dir: string, names: string[], days = 30): { cert: string; key: string } {
-  const base = path.join(dir, `c-${names[0]!.replace(/\W/g, '_')}-${days}`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      String(days),
-      '-subj',
-      `/CN=${names[0]}`,
-      '-addext',
-      `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
-      '-keyout',
-      `${base}.key`,
-      '-out',
-      `${base}.crt`,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert: fs.readFileSync(`${base}.crt`, 'utf8'), key: fs.readFileSync(`${base}.key`, 'utf8') };
 }
 
 /**

@@ -10,12 +10,15 @@ import { TlsSync } from '../../../src/https/tls-sync.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import type { TlsState } from '../../../src/proxy/tls/tls-state.js';
 import { State } from '../../../src/state/state.js';
-import { selfSigned } from '../fakes/addon-fakes.js';
+import { makeCa, makeCert } from '../../helpers/test-certs.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paas-cert-unit-'));
-const web = selfSigned(dir, ['web.example.test']);
-const wildcard = selfSigned(dir, ['*.shop.test', 'shop.test']);
-const elsewhere = selfSigned(dir, ['elsewhere.test']);
+// certificates from a throwaway CA (test/helpers/test-certs.ts), made in parallel once for the file
+const ca = await makeCa(fs.mkdtempSync(path.join(os.tmpdir(), 'paas-cert-unit-')));
+const [web, wildcard, elsewhere] = await Promise.all([
+  makeCert(ca, ['web.example.test']),
+  makeCert(ca, ['*.shop.test', 'shop.test']),
+  makeCert(ca, ['elsewhere.test']),
+]);
 const HOSTS: Record<string, string[]> = { web: ['web.example.test', 'www.shop.test', 'api.example.test'] };
 
 function setup() {
@@ -57,7 +60,7 @@ describe('CertService.add', () => {
     assert.equal(r.cert.source, 'custom');
     assert.deepEqual(r.cert.names, ['web.example.test']);
     assert.deepEqual(r.cert.serves, ['web.example.test']);
-    assert.equal(r.cert.issuer, 'web.example.test');
+    assert.equal(r.cert.issuer, 'paas test CA');
     const stored = s.state.certificates.get('web', 'custom')!;
     assert.equal(stored.keyPem.trim(), web.key.trim());
     assert.equal(stored.certPem.trim(), web.cert.trim());
