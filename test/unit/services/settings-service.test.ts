@@ -3,7 +3,9 @@ import os from 'node:os';
 import { describe, test } from 'node:test';
 import { formatMemory } from '../../../src/deploy/resource-limits.js';
 import { DEFAULT_PIDS_LIMIT } from '../../../src/runtime/container-hardening.js';
-import { DEFAULT_MEMORY_KEY } from '../../../src/services/settings-service.js';
+import { HOST_LIMIT_KEYS } from '../../../src/deploy/host-limits.js';
+
+const DEFAULT_MEMORY_KEY = HOST_LIMIT_KEYS.defaultMemory;
 import { Captured } from '../fakes/deploy-fakes.js';
 import { ADMIN, developer, never, pushHoldsLock, settingsSetup, settle } from '../fakes/app-services-fakes.js';
 
