@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { postgresType } from '../../../src/addons/postgres-type.js';
 import { redisType } from '../../../src/addons/redis-type.js';
-import { addonSetup, quickLiveApp, storedAddon } from '../fakes/addon-fakes.js';
+import { addonSetup, liveApp, storedAddon } from '../fakes/addon-fakes.js';
 
 const never = new AbortController().signal;
 const PG = 'paas-postgres-db';
@@ -40,7 +40,7 @@ describe('AddonLinks.link', () => {
   test('a link to a live app rolls out a release with the variable on the fake runtime', async () => {
     const s = linked();
     s.state.apps.delete('web');
-    await quickLiveApp(s, 'web');
+    await liveApp(s, 'web');
     const r = await s.service.link(postgresType, 'db', 'web', 'PRIMARY_DB', s.out, never);
     assert.deepEqual(r, { variable: 'PRIMARY_DB', rolledOut: true });
     assert.equal(s.state.releases.current('web')!.version, 2);
@@ -110,7 +110,7 @@ describe('AddonLinks.link', () => {
   test('a rollout that fails its health gate disables the new login and leaves the network', async () => {
     const s = linked();
     s.state.apps.delete('web');
-    await quickLiveApp(s, 'web');
+    await liveApp(s, 'web');
     s.proxy.refuse = 'health check failed';
     await assert.rejects(s.service.link(postgresType, 'db', 'web', undefined, s.out, never), /health check failed/);
     assert.equal(scripts(s).length, 2);

@@ -258,21 +258,5 @@ export function storedAddon(s: ReturnType<typeof addonSetup>, type: AddonType, n
   s.containers.running(`paas-${type.name}-${name}`);
 }
 
-/**
- * liveApp with no stability window (`checks:set wait=0`, stored as the app is created): an app with
- * a live release whose config changes roll out in milliseconds instead of the default 2 s.
- */
-export async function quickLiveApp(s: ReturnType<typeof addonSetup>, app: string) {
-  const apps = s.state.apps;
-  const create = apps.create;
-  apps.create = (name) => {
-    const row = create.call(apps, name);
-    s.settings.write(name, 'checks', { wait: 0 });
-    return row;
-  };
-  try {
-    return await liveApp(s, app);
-  } finally {
-    apps.create = create;
-  }
-}
+/** The app every service test starts from (services-setup.ts). */
+export { liveApp };

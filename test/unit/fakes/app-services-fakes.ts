@@ -42,21 +42,6 @@ export async function pushHoldsLock(locks: Locks, app: string): Promise<() => Pr
 /** Lets every pending callback run (a caller queued on a lock has said so by then). */
 export const settle = () => new Promise((r) => setImmediate(r));
 
-/**
- * `liveApp` with a 0 s stability window (`checks:set wait=0` stored as the app is made), so its
- * rollout, and every later one of the app, takes milliseconds instead of the default 2 s.
- */
-export function fastLiveApp(s: ReturnType<typeof deploySetup>, app: string, formation?: Record<string, number>) {
-  const apps = s.state.apps;
-  const create = (name: string) => {
-    const row = apps.create(name);
-    s.settings.write(name, 'checks', { wait: 0 });
-    return row;
-  };
-  const state = Object.assign(Object.create(s.state), { apps: Object.assign(Object.create(apps), { create }) });
-  return liveApp({ ...s, state }, app, formation);
-}
-
 /** A logger whose entries (warnings and up) are kept as parsed objects. */
 export function recordingLogger() {
   const entries: { msg: string; [field: string]: unknown }[] = [];
@@ -194,3 +179,6 @@ export function portSetup() {
   const ports = new PortService({ settings: s.settings, releases: s.state.releases, deriver: s.releases, images, locks: s.locks });
   return { ...s, images, ports };
 }
+
+/** The app every service test starts from (services-setup.ts). */
+export { liveApp };

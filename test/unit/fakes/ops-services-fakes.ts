@@ -44,17 +44,6 @@ export function holdLock(locks: Locks, app: string, what: string): () => Promise
   };
 }
 
-/**
- * `liveApp` with `checks:set wait=0` stored first, so the rollout's stability window does not
- * hold each test for the default 2 s (the app row is created here, before the setting).
- */
-export async function quickLiveApp(s: ReturnType<typeof deploySetup>, app: string, formation: Record<string, number> = { web: 1 }) {
-  s.state.apps.create(app);
-  s.settings.write(app, 'checks', { wait: 0 });
-  const state: State = Object.assign(Object.create(s.state) as State, { apps: { create() {} } });
-  return liveApp({ ...s, state }, app, formation);
-}
-
 /** `docker stats` of the containers in `samples`; any other id fails as a gone container does. */
 export class FakeStats {
   readonly samples = new Map<string, ContainerStats>();
@@ -215,3 +204,6 @@ export class FakeTrafficProxy {
     return info;
   }
 }
+
+/** The app every service test starts from (services-setup.ts). */
+export { liveApp };

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { Captured } from '../fakes/deploy-fakes.js';
-import { ADMIN, appSetup, developer, fastLiveApp, never, pushHoldsLock, settle } from '../fakes/app-services-fakes.js';
+import { ADMIN, appSetup, developer, liveApp, never, pushHoldsLock, settle } from '../fakes/app-services-fakes.js';
 
 /** A developer key stored in State (the grant goes to the stored key). */
 function devKey(s: ReturnType<typeof appSetup>, name = 'dev') {
@@ -92,7 +92,7 @@ describe('AppService: create and ensure', () => {
 describe('AppService: list and info', () => {
   test('list shows an admin every app, a developer only its granted apps, with the live release', async () => {
     const s = appSetup();
-    await fastLiveApp(s, 'b');
+    await liveApp(s, 'b');
     s.state.apps.create('a');
     s.state.apps.create('c');
     const rows = s.apps.list(ADMIN);
@@ -114,7 +114,7 @@ describe('AppService: list and info', () => {
 
   test("info of a live app: its release, hosts, formation and its containers' public fields", async () => {
     const s = appSetup();
-    await fastLiveApp(s, 'a', { web: 1, worker: 2 });
+    await liveApp(s, 'a', { web: 1, worker: 2 });
     await s.domains.add('a', 'shop.com', ADMIN);
     const info = await s.apps.info('a');
     const web = [...s.runtime.containers.values()].find((c) => c.process === 'web')!;
@@ -168,7 +168,7 @@ describe('AppService: list and info', () => {
 describe('AppService: destroy', () => {
   test('without --force or the name again nothing is destroyed', async () => {
     const s = appSetup();
-    await fastLiveApp(s, 'a');
+    await liveApp(s, 'a');
     await assert.rejects(s.apps.destroy('a', { force: false, name: undefined }, new Captured(), never), {
       code: 'PAAS_ERR_APP_CONFIRM',
       message: "this destroys a and all its data; confirm with --force or 'apps:destroy a a'",
@@ -186,9 +186,9 @@ describe('AppService: destroy', () => {
 
   test('destroy removes the routes, containers, add-on links, network, images, repo, dirs and rows of the app only', async () => {
     const s = appSetup();
-    await fastLiveApp(s, 'a', { web: 2 });
+    await liveApp(s, 'a', { web: 2 });
     await s.domains.add('a', 'shop.com', ADMIN);
-    await fastLiveApp(s, 'b');
+    await liveApp(s, 'b');
     const dev = devKey(s);
     s.state.keys.grant(dev.id, ['a', 'b']);
     const v1 = s.state.releases.current('a')!;
@@ -252,7 +252,7 @@ describe('AppService: destroy', () => {
     const s = appSetup({
       afterDestroy: () => Promise.reject(new Error('proxy down')),
     });
-    await fastLiveApp(s, 'a');
+    await liveApp(s, 'a');
     s.runtime.removeImages = () => Promise.reject(new Error('image in use'));
     await s.apps.destroy('a', { force: true, name: undefined }, new Captured(), never);
     assert.equal(s.state.apps.exists('a'), false);

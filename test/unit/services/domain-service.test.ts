@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ADMIN, developer, domainSetup, fastLiveApp, pushHoldsLock, settle } from '../fakes/app-services-fakes.js';
+import { ADMIN, developer, domainSetup, liveApp, pushHoldsLock, settle } from '../fakes/app-services-fakes.js';
 
 /** The hosts and targets of each route the proxy was sent, after the first `from`. */
 function routesSince(s: ReturnType<typeof domainSetup>, from: number) {
@@ -10,7 +10,7 @@ function routesSince(s: ReturnType<typeof domainSetup>, from: number) {
 /** `a` live with the custom domain a-shop.com, `b` made (not deployed) with b-shop.com; `before`: the routes sent so far. */
 async function twoAppsWithDomains() {
   const s = domainSetup();
-  await fastLiveApp(s, 'a');
+  await liveApp(s, 'a');
   s.state.apps.create('b');
   await s.domains.add('a', 'a-shop.com', ADMIN);
   await s.domains.add('b', 'b-shop.com', ADMIN);
@@ -40,8 +40,8 @@ describe('DomainService: the global domain', () => {
 
   test('set-global re-sends every running app its new hosts and names the apps whose routes failed', async () => {
     const s = domainSetup();
-    await fastLiveApp(s, 'a');
-    await fastLiveApp(s, 'b');
+    await liveApp(s, 'a');
+    await liveApp(s, 'b');
     s.state.apps.create('c'); // never deployed: nothing to send
     s.refuseFor.add('b');
     const before = s.proxy.deploys.length;
@@ -68,7 +68,7 @@ describe('DomainService: the global domain', () => {
 describe('DomainService: add and remove', () => {
   test('add stores the normalized domain and re-sends the live app its hosts, the global one first', async () => {
     const s = domainSetup();
-    await fastLiveApp(s, 'a');
+    await liveApp(s, 'a');
     const before = s.proxy.deploys.length;
     assert.equal(await s.domains.add('a', ' WWW.Shop.COM. ', ADMIN), 'www.shop.com');
     assert.equal(s.state.domains.owner('www.shop.com'), 'a');
@@ -90,7 +90,7 @@ describe('DomainService: add and remove', () => {
 
   test("only the live release's running web containers with an address are routed", async () => {
     const s = domainSetup();
-    await fastLiveApp(s, 'a', { web: 1, worker: 1 });
+    await liveApp(s, 'a', { web: 1, worker: 1 });
     const web = [...s.runtime.containers.values()].find((c) => c.process === 'web')!;
     s.runtime.containers.set('old', { ...web, id: 'old', release: 0, ip: '10.9.9.9' });
     s.runtime.containers.set('booting', { ...web, id: 'booting', ip: null });
@@ -104,7 +104,7 @@ describe('DomainService: add and remove', () => {
 
   test('the route is sent under the app lock: it waits for the deploy that holds it', async () => {
     const s = domainSetup();
-    await fastLiveApp(s, 'a');
+    await liveApp(s, 'a');
     const before = s.proxy.deploys.length;
     const release = await pushHoldsLock(s.locks, 'a');
     const adding = s.domains.add('a', 'shop.com', ADMIN);
@@ -209,7 +209,7 @@ describe("DomainService: an app's own default host wins", () => {
 
   test('claimDefaultHost takes the host back from the app that had it and re-sends that app its routes', async () => {
     const s = domainSetup();
-    await fastLiveApp(s, 'a');
+    await liveApp(s, 'a');
     await s.domains.add('a', 'later.example.test', ADMIN);
     s.state.apps.create('later');
     const before = s.proxy.deploys.length;
@@ -235,7 +235,7 @@ describe("DomainService: an app's own default host wins", () => {
 
   test('claimDefaultHost still takes the host when the old owner cannot be re-routed', async () => {
     const s = domainSetup();
-    await fastLiveApp(s, 'a');
+    await liveApp(s, 'a');
     await s.domains.add('a', 'later.example.test', ADMIN);
     s.refuseFor.add('a');
     assert.equal(await s.domains.claimDefaultHost('later'), 'a');

@@ -8,7 +8,7 @@ import { ContainerRuntime } from '../../../src/runtime/container-runtime.js';
 import type { OneOffIo } from '../../../src/runtime/one-off-runner.js';
 import { LogsService } from '../../../src/services/logs-service.js';
 import { Captured } from '../fakes/deploy-fakes.js';
-import { FakeLogDocker, logFrame, never, quickLiveApp, settle } from '../fakes/ops-services-fakes.js';
+import { FakeLogDocker, logFrame, never, liveApp, settle } from '../fakes/ops-services-fakes.js';
 import { deploySetup } from '../fakes/services-setup.js';
 
 const T = (s: number) => `2026-01-01T00:00:0${s}.5Z`;
@@ -41,7 +41,7 @@ type S = ReturnType<typeof services>;
 
 /** A live app running web=2 worker=1 whose containers logged a line each, out of time order. */
 async function loggingApp(s: S) {
-  await quickLiveApp(s, 'a', { web: 2, worker: 1 });
+  await liveApp(s, 'a', { web: 2, worker: 1 });
   const id = (name: string) => [...s.runtime.containers.values()].find((c) => c.name === name)!.id;
   s.docker.add(id('a.web.1.v1'), 'web', 1, logFrame('stdout', T(3), 'GET / 200'));
   s.docker.add(id('a.web.2.v1'), 'web', 2, logFrame('stderr', T(1), 'booting'), logFrame('stdout', T(4), 'GET /x 404'));
@@ -140,7 +140,7 @@ describe('LogsService.run', () => {
 
   test('runs the command in a one-off container of the live release with its config, never restarted; returns its exit code', async () => {
     const s = services();
-    await quickLiveApp(s, 'a');
+    await liveApp(s, 'a');
     s.state.releases.create({
       ...s.state.releases.current('a')!,
       config: { DATABASE_URL: 'postgres://db' },
@@ -163,7 +163,7 @@ describe('LogsService.run', () => {
 
   test('with a pty: a tty, TERM from the client (xterm when it sends none), and window changes until unsubscribed', async () => {
     const s = services();
-    await quickLiveApp(s, 'a');
+    await liveApp(s, 'a');
     const resizers: ((cols: number, rows: number) => void)[] = [];
     const pty: PtyInfo = { cols: 120, rows: 40, term: '', onResize: (fn) => resizers.push(fn) };
     await s.logs.run('a', 'bash', io(pty));

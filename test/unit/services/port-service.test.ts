@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Captured } from '../fakes/deploy-fakes.js';
-import { fastLiveApp, never, portSetup, pushHoldsLock, settle } from '../fakes/app-services-fakes.js';
+import { liveApp, never, portSetup, pushHoldsLock, settle } from '../fakes/app-services-fakes.js';
 
 /** App `a` live at v1 (port 5000, image paas/a:v1), its image EXPOSing `exposed`. */
 async function liveWith(exposed: number[]) {
   const s = portSetup();
-  await fastLiveApp(s, 'a');
+  await liveApp(s, 'a');
   s.images.exposed.set('paas/a:v1', exposed);
   return s;
 }
@@ -110,7 +110,7 @@ describe('PortService: set', () => {
     s.state.apps.create('b');
     assert.deepEqual(await s.ports.set('b', '8080', new Captured(), never), { port: 8080, release: null });
     assert.equal(s.settings.get('b', 'port'), 8080);
-    await fastLiveApp(s, 'a');
+    await liveApp(s, 'a');
     s.images.exposed.set('paas/a:v1', [3000, 5000]);
     s.settings.write('a', 'stopped', { web: 1 });
     assert.deepEqual(await s.ports.set('a', '3000', new Captured(), never), { port: 3000, release: null });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ProcessService } from '../../../src/services/process-service.js';
 import { Captured } from '../fakes/deploy-fakes.js';
-import { ADMIN, developer, FakeStats, holdLock, never, quickLiveApp, settle } from '../fakes/ops-services-fakes.js';
+import { ADMIN, developer, FakeStats, holdLock, never, liveApp, settle } from '../fakes/ops-services-fakes.js';
 import { deploySetup } from '../fakes/services-setup.js';
 
 function services() {
@@ -27,7 +27,7 @@ const ids = (s: ReturnType<typeof services>, app: string) =>
 describe('ProcessService.restart', () => {
   test('replaces every container of the live release with fresh ones, health-gated, and returns that release', async () => {
     const s = services();
-    await quickLiveApp(s, 'a', { web: 2 });
+    await liveApp(s, 'a', { web: 2 });
     const out = new Captured();
     const r = await s.processes.restart('a', out, never);
     assert.equal(r.version, 1);
@@ -40,7 +40,7 @@ describe('ProcessService.restart', () => {
 
   test('a pending release (config:set --no-restart) is the one started, and becomes live with the current formation', async () => {
     const s = services();
-    await quickLiveApp(s, 'a');
+    await liveApp(s, 'a');
     s.state.formation.replace('a', { web: 2 });
     s.state.releases.create({ ...pendingOf(s, 'a'), config: { K: '1' }, description: 'Set K' });
     const out = new Captured();
@@ -58,7 +58,7 @@ describe('ProcessService.restart', () => {
 
   test('a pending release that fails the health gate goes back to pending; the live one keeps serving', async () => {
     const s = services();
-    await quickLiveApp(s, 'a');
+    await liveApp(s, 'a');
     s.state.releases.create(pendingOf(s, 'a'));
     s.proxy.refuse = 'unhealthy';
     await assert.rejects(s.processes.restart('a', new Captured(), never), { code: 'PAAS_ERR_DEPLOY_UNHEALTHY' });
@@ -76,7 +76,7 @@ describe('ProcessService.restart', () => {
       code: 'PAAS_ERR_DEPLOY_NO_RELEASE',
       message: "app 'new' has no live release yet: push it first",
     });
-    await quickLiveApp(s, 'a');
+    await liveApp(s, 'a');
     await s.processes.stop('a', new Captured(), never);
     s.runtime.calls.length = 0;
     await assert.rejects(s.processes.restart('a', new Captured(), never), {
@@ -88,7 +88,7 @@ describe('ProcessService.restart', () => {
 
   test('waits for the app lock and says who holds it', async () => {
     const s = services();
-    await quickLiveApp(s, 'a');
+    await liveApp(s, 'a');
     const release = holdLock(s.locks, 'a', 'a git push');
     const out = new Captured();
     const pending = s.processes.restart('a', out, never);
@@ -121,7 +121,7 @@ function pendingOf(s: ReturnType<typeof services>, app: string) {
 describe('ProcessService.stop and start', () => {
   test('stop saves the formation, zeroes it, stops every container and takes the app out of the proxy', async () => {
     const s = services();
-    await quickLiveApp(s, 'a', { web: 2, worker: 1 });
+    await liveApp(s, 'a', { web: 2, worker: 1 });
     const r = await s.processes.stop('a', new Captured(), never);
     assert.deepEqual(r, { already: false, stopped: 3 });
     assert.deepEqual(s.settings.get('a', 'stopped'), { web: 2, worker: 1 });
@@ -135,7 +135,7 @@ describe('ProcessService.stop and start', () => {
 
   test('stop leaves one-off containers (paas run) running and does not count them', async () => {
     const s = services();
-    await quickLiveApp(s, 'a');
+    await liveApp(s, 'a');
     const run = await s.runtime.start({ ...s.runtime.specs[0]!, process: 'run', replica: 0 });
     s.runtime.containers.set(run.id, { ...run, oneOff: true });
     const r = await s.processes.stop('a', new Captured(), never);
@@ -156,7 +156,7 @@ describe('ProcessService.stop and start', () => {
 
   test('start restores the saved formation health-gated and clears the stopped mark', async () => {
     const s = services();
-    await quickLiveApp(s, 'a', { web: 2 });
+    await liveApp(s, 'a', { web: 2 });
     await s.processes.stop('a', new Captured(), never);
     const out = new Captured();
     assert.deepEqual(await s.processes.start('a', out, never), { web: 2 });
@@ -169,7 +169,7 @@ describe('ProcessService.stop and start', () => {
 
   test('start of a running app starts the replicas that are missing', async () => {
     const s = services();
-    await quickLiveApp(s, 'a', { web: 2 });
+    await liveApp(s, 'a', { web: 2 });
     const first = [...s.runtime.containers.values()][0]!;
     await s.runtime.stop(first.id);
     s.runtime.calls.length = 0;
@@ -179,7 +179,7 @@ describe('ProcessService.stop and start', () => {
 
   test('a start that fails the health gate leaves the app stopped with its saved formation', async () => {
     const s = services();
-    await quickLiveApp(s, 'a', { web: 2 });
+    await liveApp(s, 'a', { web: 2 });
     await s.processes.stop('a', new Captured(), never);
     s.proxy.refuse = 'unhealthy';
     await assert.rejects(s.processes.start('a', new Captured(), never), { code: 'PAAS_ERR_DEPLOY_UNHEALTHY' });
@@ -199,7 +199,7 @@ describe('ProcessService.stop and start', () => {
 describe('ProcessService.status', () => {
   test('reports each container sorted by process and replica, with stats of the running ones', async () => {
     const s = services();
-    await quickLiveApp(s, 'a', { worker: 1, web: 2 });
+    await liveApp(s, 'a', { worker: 1, web: 2 });
     const cs = [...s.runtime.containers.values()];
     const started = new Date(Date.now() - 90_000).toISOString();
     for (const c of cs) s.runtime.containers.set(c.id, { ...c, startedAt: started, restartCount: c.replica });
@@ -241,7 +241,7 @@ describe('ProcessService.status', () => {
 describe('ProcessService.set', () => {
   test('max-replicas is stored for an admin key and refused to a developer key', async () => {
     const s = services();
-    await quickLiveApp(s, 'a');
+    await liveApp(s, 'a');
     await s.processes.set('a', 'max-replicas', '7', ADMIN, new Captured(), never);
     assert.equal(s.settings.get('a', 'max-replicas'), 7);
     await assert.rejects(s.processes.set('a', 'max-replicas', '50', developer('a'), new Captured(), never), {
@@ -286,7 +286,7 @@ describe('ProcessService.set', () => {
 
   test('the stored restart policy reaches the containers of the next restart', async () => {
     const s = services();
-    await quickLiveApp(s, 'a');
+    await liveApp(s, 'a');
     await s.processes.set('a', 'restart-policy', 'unless-stopped', developer('a'), new Captured(), never);
     await s.processes.restart('a', new Captured(), never);
     assert.deepEqual(s.runtime.specs.at(-1)!.restart, { policy: 'unless-stopped' });

@@ -7,7 +7,7 @@ import { StageOutput } from '../../../src/deploy/stage-output.js';
 import type { Release } from '../../../src/state/releases-repository.js';
 import { ReleaseService, releaseArg } from '../../../src/services/release-service.js';
 import { Captured } from '../fakes/deploy-fakes.js';
-import { holdLock, never, quickLiveApp, settle } from '../fakes/ops-services-fakes.js';
+import { holdLock, never, liveApp, settle } from '../fakes/ops-services-fakes.js';
 import { deploySetup } from '../fakes/services-setup.js';
 
 function services() {
@@ -30,7 +30,7 @@ type S = ReturnType<typeof services>;
 
 /** A live v1 (no config, web=1), then a push of v2 with image paas/a:v2, K=2 and `formation`. */
 async function twoReleases(s: S, formation: Record<string, number> = { web: 2 }, over: Partial<Release> = {}) {
-  const v1 = await quickLiveApp(s, 'a');
+  const v1 = await liveApp(s, 'a');
   s.runtime.images.add('paas/a:v2');
   s.state.config.replace('a', { K: '2' });
   s.state.formation.replace('a', formation);
@@ -178,7 +178,7 @@ describe('ReleaseService.rollback', () => {
     const s = services();
     s.state.apps.create('b');
     await assert.rejects(s.service.rollback('b', null, new Captured(), never), { code: 'PAAS_ERR_DEPLOY_NO_RELEASE' });
-    await quickLiveApp(s, 'one');
+    await liveApp(s, 'one');
     await assert.rejects(s.service.rollback('one', null, new Captured(), never), {
       code: 'PAAS_ERR_ROLLBACK_NO_TARGET',
       message: "app 'one' has no earlier release to roll back to",
