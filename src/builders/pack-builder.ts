@@ -2,7 +2,6 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
-import { execa } from 'execa';
 import type { Logger } from '../log/logger.js';
 import { LineSplitter } from '../util/json-lines.js';
 import { BuildErrors } from './build-errors.js';
@@ -64,6 +63,8 @@ export class PackBuilder implements Builder {
 
     // pack prints its error last on stderr; stdout and stderr are read concurrently, so keep each's tail
     const tails: Record<'out' | 'err', string[]> = { out: [], err: [] };
+    // loaded at the first pack build: a control plane that never runs pack stays smaller
+    const { execa } = await import('execa');
     const proc = execa(bin, args, { env, extendEnv: false, cancelSignal: req.signal, reject: false, stdin: 'ignore', buffer: false });
     const pump = (s: NodeJS.ReadableStream | null, tail: string[]) =>
       new Promise<void>((resolve) => {
