@@ -16,7 +16,7 @@ export interface ReleaseServiceDeps {
   releases: Pick<ReleasesRepository, 'current' | 'get' | 'list'>;
   config: Pick<ConfigRepository, 'replace'>;
   formation: Pick<FormationRepository, 'all' | 'replace'>;
-  settings: Pick<AppSettingsStore, 'write'>;
+  settings: Pick<AppSettingsStore, 'get' | 'write'>;
   deriver: Pick<ReleaseManager, 'derive'>;
   runtime: Pick<RuntimePort, 'imageExists'>;
   locks: Locks;
@@ -62,7 +62,10 @@ export class ReleaseService {
       if (!live) throw DeployErrors.noRelease(app);
       const target = this.target(app, live, version);
       if (!(await d.runtime.imageExists(target.image!))) throw DeployErrors.imageGone(app, target.version, target.image!);
-      const formation = Object.keys(target.formation).length ? target.formation : d.formation.all(app);
+      // a release that recorded no formation takes the app's: for a stopped app, the one ps:stop saved
+      // (its live formation is all zeros, and the rollback starts it again)
+      const current = d.settings.get(app, 'stopped') ?? d.formation.all(app);
+      const formation = Object.keys(target.formation).length ? target.formation : current;
       const stage = new StageOutput(out);
       stage.stage('rollback', `Rolling back ${app} from v${live.version} to v${target.version} (${target.image})`);
       const { image, config, processes, port, appChecks, sourceImage, commitSha, formationLock } = target;

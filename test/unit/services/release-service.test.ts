@@ -174,6 +174,18 @@ describe('ReleaseService.rollback', () => {
     assert.deepEqual(s.state.formation.all('a'), { web: 1 });
   });
 
+  test('a stopped app rolled back to a release without a recorded formation gets the formation ps:stop saved', async () => {
+    const s = services();
+    await twoReleases(s, {});
+    await s.service.rollback('a', 1, new Captured(), never);
+    s.settings.write('a', 'stopped', { web: 3 });
+    s.state.formation.replace('a', { web: 0 });
+    const r = await s.service.rollback('a', 2, new Captured(), never);
+    assert.deepEqual(r.release.formation, { web: 3 });
+    assert.deepEqual(s.state.formation.all('a'), { web: 3 });
+    assert.equal(s.settings.get('a', 'stopped'), null);
+  });
+
   test('refusals change nothing: no live release, nothing earlier, unknown, imageless, live, pruned', async () => {
     const s = services();
     s.state.apps.create('b');
