@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger.js';
 import { parseDurationMs } from '../config/duration.js';
 import type { AppSettingsStore } from '../deploy/app-settings-store.js';
+import type { SettingValue } from '../deploy/settings-schema.js';
 import { isAppError } from '../errors/app-error.js';
 import type { ProxyReport, ServiceInfo } from '../proxy/control/proxy-client.js';
 import { ProxyErrors } from '../proxy/proxy-errors.js';
@@ -69,29 +70,25 @@ export class TrafficService {
     if (text !== null && (text === '' || text.length > 2000 || /[\u0000-\u0008\u000b-\u001f\u007f]/.test(text))) {
       throw TrafficErrors.usage('--message must be 1 to 2000 characters of text');
     }
-    this.deps.settings.write(app, 'maintenance', text);
-    return { on: text !== null, message: text, applied: await this.push(app) };
+    return { on: text !== null, message: text, applied: await this.change(app, 'maintenance', text) };
   }
 
   async pause(app: string, max: string | undefined): Promise<{ until: number; applied: boolean }> {
     const ms = max === undefined ? DEFAULT_PAUSE_MS : parseDurationMs(max, MAX_PAUSE_MS);
     if (ms === null || ms < 1000) throw TrafficErrors.usage(`--max must be a duration from 1s to 1h (e.g. 30s, 5m), got '${max}'`);
     const until = Date.now() + ms;
-    this.deps.settings.write(app, 'paused-until', until);
-    return { until, applied: await this.push(app) };
+    return { until, applied: await this.change(app, 'paused-until', until) };
   }
 
   async resume(app: string): Promise<{ wasPaused: boolean; applied: boolean }> {
     const was = this.deps.settings.get(app, 'paused-until');
-    this.deps.settings.write(app, 'paused-until', null);
-    return { wasPaused: was !== null && was > Date.now(), applied: await this.push(app) };
+    return { wasPaused: was !== null && was > Date.now(), applied: await this.change(app, 'paused-until', null) };
   }
 
   async set(app: string, key: string, value: string): Promise<{ bytes: number; applied: boolean }> {
     if (key !== 'max-body-size') throw TrafficErrors.usage(`unknown proxy setting '${key}' (use max-body-size)`);
     const bytes = parseBodySize(value);
-    this.deps.settings.write(app, 'max-body-size', bytes);
-    return { bytes, applied: await this.push(app) };
+    return { bytes, applied: await this.change(app, 'max-body-size', bytes) };
   }
 
   async report(app: string): Promise<AppTrafficReport> {
@@ -107,6 +104,22 @@ export class TrafficService {
       pausedUntil: service ? service.pausedUntil : paused !== null && paused > Date.now() ? paused : null,
       maxBodyBytes: service?.maxBodyBytes ?? this.deps.settings.get(app, 'max-body-size') ?? DEFAULT_BODY_BYTES,
     };
+  }
+
+  /** Stores one control and sends them all; when the proxy refuses, the stored value goes back to what it was. */
+  private async change<K extends 'maintenance' | 'paused-until' | 'max-body-size'>(
+    app: string,
+    key: K,
+    value: SettingValue<K>,
+  ): Promise<boolean> {
+    const before = this.deps.settings.get(app, key);
+    this.deps.settings.write(app, key, value);
+    try {
+      return await this.push(app);
+    } catch (err) {
+      this.deps.settings.write(app, key, before);
+      throw err;
+    }
   }
 
   /** Sends the app's stored controls to the proxy; false when the app has no route yet (they apply when it gets one). */

@@ -71,11 +71,16 @@ describe('TrafficService.maintenance', () => {
     assert.equal((await s.traffic.maintenance('a', 'on', 'x'.repeat(2000))).on, true);
   });
 
-  test('a proxy failure other than a missing route is the error the user sees', async () => {
+  test('a proxy failure other than a missing route is the error the user sees, and the stored controls stay as they were', async () => {
     const s = services();
     s.proxy.route('a');
     s.proxy.down = new Error('connect ENOENT /run/paas/proxy.sock');
     await assert.rejects(s.traffic.maintenance('a', 'on', undefined), { message: 'connect ENOENT /run/paas/proxy.sock' });
+    assert.equal(s.settings.get('a', 'maintenance'), null);
+    await assert.rejects(s.traffic.set('a', 'max-body-size', '5m'), { message: 'connect ENOENT /run/paas/proxy.sock' });
+    assert.equal(s.settings.get('a', 'max-body-size'), null);
+    await assert.rejects(s.traffic.pause('a', '30s'), { message: 'connect ENOENT /run/paas/proxy.sock' });
+    assert.equal(s.settings.get('a', 'paused-until'), null);
   });
 });
 
