@@ -77,8 +77,9 @@ export class AppService {
       try {
         this.deps.apps.create(app);
         created = true;
-      } catch {
-        // created by a concurrent push
+      } catch (err) {
+        // created by a concurrent push is fine; any other failure is not (no grant for an app that is not there)
+        if (!this.deps.apps.exists(app)) throw err;
       }
     }
     if (by.role !== 'admin') this.deps.grant(by.keyName, app);

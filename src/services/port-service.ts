@@ -43,7 +43,7 @@ export class PortService {
     return { chosen, inUse: live?.port ?? null, exposed, reason: reasonFor(chosen, exposed) };
   }
 
-  set(app: string, text: string, out: Writable, signal: AbortSignal): Promise<{ port: number; release: Release | null }> {
+  async set(app: string, text: string, out: Writable, signal: AbortSignal): Promise<{ port: number; release: Release | null }> {
     const chosen = parsePortArg(text);
     const d = this.deps;
     return underLock(d.locks, app, 'a port change', out, signal, async () => {
@@ -51,13 +51,20 @@ export class PortService {
       const exposed = live?.image ? ((await d.images.inspect(live.image))?.exposedPorts ?? []) : [];
       if (chosen !== null && exposed.length > 0 && !exposed.includes(chosen))
         throw PortErrors.notExposed(`the image of ${app} EXPOSEs ${exposed.join(', ')}, not ${chosen}; nothing was changed`);
+      const before = d.settings.get(app, 'port');
       d.settings.write(app, 'port', chosen);
       const port = webPort(exposed, chosen);
       if (!live || live.port === port || d.settings.get(app, 'stopped') !== null) return { port, release: null };
       const stage = new StageOutput(out);
-      const r = await d.deriver.derive(app, live, { port }, `Route to port ${port}`, stage, signal);
-      stage.end();
-      return { port, release: r };
+      try {
+        const r = await d.deriver.derive(app, live, { port }, `Route to port ${port}`, stage, signal);
+        stage.end();
+        return { port, release: r };
+      } catch (err) {
+        // the live release still routes to its port: the choice goes back with it, as config:set's does
+        d.settings.write(app, 'port', before);
+        throw err;
+      }
     });
   }
 }

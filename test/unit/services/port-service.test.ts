@@ -130,10 +130,12 @@ describe('PortService: set', () => {
     assert.equal((await setting).release!.version, 2);
   });
 
-  test('a rollout that fails the health gate keeps the live release', async () => {
+  test('a rollout that fails the health gate keeps the live release and the port choice it had', async () => {
     const s = await liveWith([3000, 5000]);
+    s.settings.write('a', 'port', 5000);
     s.proxy.refuse = 'unhealthy';
     await assert.rejects(s.ports.set('a', '3000', new Captured(), never), { code: 'PAAS_ERR_DEPLOY_UNHEALTHY' });
+    assert.equal(s.settings.get('a', 'port'), 5000, 'ports:report still says what is in use');
     assert.equal(s.state.releases.current('a')!.version, 1);
     assert.equal(s.state.releases.list('a', 10).find((r) => r.version === 2)!.status, 'failed');
     assert.deepEqual(s.runtime.running('a'), ['a.web.1.v1']);
