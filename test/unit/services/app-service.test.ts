@@ -68,7 +68,8 @@ describe('AppService: create and ensure', () => {
     let tries = 0;
     const s = appSetup({
       apps: {
-        exists: () => false,
+        // the other push made it between the check and the create
+        exists: () => tries > 0,
         create: () => {
           tries++;
           throw new Error('UNIQUE constraint failed: apps.name');
@@ -86,6 +87,23 @@ describe('AppService: create and ensure', () => {
     assert.equal(tries, 1);
     assert.deepEqual(s.state.keys.appsOf(dev.id), ['later']);
     assert.deepEqual(s.state.domains.list('a'), ['later.example.test']);
+  });
+
+  test('any other failure to create the app fails the push, with no grant', async () => {
+    const s = appSetup({
+      apps: {
+        exists: () => false,
+        create: () => {
+          throw new Error('SQLITE_FULL: database or disk is full');
+        },
+        get: () => undefined,
+        list: () => [],
+        delete: () => undefined,
+      },
+    });
+    const dev = devKey(s);
+    await assert.rejects(s.apps.ensure('later', dev.identity), /SQLITE_FULL/);
+    assert.deepEqual(s.state.keys.appsOf(dev.id), []);
   });
 });
 
