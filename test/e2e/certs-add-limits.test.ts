@@ -3,10 +3,9 @@
 // the control plane's event loop ~2 s each) must not stall other users' commands, and a bundle over
 // the 256 KiB cap is refused with one line before it is parsed. Nothing changes either way.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import { requireDocker } from '../helpers/docker.js';
-import { makeKey, PaasServer, type SshResult } from '../helpers/paas-server.js';
+import { PaasServer, type SshResult } from '../helpers/paas-server.js';
 
 const APP = 'pemapp';
 const LINE = '-----BEGIN A-----\n';
@@ -17,9 +16,7 @@ before(async () => {
   await requireDocker();
   paas = await new PaasServer().start();
   assert.equal((await paas.ssh(`apps:create ${APP}`)).exitCode, 0);
-  dev = await makeKey(paas.keyDir, 'dev');
-  const add = await paas.ssh(`ssh-keys:add dev --role developer --apps ${APP}`, { input: fs.readFileSync(dev.pub, 'utf8') });
-  assert.equal(add.exitCode, 0, add.stderr);
+  dev = await paas.addDeveloper('dev', [APP]);
 });
 after(async () => {
   await paas?.destroy();

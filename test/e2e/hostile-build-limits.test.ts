@@ -12,7 +12,7 @@ import { execa } from 'execa';
 import { commitFiles, healthAppJson, viaProxy } from '../helpers/app-repo.js';
 import { BUSYBOX_IMAGE } from '../helpers/base-images.js';
 import { serverWithApp } from '../helpers/deployed-app.js';
-import { makeKey, type PaasServer, sshOptions } from '../helpers/paas-server.js';
+import { type PaasServer, sshOptions } from '../helpers/paas-server.js';
 
 let paas: PaasServer;
 let dev: { priv: string; pub: string };
@@ -24,9 +24,7 @@ let load: { stop(): Promise<{ ok: number; failed: string[] }> };
 before(async () => {
   ({ paas } = await serverWithApp('live', 'live-v1'));
   assert.equal((await paas.ssh(`apps:create ${APP}`)).exitCode, 0);
-  dev = await makeKey(paas.keyDir, 'dev');
-  const add = await paas.ssh(`ssh-keys:add dev --role developer --apps ${APP}`, { input: fs.readFileSync(dev.pub, 'utf8') });
-  assert.equal(add.exitCode, 0, add.stderr);
+  dev = await paas.addDeveloper('dev', [APP]);
   load = startLoad();
 });
 

@@ -4,12 +4,11 @@
 // key may add hosts under the global domain only for its own apps' names; the apex and paas's own
 // host are admin only; and a new app's default host always wins over a custom domain.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { busyboxApp, commitFiles, healthAppJson, push, viaProxy } from '../helpers/app-repo.js';
 import { serverWithApp } from '../helpers/deployed-app.js';
-import { makeKey, type PaasServer } from '../helpers/paas-server.js';
+import type { PaasServer } from '../helpers/paas-server.js';
 
 const APP = 'mine';
 let paas: PaasServer;
@@ -17,9 +16,7 @@ let dev: { priv: string; pub: string };
 
 before(async () => {
   ({ paas } = await serverWithApp(APP, 'mine-v1'));
-  dev = await makeKey(paas.keyDir, 'dev');
-  const add = await paas.ssh(`ssh-keys:add dev --role developer --apps ${APP}`, { input: fs.readFileSync(dev.pub, 'utf8') });
-  assert.equal(add.exitCode, 0, add.stderr);
+  dev = await paas.addDeveloper('dev', [APP]);
 });
 after(async () => {
   await paas?.destroy();

@@ -15,7 +15,7 @@ import { execa } from 'execa';
 import { busyboxApp, commitFiles, viaProxy } from '../helpers/app-repo.js';
 import { BUSYBOX_IMAGE } from '../helpers/base-images.js';
 import { serverWithApp } from '../helpers/deployed-app.js';
-import { makeKey, type PaasServer, sshOptions } from '../helpers/paas-server.js';
+import { type PaasServer, sshOptions } from '../helpers/paas-server.js';
 
 const APP = 'shop';
 /** letters g-v only, so no commit sha or other output can hold a piece of it by chance */
@@ -37,9 +37,7 @@ let victimDir: string;
 
 before(async () => {
   ({ paas, dir } = await serverWithApp(APP, 'shop-v1', { PAAS_IMAGE_STATIC: BUSYBOX_IMAGE }));
-  dev = await makeKey(paas.keyDir, 'dev');
-  const add = await paas.ssh(`ssh-keys:add dev --role developer --apps ${APP}`, { input: fs.readFileSync(dev.pub, 'utf8') });
-  assert.equal(add.exitCode, 0, add.stderr);
+  dev = await paas.addDeveloper('dev', [APP]);
   base = (await execa('git', ['-C', dir, 'rev-parse', 'HEAD'])).stdout.trim();
 
   outside = fs.mkdtempSync(path.join(os.tmpdir(), 'paas-h1-outside-'));

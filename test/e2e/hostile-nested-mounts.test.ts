@@ -12,7 +12,7 @@ import { State } from '../../src/state/state.js';
 import { busyboxApp, commitFiles, healthAppJson, push, viaProxy } from '../helpers/app-repo.js';
 import { serverWithApp } from '../helpers/deployed-app.js';
 import { dockerClient, runFilter } from '../helpers/docker.js';
-import { makeKey, type PaasServer } from '../helpers/paas-server.js';
+import type { PaasServer } from '../helpers/paas-server.js';
 import { waitFor } from '../helpers/wait.js';
 
 const APP = 'nest';
@@ -35,9 +35,7 @@ const crashingApp = busyboxApp('nest-v2', {
 before(async () => {
   ({ paas, dir } = await serverWithApp(APP, 'nest-v1'));
   own = path.join(fs.realpathSync(paas.dataDir), 'storage', APP);
-  dev = await makeKey(paas.keyDir, 'dev');
-  const add = await paas.ssh(`ssh-keys:add dev --role developer --apps ${APP}`, { input: fs.readFileSync(dev.pub, 'utf8') });
-  assert.equal(add.exitCode, 0, add.stderr);
+  dev = await paas.addDeveloper('dev', [APP]);
   fs.writeFileSync(marker, 'host-only secret\n');
   fs.mkdirSync(path.join(srvRoot, 'shared', 'inner'), { recursive: true });
 });

@@ -6,14 +6,13 @@
 // admin can still use every spelling; the developer keeps its own images and base images.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
 import { busyboxApp, commitFiles, healthAppJson, push, viaProxy } from '../helpers/app-repo.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/base-images.js';
 import { requireDocker } from '../helpers/docker.js';
-import { makeKey, PaasServer, sshOptions } from '../helpers/paas-server.js';
+import { PaasServer, sshOptions } from '../helpers/paas-server.js';
 
 const run = randomBytes(3).toString('hex');
 // image tags are the engine's, shared with other tests running at the same time: names of this run only
@@ -72,9 +71,7 @@ before(async () => {
   const m = await push(paas, mineDir, MINE);
   assert.equal(m.exitCode, 0, m.output);
   victimId = await imageId(`paas/${VICTIM}:v1`);
-  dev = await makeKey(paas.keyDir, 'dev');
-  const add = await paas.ssh(`ssh-keys:add dev --role developer --apps ${MINE}`, { input: fs.readFileSync(dev.pub, 'utf8') });
-  assert.equal(add.exitCode, 0, add.stderr);
+  dev = await paas.addDeveloper('dev', [MINE]);
   // a base image an operator loaded, with a trigger that copies from the victim's image when built FROM
   await operatorBuild(TRAP, `FROM ${BUSYBOX_IMAGE}\nONBUILD COPY --from=paas/${VICTIM}:v1 /secret /stolen\n`);
 });

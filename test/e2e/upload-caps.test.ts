@@ -12,7 +12,7 @@ import { execa } from 'execa';
 import { commitFiles, push, remoteSha, viaProxy } from '../helpers/app-repo.js';
 import { BUSYBOX_IMAGE } from '../helpers/base-images.js';
 import { serverWithApp } from '../helpers/deployed-app.js';
-import { makeKey, type PaasServer, sshOptions } from '../helpers/paas-server.js';
+import { type PaasServer, sshOptions } from '../helpers/paas-server.js';
 
 const APP = 'caps';
 let paas: PaasServer;
@@ -22,9 +22,7 @@ const run = randomBytes(3).toString('hex');
 
 before(async () => {
   ({ paas, dir } = await serverWithApp(APP, 'caps-v1'));
-  dev = await makeKey(paas.keyDir, 'dev');
-  const add = await paas.ssh(`ssh-keys:add dev --role developer --apps ${APP}`, { input: fs.readFileSync(dev.pub, 'utf8') });
-  assert.equal(add.exitCode, 0, add.stderr);
+  dev = await paas.addDeveloper('dev', [APP]);
 });
 after(async () => {
   await paas?.destroy();

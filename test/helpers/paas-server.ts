@@ -143,6 +143,14 @@ export class PaasServer {
   }
 
   /** `ssh -p PORT paas@127.0.0.1 <command>` with the real OpenSSH client. */
+  /** A new key pair registered as a developer key granted `apps` (what the hostile tests attack with). */
+  async addDeveloper(name: string, apps: string[]): Promise<{ priv: string; pub: string }> {
+    const key = await makeKey(this.keyDir, name);
+    const r = await this.ssh(`ssh-keys:add ${name} --role developer --apps ${apps.join(',')}`, { input: fs.readFileSync(key.pub, 'utf8') });
+    if (r.exitCode !== 0) throw new Error(`ssh-keys:add ${name} failed: ${r.stderr}`);
+    return key;
+  }
+
   async ssh(command: string, opts: { input?: string; key?: string } = {}): Promise<SshResult> {
     const r = await execa('ssh', [...sshOptions(opts.key ?? this.key.priv, this.ports.ssh), 'paas@127.0.0.1', command], {
       reject: false,

@@ -11,9 +11,8 @@ import { AddonService } from '../../../src/addons/addon-service.js';
 import type { AddonType } from '../../../src/addons/addon-type.js';
 import type { ExecIo, ExecResult } from '../../../src/runtime/container-exec.js';
 import { silentLogger } from '../../../src/log/logger.js';
-import { ConfigService } from '../../../src/services/config-service.js';
 import { Captured } from './deploy-fakes.js';
-import { deploySetup, liveApp } from './services-setup.js';
+import { configService, deploySetup, liveApp } from './services-setup.js';
 
 /** One exec the fake was asked for; `stdin` is what was streamed in (read to the end). */
 export interface ExecCall {
@@ -205,14 +204,7 @@ export function fakeNetworks() {
  */
 export function addonSetup(type: AddonType) {
   const s = deploySetup();
-  const config = new ConfigService({
-    config: s.state.config,
-    releases: s.state.releases,
-    formation: s.state.formation,
-    settings: s.settings,
-    deriver: s.releases,
-    locks: s.locks,
-  });
+  const config = configService(s);
   const containers = new FakeAddonContainers(type);
   const networks = fakeNetworks();
   const service = new AddonService({

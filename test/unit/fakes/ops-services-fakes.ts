@@ -15,9 +15,8 @@ import type { ContainerStats } from '../../../src/runtime/container-stats.js';
 import { type ImageListEntry, ImageOwners } from '../../../src/runtime/image-ownership.js';
 import type { ImageInfo, ImageStore } from '../../../src/runtime/image-store.js';
 import type { Release } from '../../../src/state/releases-repository.js';
-import type { State } from '../../../src/state/state.js';
 import { release } from './deploy-fakes.js';
-import { type deploySetup, liveApp } from './services-setup.js';
+import { liveApp } from './services-setup.js';
 
 /** A signal that never aborts. */
 export const never = new AbortController().signal;

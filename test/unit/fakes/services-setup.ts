@@ -11,6 +11,7 @@ import { Rollout } from '../../../src/deploy/rollout.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { State } from '../../../src/state/state.js';
 import { FakeProxy, FakeRuntime } from './deploy-fakes.js';
+import { ConfigService } from '../../../src/services/config-service.js';
 
 /** The runtime fake plus the one-off runs release tasks use: each command's exit code is scripted. */
 export class FakeRuntimeWithTasks extends FakeRuntime {
@@ -76,4 +77,16 @@ export async function liveApp(s: ReturnType<typeof deploySetup>, app: string, fo
   await s.releases.activate(app, r, new StageOutput(new Captured()), new AbortController().signal);
   s.runtime.calls.length = 0;
   return r;
+}
+
+/** The real ConfigService over a deploySetup (its config changes roll out on the fake runtime). */
+export function configService(s: ReturnType<typeof deploySetup>): ConfigService {
+  return new ConfigService({
+    config: s.state.config,
+    releases: s.state.releases,
+    formation: s.state.formation,
+    settings: s.settings,
+    deriver: s.releases,
+    locks: s.locks,
+  });
 }

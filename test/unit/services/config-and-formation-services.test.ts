@@ -1,22 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigService } from '../../../src/services/config-service.js';
 import { FormationService } from '../../../src/services/formation-service.js';
 import { Captured } from '../fakes/deploy-fakes.js';
-import { deploySetup, liveApp } from '../fakes/services-setup.js';
+import { configService, deploySetup, liveApp } from '../fakes/services-setup.js';
 
 const never = new AbortController().signal;
 
 function services() {
   const s = deploySetup();
-  const config = new ConfigService({
-    config: s.state.config,
-    releases: s.state.releases,
-    formation: s.state.formation,
-    settings: s.settings,
-    deriver: s.releases,
-    locks: s.locks,
-  });
+  const config = configService(s);
   const formation = new FormationService({
     formation: s.state.formation,
     releases: s.state.releases,
