@@ -98,9 +98,13 @@ export class ContainerRuntime {
     if (existing.some((n) => n.Name === name)) return;
     const labels = { ...this.extraLabels, [LABELS.managed]: '1', ...(app === undefined ? {} : { [LABELS.app]: app }) };
     // an app network gets a /24 of paas's own pool (Docker's defaults run out at about 30
-    // networks); two networks created at once may pick the same one: the loser picks again
+    // networks); two networks created at once may pick the same one: the loser picks again. A
+    // subnet the engine refuses as overlapping is not picked again: a bridge a dockerd restart left
+    // behind (down, so not among the interfaces Node lists, and unknown to the engine) holds it
+    const refused: string[] = [];
     for (let attempt = 0; ; attempt++) {
-      const subnet = app === undefined ? null : pickSubnet(this.opts.networkPool ?? DEFAULT_NETWORK_POOL, await this.usedSubnets());
+      const used = [...(await this.usedSubnets()), ...refused];
+      const subnet = app === undefined ? null : pickSubnet(this.opts.networkPool ?? DEFAULT_NETWORK_POOL, used);
       try {
         await this.docker.createNetwork({
           Name: name,
@@ -113,7 +117,10 @@ export class ContainerRuntime {
         return;
       } catch (e) {
         if (statusOf(e) === 409) return; // created concurrently
-        if (subnet && attempt < 5 && /overlap/i.test(engineMessage(e))) continue;
+        if (subnet && attempt < 16 && /overlap/i.test(engineMessage(e))) {
+          refused.push(subnet);
+          continue;
+        }
         throw dockerError(`cannot create Docker network ${name}`, e);
       }
     }
