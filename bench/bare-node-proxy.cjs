@@ -1,25 +1,56 @@
 // The smallest reverse proxy Node's HTTP stack allows, as a reference for `npm run bench proxy`:
 // http.createServer in front of one upstream through a keep-alive http.Agent, no routing, no
 // limits, no header rewriting beyond X-Forwarded-For. What Node itself costs per request.
-// usage: node bench/bare-node-proxy.cjs LISTEN_PORT UPSTREAM_PORT
+//
+// With WORKERS > 1 it runs as paas's proxy does (src/proxy/process/cluster-workers.ts): the
+// primary binds the port (pauseOnConnect), forks WORKERS - 1 node:cluster workers, serves as one
+// of the lanes itself and hands each accepted connection to the next lane round-robin, a
+// forked worker's over IPC with the socket as handle. (node:cluster's own round-robin would
+// leave the primary idle and cost WORKERS + 1 processes.)
+// usage: node bench/bare-node-proxy.cjs LISTEN_PORT UPSTREAM_PORT [WORKERS]
+const cluster = require('node:cluster');
 const http = require('node:http');
+const net = require('node:net');
 
-const [port, upstreamPort] = process.argv.slice(2).map(Number);
+const [port, upstreamPort, workers = 1] = process.argv.slice(2).map(Number);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256, scheduling: 'lifo' });
-http
-  .createServer((req, res) => {
-    const headers = req.rawHeaders.concat('X-Forwarded-For', req.socket.remoteAddress);
-    const up = http.request(
-      { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers, agent, setHost: false },
-      (r) => {
-        res.writeHead(r.statusCode, r.rawHeaders);
-        r.pipe(res);
-      },
-    );
-    up.on('error', () => {
-      res.statusCode = 502;
-      res.end();
-    });
-    req.pipe(up);
-  })
-  .listen(port, '127.0.0.1');
+const server = http.createServer((req, res) => {
+  const headers = req.rawHeaders.concat('X-Forwarded-For', req.socket.remoteAddress);
+  const up = http.request(
+    { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers, agent, setHost: false },
+    (r) => {
+      res.writeHead(r.statusCode, r.rawHeaders);
+      r.pipe(res);
+    },
+  );
+  up.on('error', () => {
+    res.statusCode = 502;
+    res.end();
+  });
+  req.pipe(up);
+});
+
+/** A connection the primary accepted, served here. */
+function serve(socket) {
+  server.emit('connection', socket);
+  socket.resume();
+}
+
+if (workers <= 1) {
+  server.listen(port, '127.0.0.1');
+} else if (cluster.isWorker) {
+  process.on('message', (m, handle) => {
+    if (m?.op === 'conn' && handle) serve(handle);
+  });
+} else {
+  const lanes = [];
+  for (let i = 1; i < workers; i++) lanes.push(cluster.fork());
+  let next = 0;
+  net
+    .createServer({ pauseOnConnect: true }, (socket) => {
+      const lane = next++ % workers;
+      if (lane === lanes.length) serve(socket);
+      else lanes[lane].send({ op: 'conn' }, socket, (err) => err && socket.destroy());
+    })
+    .listen(port, '127.0.0.1');
+}

@@ -1,12 +1,14 @@
 /**
  * `npm run bench proxy [-- --duration 10 --connections 50 --runs 3]`: the paas proxy (compiled
- * dist/, `paas proxy` as the control plane starts it) against nginx in front of the same upstream
- * with the same worker count, measured with wrk; memory of a fresh process and after load, and per
- * 1,000 idle keep-alive connections on both; route swap time for 100 services.
+ * dist/, `paas proxy` as the control plane starts it) against the bare Node proxy
+ * (bench/bare-node-proxy.cjs, the ceiling of Node's HTTP stack, with as many processes sharing
+ * connections as paas's do) and nginx, in front of the same upstream with the same worker count,
+ * measured with wrk; memory of a fresh process and after load, and per 1,000 idle keep-alive
+ * connections on all three; route swap time for 100 services.
  *
- * Fairness: both proxies are started side by side for a worker count, both get the same untimed
- * warm-up wrk run, then the measured runs alternate the order (direct, nginx, paas rotated). The
- * memory figures are taken on both before any load (fresh) and again after the runs.
+ * Fairness: the proxies are started side by side for a worker count, all get the same untimed
+ * warm-up wrk run, then the measured runs rotate the order (direct, nginx, paas, paas without
+ * limits, bare). The memory figures are taken on each before any load (fresh) and again after the runs.
  * Traffic goes only to 127.0.0.1. Each section first waits (at most 3 min) for a quiet machine.
  */
 import { type ChildProcess, spawnSync } from 'node:child_process';
@@ -97,10 +99,15 @@ async function startPaas(workers: number, upstreamPort: number, limits = true): 
   return { name: limits ? 'paas' : 'paas-no-limits', port, pid: child.pid!, child, sock };
 }
 
-/** bench/bare-node-proxy.cjs: what Node's own HTTP server and client cost, with nothing of paas. */
-async function startBareNode(upstreamPort: number): Promise<Side> {
+/**
+ * bench/bare-node-proxy.cjs: what Node's own HTTP server and client cost, with nothing of paas;
+ * with more than one worker, processes that share connections as paas's do (the primary serves
+ * as one lane and hands the others their connections over IPC).
+ */
+async function startBareNode(workers: number, upstreamPort: number): Promise<Side> {
   const port = await freePort();
-  const child = start(process.execPath, [path.join(root, 'bench', 'bare-node-proxy.cjs'), String(port), String(upstreamPort)]);
+  const script = path.join(root, 'bench', 'bare-node-proxy.cjs');
+  const child = start(process.execPath, [script, String(port), String(upstreamPort), String(workers)]);
   await waitHttp(port);
   return { name: 'bare-node', port, pid: child.pid!, child };
 }
@@ -207,16 +214,16 @@ async function main() {
     const nginx = await startNginx(workers, upstreamPort);
     const paas = await startPaas(workers, upstreamPort);
     const noLimits = await startPaas(workers, upstreamPort, false);
-    const bare = workers === 1 ? await startBareNode(upstreamPort) : null;
+    const bare = await startBareNode(workers, upstreamPort);
     await sleep(1000);
     // fresh: started and answering, no load yet
-    const fresh = { nginx: await memory(nginx), paas: await memory(paas) };
-    // the same untimed warm-up for both (JIT, pools, nginx's upstream keep-alive cache)
+    const fresh = { nginx: await memory(nginx), paas: await memory(paas), bare: await memory(bare) };
+    // the same untimed warm-up for all (JIT, pools, nginx's upstream keep-alive cache)
     wrk(nginx.port);
     wrk(paas.port);
     wrk(noLimits.port);
-    if (bare) wrk(bare.port);
-    const sides: Side[] = [{ name: 'direct', port: upstreamPort, pid: 0, child: null }, nginx, paas, noLimits, ...(bare ? [bare] : [])];
+    wrk(bare.port);
+    const sides: Side[] = [{ name: 'direct', port: upstreamPort, pid: 0, child: null }, nginx, paas, noLimits, bare];
     const runs: WrkResult[][] = sides.map(() => []);
     for (let i = 0; i < RUNS; i++) {
       for (let k = 0; k < sides.length; k++) {
@@ -232,24 +239,42 @@ async function main() {
       for (const k of i % 2 === 0 ? [0, 1] : [1, 0]) limitRuns[k].push(wrk([paas, noLimits][k].port, LIMIT_SECONDS));
     }
     await sleep(1000);
-    const after = { nginx: await memory(nginx), paas: await memory(paas) };
+    const after = { nginx: await memory(nginx), paas: await memory(paas), bare: await memory(bare) };
     if (workers === 1) swap = await swapBench(paas.sock!, upstreamPort);
     await stop(nginx.child!);
     await stop(paas.child!);
     await stop(noLimits.child!);
-    if (bare) await stop(bare.child!);
+    await stop(bare.child!);
 
     const [d, n, p, nl, b] = runs;
     const rps = (rs: WrkResult[]) => rs.map((r) => r.rps);
     const p99 = (rs: WrkResult[]) => rs.map((r) => r.p99);
-    const errs = [...n, ...p].reduce((s, r) => s + r.non2xx, 0);
+    const errs = [...n, ...p, ...b].reduce((s, r) => s + r.non2xx, 0);
     const cond = `${upstream}; ${workers} worker(s) each; ${load0}; ${plural(RUNS, 'run')} each after 1 warm-up run each, order rotated; ${load}; non-2xx ${errs}`;
+    const bareIs =
+      workers === 1
+        ? "bench/bare-node-proxy.cjs, http.createServer + a keep-alive http.Agent and nothing else, the ceiling of any proxy on Node's HTTP stack"
+        : `bench/bare-node-proxy.cjs with ${workers} processes: the primary accepts, serves one lane and hands connections round-robin to the other ${workers - 1} over IPC, as paas does`;
+    res.add({
+      figure: `proxy req/s against the bare Node proxy, ${workers} worker(s)`,
+      paas: fmtStats(rps(p), 'req/s', 0),
+      reference: `bare Node proxy ${fmtStats(rps(b), 'req/s', 0)}`,
+      ratio: ratio(median(rps(p)), median(rps(b))),
+      conditions: `${cond}; bare Node proxy: ${bareIs}; target ≥ 0.95x`,
+    });
+    res.add({
+      figure: `proxy p99 latency against the bare Node proxy, ${workers} worker(s)`,
+      paas: fmtStats(p99(p), 'ms', 2),
+      reference: `bare Node proxy ${fmtStats(p99(b), 'ms', 2)}`,
+      ratio: ratio(median(p99(p)), median(p99(b))),
+      conditions: `the same runs; p50 paas ${fmt(median(p.map((r) => r.p50)), 2)} ms, bare ${fmt(median(b.map((r) => r.p50)), 2)} ms; target ≤ 1.1x`,
+    });
     res.add({
       figure: `proxy req/s, ${workers} worker(s)`,
       paas: fmtStats(rps(p), 'req/s', 0),
-      reference: `nginx ${fmtStats(rps(n), 'req/s', 0)}; direct to upstream ${fmtStats(rps(d), 'req/s', 0)}${b ? `; bare Node proxy ${fmtStats(rps(b), 'req/s', 0)} (${ratio(median(rps(b)), median(rps(n)))} nginx)` : ''}`,
+      reference: `nginx ${fmtStats(rps(n), 'req/s', 0)}; direct to upstream ${fmtStats(rps(d), 'req/s', 0)}; bare Node proxy ${fmtStats(rps(b), 'req/s', 0)} (${ratio(median(rps(b)), median(rps(n)))} nginx)`,
       ratio: ratio(median(rps(p)), median(rps(n))),
-      conditions: `${cond}; target ≥ 0.75x${b ? "; bare Node proxy: bench/bare-node-proxy.cjs, http.createServer + a keep-alive http.Agent and nothing else, the ceiling of any proxy on Node's HTTP stack" : ''}`,
+      conditions: `the same runs; target ≥ 0.75x`,
     });
     const [lp, lnl] = limitRuns;
     const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
@@ -265,30 +290,37 @@ async function main() {
       paas: fmtStats(p99(p), 'ms', 2),
       reference: `nginx ${fmtStats(p99(n), 'ms', 2)}; direct ${fmtStats(p99(d), 'ms', 2)}`,
       ratio: ratio(median(p99(p)), median(p99(n))),
-      conditions: `the same runs; p50 paas ${fmt(median(p.map((r) => r.p50)), 2)} ms, nginx ${fmt(median(n.map((r) => r.p50)), 2)} ms${b ? `; bare Node proxy p99 ${fmtStats(p99(b), 'ms', 2)}` : ''}; target ≤ 1.3x`,
+      conditions: `the same runs; p50 paas ${fmt(median(p.map((r) => r.p50)), 2)} ms, nginx ${fmt(median(n.map((r) => r.p50)), 2)} ms; target ≤ 1.3x`,
     });
     res.add({
       figure: `proxy RSS (all processes), ${workers} worker(s)`,
       paas: `${fmt(fresh.paas.rss, 1)} MiB fresh, ${fmt(after.paas.rss, 1)} MiB after load`,
-      reference: `nginx ${fmt(fresh.nginx.rss, 1)} MiB fresh, ${fmt(after.nginx.rss, 1)} MiB after load`,
+      reference: `nginx ${fmt(fresh.nginx.rss, 1)} MiB fresh, ${fmt(after.nginx.rss, 1)} MiB after load; bare Node proxy ${fmt(fresh.bare.rss, 1)} MiB fresh, ${fmt(after.bare.rss, 1)} MiB after load`,
       ratio: `${ratio(fresh.paas.rss, fresh.nginx.rss)} / ${ratio(after.paas.rss, after.nginx.rss)}`,
-      conditions: `fresh: started, one route, a few requests; after load: after the last wrk run; each once RSS held still (3 samples 1 s apart within 1 MiB, at most 20 s); ${workers} worker(s) = ${workers} process(es) (the primary serves as one); target with 2 workers ≤ 130 MB (124 MiB)`,
+      conditions: `fresh: started, one route, a few requests; after load: after the last wrk run; each once RSS held still (3 samples 1 s apart within 1 MiB, at most 20 s); ${workers} worker(s) = ${workers} process(es) (the primary serves as one); ratio against nginx; target with 2 workers ≤ 130 MB (124 MiB)`,
     });
     // a negative growth after load: the connections' allocations set off a GC that gave back heap grown under load
+    const growth = (m: Memory) => m.perIdle.after - m.perIdle.before;
     const idle = (m: Memory) => {
-      const d = m.perIdle.after - m.perIdle.before;
+      const d = growth(m);
       return `${d >= 0 ? '+' : ''}${fmt(d, 1)} MiB (${fmt(m.perIdle.before, 1)} → ${fmt(m.perIdle.after, 1)})`;
     };
+    const idleRatio = (m: Memory, ref: Memory) =>
+      growth(m) > 0 && growth(ref) > 0 ? ratio(growth(m), growth(ref)) : '- (a GC during the measurement)';
+    const idleHow = `RSS of the process tree before → with ${IDLE} connections open (one GET each), each once RSS held still; the median of ${IDLE_ROUNDS} rounds each; paas's per-address cap raised to ${IDLE * 4} for it; ratio on the fresh figures (after load a heap grown under load absorbs or even gives back memory, so only the fresh figure is a cost per connection)`;
+    res.add({
+      figure: `memory per ${IDLE.toLocaleString('en')} idle keep-alive connections against the bare Node proxy, ${workers} worker(s)`,
+      paas: `fresh ${idle(fresh.paas)}; after load ${idle(after.paas)}`,
+      reference: `bare Node proxy fresh ${idle(fresh.bare)}; after load ${idle(after.bare)}`,
+      ratio: idleRatio(fresh.paas, fresh.bare),
+      conditions: `${idleHow}; target ≤ 1.5x`,
+    });
     res.add({
       figure: `memory per ${IDLE.toLocaleString('en')} idle keep-alive connections, ${workers} worker(s)`,
       paas: `fresh ${idle(fresh.paas)}; after load ${idle(after.paas)}`,
       reference: `nginx fresh ${idle(fresh.nginx)}; after load ${idle(after.nginx)}`,
-      ratio: (() => {
-        const p = fresh.paas.perIdle.after - fresh.paas.perIdle.before;
-        const n = fresh.nginx.perIdle.after - fresh.nginx.perIdle.before;
-        return p > 0 && n > 0 ? ratio(p, n) : '- (a GC during the measurement)';
-      })(),
-      conditions: `RSS of the process tree before → with ${IDLE} connections open (one GET each), each once RSS held still; the median of ${IDLE_ROUNDS} rounds each; paas's per-address cap raised to ${IDLE * 4} for it; target ≤ 2x; ratio on the fresh figures (after load paas's heap grown under load absorbs or even gives back memory, so only the fresh figure is a cost per connection)`,
+      ratio: idleRatio(fresh.paas, fresh.nginx),
+      conditions: `the same measurement; target ≤ 2x`,
     });
   }
   if (swap) {
@@ -352,7 +384,7 @@ const watchdog = setTimeout(
     console.error('bench: timed out');
     cleanup().then(() => process.exit(1));
   },
-  (10 + (2 * ((RUNS * 5 + 4) * DURATION + LIMIT_RUNS * 2 * LIMIT_SECONDS)) / 60) * 60_000,
+  (14 + (2 * ((RUNS * 5 + 4) * DURATION + LIMIT_RUNS * 2 * LIMIT_SECONDS)) / 60) * 60_000,
 );
 
 main()

@@ -38,13 +38,13 @@ const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'PAAS_CONNECT_TIMEOUT', 'EHOSTUN
 const HOP = new Set<string>(HOP_BY_HOP);
 /** Only names of these lengths can be hop-by-hop; the others skip the lowercasing. */
 const HOP_LENGTHS = new Set(HOP_BY_HOP.map((h) => h.length));
-const NONE = new Set<string>();
 
 /** The response headers to pass on: hop-by-hop ones and those the upstream's Connection header names are left out. */
 export function responseHeaders(raw: string[]): string[] {
   let named: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') named = connectionTokens(raw[i + 1], NONE);
+    // "Connection: keep-alive" names a header dropped anyway: only other names make the slow path below
+    if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') named = connectionTokens(raw[i + 1], HOP);
   }
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
@@ -196,14 +196,15 @@ export class UpstreamExchange {
         res.once('drain', () => r.resume());
       }
     });
-    r.once('end', () => {
+    // `on`, not `once` (no wrapper per listener): each handler is a no-op once the exchange finished
+    r.on('end', () => {
       if (this.finished) return;
       this.finished = true;
       this.detach();
       res.end();
     });
-    r.once('error', (err) => this.onUpstreamError(up, err));
-    r.once('aborted', () => this.onUpstreamError(up, new Error('upstream response aborted')));
+    r.on('error', (err) => this.onUpstreamError(up, err));
+    r.on('aborted', () => this.onUpstreamError(up, new Error('upstream response aborted')));
   }
 
   private onUpstreamError(up: http.ClientRequest, err: Error): void {
