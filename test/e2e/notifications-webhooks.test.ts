@@ -175,7 +175,7 @@ test('a failing push tells deploy.failed, a good one deploy.succeeded, and a han
   assert.ok(tries[2]!.at - tries[0]!.at >= 300 - 50, 'retried with backoff (100 ms, then 200 ms)');
   const text = await paas.ssh('notifications:list');
   assert.match(text.stdout, /broken\s+\S+\s+deploy\.succeeded\s+0\s+FAILED deploy\.succeeded after 3 attempts: HTTP 500/);
-  assert.match(text.stdout, /stuck\s+\S+\s+deploy\.failed,deploy\.succeeded\s+2\s+never/);
+  assert.match(text.stdout, /stuck\s+\S+\s+deploy\.succeeded,deploy\.failed\s+2\s+never/);
 });
 
 test('a config change that rolls out and a crashed container are told too; a developer key cannot touch notifications', async () => {
