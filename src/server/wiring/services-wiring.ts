@@ -145,6 +145,7 @@ export function wireServices(i: ServicesInput): ServicesBundle {
         settings,
         images: rt.images,
         activator: releaseManager,
+        ...(i.notify ? { notify: i.notify } : {}),
       }),
       push: pipeline.push,
       repoDir: (app) => repos.repoDir(app),
