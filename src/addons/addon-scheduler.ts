@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import type { NotificationSink } from '../contracts/notification-sink.js';
 import type { AddonType } from './addon-type.js';
 import { addonType } from './addon-types.js';
 import type { Logger } from '../log/logger.js';
@@ -12,6 +13,8 @@ export interface AddonSchedulerDeps {
   service: Pick<AddonService, 'get'>;
   data: Pick<AddonDataService, 'backup' | 'prune'>;
   log: Logger;
+  /** told backup.failed when a scheduled backup fails */
+  notify?: NotificationSink;
 }
 
 /**
@@ -81,8 +84,10 @@ export class AddonScheduler {
           const removed = this.deps.data.prune(type, name, keep);
           if (removed.length) this.deps.log.info({ addon: name, type: type.name, removed }, 'old add-on backups pruned');
         }
-      } catch {
+      } catch (err) {
         // recorded as the last backup and logged as an error by the backup itself
+        const why = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+        this.deps.notify?.notify({ event: 'backup.failed', addon: key, message: `scheduled backup of ${key} failed: ${why}` });
       }
     });
     this.jobs.set(key, job);

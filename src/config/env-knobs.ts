@@ -77,3 +77,23 @@ export function proxyKnobs(env: NodeJS.ProcessEnv = process.env): ProxyKnobs {
     benchWithoutLimits: env.PAAS_PROXY_BENCH_NO_LIMITS === '1',
   };
 }
+
+/** How notifications are delivered; the PAAS_NOTIFY_* variables are test-only (shorter waits). */
+export interface NotificationKnobs {
+  /** attempts per delivery (`PAAS_NOTIFY_ATTEMPTS`, 5) */
+  attempts: number;
+  /** the first retry's wait, doubling up to a minute (`PAAS_NOTIFY_RETRY_BASE_MS`, 2 s) */
+  retryBaseMs: number;
+  /** connecting (TCP and TLS) and the whole answer (`PAAS_NOTIFY_CONNECT_TIMEOUT_MS` 5 s, `PAAS_NOTIFY_TIMEOUT_MS` 10 s) */
+  connectTimeoutMs: number;
+  responseTimeoutMs: number;
+}
+
+export function notificationKnobs(env: NodeJS.ProcessEnv = process.env): NotificationKnobs {
+  return {
+    attempts: Math.max(1, envInt(env, 'PAAS_NOTIFY_ATTEMPTS', 5)),
+    retryBaseMs: envInt(env, 'PAAS_NOTIFY_RETRY_BASE_MS', 2000),
+    connectTimeoutMs: envInt(env, 'PAAS_NOTIFY_CONNECT_TIMEOUT_MS', 5000),
+    responseTimeoutMs: envInt(env, 'PAAS_NOTIFY_TIMEOUT_MS', 10_000),
+  };
+}

@@ -1,3 +1,4 @@
+import type { NotificationSink } from '../contracts/notification-sink.js';
 import type { Logger } from '../log/logger.js';
 import type { DockerEvent } from '../runtime/docker-events.js';
 
@@ -27,6 +28,8 @@ export interface EventWatcherOptions {
   /** first and last delay after a failed convergence (doubling); default 1 s .. 60 s */
   backoffMs?: number;
   maxBackoffMs?: number;
+  /** told app.crashed when a container paas did not stop dies or is OOM-killed */
+  notify?: NotificationSink;
 }
 
 interface AppState {
@@ -54,6 +57,7 @@ export class EventWatcher {
   private readonly lockRetryMs: number;
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly notify: NotificationSink | null;
   private signal: AbortSignal | null = null;
   /** convergences started (tests and logs) */
   converged = 0;
@@ -70,6 +74,7 @@ export class EventWatcher {
     this.lockRetryMs = opts.lockRetryMs ?? 1000;
     this.backoffMs = opts.backoffMs ?? 1000;
     this.maxBackoffMs = opts.maxBackoffMs ?? 60_000;
+    this.notify = opts.notify ?? null;
   }
 
   start(signal: AbortSignal): void {
@@ -107,7 +112,15 @@ export class EventWatcher {
     if (this.source.isOwnEvent(e)) return;
     // only apps of this server's database: another paas on the same engine (tests) owns the rest
     if (!this.listApps().includes(e.app)) return;
+    if (e.action === 'die' || e.action === 'oom') this.crashed(e);
     this.schedule(e.app, this.debounceMs);
+  }
+
+  /** A container paas did not stop died: app.crashed (the notifier folds an `oom` and its `die`). */
+  private crashed(e: DockerEvent): void {
+    const who = e.process ? `container ${e.process}${e.replica ? `.${e.replica}` : ''}` : 'a container';
+    const how = e.action === 'oom' ? 'was killed: out of memory' : `exited with code ${e.exitCode ?? 'unknown'}`;
+    this.notify?.notify({ event: 'app.crashed', app: e.app, release: e.release ?? null, message: `${who} ${how}; paas restarts it` });
   }
 
   /** (Re)arms the app's timer: later events push it back (debounce); never earlier than a failure backoff allows. */

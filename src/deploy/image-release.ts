@@ -1,3 +1,4 @@
+import type { NotificationSink } from '../contracts/notification-sink.js';
 import type { ImageInfo, ImageStore } from '../runtime/image-store.js';
 import type { ConfigRepository } from '../state/config-repository.js';
 import type { DeploysRepository } from '../state/deploys-repository.js';
@@ -16,6 +17,8 @@ export interface ImageReleaseDeps {
   settings: Pick<AppSettingsStore, 'snapshot'>;
   images: Pick<ImageStore, 'tag'>;
   activator: Pick<ReleaseManager, 'activate'>;
+  /** told deploy.succeeded / deploy.failed */
+  notify?: NotificationSink;
 }
 
 /**
@@ -52,10 +55,18 @@ export class ImageRelease {
       await d.activator.activate(app, d.releases.get(app, release.version)!, stage, signal);
       d.formation.replace(app, formation);
       d.deploys.finish(deployId, 'succeeded');
+      d.notify?.notify({
+        event: 'deploy.succeeded',
+        app,
+        release: release.version,
+        message: `${release.description}: release v${release.version} is live`,
+      });
       return d.releases.get(app, release.version)!;
     } catch (err) {
       d.releases.update(app, release.version, { status: 'failed' });
-      d.deploys.finish(deployId, 'failed', (err as Error).message.split('\n')[0]);
+      const why = (err as Error).message.split('\n')[0];
+      d.deploys.finish(deployId, 'failed', why);
+      d.notify?.notify({ event: 'deploy.failed', app, release: release.version, message: `${release.description} failed: ${why}` });
       throw err;
     }
   }

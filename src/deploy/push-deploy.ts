@@ -5,6 +5,7 @@ import type { Builder } from '../builders/builder.js';
 import type { BuildStepLimits } from '../builders/build-limits.js';
 import { resolveInside } from '../builders/source-paths.js';
 import { readTreeFile } from '../builders/tree-file.js';
+import { NO_NOTIFICATIONS, type NotificationSink } from '../contracts/notification-sink.js';
 import { userMessage } from '../errors/app-error.js';
 import { exportCommit, resolveRef } from '../git/export-commit.js';
 import { type HookRequest, type RefUpdate, ZERO_SHA } from '../git/hook-protocol.js';
@@ -47,6 +48,8 @@ export class PushDeploy {
     private readonly slots: Pick<BuildSlots, 'run'> | null = null,
     /** the role of the key that pushes, by its name (which images its build may use); unknown: developer */
     private readonly roleOf: (keyName: string) => KeyRole | undefined = () => undefined,
+    /** told deploy.succeeded / deploy.failed (returns at once) */
+    private readonly notify: NotificationSink = NO_NOTIFICATIONS,
   ) {}
 
   /** The update to deploy: main, or master when the repo has (and gets) no main. */
@@ -202,6 +205,12 @@ export class PushDeploy {
       this.state.releases.update(app, version, { timings: stage.timings });
       stage.out.write(`-----> Release v${version} live at http://${this.releases.hosts(app)[0]} (${stage.elapsed()})\n`);
       log.info({ release: version }, 'deploy succeeded');
+      this.notify.notify({
+        event: 'deploy.succeeded',
+        app,
+        release: version,
+        message: `deployed ${sha.slice(0, 7)}: release v${version} is live`,
+      });
       return 0;
     } catch (err) {
       const message = session.signal.aborted ? 'cancelled: the client went away' : userMessage(err);
@@ -211,6 +220,12 @@ export class PushDeploy {
       const live = this.state.releases.current(app);
       stage.out.write(live ? ` !     v${live.version} keeps serving; the push is rejected\n` : ' !     the push is rejected\n');
       log.warn({ err, release: version, stage: current }, 'deploy failed');
+      this.notify.notify({
+        event: 'deploy.failed',
+        app,
+        release: version,
+        message: `deploy of ${sha.slice(0, 7)} failed at ${current}: ${message.split('\n')[0]}${live ? `; v${live.version} keeps serving` : ''}`,
+      });
       return 1;
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

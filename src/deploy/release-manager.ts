@@ -1,4 +1,6 @@
 import { PassThrough } from 'node:stream';
+import type { NotificationSink } from '../contracts/notification-sink.js';
+import { userMessage } from '../errors/app-error.js';
 import type { Logger } from '../log/logger.js';
 import type { Release, ReleasesRepository } from '../state/releases-repository.js';
 import type { AppJson } from './app-json.js';
@@ -39,6 +41,8 @@ export interface ReleaseDeps {
   rollout: Pick<Rollout, 'release' | 'spec' | 'hosts'>;
   runtime: Pick<RuntimePort, 'removeImages' | 'pruneDanglingImages'> & OneOffRunner;
   log: Logger;
+  /** told how a derived release's rollout (config change, rollback, port) ended */
+  notify?: NotificationSink;
 }
 
 /** Dokku's deployment tasks of one deploy (none: a config change, restart or rollback). */
@@ -171,9 +175,22 @@ export class ReleaseManager {
     });
     try {
       await this.activate(app, r, stage, signal);
+      this.deps.notify?.notify({
+        event: 'deploy.succeeded',
+        app,
+        release: r.version,
+        message: `${description}: release v${r.version} is live`,
+      });
       return r;
     } catch (err) {
       this.deps.releases.update(app, r.version, { status: 'failed' });
+      const why = userMessage(err).split('\n')[0];
+      this.deps.notify?.notify({
+        event: 'deploy.failed',
+        app,
+        release: r.version,
+        message: `${description} failed: ${why}; v${from.version} keeps serving`,
+      });
       throw err;
     }
   }

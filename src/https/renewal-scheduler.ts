@@ -1,3 +1,4 @@
+import { NO_NOTIFICATIONS, type NotificationSink } from '../contracts/notification-sink.js';
 import type { Logger } from '../log/logger.js';
 import { BY_SCHEDULER, type LetsEncryptService } from './letsencrypt-service.js';
 
@@ -21,6 +22,8 @@ export class RenewalScheduler {
     private readonly le: Pick<LetsEncryptService, 'dueApps' | 'issue'>,
     private readonly opts: RenewalSchedulerOptions,
     private readonly log: Logger,
+    /** told cert.failed when a scheduled renewal fails */
+    private readonly notify: NotificationSink = NO_NOTIFICATIONS,
   ) {}
 
   start(signal: AbortSignal): void {
@@ -49,6 +52,12 @@ export class RenewalScheduler {
         await this.le.issue(app, (line) => log.info({ step: line.trim() }, 'renewal'), false, BY_SCHEDULER);
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'renewal failed; the current certificate keeps serving');
+        const why = (err as Error).message.split('\n')[0];
+        this.notify.notify({
+          event: 'cert.failed',
+          app,
+          message: `certificate renewal failed: ${why}; the current certificate keeps serving`,
+        });
       }
     }
   }

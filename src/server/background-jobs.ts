@@ -37,6 +37,7 @@ export class BackgroundJobs {
           cp.locks,
           () => state.apps.list().map((a) => a.name),
           log.child({ module: 'event-watcher' }),
+          { notify: cp.notifications },
         );
         if (signal.aborted) return;
         watcher.start(signal);
@@ -48,6 +49,7 @@ export class BackgroundJobs {
   stop(): Promise<void> {
     this.stopping.abort();
     this.cp.addonSchedule.stop();
+    this.cp.notifications.close();
     return this.running;
   }
 }

@@ -21,6 +21,8 @@ import { wireDeploy } from './wiring/deploy-wiring.js';
 import { wireHttps } from './wiring/https-wiring.js';
 import { wireRuntime } from './wiring/runtime-wiring.js';
 import { wireServices } from './wiring/services-wiring.js';
+import type { NotificationService } from '../notifications/notification-service.js';
+import { wireNotifications } from './wiring/notifications-wiring.js';
 
 /** Every long-lived piece of the control plane, built once and wired here (no singletons). */
 export interface ControlPlane {
@@ -37,6 +39,8 @@ export interface ControlPlane {
   /** the jobs the server runs in the background (BackgroundJobs starts and stops them) */
   renewals: RenewalScheduler;
   addonSchedule: AddonScheduler;
+  /** webhooks told about events; the sink the event watcher reports crashes to */
+  notifications: NotificationService;
 }
 
 /**
@@ -53,11 +57,12 @@ export async function buildControlPlane(
   log: Logger,
 ): Promise<ControlPlane> {
   const knobs = controlPlaneKnobs();
+  const notifications = wireNotifications(state, log);
   const rt = wireRuntime(config, state, knobs, log);
-  const pipeline = wireDeploy(config, paths, state, proxy, rt, knobs, log);
-  const https = wireHttps(config, paths, state, proxy, pipeline.hosts, knobs, log);
+  const pipeline = wireDeploy(config, paths, state, proxy, rt, knobs, log, notifications);
+  const https = wireHttps(config, paths, state, proxy, pipeline.hosts, knobs, log, notifications);
   const repos = new RepoStore(paths.repos);
-  const services = wireServices({ config, paths, state, proxy, rt, pipeline, https, repos, knobs, log });
+  const services = wireServices({ config, paths, state, proxy, rt, pipeline, https, repos, knobs, log, notify: notifications });
   const git = new GitService({
     reposDir: paths.repos,
     hooksDir: paths.hooks,
@@ -71,7 +76,7 @@ export async function buildControlPlane(
     log: log.child({ module: 'git' }),
   });
   const { keyRemoved, ...rest } = services;
-  const api: PluginApi = { version: packageVersion(), ...rest, certs: https.certs, letsencrypt: https.letsencrypt };
+  const api: PluginApi = { version: packageVersion(), ...rest, certs: https.certs, letsencrypt: https.letsencrypt, notifications };
   const host = new CommandHost({
     commands: new CommandRegistry(await loadPlugins()),
     api,
@@ -90,5 +95,6 @@ export async function buildControlPlane(
     tls: https.tls,
     renewals: https.renewals,
     addonSchedule: services.addonSchedule,
+    notifications,
   };
 }

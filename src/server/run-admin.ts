@@ -4,7 +4,7 @@ import type { Logger } from '../log/logger.js';
 import { ProxyClient } from '../proxy/control/proxy-client.js';
 import { State } from '../state/state.js';
 import { forwardAdminCommand } from './admin-socket.js';
-import { buildControlPlane } from './control-plane.js';
+import { type ControlPlane, buildControlPlane } from './control-plane.js';
 import { HOST_ADMIN } from '../contracts/command-io.js';
 
 /**
@@ -26,8 +26,9 @@ export async function runAdmin(argv: string[], log: Logger): Promise<number> {
   const forwarded = await forwardAdminCommand(paths.adminSocket, words, process.stdin, process.stdout, process.stderr);
   if (forwarded !== null) return forwarded;
   const state = State.open(paths.db);
+  let cp: ControlPlane | null = null;
   try {
-    const cp = await buildControlPlane(config, paths, state, new ProxyClient(paths.proxySocket), log);
+    cp = await buildControlPlane(config, paths, state, new ProxyClient(paths.proxySocket), log);
     const ac = new AbortController();
     process.once('SIGINT', () => ac.abort());
     return await cp.host.run(words, HOST_ADMIN, {
@@ -38,6 +39,8 @@ export async function runAdmin(argv: string[], log: Logger): Promise<number> {
       pty: null,
     });
   } finally {
+    // without the daemon there is nobody to deliver what the command queued after it returns
+    cp?.notifications.close();
     state.close();
   }
 }

@@ -200,4 +200,21 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE addon_links ADD COLUMN password TEXT;
   ALTER TABLE addons ADD COLUMN memory_bytes INTEGER;
   `,
+  // vNEXT (s-notify): webhooks told about deploys, crashes, renewals, backups and nodes: the events
+  // each wants (JSON list), its signing secret, and how its last delivery ended
+  `
+  CREATE TABLE notifications (
+    name TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    events_json TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_event TEXT,
+    last_at TEXT,
+    last_ok INTEGER,
+    last_status INTEGER,
+    last_error TEXT,
+    last_attempts INTEGER
+  );
+  `,
 ];

@@ -6,6 +6,7 @@ import { AddonTargetService } from '../../addons/addon-target-service.js';
 import { AddonUpgradeService } from '../../addons/addon-upgrade-service.js';
 import type { ControlPlaneKnobs } from '../../config/env-knobs.js';
 import type { DataPaths } from '../../config/server-config.js';
+import type { NotificationSink } from '../../contracts/notification-sink.js';
 import type { Locks } from '../../deploy/app-locks.js';
 import type { Logger } from '../../log/logger.js';
 import type { ConfigService } from '../../services/config-service.js';
@@ -26,7 +27,7 @@ export function wireAddons(
   paths: DataPaths,
   state: State,
   rt: RuntimeBundle,
-  deps: { config: ConfigService; locks: Locks },
+  deps: { config: ConfigService; locks: Locks; notify?: NotificationSink },
   knobs: ControlPlaneKnobs,
   log: Logger,
 ): AddonsBundle {
@@ -51,7 +52,13 @@ export function wireAddons(
     offsite: (row, file) => addonTargets.upload(row, file),
     log: addonLog,
   });
-  const addonSchedule = new AddonScheduler({ addons: state.addons, service: addons, data: addonData, log: addonLog });
+  const addonSchedule = new AddonScheduler({
+    addons: state.addons,
+    service: addons,
+    data: addonData,
+    log: addonLog,
+    ...(deps.notify ? { notify: deps.notify } : {}),
+  });
   const addonUpgrade = new AddonUpgradeService({
     addons: state.addons,
     service: addons,

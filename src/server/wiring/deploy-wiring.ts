@@ -4,6 +4,7 @@ import { selectBuilder } from '../../builders/select-builder.js';
 import type { ControlPlaneKnobs } from '../../config/env-knobs.js';
 import { loadImageConfig } from '../../config/image-config.js';
 import type { DataPaths, ServerConfig } from '../../config/server-config.js';
+import { NO_NOTIFICATIONS, type NotificationSink } from '../../contracts/notification-sink.js';
 import type { ProxyPort, RolloutStore } from '../../deploy/adapter-interfaces.js';
 import { AppLocks } from '../../deploy/app-locks.js';
 import { AppSettingsStore } from '../../deploy/app-settings-store.js';
@@ -39,6 +40,7 @@ export function wireDeploy(
   rt: RuntimeBundle,
   knobs: ControlPlaneKnobs,
   log: Logger,
+  notify: NotificationSink = NO_NOTIFICATIONS,
 ): DeployBundle {
   const locks = new AppLocks();
   const settings = new AppSettingsStore(state.appSettings);
@@ -64,6 +66,7 @@ export function wireDeploy(
     rollout,
     runtime: rt.runtime,
     log: log.child({ module: 'releases' }),
+    notify,
   });
   const builderDeps = { docker: rt.docker, log: log.child({ module: 'build' }), images: loadImageConfig() };
   const buildSlots = new BuildSlots({
@@ -88,6 +91,7 @@ export function wireDeploy(
     paths.releaseLog,
     buildSlots,
     (keyName) => state.keys.byName(keyName)?.role,
+    notify,
   );
   return { locks, settings, hosts, rollout, releaseManager, push, allBinds };
 }

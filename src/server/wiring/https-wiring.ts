@@ -1,5 +1,6 @@
 import type { ControlPlaneKnobs } from '../../config/env-knobs.js';
 import type { DataPaths, ServerConfig } from '../../config/server-config.js';
+import { NO_NOTIFICATIONS, type NotificationSink } from '../../contracts/notification-sink.js';
 import { AcmeIssuer } from '../../https/acme-issuer.js';
 import { DEFAULT_ORDER_POLICY } from '../../https/acme-order-gate.js';
 import { CertService } from '../../https/cert-service.js';
@@ -28,6 +29,7 @@ export function wireHttps(
   hosts: Pick<AppHosts, 'hosts'>,
   knobs: ControlPlaneKnobs,
   log: Logger,
+  notify: NotificationSink = NO_NOTIFICATIONS,
 ): HttpsBundle {
   const appHosts = (app: string) => hosts.hosts(app);
   const tls = new TlsSync({ certs: state.certificates, hosts: appHosts, proxy, log: log.child({ module: 'tls' }) });
@@ -55,6 +57,7 @@ export function wireHttps(
     letsencrypt,
     { intervalMs: knobs.acmeRenewIntervalMs, firstDelayMs: knobs.acmeRenewFirstMs },
     log.child({ module: 'renewals' }),
+    notify,
   );
   return { tls, certs, letsencrypt, renewals };
 }

@@ -3,6 +3,7 @@ import type { RepoStore } from '../../git/repo-store.js';
 import { certFor } from '../../https/tls-sync.js';
 import type { DataPaths, ServerConfig } from '../../config/server-config.js';
 import type { ControlPlaneKnobs } from '../../config/env-knobs.js';
+import type { NotificationSink } from '../../contracts/notification-sink.js';
 import type { ProxyPort } from '../../deploy/adapter-interfaces.js';
 import { ImageRelease } from '../../deploy/image-release.js';
 import type { Logger } from '../../log/logger.js';
@@ -59,6 +60,8 @@ export interface ServicesInput {
   repos: RepoStore;
   knobs: ControlPlaneKnobs;
   log: Logger;
+  /** told backup.failed by the add-on scheduler */
+  notify?: NotificationSink;
 }
 
 export function wireServices(i: ServicesInput): ServicesBundle {
@@ -101,7 +104,7 @@ export function wireServices(i: ServicesInput): ServicesBundle {
     limits: rt.limits,
   });
   const configService = new ConfigService({ config: state.config, releases, formation, settings, deriver: releaseManager, locks });
-  const addons = wireAddons(paths, state, rt, { config: configService, locks }, knobs, log);
+  const addons = wireAddons(paths, state, rt, { config: configService, locks, ...(i.notify ? { notify: i.notify } : {}) }, knobs, log);
   const apps = new AppService({
     apps: state.apps,
     releases,
@@ -142,6 +145,7 @@ export function wireServices(i: ServicesInput): ServicesBundle {
         settings,
         images: rt.images,
         activator: releaseManager,
+        ...(i.notify ? { notify: i.notify } : {}),
       }),
       push: pipeline.push,
       repoDir: (app) => repos.repoDir(app),
