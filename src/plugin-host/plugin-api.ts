@@ -5,6 +5,7 @@ import type { AddonTargetService } from '../addons/addon-target-service.js';
 import type { AddonUpgradeService } from '../addons/addon-upgrade-service.js';
 import type { AppService } from '../services/app-service.js';
 import type { CertService } from '../https/cert-service.js';
+import type { CronService } from '../cron/cron-service.js';
 import type { BuilderService } from '../services/builder-service.js';
 import type { ConfigService } from '../services/config-service.js';
 import type { DeployService } from '../services/deploy-service.js';
@@ -52,4 +53,6 @@ export interface PluginApi {
   addonSchedule: AddonScheduler;
   addonTargets: AddonTargetService;
   addonUpgrade: AddonUpgradeService;
+  /** app.json cron: tasks of the live release, runs, suspend/resume */
+  cron: CronService;
 }

@@ -13,6 +13,7 @@ import { CommandRegistry } from '../plugin-host/command-registry.js';
 import type { PluginApi } from '../plugin-host/plugin-api.js';
 import type { AddonScheduler } from '../addons/addon-scheduler.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import type { CronScheduler } from '../cron/cron-scheduler.js';
 import type { TrafficProxy } from '../services/traffic-service.js';
 import type { State } from '../state/state.js';
 import { packageVersion } from '../util/package-info.js';
@@ -37,6 +38,7 @@ export interface ControlPlane {
   /** the jobs the server runs in the background (BackgroundJobs starts and stops them) */
   renewals: RenewalScheduler;
   addonSchedule: AddonScheduler;
+  cronScheduler: CronScheduler;
 }
 
 /**
@@ -70,7 +72,7 @@ export async function buildControlPlane(
     beforePush: () => rt.disk.check('the push was refused'),
     log: log.child({ module: 'git' }),
   });
-  const { keyRemoved, ...rest } = services;
+  const { keyRemoved, cronScheduler, ...rest } = services;
   const api: PluginApi = { version: packageVersion(), ...rest, certs: https.certs, letsencrypt: https.letsencrypt };
   const host = new CommandHost({
     commands: new CommandRegistry(await loadPlugins()),
@@ -90,5 +92,6 @@ export async function buildControlPlane(
     tls: https.tls,
     renewals: https.renewals,
     addonSchedule: services.addonSchedule,
+    cronScheduler,
   };
 }
