@@ -216,7 +216,8 @@ export class CronRunner {
     if (signal.aborted) return null;
     const info = await this.inspect(run.container);
     if (!info || info.State.Running) return null;
-    await this.settle(this.deps.repo.run(run.id) ?? run);
+    // a run being stopped (time limit, replace) is recorded by the stop itself
+    if (!this.stopping.has(run.id)) await this.settle(this.deps.repo.run(run.id) ?? run);
     return info.State.ExitCode;
   }
 
