@@ -1,6 +1,8 @@
 import type { CronReport, CronTaskView } from '../../src/cron/cron-service.js';
 import { keyValues, table, writeJson } from '../../src/plugin-host/output.js';
-import { definePlugin } from '../../src/plugin-host/plugin.js';
+import type { Identity } from '../../src/contracts/command-io.js';
+import type { PluginApi } from '../../src/plugin-host/plugin-api.js';
+import { type CommandSpec, definePlugin } from '../../src/plugin-host/plugin.js';
 
 const lastRun = (t: CronTaskView) =>
   t.lastRun ? `${t.lastRun.startedAt.replace(/\.\d+Z$/, 'Z')} (#${t.lastRun.id}, v${t.lastRun.release})` : 'never';
@@ -31,26 +33,61 @@ const reportText = (r: CronReport) =>
     ['Time zone', 'UTC unless a task sets "timezone"'],
   ])}`;
 
+/** cron:list and cron:report: one app's, or with --global (admin) every app's. */
+function appOrGlobal<T>(o: {
+  summary: string;
+  usage: string;
+  examples: string[];
+  read(api: PluginApi, app: string | null, identity: Identity): T[];
+  text(items: T[], global: boolean): string;
+  json(items: T[], global: boolean): unknown;
+}): CommandSpec {
+  return {
+    summary: o.summary,
+    usage: o.usage,
+    examples: o.examples,
+    app: 'required',
+    access: 'app',
+    global: true,
+    flags: { global: { type: 'boolean', description: 'every app (admin)' } },
+    maxArgs: 0,
+    run({ app, flags, api, stdout, json, identity }) {
+      const global = flags.global === true;
+      const items = o.read(api, global ? null : app, identity);
+      if (json) writeJson(stdout, o.json(items, global));
+      else stdout.write(o.text(items, global));
+      return 0;
+    },
+  };
+}
+
+/** cron:suspend and cron:resume: the same shape, one task or the whole app. */
+function toggle(verb: 'suspend' | 'resume', summary: string): CommandSpec {
+  return {
+    summary,
+    usage: `cron:${verb} [app] [id]`,
+    examples: [`paas cron:${verb} myapp`, `paas cron:${verb} myapp <id>`],
+    app: 'required',
+    access: 'app',
+    maxArgs: 1,
+    run({ app, args, api, stdout }) {
+      stdout.write(`${api.cron[verb](app, args[0] ?? null)}\n`);
+      return 0;
+    },
+  };
+}
+
 export default definePlugin({
   name: 'cron',
   commands: {
-    'cron:list': {
+    'cron:list': appOrGlobal({
       summary: "List the app.json cron tasks of the live release: id, schedule, state, last run and its result (--global: every app's)",
       usage: 'cron:list [app] | --global [--json]',
       examples: ['paas cron:list myapp', 'paas cron:list --global --json'],
-      app: 'required',
-      access: 'app',
-      global: true,
-      flags: { global: { type: 'boolean', description: 'the tasks of every app (admin)' } },
-      maxArgs: 0,
-      run({ app, flags, api, stdout, json }) {
-        const global = flags.global === true;
-        const tasks = global ? api.cron.listAll() : api.cron.list(app);
-        if (json) writeJson(stdout, tasks);
-        else stdout.write(listText(tasks, global));
-        return 0;
-      },
-    },
+      read: (api, app) => (app === null ? api.cron.listAll() : api.cron.list(app)),
+      text: (tasks, global) => listText(tasks, global),
+      json: (tasks) => tasks,
+    }),
     'cron:run': {
       summary: 'Run a cron task now on the live release, under its concurrency policy; attached (its output and exit code) unless --detach',
       usage: 'cron:run [app] <id> [--detach]',
@@ -64,46 +101,19 @@ export default definePlugin({
         return api.cron.run(app, args[0]!, identity.keyName, flags.detach === true, { stdout, stderr, signal });
       },
     },
-    'cron:suspend': {
-      summary: 'Stop running one task (ID) or all of the app on schedule, until cron:resume; survives restarts; running runs finish',
-      usage: 'cron:suspend [app] [id]',
-      examples: ['paas cron:suspend myapp', 'paas cron:suspend myapp <id>'],
-      app: 'required',
-      access: 'app',
-      maxArgs: 1,
-      run({ app, args, api, stdout }) {
-        stdout.write(`${api.cron.suspend(app, args[0] ?? null)}\n`);
-        return 0;
-      },
-    },
-    'cron:resume': {
-      summary: 'Run a suspended task (ID), or the whole app and all its tasks, on schedule again',
-      usage: 'cron:resume [app] [id]',
-      examples: ['paas cron:resume myapp', 'paas cron:resume myapp <id>'],
-      app: 'required',
-      access: 'app',
-      maxArgs: 1,
-      run({ app, args, api, stdout }) {
-        stdout.write(`${api.cron.resume(app, args[0] ?? null)}\n`);
-        return 0;
-      },
-    },
-    'cron:report': {
+    'cron:suspend': toggle(
+      'suspend',
+      'Stop running one task (ID) or all of the app on schedule, until cron:resume; survives restarts; running runs finish',
+    ),
+    'cron:resume': toggle('resume', 'Run a suspended task (ID), or the whole app and all its tasks, on schedule again'),
+    'cron:report': appOrGlobal({
       summary: "Show an app's cron: task count, suspension, runs going on, time limit (--global: every app)",
       usage: 'cron:report [app] | --global [--json]',
       examples: ['paas cron:report myapp', 'paas cron:report --global --json'],
-      app: 'required',
-      access: 'app',
-      global: true,
-      flags: { global: { type: 'boolean', description: 'every app (admin)' } },
-      maxArgs: 0,
-      run({ app, flags, api, stdout, json, identity }) {
-        const reports = flags.global === true ? api.apps.list(identity).map((a) => api.cron.report(a.name)) : [api.cron.report(app)];
-        if (json) writeJson(stdout, flags.global === true ? reports : reports[0]);
-        else stdout.write(reports.map(reportText).join(''));
-        return 0;
-      },
-    },
+      read: (api, app, identity) => (app === null ? api.apps.list(identity).map((a) => api.cron.report(a.name)) : [api.cron.report(app)]),
+      text: (reports) => reports.map(reportText).join(''),
+      json: (reports, global) => (global ? reports : reports[0]),
+    }),
     'cron:set': {
       summary: "Set the app's cron time limit: a run still going after it is stopped (default 24h; no value: the default)",
       usage: 'cron:set [app] timeout [DURATION]',
