@@ -21,7 +21,8 @@ const STOP_GRACE_S = 10;
 
 export interface CronRunnerDeps {
   docker: Dockerode;
-  runtime: { ensureNetwork(app: string): Promise<void>; appNetwork(app: string): string };
+  /** `claim`: the run's container events are paas's own (the event watcher does not converge the app for them) */
+  runtime: { ensureNetwork(app: string): Promise<void>; appNetwork(app: string): string; claim(id: string): void };
   /** labels on everything paas creates (tests mark theirs) */
   extraLabels: Record<string, string>;
   repo: CronRepository;
@@ -118,6 +119,7 @@ export class CronRunner {
       const what = statusOf(e) === 404 ? `image ${spec.image} is not on this host` : errMessage(e);
       throw CronErrors.startFailed(`cannot create the cron container of ${app}: ${what}`, e);
     }
+    runtime.claim(container.id);
     try {
       await container.start();
     } catch (e) {

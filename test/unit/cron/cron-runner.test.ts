@@ -80,7 +80,7 @@ function setup(timeout = 3600) {
   const { docker, containers } = fakeDocker();
   const runner = new CronRunner({
     docker,
-    runtime: { ensureNetwork: async () => {}, appNetwork: (app) => `paas-${app}` },
+    runtime: { ensureNetwork: async () => {}, appNetwork: (app) => `paas-${app}`, claim: () => {} },
     extraLabels: { 'paas.test': '1' },
     repo: state.cron,
     specOf: (app, r, process, replica) => ({
