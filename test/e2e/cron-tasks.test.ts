@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { execa } from 'execa';
 import { cronTaskId } from '../../src/cron/cron-task.js';
 import { busyboxApp, commitFiles, push } from '../helpers/app-repo.js';
 import { ensureBusyboxImage } from '../helpers/base-images.js';
@@ -211,7 +212,6 @@ test('bad app.json cron fails the push with one line and deploys nothing', async
 
 /** Drops the refused commit so the next push starts from what the server has. */
 async function execGitReset() {
-  const { execa } = await import('execa');
   await execa('git', ['-C', dir, 'reset', '-q', '--hard', 'HEAD~1']);
 }
 
