@@ -1,3 +1,4 @@
+import { type CronEntry, parseCronEntries } from '../cron/cron-task.js';
 import { PROCESS_TYPE_RE } from '../runtime/container-naming.js';
 import { DeployErrors } from './deploy-errors.js';
 
@@ -23,9 +24,11 @@ export interface AppJson {
   postdeploy: string | null;
   /** scripts.postdeploy (top level): once, after the app's first successful deploy */
   firstDeploy: string | null;
+  /** Dokku's `cron` tasks (src/cron): checked here, so a bad one fails the push before anything is deployed */
+  cron: CronEntry[];
 }
 
-/** Reads the parts of Dokku's app.json that paas honours: healthchecks.web, formation, scripts.dokku, scripts.postdeploy. */
+/** Reads the parts of Dokku's app.json that paas honours: healthchecks.web, formation, scripts.dokku, scripts.postdeploy, cron. */
 export function parseAppJson(text: string): AppJson {
   let raw: Record<string, unknown>;
   try {
@@ -33,7 +36,7 @@ export function parseAppJson(text: string): AppJson {
   } catch (e) {
     throw DeployErrors.appJson(`not valid JSON (${(e as Error).message})`);
   }
-  const result: AppJson = { healthcheck: null, formation: {}, predeploy: null, postdeploy: null, firstDeploy: null };
+  const result: AppJson = { healthcheck: null, formation: {}, predeploy: null, postdeploy: null, firstDeploy: null, cron: [] };
   const checks = (raw.healthchecks as Record<string, unknown> | undefined)?.web;
   if (Array.isArray(checks) && checks.length) {
     const c = checks.find((x) => x && (x.type === undefined || x.type === 'startup' || x.type === 'readiness')) ?? checks[0];
@@ -60,6 +63,7 @@ export function parseAppJson(text: string): AppJson {
   result.predeploy = script(scripts?.dokku?.predeploy, 'scripts.dokku.predeploy');
   result.postdeploy = script(scripts?.dokku?.postdeploy, 'scripts.dokku.postdeploy');
   result.firstDeploy = script(scripts?.postdeploy, 'scripts.postdeploy');
+  result.cron = parseCronEntries(raw.cron);
   return result;
 }
 

@@ -195,6 +195,8 @@ export class PushDeploy {
       const built = await (this.slots ? this.slots.run(stage, session.signal, build, settings.resources) : build());
       const port = webPort(built.exposedPorts, settings.port);
       this.state.releases.update(app, version, { image: built.image, port, status: 'deploying' });
+      // app.json cron goes with the image: the live release's image says which tasks run (src/cron)
+      if (appJson?.cron.length) this.state.cron.saveEntries(app, built.image, appJson.cron);
       current = 'deploy';
       const hooks = releaseHooks(procfile, appJson, first);
       await this.releases.activate(app, this.state.releases.get(app, version)!, stage, session.signal, hooks);

@@ -149,6 +149,14 @@ export const SETTINGS = {
     default: null as number | null,
     check: (v: unknown): number | null => (v === null || isCount(v) ? (v as number | null) : bad('paused-until', 'epoch milliseconds')),
   },
+  'cron-timeout': {
+    summary: 'seconds a cron run may take before it is stopped (cron:set timeout; default 24 h)',
+    default: 86_400 as number,
+    check: (v: unknown): number =>
+      Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 604_800
+        ? (v as number)
+        : bad('cron-timeout', 'seconds from 1 to 604800'),
+  },
   mounts: {
     summary: 'Docker binds host:container[:ro]',
     default: [] as string[],

@@ -5,6 +5,7 @@ import type { AddonTargetService } from '../addons/addon-target-service.js';
 import type { AddonUpgradeService } from '../addons/addon-upgrade-service.js';
 import type { AppService } from '../services/app-service.js';
 import type { CertService } from '../https/cert-service.js';
+import type { CronService } from '../cron/cron-service.js';
 import type { BuilderService } from '../services/builder-service.js';
 import type { ConfigService } from '../services/config-service.js';
 import type { DeployService } from '../services/deploy-service.js';
@@ -55,4 +56,6 @@ export interface PluginApi {
   addonUpgrade: AddonUpgradeService;
   /** webhooks told about deploys, crashes, renewals, backups (notifications:*) */
   notifications: NotificationService;
+  /** app.json cron: tasks of the live release, runs, suspend/resume */
+  cron: CronService;
 }

@@ -422,6 +422,11 @@ export class ContainerRuntime {
    * started, anything of a container it is stopping or removing, anything of a one-off or task
    * container. A crash, an engine restart, a `docker kill` or `docker rm` by hand are not.
    */
+  /** A container paas runs as a task of its own (a cron run): its events are paas's doing, not a crash to converge. */
+  claim(id: string): void {
+    this.own.claim(id);
+  }
+
   isOwnEvent(e: Pick<DockerEvent, 'id' | 'action'>): boolean {
     return this.own.isOwn(e.id, e.action);
   }

@@ -25,6 +25,8 @@ export class BackgroundJobs {
     const signal = this.stopping.signal;
     // scheduled add-on backups run in the control plane; their schedules are in the database
     cp.addonSchedule.start();
+    // app.json cron of the live releases; its runs' rows say which containers still run
+    cp.cronScheduler.start();
     const recovery = new Recovery(state, cp.runtime, cp.rollout, cp.locks, log.child({ module: 'recovery' }));
     this.running = recovery
       .run(signal)
@@ -50,6 +52,7 @@ export class BackgroundJobs {
     this.stopping.abort();
     this.cp.addonSchedule.stop();
     this.cp.notifications.close();
+    this.cp.cronScheduler.stop();
     return this.running;
   }
 }

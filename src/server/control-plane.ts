@@ -13,6 +13,7 @@ import { CommandRegistry } from '../plugin-host/command-registry.js';
 import type { PluginApi } from '../plugin-host/plugin-api.js';
 import type { AddonScheduler } from '../addons/addon-scheduler.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import type { CronScheduler } from '../cron/cron-scheduler.js';
 import type { TrafficProxy } from '../services/traffic-service.js';
 import type { State } from '../state/state.js';
 import { packageVersion } from '../util/package-info.js';
@@ -41,6 +42,7 @@ export interface ControlPlane {
   addonSchedule: AddonScheduler;
   /** webhooks told about events; the sink the event watcher reports crashes to */
   notifications: NotificationService;
+  cronScheduler: CronScheduler;
 }
 
 /**
@@ -75,7 +77,7 @@ export async function buildControlPlane(
     beforePush: () => rt.disk.check('the push was refused'),
     log: log.child({ module: 'git' }),
   });
-  const { keyRemoved, ...rest } = services;
+  const { keyRemoved, cronScheduler, ...rest } = services;
   const api: PluginApi = { version: packageVersion(), ...rest, certs: https.certs, letsencrypt: https.letsencrypt, notifications };
   const host = new CommandHost({
     commands: new CommandRegistry(await loadPlugins()),
@@ -96,5 +98,6 @@ export async function buildControlPlane(
     renewals: https.renewals,
     addonSchedule: services.addonSchedule,
     notifications,
+    cronScheduler,
   };
 }

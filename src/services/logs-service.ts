@@ -28,7 +28,9 @@ export class LogsService {
   /** Merged logs prefixed `process.replica`; following picks up containers started later (deploys, scale) until the signal aborts. */
   async logs(app: string, opts: LogsOptions, out: Writable, signal: AbortSignal): Promise<void> {
     const { runtime } = this.deps;
-    const pick = async () => (await runtime.list({ app, ...(opts.process ? { process: opts.process } : {}) })).filter((c) => !c.oneOff);
+    // `run` containers are the caller's own; cron runs (one-off containers of process type `cron`) are the app's logs
+    const pick = async () =>
+      (await runtime.list({ app, ...(opts.process ? { process: opts.process } : {}) })).filter((c) => !c.oneOff || c.process === 'cron');
     const first = await pick();
     const stream = runtime.streamLogs(
       first.map((c) => c.id),

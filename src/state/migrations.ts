@@ -217,4 +217,36 @@ export const MIGRATIONS: readonly string[] = [
     last_attempts INTEGER
   );
   `,
+  // vNEXT (s-cron): app.json cron. The tasks each built image came with (a config change or a
+  // rollback reuses its image, so the live release's tasks follow it); what is suspended (task_id
+  // '*': the whole app), surviving restarts; and every run, with its container and result
+  `
+  CREATE TABLE cron_tasks (
+    app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+    image TEXT NOT NULL,
+    tasks_json TEXT NOT NULL,
+    PRIMARY KEY (app, image)
+  );
+  CREATE TABLE cron_suspended (
+    app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+    task_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (app, task_id)
+  );
+  CREATE TABLE cron_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+    task_id TEXT NOT NULL,
+    release INTEGER NOT NULL,
+    trigger TEXT NOT NULL,
+    container TEXT,
+    started_at TEXT NOT NULL,
+    deadline TEXT NOT NULL,
+    finished_at TEXT,
+    result TEXT NOT NULL,
+    exit_code INTEGER
+  );
+  CREATE INDEX cron_runs_task ON cron_runs (app, task_id, id);
+  CREATE INDEX cron_runs_running ON cron_runs (result);
+  `,
 ];

@@ -4,6 +4,7 @@ import { AppSettingsRepository } from './app-settings-repository.js';
 import { AppsRepository } from './apps-repository.js';
 import { CertificatesRepository } from './certificates-repository.js';
 import { ConfigRepository } from './config-repository.js';
+import { CronRepository } from './cron-repository.js';
 import { type Db, openDatabase } from './database.js';
 import { DeploysRepository } from './deploys-repository.js';
 import { DomainsRepository } from './domains-repository.js';
@@ -28,6 +29,7 @@ export class State {
   readonly certificates: CertificatesRepository;
   readonly acme: AcmeRepository;
   readonly addons: AddonsRepository;
+  readonly cron: CronRepository;
 
   constructor(readonly db: Db) {
     this.apps = new AppsRepository(db);
@@ -43,6 +45,7 @@ export class State {
     this.certificates = new CertificatesRepository(db);
     this.acme = new AcmeRepository(db);
     this.addons = new AddonsRepository(db);
+    this.cron = new CronRepository(db);
   }
 
   static open(file: string): State {

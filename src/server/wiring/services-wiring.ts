@@ -25,12 +25,13 @@ import { type TrafficProxy, TrafficService } from '../../services/traffic-servic
 import type { State } from '../../state/state.js';
 import type { AddonsBundle } from './addons-wiring.js';
 import { wireAddons } from './addons-wiring.js';
+import { type CronBundle, wireCron } from './cron-wiring.js';
 import type { DeployBundle } from './deploy-wiring.js';
 import type { HttpsBundle } from './https-wiring.js';
 import type { RuntimeBundle } from './runtime-wiring.js';
 
 /** The application services, one per area: what the commands call. */
-export interface ServicesBundle extends AddonsBundle {
+export interface ServicesBundle extends AddonsBundle, CronBundle {
   apps: AppService;
   domains: DomainService;
   config: ConfigService;
@@ -127,6 +128,7 @@ export function wireServices(i: ServicesInput): ServicesBundle {
   const keyRemoved = new Set<(fingerprint: string) => void>();
   return {
     ...addons,
+    ...wireCron(state, rt, pipeline, log),
     apps,
     domains,
     config: configService,
