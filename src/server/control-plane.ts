@@ -78,7 +78,14 @@ export async function buildControlPlane(
     log: log.child({ module: 'git' }),
   });
   const { keyRemoved, ...rest } = services;
-  const api: PluginApi = { version: packageVersion(), ...rest, certs: https.certs, letsencrypt: https.letsencrypt, cluster: swarm.cluster, nodes: swarm.nodes };
+  const api: PluginApi = {
+    version: packageVersion(),
+    ...rest,
+    certs: https.certs,
+    letsencrypt: https.letsencrypt,
+    cluster: swarm.cluster,
+    nodes: swarm.nodes,
+  };
   const host = new CommandHost({
     commands: new CommandRegistry(await loadPlugins()),
     api,

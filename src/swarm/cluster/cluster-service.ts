@@ -58,7 +58,8 @@ export function joinHostPort(host: string, port: number): string {
 }
 
 export function checkNodeName(name: string): void {
-  if (!NODE_NAME.test(name)) throw ClusterErrors.usage(`bad node name '${name}': lowercase letters, digits and dashes, starting with a letter (at most 32)`);
+  if (!NODE_NAME.test(name))
+    throw ClusterErrors.usage(`bad node name '${name}': lowercase letters, digits and dashes, starting with a letter (at most 32)`);
 }
 
 /**
@@ -92,7 +93,8 @@ export class ClusterService {
 
   async init(opts: { advertiseAddr?: string }): Promise<InitResult> {
     const wanted = opts.advertiseAddr;
-    if (wanted !== undefined && !net.isIP(wanted)) throw ClusterErrors.usage(`bad --advertise-addr '${wanted}': give an IP address of this host`);
+    if (wanted !== undefined && !net.isIP(wanted))
+      throw ClusterErrors.usage(`bad --advertise-addr '${wanted}': give an IP address of this host`);
     const info = (await this.d.docker.info()) as DockerInfo;
     const swarm = info.Swarm ?? {};
     const mine = this.facts();
@@ -106,7 +108,9 @@ export class ClusterService {
         );
       }
       if (wanted !== undefined && wanted !== mine.advertiseAddr)
-        throw ClusterErrors.initFailed(`the cluster already advertises ${mine.advertiseAddr}; it cannot move to ${wanted} (nodes joined it there)`);
+        throw ClusterErrors.initFailed(
+          `the cluster already advertises ${mine.advertiseAddr}; it cannot move to ${wanted} (nodes joined it there)`,
+        );
     } else {
       if (mine) {
         // paas's Swarm is gone from its engine (left or reset): its nodes went with it

@@ -21,7 +21,8 @@ export async function ensureDocker(shell: NodeShell, name: string, progress: (li
   progress(plan.kind === 'install' ? `Installing Docker on ${name} (apt-get install docker.io)` : `Starting Docker on ${name}`);
   const r = await shell.exec(plan.command, { timeoutMs: 900_000 });
   const again = dockerPlan((await shell.exec(DOCKER_PROBE, { timeoutMs: 30_000 })).stdout);
-  if (again.kind !== 'present') throw ClusterErrors.noDocker(`${name}: Docker could not be set up (${lastLine(r.stderr) || `exit ${r.code}`})`);
+  if (again.kind !== 'present')
+    throw ClusterErrors.noDocker(`${name}: Docker could not be set up (${lastLine(r.stderr) || `exit ${r.code}`})`);
   return again.version;
 }
 
@@ -32,7 +33,8 @@ export async function ensureNotInSwarm(shell: NodeShell, name: string, host: str
   const swarm = JSON.parse(r.stdout.trim() || '{}') as { LocalNodeState?: string; NodeID?: string; ControlAvailable?: boolean };
   const state = swarm.LocalNodeState ?? 'inactive';
   if (state === 'inactive') return;
-  if (swarm.NodeID && knownNodeIds.has(swarm.NodeID)) throw ClusterErrors.nodeExists(`${host} is already in this cluster (node ${swarm.NodeID.slice(0, 12)})`);
+  if (swarm.NodeID && knownNodeIds.has(swarm.NodeID))
+    throw ClusterErrors.nodeExists(`${host} is already in this cluster (node ${swarm.NodeID.slice(0, 12)})`);
   const leave = swarm.ControlAvailable ? 'docker swarm leave --force' : 'docker swarm leave';
   throw ClusterErrors.inSwarm(
     `${name} (${host}) is already part of a Swarm (${swarm.ControlAvailable ? 'as a manager' : `state ${state}`}): nothing was changed on it; run '${leave}' there first`,
@@ -63,7 +65,8 @@ export async function checkPorts(shell: NodeShell, name: string, managerAddr: st
     { host: regHost, port: regPort, proto: 'tcp', direction: 'node->manager', what: "paas's image registry" },
   ];
   const probe = await shell.exec(tcpProbeCommand(outbound), { timeoutMs: 60_000 });
-  if (!/^(open|closed) /m.test(probe.stdout)) throw ClusterErrors.portClosed(`${name}: cannot check its ports (needs bash and timeout): ${lastLine(probe.stderr)}`);
+  if (!/^(open|closed) /m.test(probe.stdout))
+    throw ClusterErrors.portClosed(`${name}: cannot check its ports (needs bash and timeout): ${lastLine(probe.stderr)}`);
   const closed = new Set(closedTargets(probe.stdout));
   for (const c of outbound) if (closed.has(`${c.host}/${c.port}`)) throw closedPort(c, name, `${name} (${node})`, `${c.host}`);
 

@@ -215,7 +215,9 @@ export class NodeService {
         shell.close();
       }
     } catch (err) {
-      progress(`${row.name} could not be reached (${(err as Error).message}); removed from the cluster anyway: run 'docker swarm leave' there`);
+      progress(
+        `${row.name} could not be reached (${(err as Error).message}); removed from the cluster anyway: run 'docker swarm leave' there`,
+      );
     }
   }
 }

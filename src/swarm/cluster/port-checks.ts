@@ -25,7 +25,8 @@ export interface PortCheck {
 /** The node → manager TCP probe: prints `open HOST:PORT` or `closed HOST:PORT` per target. */
 export function tcpProbeCommand(targets: { host: string; port: number }[]): string {
   const list = targets.map((t) => `${t.host}/${t.port}`);
-  const loop = 'for t in "$@"; do if timeout 3 bash -c "exec 3<>/dev/tcp/$t" 2>/dev/null; then echo "open $t"; else echo "closed $t"; fi; done';
+  const loop =
+    'for t in "$@"; do if timeout 3 bash -c "exec 3<>/dev/tcp/$t" 2>/dev/null; then echo "open $t"; else echo "closed $t"; fi; done';
   return quote(['bash', '-c', loop, 'probe', ...list]);
 }
 
@@ -72,6 +73,8 @@ export async function sendToken(host: string, port: number, proto: 'tcp' | 'udp'
     return;
   }
   const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+  // an ICMP "port unreachable" arrives as an error: the listener's report decides, not this
+  sock.on('error', () => {});
   try {
     for (let i = 0; i < 5; i++) {
       await new Promise<void>((resolve) => sock.send(token, port, host, () => resolve()));

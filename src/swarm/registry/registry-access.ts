@@ -52,15 +52,12 @@ export class RegistryAccess {
       await this.docker.getImage(image).tag({ repo, tag: `v${version}` });
       const stream = await this.docker.getImage(ref).push({ authconfig: this.auth });
       await new Promise<void>((resolve, reject) => {
-        this.docker.modem.followProgress(
-          stream,
-          (err: Error | null, out: { error?: string; errorDetail?: { message?: string } }[]) => {
-            const failed = out?.find((o) => o.error || o.errorDetail);
-            if (err) reject(err);
-            else if (failed) reject(new Error(failed.errorDetail?.message ?? failed.error));
-            else resolve();
-          },
-        );
+        this.docker.modem.followProgress(stream, (err: Error | null, out: { error?: string; errorDetail?: { message?: string } }[]) => {
+          const failed = out?.find((o) => o.error || o.errorDetail);
+          if (err) reject(err);
+          else if (failed) reject(new Error(failed.errorDetail?.message ?? failed.error));
+          else resolve();
+        });
       });
     } catch (err) {
       throw RegistryErrors.pushFailed(`pushing ${ref} to the registry failed: ${(err as Error).message}`, err);

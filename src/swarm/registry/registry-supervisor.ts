@@ -63,7 +63,9 @@ export class RegistrySupervisor {
     const child = spawn(this.o.binary ?? 'docker-registry', ['serve', this.o.files.configFile], { stdio: ['ignore', fd, fd] });
     fs.closeSync(fd);
     this.child = child;
-    child.once('error', (err) => this.o.log.error({ err: err.message }, 'cannot start docker-registry (is the docker-registry package installed?)'));
+    child.once('error', (err) =>
+      this.o.log.error({ err: err.message }, 'cannot start docker-registry (is the docker-registry package installed?)'),
+    );
     child.once('exit', (code, signal) => {
       this.child = null;
       if (this.stopping || !this.enabled) return;
@@ -96,7 +98,9 @@ export class RegistrySupervisor {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw RegistryErrors.unavailable(`the registry on ${endpoint.address} did not answer (${last}); see its log in ${this.o.logsDir}/registry.log`);
+    throw RegistryErrors.unavailable(
+      `the registry on ${endpoint.address} did not answer (${last}); see its log in ${this.o.logsDir}/registry.log`,
+    );
   }
 
   private kill(): Promise<void> {
@@ -122,7 +126,10 @@ export class RegistrySupervisor {
 
 /** GET https://<address>/v2/ trusting only paas's CA: the status code. */
 export function probe(endpoint: RegistryEndpoint, auth?: boolean): Promise<number> {
-  const [host, port] = [endpoint.address.slice(0, endpoint.address.lastIndexOf(':')), endpoint.address.slice(endpoint.address.lastIndexOf(':') + 1)];
+  const [host, port] = [
+    endpoint.address.slice(0, endpoint.address.lastIndexOf(':')),
+    endpoint.address.slice(endpoint.address.lastIndexOf(':') + 1),
+  ];
   return new Promise((resolve, reject) => {
     const req = https.get(
       {
