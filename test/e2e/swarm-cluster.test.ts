@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import Dockerode from 'dockerode';
@@ -42,16 +44,19 @@ function refused(r: { exitCode: number; stdout: string; stderr: string }, code: 
   assert.match(r.stderr, re);
 }
 
+const sshds: ChildProcess[] = [];
+
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
 async function nodeDown(n: number): Promise<void> {
-  const pidFile = `/run/paasnode${n}/sshd-cluster.pid`;
-  if (fs.existsSync(pidFile)) {
-    try {
-      process.kill(Number(fs.readFileSync(pidFile, 'utf8').trim()), 'SIGTERM');
-    } catch {
-      // gone
-    }
-    fs.rmSync(pidFile, { force: true });
-  }
   if (fs.existsSync(`/run/paasnode${n}/docker.sock`)) await docker(n, 'swarm', 'leave', '--force');
   await execa(TOOL, ['down', String(n)], { reject: false });
 }
@@ -59,6 +64,8 @@ async function nodeDown(n: number): Promise<void> {
 before(async () => {
   if (skip) return;
   await ensureBusyboxImage();
+  // sshd's privilege separation folder (the nodes' sshds share the host's filesystem)
+  fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   for (const n of NODES) {
     await nodeDown(n);
     const up = await execa(TOOL, ['up', String(n)], { reject: false });
@@ -75,20 +82,34 @@ before(async () => {
   fs.mkdirSync(keysDir, { mode: 0o700 });
   fs.writeFileSync(path.join(keysDir, 'authorized_keys'), '', { mode: 0o600 });
   for (const n of [2, 3]) {
-    // a second sshd inside the node (its network and mount namespaces) that trusts only the file above
-    const sshd = Number(fs.readFileSync(`/run/paasnode${n}/sshd.pid`, 'utf8').trim());
-    const r = await execa('nsenter', [
-      ...['-t', String(sshd), '-n', '-m', '/usr/sbin/sshd'],
-      ...['-o', `PidFile=/run/paasnode${n}/sshd-cluster.pid`, '-o', `ListenAddress=198.18.${n}.2`, '-p', '2201'],
-      ...['-o', `AuthorizedKeysFile=${keysDir}/authorized_keys`, '-o', 'StrictModes=no'],
-    ]);
-    assert.equal(r.exitCode, 0, r.stderr);
+    // sshds inside the node (its network and mount namespaces, entered through its dockerd): on
+    // port 2201 trusting only the file above, on 2202 root's own authorized_keys (no paas key)
+    const ns = Number(fs.readFileSync(`/run/paasnode${n}/docker.pid`, 'utf8').trim());
+    for (const [port, keys] of [
+      [2201, `${keysDir}/authorized_keys`],
+      [2202, '.ssh/authorized_keys'],
+    ] as const) {
+      // -D: sshd's daemon() fails in the node's mount namespace (ENODEV), so it stays our child
+      const child = spawn(
+        'nsenter',
+        [
+          ...['-t', String(ns), '-n', '-m', '/usr/sbin/sshd', '-D'],
+          ...['-o', `ListenAddress=198.18.${n}.2`, '-p', String(port), '-o', 'PidFile=none'],
+          ...['-o', `AuthorizedKeysFile=${keys}`, '-o', 'StrictModes=no'],
+        ],
+        { stdio: 'ignore', detached: true },
+      );
+      child.unref();
+      sshds.push(child);
+      await waitFor(`sshd on 198.18.${n}.2:${port}`, () => canConnect(`198.18.${n}.2`, port), 10_000, 50);
+    }
   }
 });
 
 after(async () => {
   if (skip) return;
   await paas?.destroy();
+  for (const child of sshds) child.kill('SIGTERM');
   for (const n of NODES) await nodeDown(n);
   if (addedRule) await execa('iptables', ['-D', ...FORWARD_RULE], { reject: false });
   fs.rmSync(`/etc/docker/certs.d/${REGISTRY}`, { recursive: true, force: true });
@@ -133,11 +154,11 @@ test('nodes:add refuses bad input, an unreachable node and a wrong key, in one l
   refused(await paas.ssh('nodes:add n2 http://root@198.18.2.2'), 2, /bad node address .*scheme must be ssh/);
   refused(await paas.ssh('nodes:add N_2 ssh://root@198.18.2.2:2201'), 2, /bad node name 'N_2'/);
   refused(await paas.ssh('nodes:add n2 ssh://root@198.18.2.2:2299'), 1, /cannot reach root@198\.18\.2\.2:2299 over SSH: ECONNREFUSED/);
-  // port 22's sshd reads root's own authorized_keys, which does not hold paas's key
+  // port 2202's sshd reads root's own authorized_keys, which does not hold paas's key
   refused(
-    await paas.ssh('nodes:add n2 ssh://root@198.18.2.2:22'),
+    await paas.ssh('nodes:add n2 ssh://root@198.18.2.2:2202'),
     1,
-    /root@198\.18\.2\.2:22 refused paas's SSH key: add the line printed by 'paas nodes:ssh-key'/,
+    /root@198\.18\.2\.2:2202 refused paas's SSH key: add the line printed by 'paas nodes:ssh-key'/,
   );
   refused(await paas.ssh('nodes:remove ghost'), 1, /no node named 'ghost'/);
   assert.equal((await swarmOf(2)).LocalNodeState, 'inactive');
@@ -146,7 +167,7 @@ test('nodes:add refuses bad input, an unreachable node and a wrong key, in one l
 test('nodes:add joins node 2 over SSH after checking Docker and the ports', { skip }, async () => {
   const r = await paas.ssh('nodes:add n2 ssh://root@198.18.2.2:2201');
   assert.equal(r.exitCode, 0, r.stderr + paas.log());
-  assert.match(r.stdout, /Docker [\d.]+ runs on n2/);
+  assert.match(r.stdout, /Docker \S+ runs on n2/);
   assert.match(r.stdout, /Ports open: 2377\/tcp, 7946\/tcp\+udp, 4789\/udp/);
   assert.match(r.stdout, /n2 joined the Swarm as a worker/);
   assert.equal((await swarmOf(2)).LocalNodeState, 'active');

@@ -193,8 +193,8 @@ export class NodeService {
           `${name} runs the only replicas of ${only.sort().join(', ')}: scale ${only.length > 1 ? 'them' : 'it'} up or drain ${name} (nodes:drain ${name}) first`,
         );
       await this.setAvailability(name, 'drain');
+      // a worker that left is removed at once (--force: the manager would see it down only after its heartbeat)
       await this.leave(row, progress);
-      await this.waitState(row.node_id, 'down', 20_000);
       try {
         await this.d.docker.getNode(row.node_id).remove({ force: true });
       } catch (err) {
