@@ -1,7 +1,23 @@
 import { table, writeJson } from '../../src/plugin-host/output.js';
-import { definePlugin } from '../../src/plugin-host/plugin.js';
+import { type CommandSpec, definePlugin } from '../../src/plugin-host/plugin.js';
 
 const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)}MiB`;
+
+/** nodes:drain and nodes:activate: one node's availability. */
+function availability(to: 'drain' | 'active', summary: string, done: (name: string) => string): CommandSpec {
+  return {
+    summary,
+    usage: `nodes:${to === 'drain' ? 'drain' : 'activate'} <name>`,
+    app: 'none',
+    minArgs: 1,
+    maxArgs: 1,
+    async run({ args, api, stdout }) {
+      await api.nodes.setAvailability(args[0]!, to);
+      stdout.write(`${done(args[0]!)}\n`);
+      return 0;
+    },
+  };
+}
 
 export default definePlugin({
   name: 'nodes',
@@ -56,30 +72,12 @@ export default definePlugin({
         return 0;
       },
     },
-    'nodes:drain': {
-      summary: 'Move every task off a node and place no new ones there',
-      usage: 'nodes:drain <name>',
-      app: 'none',
-      minArgs: 1,
-      maxArgs: 1,
-      async run({ args, api, stdout }) {
-        await api.nodes.setAvailability(args[0]!, 'drain');
-        stdout.write(`Draining ${args[0]}: its tasks move to the other nodes\n`);
-        return 0;
-      },
-    },
-    'nodes:activate': {
-      summary: 'Let Swarm place tasks on a drained node again',
-      usage: 'nodes:activate <name>',
-      app: 'none',
-      minArgs: 1,
-      maxArgs: 1,
-      async run({ args, api, stdout }) {
-        await api.nodes.setAvailability(args[0]!, 'active');
-        stdout.write(`${args[0]} is active\n`);
-        return 0;
-      },
-    },
+    'nodes:drain': availability(
+      'drain',
+      'Move every task off a node and place no new ones there',
+      (n) => `Draining ${n}: its tasks move to the other nodes`,
+    ),
+    'nodes:activate': availability('active', 'Let Swarm place tasks on a drained node again', (n) => `${n} is active`),
     'nodes:label': {
       summary: 'Set a label on a node, for placement constraints (KEY= removes it)',
       usage: 'nodes:label <name> KEY=VALUE',
