@@ -119,6 +119,10 @@ test('nodes commands refuse before cluster:init, and cluster:init refuses a bad 
   refused(await paas.ssh('nodes:list'), 1, /no cluster yet: run cluster:init first/);
   refused(await paas.ssh('nodes:add n2 ssh://root@198.18.2.2:2201'), 1, /run cluster:init first/);
   refused(await paas.ssh('cluster:init --advertise-addr not-an-ip'), 2, /bad --advertise-addr 'not-an-ip'/);
+  // the cluster is the host's: developer keys reach none of it
+  const dev = await paas.addDeveloper('dev', []);
+  refused(await paas.ssh('cluster:init', { key: dev.priv }), 1, /'cluster:init' needs an admin key/);
+  refused(await paas.ssh('nodes:ssh-key', { key: dev.priv }), 1, /'nodes:ssh-key' needs an admin key/);
   assert.equal((await swarmOf(1)).LocalNodeState, 'inactive');
 });
 
