@@ -10,7 +10,7 @@ import { RegistryAccess } from '../../src/swarm/registry/registry-access.js';
 import { RegistryFiles, type RegistryEndpoint } from '../../src/swarm/registry/registry-files.js';
 import { probe } from '../../src/swarm/registry/registry-supervisor.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/base-images.js';
-import { PaasServer } from '../helpers/paas-server.js';
+import { makeKey, PaasServer } from '../helpers/paas-server.js';
 import { waitFor } from '../helpers/wait.js';
 
 // NEEDS TEST NODES: this file makes test hosts 1, 2 and 3 with /work/shared/tools/test-node.sh
@@ -120,7 +120,9 @@ test('nodes commands refuse before cluster:init, and cluster:init refuses a bad 
   refused(await paas.ssh('nodes:add n2 ssh://root@198.18.2.2:2201'), 1, /run cluster:init first/);
   refused(await paas.ssh('cluster:init --advertise-addr not-an-ip'), 2, /bad --advertise-addr 'not-an-ip'/);
   // the cluster is the host's: developer keys reach none of it
-  const dev = await paas.addDeveloper('dev', []);
+  const dev = await makeKey(paas.keyDir, 'dev');
+  const added = await paas.ssh('ssh-keys:add dev --role developer --can-create', { input: fs.readFileSync(dev.pub, 'utf8') });
+  assert.equal(added.exitCode, 0, added.stderr);
   refused(await paas.ssh('cluster:init', { key: dev.priv }), 1, /'cluster:init' needs an admin key/);
   refused(await paas.ssh('nodes:ssh-key', { key: dev.priv }), 1, /'nodes:ssh-key' needs an admin key/);
   assert.equal((await swarmOf(1)).LocalNodeState, 'inactive');
