@@ -4,7 +4,8 @@ import path from 'node:path';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../../log/logger.js';
 import type { SwarmNodesRepository } from '../../state/swarm-nodes-repository.js';
-import type { RegistryEndpoint, RegistryFiles } from '../registry/registry-files.js';
+import { RegistryErrors } from '../registry/registry-errors.js';
+import { type RegistryEndpoint, RegistryFiles } from '../registry/registry-files.js';
 import { ClusterErrors } from './cluster-errors.js';
 import { type ClusterKey, ensureClusterKey } from './cluster-key.js';
 
@@ -95,6 +96,11 @@ export class ClusterService {
     const wanted = opts.advertiseAddr;
     if (wanted !== undefined && !net.isIP(wanted))
       throw ClusterErrors.usage(`bad --advertise-addr '${wanted}': give an IP address of this host`);
+    const missing = await RegistryFiles.missingPackages();
+    if (missing.length > 0)
+      throw RegistryErrors.unavailable(
+        `paas's registry needs the Debian packages ${missing.join(', ')}: apt-get install -y ${missing.join(' ')}`,
+      );
     const info = (await this.d.docker.info()) as DockerInfo;
     const swarm = info.Swarm ?? {};
     const mine = this.facts();

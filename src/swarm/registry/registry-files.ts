@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { findExecutable } from '../../builders/find-executable.js';
 import { RegistryErrors } from './registry-errors.js';
 
 /** Where paas's registry lives and how clients log in to it. */
@@ -43,6 +44,18 @@ function run(cmd: string, args: string[], input?: string): Promise<string> {
  */
 export class RegistryFiles {
   constructor(readonly dir: string) {}
+
+  /** The Debian packages missing for the registry's programs (docker-registry, htpasswd, openssl). */
+  static async missingPackages(envPath = process.env.PATH): Promise<string[]> {
+    const needs: [string, string][] = [
+      ['docker-registry', 'docker-registry'],
+      ['htpasswd', 'apache2-utils'],
+      ['openssl', 'openssl'],
+    ];
+    const missing: string[] = [];
+    for (const [program, pkg] of needs) if ((await findExecutable(program, envPath)) === null) missing.push(pkg);
+    return missing;
+  }
 
   get configFile(): string {
     return path.join(this.dir, 'config.yml');

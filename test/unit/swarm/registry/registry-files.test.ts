@@ -37,3 +37,8 @@ test('prepare makes a CA, a certificate for the address it signs, a bcrypt htpas
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the packages the registry needs are named when their programs are missing', async () => {
+  assert.deepEqual(await RegistryFiles.missingPackages('/nonexistent'), ['docker-registry', 'apache2-utils', 'openssl']);
+  assert.deepEqual(await RegistryFiles.missingPackages(), []);
+});
