@@ -20,6 +20,8 @@ import type { ProcessService } from '../services/process-service.js';
 import type { ReleaseService } from '../services/release-service.js';
 import type { SettingsService } from '../services/settings-service.js';
 import type { StorageService } from '../services/storage-service.js';
+import type { ClusterService } from '../swarm/cluster/cluster-service.js';
+import type { NodeService } from '../swarm/cluster/node-service.js';
 import type { TrafficService } from '../services/traffic-service.js';
 
 /**
@@ -58,4 +60,8 @@ export interface PluginApi {
   notifications: NotificationService;
   /** app.json cron: tasks of the live release, runs, suspend/resume */
   cron: CronService;
+  /** Swarm: cluster:init and paas's SSH key for nodes */
+  cluster: ClusterService;
+  /** Swarm nodes: add, list, drain, activate, label, remove */
+  nodes: NodeService;
 }

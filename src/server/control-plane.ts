@@ -16,8 +16,11 @@ import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import type { CronScheduler } from '../cron/cron-scheduler.js';
 import type { TrafficProxy } from '../services/traffic-service.js';
 import type { State } from '../state/state.js';
+import type { RegistryAccess } from '../swarm/registry/registry-access.js';
+import type { RegistrySupervisor } from '../swarm/registry/registry-supervisor.js';
 import { packageVersion } from '../util/package-info.js';
 import { loadPlugins } from './load-plugins.js';
+import { wireCluster } from './wiring/cluster-wiring.js';
 import { wireDeploy } from './wiring/deploy-wiring.js';
 import { wireHttps } from './wiring/https-wiring.js';
 import { wireRuntime } from './wiring/runtime-wiring.js';
@@ -43,6 +46,9 @@ export interface ControlPlane {
   /** webhooks told about events; the sink the event watcher reports crashes to */
   notifications: NotificationService;
   cronScheduler: CronScheduler;
+  /** Swarm: the registry's process (the server enables and stops it) and what pushes to it */
+  registrySupervisor: RegistrySupervisor;
+  registry: RegistryAccess;
 }
 
 /**
@@ -63,6 +69,7 @@ export async function buildControlPlane(
   const rt = wireRuntime(config, state, knobs, log);
   const pipeline = wireDeploy(config, paths, state, proxy, rt, knobs, log, notifications);
   const https = wireHttps(config, paths, state, proxy, pipeline.hosts, knobs, log, notifications);
+  const swarm = wireCluster(paths, state, rt, knobs, log);
   const repos = new RepoStore(paths.repos);
   const services = wireServices({ config, paths, state, proxy, rt, pipeline, https, repos, knobs, log, notify: notifications });
   const git = new GitService({
@@ -78,7 +85,15 @@ export async function buildControlPlane(
     log: log.child({ module: 'git' }),
   });
   const { keyRemoved, cronScheduler, ...rest } = services;
-  const api: PluginApi = { version: packageVersion(), ...rest, certs: https.certs, letsencrypt: https.letsencrypt, notifications };
+  const api: PluginApi = {
+    version: packageVersion(),
+    ...rest,
+    certs: https.certs,
+    letsencrypt: https.letsencrypt,
+    notifications,
+    cluster: swarm.cluster,
+    nodes: swarm.nodes,
+  };
   const host = new CommandHost({
     commands: new CommandRegistry(await loadPlugins()),
     api,
@@ -99,5 +114,7 @@ export async function buildControlPlane(
     addonSchedule: services.addonSchedule,
     notifications,
     cronScheduler,
+    registrySupervisor: swarm.registrySupervisor,
+    registry: swarm.registry,
   };
 }
