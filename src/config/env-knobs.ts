@@ -24,6 +24,10 @@ export interface ControlPlaneKnobs {
   addonImage(envName: string): string | undefined;
   /** the environment a `pack` build runs with (PATH, DOCKER_HOST) */
   processEnv: NodeJS.ProcessEnv;
+  /** lines a log drain holds while its receiver is slow or away (`PAAS_LOG_DRAIN_BUFFER`, 10,000) */
+  logDrainBuffer: number;
+  /** how long a drain's connection or HTTP request may take (`PAAS_LOG_DRAIN_TIMEOUT_MS`, 10 s) */
+  logDrainTimeoutMs: number;
 
   // ---- test-only knobs: shorter waits so the test suites finish; never set on a real host ----
   /** how long a build waits for free memory above the floor (`PAAS_BUILD_MEMORY_WAIT_MS`, 60 s) */
@@ -49,6 +53,8 @@ export function controlPlaneKnobs(env: NodeJS.ProcessEnv = process.env): Control
     containerLabels: labels,
     addonImage: (name) => env[name] || undefined,
     processEnv: env,
+    logDrainBuffer: envInt(env, 'PAAS_LOG_DRAIN_BUFFER', 10_000) || 1,
+    logDrainTimeoutMs: envInt(env, 'PAAS_LOG_DRAIN_TIMEOUT_MS', 10_000) || 1000,
     // test-only knobs
     buildMemoryWaitMs: envInt(env, 'PAAS_BUILD_MEMORY_WAIT_MS', 60_000),
     acmeTimeoutMs: envInt(env, 'PAAS_ACME_TIMEOUT_MS', 30_000),

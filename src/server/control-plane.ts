@@ -17,6 +17,8 @@ import type { TrafficProxy } from '../services/traffic-service.js';
 import type { State } from '../state/state.js';
 import { packageVersion } from '../util/package-info.js';
 import { loadPlugins } from './load-plugins.js';
+import type { LogCollector } from '../app-logs/log-collector.js';
+import { wireAppLogs } from './wiring/app-logs-wiring.js';
 import { wireDeploy } from './wiring/deploy-wiring.js';
 import { wireHttps } from './wiring/https-wiring.js';
 import { wireRuntime } from './wiring/runtime-wiring.js';
@@ -37,6 +39,8 @@ export interface ControlPlane {
   /** the jobs the server runs in the background (BackgroundJobs starts and stops them) */
   renewals: RenewalScheduler;
   addonSchedule: AddonScheduler;
+  /** follows every app container's output into the kept logs (BackgroundJobs starts it) */
+  logCollector: LogCollector;
 }
 
 /**
@@ -57,7 +61,8 @@ export async function buildControlPlane(
   const pipeline = wireDeploy(config, paths, state, proxy, rt, knobs, log);
   const https = wireHttps(config, paths, state, proxy, pipeline.hosts, knobs, log);
   const repos = new RepoStore(paths.repos);
-  const services = wireServices({ config, paths, state, proxy, rt, pipeline, https, repos, knobs, log });
+  const appLogs = wireAppLogs(paths, state, rt, knobs, log);
+  const services = wireServices({ config, paths, state, proxy, rt, pipeline, https, repos, knobs, appLogs, log });
   const git = new GitService({
     reposDir: paths.repos,
     hooksDir: paths.hooks,
@@ -90,5 +95,6 @@ export async function buildControlPlane(
     tls: https.tls,
     renewals: https.renewals,
     addonSchedule: services.addonSchedule,
+    logCollector: appLogs.collector,
   };
 }
