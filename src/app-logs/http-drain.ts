@@ -36,7 +36,9 @@ export class HttpDrain implements LogDrain {
     this.queue = new DrainQueue(opts.capacity);
     // fetch refuses credentials in the URL: they travel as Basic auth
     const u = new URL(target.url);
-    this.auth = u.username ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}` : null;
+    this.auth = u.username
+      ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`
+      : null;
     u.username = '';
     u.password = '';
     this.url = u.toString();

@@ -80,8 +80,8 @@ export class LogCollector {
 
   /** Live lines of one app until the returned function is called. */
   subscribe(app: string, fn: LiveListener): () => void {
-    let set = this.listeners.get(app);
-    if (!set) this.listeners.set(app, (set = new Set()));
+    const set = this.listeners.get(app) ?? new Set<LiveListener>();
+    this.listeners.set(app, set);
     set.add(fn);
     return () => {
       set.delete(fn);
@@ -106,8 +106,10 @@ export class LogCollector {
   }
 
   private cursorsOf(app: string): Map<string, LogCursor> {
-    let m = this.cursors.get(app);
-    if (!m) this.cursors.set(app, (m = this.deps.store.cursors(app)));
+    const have = this.cursors.get(app);
+    if (have) return have;
+    const m = this.deps.store.cursors(app);
+    this.cursors.set(app, m);
     return m;
   }
 
@@ -139,7 +141,10 @@ export class LogCollector {
         ...(from ? { since: dockerSince(from.t) } : {}),
       } as unknown as Dockerode.ContainerLogsOptions & { follow: true })) as NodeJS.ReadableStream & { destroy?: () => void };
       entry.stop = () => stream.destroy?.();
-      if (this.stopped) return entry.stop();
+      if (this.stopped) {
+        entry.stop();
+        return;
+      }
       const base = { c: c12, r: Number(lb[LABELS.release] ?? 0), p: process, i: Number(lb[LABELS.replica] ?? 0) };
       await this.pump(app, base, stream, from ? { key: timeKey(from.t), skip: from.n } : null);
     } catch (err) {
@@ -183,8 +188,12 @@ export class LogCollector {
       const records = batch;
       batch = [];
       const at = this.deps.store.append(app, records);
-      for (const fn of this.listeners.get(app) ?? []) fn(records, at);
-      this.deps.ship(app, records);
+      try {
+        for (const fn of this.listeners.get(app) ?? []) fn(records, at);
+        this.deps.ship(app, records);
+      } catch (err) {
+        this.deps.log.warn({ app, err: (err as Error).message }, 'passing on log lines failed');
+      }
     };
     return new Promise((resolve) => {
       let done = false;

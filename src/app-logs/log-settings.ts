@@ -4,7 +4,11 @@ import { DEFAULT_RETENTION, type LogRetention, parseLogAge, parseLogSize } from 
 
 /** The rows these settings live in: per app in app_settings (JSON values), the host's defaults in settings. */
 export interface LogSettingsRows {
-  app: { all(app: string): Record<string, string>; set(app: string, key: string, json: string): void; unset(app: string, key: string): void };
+  app: {
+    all(app: string): Record<string, string>;
+    set(app: string, key: string, json: string): void;
+    unset(app: string, key: string): void;
+  };
   global: { get(key: string): string | undefined; set(key: string, value: string): void };
 }
 

@@ -62,7 +62,10 @@ export class SyslogDrain implements LogDrain {
   private pump(): void {
     if (this.closed || this.blocked || !this.queue.length) return;
     const s = this.socket;
-    if (!s) return this.connect();
+    if (!s) {
+      this.connect();
+      return;
+    }
     for (let b = this.queue.shift(); b; b = this.queue.shift()) {
       this.sent++;
       if (!s.write(b)) {
@@ -81,9 +84,7 @@ export class SyslogDrain implements LogDrain {
     this.connecting = true;
     const { host, port, kind } = this.target;
     const s =
-      kind === 'syslog+tls'
-        ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }) })
-        : net.connect({ host, port });
+      kind === 'syslog+tls' ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }) }) : net.connect({ host, port });
     s.setTimeout(this.opts.timeoutMs, () => s.destroy(new Error(`no connection within ${this.opts.timeoutMs} ms`)));
     s.once(kind === 'syslog+tls' ? 'secureConnect' : 'connect', () => {
       s.setTimeout(0);

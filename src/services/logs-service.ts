@@ -64,12 +64,13 @@ export class LogsService {
   async logs(app: string, opts: LogsOptions, out: Writable, signal: AbortSignal): Promise<void> {
     const { store, collector } = this.deps;
     const sinceMs = opts.sinceMs != null ? Date.now() - opts.sinceMs : null;
-    const match = (r: LogRecord) =>
-      (opts.process === null || r.p === opts.process) && (opts.release == null || r.r === opts.release);
+    const match = (r: LogRecord) => (opts.process === null || r.p === opts.process) && (opts.release == null || r.r === opts.release);
     const early: Array<{ records: LogRecord[]; at: LogPosition }> = [];
     let live: ((records: LogRecord[], at: LogPosition) => void) | null = null;
     // subscribe before reading, so no line falls between the history and the live feed
-    const unsubscribe = opts.follow ? collector.subscribe(app, (records, at) => (live ? live(records, at) : early.push({ records, at }))) : null;
+    const unsubscribe = opts.follow
+      ? collector.subscribe(app, (records, at) => (live ? live(records, at) : early.push({ records, at })))
+      : null;
     try {
       const end = store.end(app);
       const history = await store.read(app, { lines: opts.lines, sinceMs, release: opts.release ?? null, process: opts.process }, end);
