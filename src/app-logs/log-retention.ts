@@ -59,7 +59,6 @@ export function formatSize(bytes: number): string {
 
 export function formatAge(ms: number): string {
   for (const [u, n] of [
-    ['w', AGE_UNITS.w!],
     ['d', AGE_UNITS.d!],
     ['h', AGE_UNITS.h!],
     ['m', AGE_UNITS.m!],
