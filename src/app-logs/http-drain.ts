@@ -1,10 +1,6 @@
 import type { Logger } from '../log/logger.js';
-import type { DrainStats, LogDrain } from './log-drain.js';
-import { DrainQueue } from './drain-queue.js';
 import type { DrainTarget } from './drain-url.js';
-import type { LogRecord } from './log-record.js';
-import type { DrainOptions } from './syslog-drain.js';
-import { octetFrame, syslogMessage } from './syslog-frame.js';
+import { type DrainOptions, QueuedDrain } from './queued-drain.js';
 
 const BATCH_LINES = 500;
 const BATCH_BYTES = 1024 * 1024;
@@ -13,27 +9,15 @@ const BATCH_BYTES = 1024 * 1024;
  * Ships an app's lines to an HTTP(S) endpoint the way Heroku's HTTPS drains do: POSTs of up to
  * 500 octet-counted RFC 5424 messages (`Content-Type: application/logplex-1`,
  * `Logplex-Msg-Count`). One request at a time, each with a deadline; a batch the receiver
- * refuses or never answers is dropped and counted, and the next waits with backoff (up to 30 s).
+ * refuses or never answers is dropped and counted, and the next waits with backoff.
  */
-export class HttpDrain implements LogDrain {
-  private readonly queue: DrainQueue;
+export class HttpDrain extends QueuedDrain {
   private readonly url: string;
   private readonly auth: string | null;
   private inFlight: AbortController | null = null;
-  private retry: NodeJS.Timeout | null = null;
-  private backoffMs = 500;
-  private closed = false;
-  private sent = 0;
-  private failed = 0;
-  private lastError: string | null = null;
 
-  constructor(
-    private readonly app: string,
-    private readonly target: DrainTarget,
-    private readonly opts: DrainOptions,
-    private readonly log: Logger,
-  ) {
-    this.queue = new DrainQueue(opts.capacity);
+  constructor(app: string, target: DrainTarget, opts: DrainOptions, log: Logger) {
+    super(app, target, opts, log);
     // fetch refuses credentials in the URL: they travel as Basic auth
     const u = new URL(target.url);
     this.auth = u.username
@@ -44,29 +28,11 @@ export class HttpDrain implements LogDrain {
     this.url = u.toString();
   }
 
-  offer(records: LogRecord[]): void {
-    if (this.closed) return;
-    for (const r of records) this.queue.push(octetFrame(syslogMessage(this.app, this.opts.hostname, r)));
-    this.pump();
-  }
-
-  stats(): DrainStats {
-    return {
-      url: this.target.url,
-      sent: this.sent,
-      dropped: this.queue.dropped + this.failed,
-      queued: this.queue.length,
-      lastError: this.lastError,
-    };
-  }
-
-  close(): void {
-    this.closed = true;
-    if (this.retry) clearTimeout(this.retry);
+  protected shutdown(): void {
     this.inFlight?.abort();
   }
 
-  private pump(): void {
+  protected pump(): void {
     if (this.closed || this.inFlight || this.retry || !this.queue.length) return;
     const batch = this.queue.take(BATCH_LINES, BATCH_BYTES);
     const ac = new AbortController();
@@ -87,22 +53,13 @@ export class HttpDrain implements LogDrain {
         await res.arrayBuffer().catch(() => undefined);
         if (!res.ok) throw new Error(`the drain answered ${res.status}`);
         this.sent += batch.length;
-        this.backoffMs = 500;
-        this.lastError = null;
+        this.succeeded();
       })
       .catch((err: unknown) => {
         const reason = ac.signal.aborted && ac.signal.reason instanceof Error ? ac.signal.reason : (err as Error);
-        const msg = (reason as { cause?: Error }).cause?.message ?? reason.message;
-        if (this.lastError !== msg) this.log.warn({ app: this.app, drain: this.target.host, err: msg }, 'log drain failed');
-        this.lastError = msg;
-        this.failed += batch.length;
-        if (this.closed) return;
-        this.retry = setTimeout(() => {
-          this.retry = null;
-          this.pump();
-        }, this.backoffMs);
-        this.retry.unref();
-        this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
+        this.failed((reason as { cause?: Error }).cause?.message ?? reason.message);
+        this.lost += batch.length;
+        this.retryLater();
       })
       .finally(() => {
         clearTimeout(timer);

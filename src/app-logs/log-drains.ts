@@ -3,7 +3,8 @@ import { HttpDrain } from './http-drain.js';
 import type { DrainStats, LogDrain } from './log-drain.js';
 import { parseDrainUrl } from './drain-url.js';
 import type { LogRecord } from './log-record.js';
-import { type DrainOptions, SyslogDrain } from './syslog-drain.js';
+import type { DrainOptions } from './queued-drain.js';
+import { SyslogDrain } from './syslog-drain.js';
 
 /** Every app's drain (at most one each), made from its URL and replaced when the URL changes. */
 export class LogDrains {

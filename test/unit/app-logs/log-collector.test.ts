@@ -92,6 +92,15 @@ function setup(root = fs.mkdtempSync(path.join(os.tmpdir(), 'paas-collector-')))
   const stop = new AbortController();
   return { root, docker, store, collector, shipped, stop, event: (e: DockerEvent) => onEvent(e) };
 }
+/** A worker container that wrote `one` and `two`, followed by a started collector. */
+async function workerFollowed(s: ReturnType<typeof setup>) {
+  s.docker.add('w', { 'paas.process': 'worker' });
+  s.docker.write('w', T(1), 'one');
+  s.docker.write('w', T(2), 'two');
+  s.collector.start(s.stop.signal);
+  await settle();
+  return s;
+}
 const texts = async (store: AppLogStore, app = 'a') =>
   (await store.read(app, { lines: 1000 })).map((r) => `${r.p}.${r.i}@v${r.r} ${r.s} ${r.m}`);
 
@@ -124,12 +133,7 @@ describe('LogCollector', () => {
   });
 
   test('a container started again is resumed where its stored lines end: none doubled, none lost', async () => {
-    const s = setup();
-    s.docker.add('w', { 'paas.process': 'worker' });
-    s.docker.write('w', T(1), 'one');
-    s.docker.write('w', T(2), 'two');
-    s.collector.start(s.stop.signal);
-    await settle();
+    const s = await workerFollowed(setup());
     s.docker.stop('w');
     await settle();
     assert.equal(s.collector.following('a'), 0);
@@ -151,12 +155,7 @@ describe('LogCollector', () => {
   });
 
   test('a new control plane on the same store resumes each container from its last stored line', async () => {
-    const first = setup();
-    first.docker.add('w', { 'paas.process': 'worker' });
-    first.docker.write('w', T(1), 'one');
-    first.docker.write('w', T(2), 'two');
-    first.collector.start(first.stop.signal);
-    await settle();
+    const first = await workerFollowed(setup());
     first.stop.abort();
     await settle();
     // lines written while no control plane ran, two of them at the time of the last stored one
