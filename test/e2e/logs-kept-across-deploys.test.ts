@@ -341,3 +341,11 @@ test("a developer key sees and sets only its own apps' logs", async () => {
   assert.equal((await report('full')).drain, null);
   assert.equal((await report('kept')).maxSize, '100m');
 });
+
+test('apps:destroy removes the kept log with the app', async () => {
+  const dir = path.join(paas.dataDir, 'logs', 'apps', 'kept');
+  assert.ok(fs.readdirSync(dir).some((f) => f.endsWith('.log')));
+  await ok('apps:destroy kept --force');
+  assert.equal(fs.existsSync(dir), false);
+  assert.notEqual((await paas.ssh('logs kept -n 5')).exitCode, 0, 'the app is gone');
+});
