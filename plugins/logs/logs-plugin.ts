@@ -55,13 +55,13 @@ export default definePlugin({
       },
       minArgs: 1,
       maxArgs: 2,
-      async run({ app, args, flags, api, stdout }) {
+      async run({ app, args, flags, api, stdout, identity }) {
         const [key, value] = args as [string, string | undefined];
         if (flags.global === true) {
           stdout.write(`Logs on this host: ${key} ${api.logs.setGlobal(key, value)} by default\n`);
           return 0;
         }
-        stdout.write(`Logs of ${app}: ${key} ${api.logs.set(app, key, value)}\n`);
+        stdout.write(`Logs of ${app}: ${key} ${api.logs.set(app, key, value, { admin: identity.role === 'admin' })}\n`);
         return 0;
       },
     },

@@ -41,3 +41,16 @@ export function redactDrainUrl(url: string): string {
     return url;
   }
 }
+
+/**
+ * Whether a drain host names this machine or a link-local address: `localhost`, 127.0.0.0/8,
+ * ::1, 0.0.0.0, ::, 169.254.0.0/16 (cloud metadata), fe80::/10, and IPv4-mapped forms of those.
+ * Names are not resolved: a DNS name pointing at such an address is not caught here.
+ */
+export function isLocalDrainHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/\.$/, '');
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.\d+\.\d+$/.exec(h);
+  if (v4) return v4[1] === '127' || v4[1] === '0' || (v4[1] === '169' && v4[2] === '254');
+  return h === '::1' || h === '::' || /^fe[89ab][0-9a-f]?:/.test(h);
+}

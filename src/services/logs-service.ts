@@ -6,7 +6,8 @@ import type { Rollout } from '../deploy/rollout.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import type { AppLogStore, LogPosition } from '../app-logs/app-log-store.js';
 import { comparePositions } from '../app-logs/app-log-store.js';
-import { redactDrainUrl } from '../app-logs/drain-url.js';
+import { AppLogsErrors } from '../app-logs/app-logs-errors.js';
+import { isLocalDrainHost, parseDrainUrl, redactDrainUrl } from '../app-logs/drain-url.js';
 import type { LogCollector } from '../app-logs/log-collector.js';
 import type { DrainStats } from '../app-logs/log-drain.js';
 import type { LogDrains } from '../app-logs/log-drains.js';
@@ -91,8 +92,18 @@ export class LogsService {
     }
   }
 
-  /** `logs:set APP max-size|max-age|drain VALUE`: stores it and applies it now (retention runs, the drain is replaced). */
-  set(app: string, key: string, value: string | undefined): string {
+  /**
+   * `logs:set APP max-size|max-age|drain VALUE`: stores it and applies it now (retention runs, the
+   * drain is replaced). Only an admin key may point a drain at this host or a link-local address.
+   */
+  set(app: string, key: string, value: string | undefined, by: { admin: boolean }): string {
+    if (key === 'drain' && value && !by.admin && /^[a-z+]+:\/\//i.test(value)) {
+      const target = parseDrainUrl(value);
+      if (isLocalDrainHost(target.host))
+        throw AppLogsErrors.drainRefused(
+          `a drain to ${target.host} (this host or a link-local address) needs an admin key; nothing was changed`,
+        );
+    }
     const v = this.deps.logSettings.setApp(app, key, value);
     if (key === 'drain') this.deps.drains.set(app, typeof v === 'string' ? v : null);
     else this.deps.store.enforce(app);

@@ -336,6 +336,13 @@ test("a developer key sees and sets only its own apps' logs", async () => {
     assert.notEqual(r.exitCode, 0, cmd);
     assert.match(r.stderr, /key 'dev' has no access to app 'full'/);
   }
+  // a developer may not aim a drain at the paas host itself or at cloud metadata
+  for (const url of ['syslog://127.0.0.1:6379', 'http://169.254.169.254/latest/meta-data']) {
+    const r = await paas.ssh(`logs:set kept drain ${url}`, { key: dev.priv });
+    assert.equal(r.exitCode, 1, url);
+    assert.match(r.stderr, /^error: a drain to \S+ \(this host or a link-local address\) needs an admin key; nothing was changed\n$/);
+  }
+  assert.equal((await report('kept')).drain, null);
   const g = await paas.ssh('logs:set --global max-size 1g', { key: dev.priv });
   assert.notEqual(g.exitCode, 0);
   assert.equal((await report('full')).drain, null);

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { after, describe, test } from 'node:test';
 import { DrainQueue } from '../../../src/app-logs/drain-queue.js';
-import { parseDrainUrl } from '../../../src/app-logs/drain-url.js';
+import { isLocalDrainHost, parseDrainUrl } from '../../../src/app-logs/drain-url.js';
 import { HttpDrain } from '../../../src/app-logs/http-drain.js';
 import { LogDrains } from '../../../src/app-logs/log-drains.js';
 import type { LogRecord } from '../../../src/app-logs/log-record.js';
@@ -60,6 +60,24 @@ describe('drain URLs', () => {
     assert.equal(parseDrainUrl('syslog://[::1]:514').host, '::1');
     for (const bad of ['ftp://x', 'not a url', 'syslog://host', 'syslog://host:514/path', 'https://'])
       assert.throws(() => parseDrainUrl(bad), { code: 'PAAS_ERR_LOGS_USAGE' }, bad);
+  });
+
+  test('local hosts: loopback, unspecified and link-local, in their IPv4, IPv6 and mapped forms', () => {
+    for (const h of [
+      'localhost',
+      'a.localhost',
+      '127.0.0.1',
+      '127.8.9.10',
+      '0.0.0.0',
+      '169.254.169.254',
+      '::1',
+      '::',
+      'fe80::1',
+      '::ffff:127.0.0.1',
+    ])
+      assert.equal(isLocalDrainHost(h), true, h);
+    for (const h of ['logs.example.com', '10.0.0.5', '192.168.1.2', '2001:db8::1', '128.0.0.1', 'localhost.example.com'])
+      assert.equal(isLocalDrainHost(h), false, h);
   });
 });
 

@@ -38,6 +38,8 @@ function rows() {
   };
 }
 
+const ADMIN_KEY = { admin: true };
+
 function services() {
   const s = deploySetup();
   const runs: { spec: ContainerSpec; io: OneOffIo }[] = [];
@@ -146,15 +148,15 @@ describe('LogsService settings and report', () => {
       drain: null,
     });
     assert.equal(s.logs.setGlobal('max-age', '30d'), '30d');
-    assert.equal(s.logs.set('a', 'max-size', '10m'), '10m');
-    assert.equal(s.logs.set('a', 'drain', 'https://u:pw@logs.example/in'), 'https://u:***@logs.example/in');
+    assert.equal(s.logs.set('a', 'max-size', '10m', ADMIN_KEY), '10m');
+    assert.equal(s.logs.set('a', 'drain', 'https://u:pw@logs.example/in', ADMIN_KEY), 'https://u:***@logs.example/in');
     assert.deepEqual(s.drainsSet, [['a', 'https://u:pw@logs.example/in']]);
     const r = s.logs.report('a');
     assert.deepEqual([r.maxSize, r.maxAge, r.defaults], ['10m', '30d', ['max-age']]);
     assert.deepEqual(r.drain, { url: 'https://u:***@logs.example/in', sent: 4, dropped: 1, queued: 0, lastError: null });
-    assert.equal(s.logs.set('a', 'drain', 'off'), 'off');
+    assert.equal(s.logs.set('a', 'drain', 'off', ADMIN_KEY), 'off');
     assert.deepEqual(s.drainsSet.at(-1), ['a', null]);
-    assert.equal(s.logs.set('a', 'max-size', undefined), 'the default');
+    assert.equal(s.logs.set('a', 'max-size', undefined, ADMIN_KEY), 'the default');
   });
 
   test('bad values are refused with a usage error and change nothing', () => {
@@ -165,10 +167,19 @@ describe('LogsService settings and report', () => {
       ['drain', 'ftp://x'],
       ['colour', 'red'],
     ] as const)
-      assert.throws(() => s.logs.set('a', k, v), { code: 'PAAS_ERR_LOGS_USAGE' });
+      assert.throws(() => s.logs.set('a', k, v, ADMIN_KEY), { code: 'PAAS_ERR_LOGS_USAGE' });
     assert.throws(() => s.logs.setGlobal('drain', 'https://x'), { code: 'PAAS_ERR_LOGS_USAGE' });
     assert.deepEqual(s.drainsSet, []);
     assert.deepEqual(s.logs.report('a').defaults, ['max-size', 'max-age']);
+  });
+
+  test('a developer key may not aim a drain at this host or a link-local address; an admin may', () => {
+    const s = services();
+    for (const url of ['syslog://127.0.0.1:514', 'https://localhost/x', 'http://169.254.169.254/latest', 'syslog+tls://[::1]:6514'])
+      assert.throws(() => s.logs.set('a', 'drain', url, { admin: false }), { code: 'PAAS_ERR_LOGS_DRAIN_REFUSED' }, url);
+    assert.deepEqual(s.drainsSet, []);
+    assert.equal(s.logs.set('a', 'drain', 'syslog://10.0.0.5:514', { admin: false }), 'syslog://10.0.0.5:514', 'a LAN receiver is fine');
+    assert.equal(s.logs.set('a', 'drain', 'syslog://127.0.0.1:514', ADMIN_KEY), 'syslog://127.0.0.1:514');
   });
 });
 
