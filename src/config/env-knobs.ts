@@ -26,6 +26,10 @@ export interface ControlPlaneKnobs {
   processEnv: NodeJS.ProcessEnv;
   /** `ADDR:PORT` paas's Swarm registry listens on (`PAAS_REGISTRY_LISTEN`); absent: the advertise address, port 5000 */
   registryListen: string | undefined;
+  /** lines a log drain holds while its receiver is slow or away (`PAAS_LOG_DRAIN_BUFFER`, 10,000) */
+  logDrainBuffer: number;
+  /** how long a drain's connection or HTTP request may take (`PAAS_LOG_DRAIN_TIMEOUT_MS`, 10 s) */
+  logDrainTimeoutMs: number;
 
   // ---- test-only knobs: shorter waits so the test suites finish; never set on a real host ----
   /** how long a build waits for free memory above the floor (`PAAS_BUILD_MEMORY_WAIT_MS`, 60 s) */
@@ -52,6 +56,8 @@ export function controlPlaneKnobs(env: NodeJS.ProcessEnv = process.env): Control
     addonImage: (name) => env[name] || undefined,
     processEnv: env,
     registryListen: env.PAAS_REGISTRY_LISTEN || undefined,
+    logDrainBuffer: envInt(env, 'PAAS_LOG_DRAIN_BUFFER', 10_000) || 1,
+    logDrainTimeoutMs: envInt(env, 'PAAS_LOG_DRAIN_TIMEOUT_MS', 10_000) || 1000,
     // test-only knobs
     buildMemoryWaitMs: envInt(env, 'PAAS_BUILD_MEMORY_WAIT_MS', 60_000),
     acmeTimeoutMs: envInt(env, 'PAAS_ACME_TIMEOUT_MS', 30_000),

@@ -27,6 +27,8 @@ export class BackgroundJobs {
     cp.addonSchedule.start();
     // app.json cron of the live releases; its runs' rows say which containers still run
     cp.cronScheduler.start();
+    // app output into the kept logs from the start: a container recovery starts is followed too
+    cp.logCollector.start(signal);
     const recovery = new Recovery(state, cp.runtime, cp.rollout, cp.locks, log.child({ module: 'recovery' }));
     this.running = recovery
       .run(signal)

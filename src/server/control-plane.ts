@@ -21,6 +21,8 @@ import type { RegistrySupervisor } from '../swarm/registry/registry-supervisor.j
 import { packageVersion } from '../util/package-info.js';
 import { loadPlugins } from './load-plugins.js';
 import { wireCluster } from './wiring/cluster-wiring.js';
+import type { LogCollector } from '../app-logs/log-collector.js';
+import { wireAppLogs } from './wiring/app-logs-wiring.js';
 import { wireDeploy } from './wiring/deploy-wiring.js';
 import { wireHttps } from './wiring/https-wiring.js';
 import { wireRuntime } from './wiring/runtime-wiring.js';
@@ -49,6 +51,8 @@ export interface ControlPlane {
   /** Swarm: the registry's process (the server enables and stops it) and what pushes to it */
   registrySupervisor: RegistrySupervisor;
   registry: RegistryAccess;
+  /** follows every app container's output into the kept logs (BackgroundJobs starts it) */
+  logCollector: LogCollector;
 }
 
 /**
@@ -71,7 +75,8 @@ export async function buildControlPlane(
   const https = wireHttps(config, paths, state, proxy, pipeline.hosts, knobs, log, notifications);
   const swarm = wireCluster(paths, state, rt, knobs, log);
   const repos = new RepoStore(paths.repos);
-  const services = wireServices({ config, paths, state, proxy, rt, pipeline, https, repos, knobs, log, notify: notifications });
+  const appLogs = wireAppLogs(paths, state, rt, knobs, log);
+  const services = wireServices({ config, paths, state, proxy, rt, pipeline, https, repos, knobs, appLogs, log, notify: notifications });
   const git = new GitService({
     reposDir: paths.repos,
     hooksDir: paths.hooks,
@@ -116,5 +121,6 @@ export async function buildControlPlane(
     cronScheduler,
     registrySupervisor: swarm.registrySupervisor,
     registry: swarm.registry,
+    logCollector: appLogs.collector,
   };
 }

@@ -24,6 +24,7 @@ import { StorageService } from '../../services/storage-service.js';
 import { type TrafficProxy, TrafficService } from '../../services/traffic-service.js';
 import type { State } from '../../state/state.js';
 import type { AddonsBundle } from './addons-wiring.js';
+import type { AppLogsBundle } from './app-logs-wiring.js';
 import { wireAddons } from './addons-wiring.js';
 import { type CronBundle, wireCron } from './cron-wiring.js';
 import type { DeployBundle } from './deploy-wiring.js';
@@ -60,13 +61,14 @@ export interface ServicesInput {
   https: HttpsBundle;
   repos: RepoStore;
   knobs: ControlPlaneKnobs;
+  appLogs: AppLogsBundle;
   log: Logger;
   /** told backup.failed by the add-on scheduler */
   notify?: NotificationSink;
 }
 
 export function wireServices(i: ServicesInput): ServicesBundle {
-  const { config, paths, state, proxy, rt, pipeline, https, repos, knobs, log } = i;
+  const { config, paths, state, proxy, rt, pipeline, https, repos, knobs, appLogs, log } = i;
   const { locks, settings, rollout, releaseManager } = pipeline;
   const { releases, formation } = state;
   const domains = new DomainService({
@@ -116,7 +118,7 @@ export function wireServices(i: ServicesInput): ServicesBundle {
     runtime: rt.runtime,
     proxy,
     locks,
-    appDirs: (app) => [paths.appStorage(app), paths.releaseLogDir(app)],
+    appDirs: (app) => [paths.appStorage(app), paths.releaseLogDir(app), appLogs.store.dir(app)],
     detachAddons: (app) => addons.addons.detachApp(app),
     grant: (keyName, app) => {
       const key = state.keys.byName(keyName);
@@ -172,7 +174,7 @@ export function wireServices(i: ServicesInput): ServicesBundle {
       globals: state.settings,
       allBinds: pipeline.allBinds,
     }),
-    logs: new LogsService({ releases, settings, rollout, runtime: rt.runtime }),
+    logs: new LogsService({ releases, settings, rollout, runtime: rt.runtime, ...appLogs }),
     keys: new KeyService({
       keys: state.keys,
       apps: state.apps,

@@ -1,8 +1,7 @@
 // Fakes and setup for the unit tests of the operations services (processes, releases, traffic,
 // logs, image deploys): identities, a live app without the 2 s stability window, container
-// stats, a Docker engine that only serves logs, an image store, and the proxy's traffic controls.
-import { PassThrough, type Readable, type Writable } from 'node:stream';
-import type Dockerode from 'dockerode';
+// stats, an image store, and the proxy's traffic controls.
+import type { Readable, Writable } from 'node:stream';
 import type { Identity } from '../../../src/contracts/command-io.js';
 import type { Locks } from '../../../src/deploy/app-locks.js';
 import type { ImageRelease } from '../../../src/deploy/image-release.js';
@@ -62,40 +61,6 @@ export function logFrame(stream: 'stdout' | 'stderr', time: string, text: string
   head[0] = stream === 'stdout' ? 1 : 2;
   head.writeUInt32BE(body.length, 4);
   return Buffer.concat([head, body]);
-}
-
-/** The part of a Docker engine log streams read: inspect (for the process label) and logs, history or followed. */
-export class FakeLogDocker {
-  private readonly containers = new Map<string, { process: string; replica: number; history: Buffer; live: PassThrough }>();
-  readonly asked: { id: string; follow: boolean; tail: string }[] = [];
-
-  add(id: string, process: string, replica: number, ...history: Buffer[]): void {
-    this.containers.set(id, { process, replica, history: Buffer.concat(history), live: new PassThrough() });
-  }
-
-  /** Writes a frame to a followed container's stream. */
-  emit(id: string, frame: Buffer): void {
-    this.containers.get(id)!.live.write(frame);
-  }
-
-  asDockerode(): Dockerode {
-    const getContainer = (id: string) => {
-      const c = this.containers.get(id);
-      return {
-        inspect: async () => {
-          if (!c) throw new Error(`no such container: ${id}`);
-          return { Config: { Labels: { 'paas.process': c.process, 'paas.replica': String(c.replica) } } };
-        },
-        logs: async (o: { follow: boolean; tail: string }) => {
-          this.asked.push({ id, follow: o.follow, tail: o.tail });
-          if (!o.follow) return c!.history;
-          c!.live.write(c!.history);
-          return c!.live;
-        },
-      };
-    };
-    return { getContainer } as unknown as Dockerode;
-  }
 }
 
 /** The engine's images by reference: inspect, pull (from `registry`) and load, every call recorded. */

@@ -1,131 +1,185 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, mock, test } from 'node:test';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { AppLogStore } from '../../../src/app-logs/app-log-store.js';
+import type { LiveListener } from '../../../src/app-logs/log-collector.js';
+import type { LogRecord } from '../../../src/app-logs/log-record.js';
+import { LogSettings } from '../../../src/app-logs/log-settings.js';
 import type { CommandIo, PtyInfo } from '../../../src/contracts/command-io.js';
 import type { ContainerSpec } from '../../../src/deploy/adapter-interfaces.js';
 import { silentLogger } from '../../../src/log/logger.js';
-import { ContainerRuntime } from '../../../src/runtime/container-runtime.js';
 import type { OneOffIo } from '../../../src/runtime/one-off-runner.js';
 import { LogsService } from '../../../src/services/logs-service.js';
 import { Captured } from '../fakes/deploy-fakes.js';
-import { FakeLogDocker, logFrame, never, liveApp, settle } from '../fakes/ops-services-fakes.js';
+import { liveApp, never, settle } from '../fakes/ops-services-fakes.js';
 import { deploySetup } from '../fakes/services-setup.js';
 
 const T = (s: number) => `2026-01-01T00:00:0${s}.5Z`;
+const rec = (s: number, p: string, i: number, m: string, r = 1): LogRecord => ({ t: T(s), c: `c-${p}-${i}-${r}`, r, p, i, s: 'o', m });
+
+/** In-memory rows of app_settings and settings. */
+function rows() {
+  const app = new Map<string, Record<string, string>>();
+  const global = new Map<string, string>();
+  return {
+    app: {
+      all: (a: string) => ({ ...(app.get(a) ?? {}) }),
+      set: (a: string, k: string, v: string) => app.set(a, { ...(app.get(a) ?? {}), [k]: v }),
+      unset: (a: string, k: string) => {
+        const m = { ...(app.get(a) ?? {}) };
+        delete m[k];
+        app.set(a, m);
+      },
+    },
+    global: { get: (k: string) => global.get(k), set: (k: string, v: string) => void global.set(k, v) },
+  };
+}
+
+const ADMIN_KEY = { admin: true };
 
 function services() {
   const s = deploySetup();
-  const docker = new FakeLogDocker();
-  const engine = new ContainerRuntime(docker.asDockerode(), silentLogger());
   const runs: { spec: ContainerSpec; io: OneOffIo }[] = [];
-  let listings = 0;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paas-logs-svc-'));
+  const logSettings = new LogSettings(rows());
+  const store = new AppLogStore(dir, (app) => logSettings.of(app).retention, silentLogger());
+  const listeners = new Set<LiveListener>();
+  const drainsSet: Array<[string, string | null]> = [];
+  const collector = {
+    subscribe: (_app: string, fn: LiveListener) => {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    following: () => 2,
+  };
+  /** what the collector does with a batch: store it, then tell the live listeners */
+  const arrive = (app: string, records: LogRecord[]) => {
+    const at = store.append(app, records);
+    for (const fn of listeners) fn(records, at);
+  };
   const logs = new LogsService({
     releases: s.state.releases,
     settings: s.settings,
     rollout: s.rollout,
     runtime: {
-      list: (f) => {
-        listings++;
-        return s.runtime.list(f);
-      },
-      streamLogs: (ids, o, signal) => engine.streamLogs(ids, o, signal),
       runOneOff: async (spec, io) => {
         runs.push({ spec, io });
         return 3;
       },
     },
+    store,
+    collector,
+    logSettings,
+    drains: {
+      set: (app, url) => void drainsSet.push([app, url]),
+      stats: (app) =>
+        drainsSet.at(-1)?.[1] && app === 'a' ? { url: drainsSet.at(-1)![1]!, sent: 4, dropped: 1, queued: 0, lastError: null } : null,
+    },
   });
-  return { ...s, docker, runs, logs, listings: () => listings };
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return { ...s, runs, logs, store, arrive, listeners, drainsSet, dir };
 }
-type S = ReturnType<typeof services>;
-
-/** A live app running web=2 worker=1 whose containers logged a line each, out of time order. */
-async function loggingApp(s: S) {
-  await liveApp(s, 'a', { web: 2, worker: 1 });
-  const id = (name: string) => [...s.runtime.containers.values()].find((c) => c.name === name)!.id;
-  s.docker.add(id('a.web.1.v1'), 'web', 1, logFrame('stdout', T(3), 'GET / 200'));
-  s.docker.add(id('a.web.2.v1'), 'web', 2, logFrame('stderr', T(1), 'booting'), logFrame('stdout', T(4), 'GET /x 404'));
-  s.docker.add(id('a.worker.1.v1'), 'worker', 1, logFrame('stdout', T(2), 'job 1 done'));
-  return id;
-}
-
-afterEach(() => mock.timers.reset());
 
 describe('LogsService.logs', () => {
-  test("the app's history, merged in time order and prefixed process.replica, asks each container for --num lines", async () => {
+  test('the last N stored lines across releases, printed `<time> web.1: <text>`; filters by process, release and age', async () => {
     const s = services();
-    await loggingApp(s);
+    s.arrive('a', [rec(1, 'web', 1, 'booting v1'), rec(2, 'worker', 1, 'job 1 done')]);
+    s.arrive('a', [rec(3, 'web', 1, 'booting v2', 2), rec(4, 'web', 2, 'GET / 200', 2)]);
+    s.arrive('b', [rec(5, 'web', 1, 'other app')]);
     const out = new Captured();
-    await s.logs.logs('a', { follow: false, lines: 25, process: null }, out, never);
+    await s.logs.logs('a', { follow: false, lines: 100, process: null }, out, never);
     assert.equal(
       out.text,
-      [`${T(1)} web.2: booting`, `${T(2)} worker.1: job 1 done`, `${T(3)} web.1: GET / 200`, `${T(4)} web.2: GET /x 404`, ''].join('\n'),
+      [`${T(1)} web.1: booting v1`, `${T(2)} worker.1: job 1 done`, `${T(3)} web.1: booting v2`, `${T(4)} web.2: GET / 200`, ''].join('\n'),
     );
-    assert.deepEqual(
-      s.docker.asked.map((a) => [a.follow, a.tail]),
-      [
-        [false, '25'],
-        [false, '25'],
-        [false, '25'],
-      ],
-    );
+    const run = async (o: Partial<Parameters<LogsService['logs']>[1]>) => {
+      const c = new Captured();
+      await s.logs.logs('a', { follow: false, lines: 100, process: null, ...o }, c, never);
+      return c.text;
+    };
+    assert.equal(await run({ lines: 1 }), `${T(4)} web.2: GET / 200\n`);
+    assert.equal(await run({ process: 'worker' }), `${T(2)} worker.1: job 1 done\n`);
+    assert.equal(await run({ release: 1 }), `${T(1)} web.1: booting v1\n${T(2)} worker.1: job 1 done\n`);
+    assert.equal(await run({ process: 'web', release: 2, lines: 1 }), `${T(4)} web.2: GET / 200\n`);
+    assert.equal(await run({ sinceMs: 60_000 }), '', 'lines of 2026-01-01 are older than a minute');
+    assert.equal(await run({ sinceMs: Date.now() }), out.text.replace(/\n$/, '\n'));
   });
 
-  test('a process type narrows the logs to its containers; one-off containers are never read', async () => {
+  test('an app with nothing stored prints nothing', async () => {
     const s = services();
-    const id = await loggingApp(s);
-    const run = await s.runtime.start({ ...s.runtime.specs[0]!, process: 'run', replica: 0 });
-    s.runtime.containers.set(run.id, { ...run, oneOff: true });
-    s.docker.add(run.id, 'run', 0, logFrame('stdout', T(5), 'secret shell'));
     const out = new Captured();
-    await s.logs.logs('a', { follow: false, lines: 10, process: 'worker' }, out, never);
-    assert.equal(out.text, `${T(2)} worker.1: job 1 done\n`);
-    const all = new Captured();
-    await s.logs.logs('a', { follow: false, lines: 10, process: null }, all, never);
-    assert.doesNotMatch(all.text, /secret shell/);
-    assert.deepEqual(
-      s.docker.asked.map((a) => a.id),
-      [id('a.worker.1.v1'), id('a.web.1.v1'), id('a.web.2.v1'), id('a.worker.1.v1')],
-    );
-  });
-
-  test('an app with no containers prints nothing', async () => {
-    const s = services();
-    s.state.apps.create('b');
-    const out = new Captured();
-    await s.logs.logs('b', { follow: false, lines: 10, process: null }, out, never);
+    await s.logs.logs('none', { follow: false, lines: 10, process: null }, out, never);
     assert.equal(out.text, '');
   });
 
-  test('following prints lines as they come, picks up containers started later from their first line, and ends on abort', async () => {
-    mock.timers.enable({ apis: ['setInterval'] });
+  test('following prints the history, then each new matching line once, until the signal aborts', async () => {
     const s = services();
-    const id = await loggingApp(s);
+    s.arrive('a', [rec(1, 'web', 1, 'old')]);
     const out = new Captured();
     const stop = new AbortController();
-    const following = s.logs.logs('a', { follow: true, lines: 1, process: 'web' }, out, stop.signal);
+    const following = s.logs.logs('a', { follow: true, lines: 10, process: 'web' }, out, stop.signal);
+    // a batch arriving while the history is read is printed once, after it
+    s.arrive('a', [rec(2, 'web', 1, 'during the read')]);
     await settle();
-    s.docker.emit(id('a.web.1.v1'), logFrame('stdout', T(6), 'GET /later 200'));
+    s.arrive('a', [rec(3, 'worker', 1, 'not web'), rec(4, 'web', 2, 'later')]);
     await settle();
-    assert.match(out.text, new RegExp(`${T(6)} web.1: GET /later 200\n$`));
-
-    const next = await s.runtime.start({ ...s.runtime.specs[0]!, release: 2, replica: 1 });
-    s.docker.add(next.id, 'web', 1, logFrame('stdout', T(7), 'v2 listening'));
-    const worker = await s.runtime.start({ ...s.runtime.specs[0]!, process: 'worker', release: 2, replica: 1 });
-    s.docker.add(worker.id, 'worker', 1, logFrame('stdout', T(7), 'not web'));
-    mock.timers.tick(1000);
-    await settle();
-    assert.match(out.text, new RegExp(`${T(7)} web.1: v2 listening\n$`));
-    assert.deepEqual(s.docker.asked.at(-1), { id: next.id, follow: true, tail: 'all' });
-    assert.equal(s.docker.asked.filter((a) => a.tail === '1').length, 2, 'the web containers at the start are asked for --num lines');
-
+    assert.equal(out.text, [`${T(1)} web.1: old`, `${T(2)} web.1: during the read`, `${T(4)} web.2: later`, ''].join('\n'));
     stop.abort();
     await following;
-    const before = s.listings();
-    mock.timers.tick(5000);
-    await settle();
-    assert.equal(s.listings(), before, 'the poll for new containers ends with the command');
-    assert.doesNotMatch(out.text, /not web/);
+    assert.equal(s.listeners.size, 0, 'unsubscribed');
+  });
+});
+
+describe('LogsService settings and report', () => {
+  test('logs:set stores caps and the drain, runs retention, and the report shows them with the drain password hidden', async () => {
+    const s = services();
+    assert.deepEqual(s.logs.report('a'), {
+      app: 'a',
+      maxSize: '100m',
+      maxAge: '7d',
+      defaults: ['max-size', 'max-age'],
+      storedBytes: 0,
+      segments: 0,
+      droppedLines: 0,
+      following: 2,
+      drain: null,
+    });
+    assert.equal(s.logs.setGlobal('max-age', '30d'), '30d');
+    assert.equal(s.logs.set('a', 'max-size', '10m', ADMIN_KEY), '10m');
+    assert.equal(s.logs.set('a', 'drain', 'https://u:pw@logs.example/in', ADMIN_KEY), 'https://u:***@logs.example/in');
+    assert.deepEqual(s.drainsSet, [['a', 'https://u:pw@logs.example/in']]);
+    const r = s.logs.report('a');
+    assert.deepEqual([r.maxSize, r.maxAge, r.defaults], ['10m', '30d', ['max-age']]);
+    assert.deepEqual(r.drain, { url: 'https://u:***@logs.example/in', sent: 4, dropped: 1, queued: 0, lastError: null });
+    assert.equal(s.logs.set('a', 'drain', 'off', ADMIN_KEY), 'off');
+    assert.deepEqual(s.drainsSet.at(-1), ['a', null]);
+    assert.equal(s.logs.set('a', 'max-size', undefined, ADMIN_KEY), 'the default');
+  });
+
+  test('bad values are refused with a usage error and change nothing', () => {
+    const s = services();
+    for (const [k, v] of [
+      ['max-size', 'abc'],
+      ['max-age', '7 days'],
+      ['drain', 'ftp://x'],
+      ['colour', 'red'],
+    ] as const)
+      assert.throws(() => s.logs.set('a', k, v, ADMIN_KEY), { code: 'PAAS_ERR_LOGS_USAGE' });
+    assert.throws(() => s.logs.setGlobal('drain', 'https://x'), { code: 'PAAS_ERR_LOGS_USAGE' });
+    assert.deepEqual(s.drainsSet, []);
+    assert.deepEqual(s.logs.report('a').defaults, ['max-size', 'max-age']);
+  });
+
+  test('a developer key may not aim a drain at this host or a link-local address; an admin may', () => {
+    const s = services();
+    for (const url of ['syslog://127.0.0.1:514', 'https://localhost/x', 'http://169.254.169.254/latest', 'syslog+tls://[::1]:6514'])
+      assert.throws(() => s.logs.set('a', 'drain', url, { admin: false }), { code: 'PAAS_ERR_LOGS_DRAIN_REFUSED' }, url);
+    assert.deepEqual(s.drainsSet, []);
+    assert.equal(s.logs.set('a', 'drain', 'syslog://10.0.0.5:514', { admin: false }), 'syslog://10.0.0.5:514', 'a LAN receiver is fine');
+    assert.equal(s.logs.set('a', 'drain', 'syslog://127.0.0.1:514', ADMIN_KEY), 'syslog://127.0.0.1:514');
   });
 });
 
