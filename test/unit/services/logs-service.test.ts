@@ -123,8 +123,13 @@ describe('LogsService.logs', () => {
     const following = s.logs.logs('a', { follow: true, lines: 10, process: 'web' }, out, stop.signal);
     // a batch arriving while the history is read is printed once, after it
     s.arrive('a', [rec(2, 'web', 1, 'during the read')]);
-    await settle();
+    // the history is read from files: under load that takes more than a few turns of the loop
+    const printed = async (text: string) => {
+      for (let i = 0; i < 500 && !out.text.includes(text); i++) await settle();
+    };
+    await printed('during the read');
     s.arrive('a', [rec(3, 'worker', 1, 'not web'), rec(4, 'web', 2, 'later')]);
+    await printed('later');
     await settle();
     assert.equal(out.text, [`${T(1)} web.1: old`, `${T(2)} web.1: during the read`, `${T(4)} web.2: later`, ''].join('\n'));
     stop.abort();
