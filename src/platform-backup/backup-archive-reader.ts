@@ -103,4 +103,3 @@ export async function extractArchive(file: string, staging: string, identity: Id
   }
   return m;
 }
-

@@ -76,7 +76,9 @@ export class BackupArchiveWriter {
   async finish(): Promise<Manifest> {
     const manifest: Manifest = { format: 1, entries: this.entries };
     const body = Buffer.from(JSON.stringify(manifest));
-    await new Promise<void>((resolve, reject) => this.pack.entry({ name: MANIFEST_NAME, size: body.length }, body, (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      this.pack.entry({ name: MANIFEST_NAME, size: body.length }, body, (e) => (e ? reject(e) : resolve())),
+    );
     this.pack.finalize();
     await this.done;
     return manifest;

@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.js';
 import type { State } from '../state/state.js';
 import { parseIdentity, parseRecipient, type Recipient } from './backup-crypto.js';
 import { archiveName, fetchArchive, openDestination, type S3Options } from './backup-destination.js';
-import { PlatformBackupCreate } from './platform-backup-create.js';
+import { checkImageApps, PlatformBackupCreate } from './platform-backup-create.js';
 import { PlatformBackupErrors as E } from './platform-backup-errors.js';
 import { PlatformBackupRestore } from './platform-backup-restore.js';
 
@@ -26,7 +26,7 @@ export interface BackupCommandContext {
 }
 
 export const BACKUP_USAGE = [
-  'usage: paas admin backup create --to FILE|DIR|s3://bucket/prefix [--with-images] [--with-addons] [--encrypt-to KEY.pub]',
+  'usage: paas admin backup create --to FILE|DIR|s3://bucket/prefix [--with-images[=APP,...]] [--with-addons] [--encrypt-to KEY.pub]',
   '       paas admin backup restore FILE|s3://bucket/key [--identity PRIVATE_KEY] [--force]',
   '       (s3: --endpoint URL --region R, credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)',
 ].join('\n');
@@ -50,7 +50,15 @@ export async function runBackupCommand(words: string[], ctx: BackupCommandContex
   try {
     const [sub, ...rest] = words;
     if (sub === 'create') {
-      const { values, positionals } = parse(rest, {
+      // `--with-images=APP,APP` narrows the saved images to those apps (the others rebuild from their repos)
+      let imagesOf: string[] | null = null;
+      const args = rest.map((a) => {
+        if (!a.startsWith('--with-images=')) return a;
+        imagesOf = a.slice('--with-images='.length).split(',').filter(Boolean);
+        if (!imagesOf.length) throw E.usage('give --with-images=APP[,APP] or --with-images');
+        return '--with-images';
+      });
+      const { values, positionals } = parse(args, {
         to: { type: 'string' },
         'with-images': { type: 'boolean' },
         'with-addons': { type: 'boolean' },
@@ -61,20 +69,34 @@ export async function runBackupCommand(words: string[], ctx: BackupCommandContex
       if (positionals.length) throw E.usage(`unexpected argument '${positionals[0]}' (see: paas admin backup help)`);
       if (!values.to) throw E.usage('give the destination: --to FILE|DIR|s3://bucket/prefix');
       const recipient = values['encrypt-to'] === undefined ? null : readRecipient(String(values['encrypt-to']));
+      checkImageApps(ctx.state, imagesOf ?? false);
       const s3: S3Options = { endpoint: values.endpoint as string | undefined, region: values.region as string | undefined };
       const dest = await openDestination(String(values.to), archiveName(new Date(), recipient !== null), s3);
       const command = async (w: string[], out: Writable) => (await ctx.daemon(w, out)) ?? ctx.local(w, out);
-      const create = new PlatformBackupCreate({ paths: ctx.paths, state: ctx.state, docker: ctx.docker, command, progress: line, log: ctx.log });
+      const create = new PlatformBackupCreate({
+        paths: ctx.paths,
+        state: ctx.state,
+        docker: ctx.docker,
+        command,
+        progress: line,
+        log: ctx.log,
+      });
       let r: { entries: number; bytes: number };
       try {
-        r = await create.write(dest.out, { withImages: values['with-images'] === true, withAddons: values['with-addons'] === true, recipient });
+        const withImages = values['with-images'] === true ? (imagesOf ?? true) : false;
+        r = await create.write(dest.out, { withImages, withAddons: values['with-addons'] === true, recipient });
         await dest.commit();
       } catch (e) {
         await dest.discard();
         throw e;
       }
-      line(`backup written to ${dest.where}: ${r.entries} entries, ${(r.bytes / 1048576).toFixed(1)} MB, each entry's sha256 in its manifest`);
-      if (recipient) line(`encrypted to ${recipient.type} ${recipient.fingerprint}: only its private key restores it (paas admin backup restore --identity KEY)`);
+      line(
+        `backup written to ${dest.where}: ${r.entries} entries, ${(r.bytes / 1048576).toFixed(1)} MB, each entry's sha256 in its manifest`,
+      );
+      if (recipient)
+        line(
+          `encrypted to ${recipient.type} ${recipient.fingerprint}: only its private key restores it (paas admin backup restore --identity KEY)`,
+        );
       else
         ctx.stderr.write(
           'WARNING: this archive is NOT encrypted and holds every secret of the platform (config vars, SSH and TLS keys, database dumps): it is mode 600, keep it so, or use --encrypt-to KEY.pub\n',
@@ -88,7 +110,8 @@ export async function runBackupCommand(words: string[], ctx: BackupCommandContex
         endpoint: { type: 'string' },
         region: { type: 'string' },
       });
-      if (positionals.length !== 1) throw E.usage('give one archive: paas admin backup restore FILE|s3://bucket/key [--identity KEY] [--force]');
+      if (positionals.length !== 1)
+        throw E.usage('give one archive: paas admin backup restore FILE|s3://bucket/key [--identity KEY] [--force]');
       let identity = null;
       if (values.identity !== undefined) {
         const f = String(values.identity);

@@ -203,7 +203,13 @@ export function encryptStream(r: Recipient): Transform {
     };
   } else {
     const wrapped = publicEncrypt({ key: r.key, padding: cryptoConstants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, fileKey);
-    header = { v: 1, alg: 'rsa-oaep-sha256', recipient: r.fingerprint, wrapped: wrapped.toString('base64'), nonce: prefix.toString('base64') };
+    header = {
+      v: 1,
+      alg: 'rsa-oaep-sha256',
+      recipient: r.fingerprint,
+      wrapped: wrapped.toString('base64'),
+      nonce: prefix.toString('base64'),
+    };
   }
   const headerBytes = Buffer.from(JSON.stringify(header));
   const key = payloadKey(fileKey, headerBytes);

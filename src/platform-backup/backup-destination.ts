@@ -27,7 +27,8 @@ async function s3Client(o: S3Options) {
   const id = process.env.AWS_ACCESS_KEY_ID;
   const secret = process.env.AWS_SECRET_ACCESS_KEY;
   if (!id || !secret) throw E.usage('s3:// needs the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
-  if (o.endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(o.endpoint)) throw E.usage(`invalid --endpoint '${o.endpoint}': use http(s)://host[:port]`);
+  if (o.endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(o.endpoint))
+    throw E.usage(`invalid --endpoint '${o.endpoint}': use http(s)://host[:port]`);
   const { S3Client } = await import('@aws-sdk/client-s3');
   return new S3Client({
     endpoint: o.endpoint || undefined,
@@ -88,7 +89,12 @@ export async function openDestination(
       fs.renameSync(partial, target);
     },
     async discard() {
-      out.destroy();
+      // the file is opened asynchronously: removed once the stream has closed
+      await new Promise<void>((resolve) => {
+        if (out.closed) return resolve();
+        out.once('close', () => resolve());
+        out.destroy();
+      });
       fs.rmSync(partial, { force: true });
     },
   };

@@ -28,7 +28,8 @@ export interface BackupMeta {
 }
 
 export interface CreateOptions {
-  withImages: boolean;
+  /** true: every app's live and previous release images; a list: only those apps' */
+  withImages: boolean | readonly string[];
   withAddons: boolean;
   recipient: Recipient | null;
 }
@@ -61,6 +62,12 @@ export function walkFiles(dir: string): { files: string[]; skipped: number } {
   return { files, skipped };
 }
 
+/** `--with-images=APP,…` names only existing apps. */
+export function checkImageApps(state: Pick<State, 'apps'>, withImages: CreateOptions['withImages']): void {
+  if (!Array.isArray(withImages)) return;
+  for (const app of withImages) if (!state.apps.exists(app)) throw E.usage(`--with-images names app '${app}', which does not exist`);
+}
+
 /**
  * `paas admin backup create`: one archive of the platform, written to `out` as it is made. The
  * SQLite state is an online backup (better-sqlite3 `db.backup()`, consistent while the daemon
@@ -84,11 +91,14 @@ export class PlatformBackupCreate {
         apps: [],
         addons: [],
       };
+      const apps = d.state.apps.list();
+      checkImageApps(d.state, opts.withImages);
+      const imagesOf = (app: string) => opts.withImages === true || (Array.isArray(opts.withImages) && opts.withImages.includes(app));
       const addonFiles = opts.withAddons ? await this.addonDumps(meta) : [];
-      for (const app of d.state.apps.list()) {
+      for (const app of apps) {
         const live = d.state.releases.current(app.name);
         const images: BackupMeta['apps'][number]['images'] = [];
-        if (opts.withImages && live?.image) {
+        if (imagesOf(app.name) && live?.image) {
           images.push({ version: live.version, ref: live.image, entry: `images/${app.name}/v${live.version}.tar` });
           const prev = d.state.releases.list(app.name, 20).find((r) => r.version < live.version && r.image && r.status === 'superseded');
           if (prev?.image && prev.image !== live.image)

@@ -44,7 +44,9 @@ export class PlatformBackupRestore {
     if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw E.usage(`no archive at ${file}`);
     const probe = await d.command(['version'], collect().stream);
     if (probe === null)
-      throw E.noDaemon('paas is not running on this data dir: start it first (systemctl start paas); a restore brings apps live through it');
+      throw E.noDaemon(
+        'paas is not running on this data dir: start it first (systemctl start paas); a restore brings apps live through it',
+      );
     const apps = d.state.apps.list();
     if (apps.length && !opts.force)
       throw E.notEmpty(
@@ -69,6 +71,7 @@ export class PlatformBackupRestore {
         `verified ${manifest.entries.length} entries (sha256) in ${secs(started)}: backup of ${meta.createdAt}, paas ${meta.paasVersion}, ${meta.apps.length} app(s), ${meta.addons.length} add-on(s)`,
       );
       this.placeFolders(staging);
+      this.placeAddonDumps(staging, meta);
       const copied = copyState(d.state.db, dbFile);
       d.progress(`state: ${copied.rows} row(s) in ${copied.tables} table(s) restored`);
       const loaded = await this.loadImages(staging, meta);
@@ -109,6 +112,15 @@ export class PlatformBackupRestore {
         fs.renameSync(path.join(from, f), to);
       }
       if (files.length) d.progress(`${folder}: ${files.length} file(s) restored`);
+    }
+  }
+
+  /** Each add-on's verified dump goes where `<type>:restore` finds it: `<data-dir>/addons/<type>/<name>/backups/`. */
+  private placeAddonDumps(staging: string, meta: BackupMeta): void {
+    for (const a of meta.addons) {
+      const dir = this.deps.paths.addonBackups(a.type, a.name);
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      fs.renameSync(path.join(staging, a.entry), path.join(dir, a.backup));
     }
   }
 
@@ -172,7 +184,10 @@ export class PlatformBackupRestore {
     for (const app of apps) {
       const o = d.state.certificates.options(app);
       const out = collect();
-      const code = await d.command(['certs:set', app, `redirect=${o.redirect ? 'on' : 'off'}`, `hsts=${o.hsts ? 'on' : 'off'}`], out.stream);
+      const code = await d.command(
+        ['certs:set', app, `redirect=${o.redirect ? 'on' : 'off'}`, `hsts=${o.hsts ? 'on' : 'off'}`],
+        out.stream,
+      );
       if (code !== 0) throw E.restoreFailed(`the certificates of ${app} could not be applied: ${out.text().trim().split('\n').pop()}`);
     }
     if (apps.length) d.progress(`certificates of ${apps.length} app(s) sent to the proxy`);

@@ -24,7 +24,9 @@ export function copyState(live: Db, backupFile: string): { tables: number; rows:
           const q = `"${t.replace(/"/g, '""')}"`;
           live.prepare(`DELETE FROM main.${q}`).run();
           if (!theirs.has(t)) continue;
-          const cols = (live.prepare(`PRAGMA main.table_info(${q})`).all() as { name: string }[]).map((c) => `"${c.name.replace(/"/g, '""')}"`);
+          const cols = (live.prepare(`PRAGMA main.table_info(${q})`).all() as { name: string }[]).map(
+            (c) => `"${c.name.replace(/"/g, '""')}"`,
+          );
           rows += live.prepare(`INSERT INTO main.${q} (${cols.join(', ')}) SELECT ${cols.join(', ')} FROM restored.${q}`).run().changes;
         }
         if (theirs.has('sqlite_sequence')) {
