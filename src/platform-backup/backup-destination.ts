@@ -10,6 +10,16 @@ export interface S3Options {
   /** http(s)://host[:port] of an S3-compatible store; AWS when unset */
   endpoint: string | undefined;
   region: string | undefined;
+  /** stored with a schedule; otherwise AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+/** The S3 credentials of the environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), or a usage error. */
+export function envCredentials(): { accessKeyId: string; secretAccessKey: string } {
+  const accessKeyId = process.env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey) throw E.usage('s3:// needs the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+  return { accessKeyId, secretAccessKey };
 }
 
 /** A file name for a new archive: `paas-backup-<UTC stamp>.tar.gz` (`.enc` when encrypted). */
@@ -24,9 +34,7 @@ export function parseS3(url: string): { bucket: string; key: string } {
 }
 
 async function s3Client(o: S3Options) {
-  const id = process.env.AWS_ACCESS_KEY_ID;
-  const secret = process.env.AWS_SECRET_ACCESS_KEY;
-  if (!id || !secret) throw E.usage('s3:// needs the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+  const credentials = o.credentials ?? envCredentials();
   if (o.endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(o.endpoint))
     throw E.usage(`invalid --endpoint '${o.endpoint}': use http(s)://host[:port]`);
   const { S3Client } = await import('@aws-sdk/client-s3');
@@ -34,8 +42,21 @@ async function s3Client(o: S3Options) {
     endpoint: o.endpoint || undefined,
     region: o.region ?? process.env.AWS_REGION ?? 'us-east-1',
     forcePathStyle: true,
-    credentials: { accessKeyId: id, secretAccessKey: secret },
+    credentials,
   });
+}
+
+/** Copies a written archive to `s3://bucket/prefix/<its name>` (streamed in parts); resolves to its URL. */
+export async function uploadFile(file: string, to: string, s3: S3Options): Promise<string> {
+  const dest = await openDestination(to, path.basename(file), s3);
+  try {
+    await pipeline(fs.createReadStream(file), dest.out);
+    await dest.commit();
+  } catch (e) {
+    await dest.discard();
+    throw e;
+  }
+  return dest.where;
 }
 
 /**
