@@ -39,6 +39,8 @@ export async function extractArchive(file: string, staging: string, identity: Id
   let manifest: Manifest | null = null;
   const extract = tar.extract();
   extract.on('entry', (header, stream, next) => {
+    // the extract's own error ends the pipeline; the entry stream it is destroyed with must not throw again
+    stream.on('error', () => undefined);
     const fail = (m: string) => {
       stream.resume();
       extract.destroy(E.corrupt(m));

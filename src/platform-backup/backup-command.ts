@@ -175,7 +175,7 @@ export async function runBackupCommand(words: string[], ctx: BackupCommandContex
       else ctx.stderr.write(`${UNENCRYPTED}\n`);
       return 0;
     }
-    if (sub === 'schedule') return schedule(rest, ctx, line);
+    if (sub === 'schedule') return await schedule(rest, ctx, line);
     if (sub === 'restore') {
       const { values, positionals } = parse(rest, {
         force: { type: 'boolean' },

@@ -12,14 +12,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { execa } from 'execa';
+import S3rver from 's3rver';
 import { ensurePostgresImage, POSTGRES_IMAGE } from '../helpers/addon-images.js';
 import { busyboxApp, commitFiles, healthAppJson, push, viaProxy } from '../helpers/app-repo.js';
 import { ensureBusyboxImage } from '../helpers/base-images.js';
 import { cleanupByLabel, requireDocker, runFilter } from '../helpers/docker.js';
 import { servedCert, serialOf } from '../helpers/https-client.js';
-import { makeKey, PaasServer, sshOptions } from '../helpers/paas-server.js';
+import { makeKey, PaasServer, paasCli, sshOptions } from '../helpers/paas-server.js';
 import { makeCa, makeCert } from '../helpers/test-certs.js';
+import { waitFor } from '../helpers/wait.js';
 
 const ID = randomBytes(3).toString('hex');
 const SAVED = `bkimg${ID}`;
@@ -36,6 +39,16 @@ let certSerial: string;
 let encKey: { priv: string; pub: string };
 let plainArchive: string;
 let encArchive: string;
+let encUrl: string;
+let s3: S3rver;
+let s3Port: number;
+const S3_CREDS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+const endpoint = () => `http://127.0.0.1:${s3Port}`;
+/** `paas admin` with the S3 credentials in its environment */
+const s3Admin = (p: PaasServer, args: string[]) =>
+  paasCli(['admin', '--data-dir', p.dataDir, ...args], {
+    env: { ...p.serverEnv, AWS_ACCESS_KEY_ID: S3_CREDS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3_CREDS.secretAccessKey },
+  });
 
 const ok = async (p: PaasServer, command: string, input?: string) => {
   const r = await p.ssh(command, { input });
@@ -68,9 +81,19 @@ before(async () => {
   await ok(a, `postgres:create ${DB}`);
   await sql(a, "CREATE TABLE moved (v text); INSERT INTO moved VALUES ('row-before-the-move');");
   encKey = await makeKey(work, 'backup-key');
+  fs.mkdirSync(path.join(work, 's3'));
+  s3 = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory: path.join(work, 's3'),
+    configureBuckets: [{ name: 'backups', configs: [] }],
+  });
+  s3Port = (await s3.run()).port;
 });
 
 after(async () => {
+  await s3?.close().catch(() => {});
   await a?.destroy();
   await b?.destroy();
   if (work) fs.rmSync(work, { recursive: true, force: true });
@@ -86,14 +109,31 @@ test('backup create writes one archive with progress, says loudly when it is not
   assert.match(String(plain.stderr), /WARNING: this archive is NOT encrypted/);
   assert.equal(fs.statSync(plainArchive).mode & 0o777, 0o600);
 
-  const enc = await a.admin(['backup', 'create', '--to', work, `--with-images=${SAVED}`, '--with-addons', '--encrypt-to', encKey.pub]);
+  const enc = await s3Admin(a, [
+    'backup',
+    'create',
+    '--to',
+    's3://backups/move/',
+    '--endpoint',
+    endpoint(),
+    `--with-images=${SAVED}`,
+    '--with-addons',
+    '--encrypt-to',
+    encKey.pub,
+  ]);
   assert.equal(enc.exitCode, 0, String(enc.stderr));
   assert.match(String(enc.stdout), new RegExp(`image ${SAVED} v1 `));
   assert.doesNotMatch(String(enc.stdout), new RegExp(`image ${REBUILT}`));
   assert.match(String(enc.stdout), new RegExp(`add-on postgres ${DB}: verified dump`));
   assert.match(String(enc.stdout), /encrypted to ssh-ed25519 SHA256:/);
   assert.doesNotMatch(String(enc.stderr), /WARNING/);
-  encArchive = path.join(work, fs.readdirSync(work).find((f) => f.endsWith('.tar.gz.enc'))!);
+  encUrl = /backup written to (s3:\/\/backups\/move\/paas-backup-\S+\.tar\.gz\.enc):/.exec(String(enc.stdout))?.[1] ?? '';
+  assert.ok(encUrl, String(enc.stdout));
+  encArchive = path.join(work, 'copy.tar.gz.enc');
+  const client = new S3Client({ endpoint: endpoint(), region: 'us-east-1', forcePathStyle: true, credentials: S3_CREDS });
+  const obj = await client.send(new GetObjectCommand({ Bucket: 'backups', Key: encUrl.slice('s3://backups/'.length) }));
+  fs.writeFileSync(encArchive, await obj.Body!.transformToByteArray());
+  client.destroy();
   assert.ok(!fs.readFileSync(encArchive).includes(Buffer.from('row-before-the-move')), 'no plaintext in the encrypted archive');
 
   for (const [args, why] of [
@@ -112,6 +152,65 @@ test('backup create writes one archive with progress, says loudly when it is not
   assert.deepEqual(
     fs.readdirSync(work).filter((f) => /^[xyz]\.tgz/.test(f)),
     [],
+  );
+});
+
+test('backup schedule runs in the daemon (croner), keeps the newest archives and copies each off-site; bad schedules are refused', async () => {
+  const dir = path.join(work, 'scheduled');
+  fs.mkdirSync(dir);
+  const bad = await a.admin(['backup', 'schedule', '61 * * * *', '--to', dir]);
+  assert.equal(bad.exitCode, 2);
+  assert.match(String(bad.stderr), /^error: invalid schedule "61 \* \* \* \*": [^\n]*$/);
+  const noDir = await a.admin(['backup', 'schedule', '0 3 * * *', '--to', path.join(work, 'nope')]);
+  assert.equal(noDir.exitCode, 2);
+  assert.match(String(noDir.stderr), /give --to DIR \(an existing folder\)/);
+  assert.match(String((await a.admin(['backup', 'schedule'])).stdout), /no platform backup schedule/);
+
+  const set = await s3Admin(a, [
+    'backup',
+    'schedule',
+    '*/2 * * * * *',
+    '--to',
+    dir,
+    '--keep',
+    '1',
+    '--offsite',
+    's3://backups/sched',
+    '--endpoint',
+    endpoint(),
+    '--encrypt-to',
+    encKey.pub,
+  ]);
+  assert.equal(set.exitCode, 0, String(set.stderr));
+  assert.match(
+    String(set.stdout),
+    /platform backup scheduled: \*\/2 \* \* \* \* \* \(UTC\), next \S+, into .*, copied to s3:\/\/backups\/sched/,
+  );
+  // two runs: the daemon picked the schedule up without a restart, and keeps only the newest archive
+  const client = new S3Client({ endpoint: endpoint(), region: 'us-east-1', forcePathStyle: true, credentials: S3_CREDS });
+  await waitFor(
+    'two scheduled backups copied off-site',
+    async () => {
+      const l = await client.send(new ListObjectsV2Command({ Bucket: 'backups', Prefix: 'sched/' }));
+      return (l.Contents?.length ?? 0) >= 2;
+    },
+    60_000,
+    200,
+  );
+  client.destroy();
+  const shown = String((await a.admin(['backup', 'schedule'])).stdout);
+  assert.match(shown, /schedule: \*\/2 \* \* \* \* \* \(UTC\)/);
+  assert.match(shown, /last run: \S+ ok .*paas-backup-.*\.tar\.gz\.enc and s3:\/\/backups\/sched\//);
+  assert.equal((await a.admin(['backup', 'schedule', '--off'])).exitCode, 0);
+  await waitFor(
+    'the schedule stopped',
+    async () => {
+      const before = fs.readdirSync(dir).filter((f) => f.endsWith('.enc'));
+      await new Promise((r) => setTimeout(r, 2500));
+      const after = fs.readdirSync(dir).filter((f) => f.endsWith('.enc'));
+      return before.join() === after.join() && after.length === 1;
+    },
+    20_000,
   );
 });
 
@@ -152,7 +251,7 @@ test('the platform moves to a fresh host: same content, the key pushes, the cert
   assert.equal(await ok(b, 'ssh-keys:list'), keysBefore, 'the keys are unchanged');
 
   const t0 = Date.now();
-  const r = await b.admin(['backup', 'restore', encArchive, '--identity', encKey.priv]);
+  const r = await s3Admin(b, ['backup', 'restore', encUrl, '--endpoint', endpoint(), '--identity', encKey.priv]);
   assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}\n${b.log()}`);
   assert.match(String(r.stdout), /verified \d+ entries \(sha256\)/);
   assert.match(String(r.stdout), new RegExp(`app \\d/2 ${SAVED}: live v1 from its saved image, health-gated`));
