@@ -5,7 +5,7 @@ import { PassThrough, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
-import { ENTRY_NAME, MANIFEST_NAME, type Manifest, type ManifestEntry } from './backup-archive-writer.js';
+import { DIRECTORY, ENTRY_NAME, MANIFEST_NAME, type Manifest, type ManifestEntry } from './backup-archive-writer.js';
 import { decryptStream, ENCRYPTED_MAGIC, type Identity } from './backup-crypto.js';
 import { PlatformBackupErrors as E } from './platform-backup-errors.js';
 
@@ -23,6 +23,12 @@ export function archiveKind(file: string): ArchiveKind {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Gives a restored file or folder its permissions and, when restoring as root, its owner back. */
+function keepOwner(file: string, h: { mode?: number; uid?: number; gid?: number }): void {
+  if (h.mode !== undefined) fs.chmodSync(file, h.mode & 0o7777);
+  if (process.getuid?.() === 0 && h.uid !== undefined && h.gid !== undefined) fs.chownSync(file, h.uid, h.gid);
 }
 
 /**
@@ -46,12 +52,17 @@ export async function extractArchive(file: string, staging: string, identity: Id
       extract.destroy(E.corrupt(m));
     };
     if (manifest) return fail('entries after the manifest');
+    const name = header.name.replace(/\/$/, '');
+    if ((header.type !== 'file' && header.type !== 'directory') || !ENTRY_NAME.test(name) || seen.has(name))
+      return fail(`unexpected entry '${header.name}' (${header.type})`);
     if (header.type === 'directory') {
       stream.resume();
+      const dir = path.join(staging, name);
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      keepOwner(dir, header);
+      seen.set(name, { name, size: 0, sha256: DIRECTORY });
       return next();
     }
-    if (header.type !== 'file' || !ENTRY_NAME.test(header.name) || seen.has(header.name))
-      return fail(`unexpected entry '${header.name}' (${header.type})`);
     if (header.name === MANIFEST_NAME) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: unknown) => {
@@ -78,8 +89,9 @@ export async function extractArchive(file: string, staging: string, identity: Id
         cb(null, chunk);
       },
     });
-    pipeline(stream, tap, fs.createWriteStream(target, { flags: 'wx', mode: (header.mode ?? 0o600) & 0o700 }))
+    pipeline(stream, tap, fs.createWriteStream(target, { flags: 'wx', mode: 0o600 }))
       .then(() => {
+        keepOwner(target, header);
         seen.set(header.name, { name: header.name, size, sha256: hash.digest('hex') });
         next();
       })

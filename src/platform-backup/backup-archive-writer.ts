@@ -6,12 +6,14 @@ import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { encryptStream, type Recipient } from './backup-crypto.js';
 
-/** One archive entry as the manifest lists it. */
+/** One archive entry as the manifest lists it (a folder: size 0, sha256 `directory`). */
 export interface ManifestEntry {
   name: string;
   size: number;
   sha256: string;
 }
+
+export const DIRECTORY = 'directory';
 
 export interface Manifest {
   format: 1;
@@ -19,7 +21,17 @@ export interface Manifest {
 }
 
 export const MANIFEST_NAME = 'manifest.json';
-export const ENTRY_NAME = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9._@+=,:/-]{1,400}$/;
+/** A relative path with no `..` segment and no control characters (any other file name a folder may hold). */
+export const ENTRY_NAME = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[^\x00-\x1f\x7f]{1,4000}$/;
+
+/** What a file or folder keeps through a backup: permissions and owner (storage used by a container's user). */
+export interface EntryOwner {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+const ownerOf = (st: fs.Stats): EntryOwner => ({ mode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
 
 /**
  * Writes a platform backup as one stream: tar (tar-stream) → gzip → (AES-256-GCM records when
@@ -46,7 +58,7 @@ export class BackupArchiveWriter {
   }
 
   /** Adds `size` bytes of `input` as `name`. */
-  async addStream(name: string, input: Readable, size: number, mode = 0o600): Promise<void> {
+  async addStream(name: string, input: Readable, size: number, owner: EntryOwner = { mode: 0o600, uid: 0, gid: 0 }): Promise<void> {
     if (!ENTRY_NAME.test(name)) throw new Error(`bad archive entry name ${name}`);
     const hash = createHash('sha256');
     const tap = new Transform({
@@ -55,7 +67,7 @@ export class BackupArchiveWriter {
         cb(null, chunk);
       },
     });
-    const entry = this.pack.entry({ name, size, mode, mtime: new Date() });
+    const entry = this.pack.entry({ name, size, ...owner, mtime: new Date() });
     await pipeline(input, tap, entry);
     this.entries.push({ name, size, sha256: hash.digest('hex') });
   }
@@ -64,8 +76,18 @@ export class BackupArchiveWriter {
   async addFile(name: string, file: string): Promise<number> {
     const st = fs.statSync(file);
     const rs = st.size === 0 ? fs.createReadStream(file, { end: -1 }) : fs.createReadStream(file, { start: 0, end: st.size - 1 });
-    await this.addStream(name, rs, st.size, st.mode & 0o777);
+    await this.addStream(name, rs, st.size, ownerOf(st));
     return st.size;
+  }
+
+  /** Adds a folder (its permissions and owner; the files in it are added on their own). */
+  async addDir(name: string, dir: string): Promise<void> {
+    if (!ENTRY_NAME.test(name)) throw new Error(`bad archive entry name ${name}`);
+    const st = fs.statSync(dir);
+    await new Promise<void>((resolve, reject) =>
+      this.pack.entry({ name, type: 'directory', ...ownerOf(st), mtime: st.mtime }, (e) => (e ? reject(e) : resolve())),
+    );
+    this.entries.push({ name, size: 0, sha256: DIRECTORY });
   }
 
   async addBuffer(name: string, data: Buffer): Promise<void> {

@@ -13,8 +13,12 @@ import { BackupArchiveWriter } from './backup-archive-writer.js';
 import type { Recipient } from './backup-crypto.js';
 import { PlatformBackupErrors as E } from './platform-backup-errors.js';
 
-/** The folders of the data dir a backup holds (under `data/` in the archive); builds, logs and run state are not. */
-export const DATA_FOLDERS = ['repos', 'certs', 'acme', 'keys', 'storage'] as const;
+/**
+ * The folders of the data dir a backup holds (under `data/` in the archive). Not `certs/`: it
+ * holds only this host's self-signed default and the proxy's copy of the TLS state; every custom
+ * and Let's Encrypt certificate is in the SQLite state. Builds, logs and run state are not kept.
+ */
+export const DATA_FOLDERS = ['repos', 'acme', 'keys', 'storage'] as const;
 export const META_NAME = 'paas-backup.json';
 export const STATE_ENTRY = 'state/paas.db';
 
@@ -23,6 +27,8 @@ export interface BackupMeta {
   createdAt: string;
   paasVersion: string;
   schema: number;
+  /** the data dir it was made on: storage mounts under it move to the new data dir */
+  dataDir: string;
   apps: { name: string; live: number | null; images: { version: number; ref: string; entry: string }[] }[];
   addons: { type: string; name: string; entry: string; backup: string }[];
 }
@@ -46,20 +52,23 @@ export interface PlatformBackupCreateDeps {
 
 const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
 
-/** Every regular file under `dir`, relative paths, sorted; symlinks, sockets and fifos are skipped (counted). */
-export function walkFiles(dir: string): { files: string[]; skipped: number } {
+/** Every folder (parents first) and regular file under `dir`, relative paths, sorted; symlinks, sockets and fifos are skipped (counted). */
+export function walkFiles(dir: string): { dirs: string[]; files: string[]; skipped: number } {
   const files: string[] = [];
+  const dirs: string[] = [];
   let skipped = 0;
   const walk = (rel: string) => {
     for (const d of fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const r = rel ? `${rel}/${d.name}` : d.name;
-      if (d.isDirectory()) walk(r);
-      else if (d.isFile()) files.push(r);
+      if (d.isDirectory()) {
+        dirs.push(r);
+        walk(r);
+      } else if (d.isFile()) files.push(r);
       else skipped++;
     }
   };
   if (fs.existsSync(dir)) walk('');
-  return { files, skipped };
+  return { dirs, files, skipped };
 }
 
 /** `--with-images=APP,…` names only existing apps. */
@@ -88,6 +97,7 @@ export class PlatformBackupCreate {
         createdAt: new Date().toISOString(),
         paasVersion: packageVersion(),
         schema: schemaVersion(d.state.db),
+        dataDir: path.dirname(path.resolve(d.paths.db)),
         apps: [],
         addons: [],
       };
@@ -116,8 +126,9 @@ export class PlatformBackupCreate {
 
       for (const folder of DATA_FOLDERS) {
         const root = d.paths[folder];
-        const { files, skipped } = walkFiles(root);
+        const { dirs, files, skipped } = walkFiles(root);
         let bytes = 0;
+        for (const dir of dirs) await writer.addDir(`data/${folder}/${dir}`, path.join(root, dir));
         for (const f of files) bytes += await writer.addFile(`data/${folder}/${f}`, path.join(root, f));
         d.progress(`${folder}: ${files.length} file(s), ${mb(bytes)}${skipped ? ` (${skipped} symlink(s)/special file(s) skipped)` : ''}`);
       }

@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { DataPaths } from '../config/server-config.js';
 import type { Logger } from '../log/logger.js';
-import { openDatabase } from '../state/database.js';
+import { type Db, openDatabase } from '../state/database.js';
 import type { State } from '../state/state.js';
 import { extractArchive } from './backup-archive-reader.js';
 import type { Identity } from './backup-crypto.js';
@@ -24,10 +24,26 @@ export interface PlatformBackupRestoreDeps {
   log: Logger;
 }
 
-/** Files of the data dir a restore leaves to the new host: the proxy's own TLS state is sent afresh. */
-const KEEP = new Set(['certs/tls.json']);
-
 const secs = (t: number) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
+
+/**
+ * Storage mounts are stored as absolute binds: those under the old data dir's `storage/` are
+ * pointed at this one's (a move to another path). Returns how many apps had one.
+ */
+export function moveStorageMounts(db: Db, from: string, to: string): number {
+  if (!from || from === to) return 0;
+  const rows = db.prepare("SELECT app, value FROM app_settings WHERE key = 'mounts'").all() as { app: string; value: string }[];
+  const old = `${from}/storage/`;
+  let apps = 0;
+  for (const r of rows) {
+    const binds = JSON.parse(r.value) as string[];
+    const next = binds.map((b) => (b.startsWith(old) ? `${to}/storage/${b.slice(old.length)}` : b));
+    if (next.join('\n') === binds.join('\n')) continue;
+    db.prepare("UPDATE app_settings SET value = ? WHERE app = ? AND key = 'mounts'").run(JSON.stringify(next), r.app);
+    apps++;
+  }
+  return apps;
+}
 
 /**
  * `paas admin backup restore`: checks the whole archive into a staging folder before anything
@@ -66,10 +82,12 @@ export class PlatformBackupRestore {
       // migrated to this paas's schema (a newer one is refused here, before anything changed)
       const copy = openDatabase(dbFile);
       copy.prepare("UPDATE deploys SET status = 'failed', error = 'interrupted by the backup' WHERE status = 'running'").run();
+      const moved = moveStorageMounts(copy, meta.dataDir, path.dirname(path.resolve(d.paths.db)));
       copy.close();
       d.progress(
         `verified ${manifest.entries.length} entries (sha256) in ${secs(started)}: backup of ${meta.createdAt}, paas ${meta.paasVersion}, ${meta.apps.length} app(s), ${meta.addons.length} add-on(s)`,
       );
+      if (moved) d.progress(`storage mounts of ${moved} app(s) moved from ${meta.dataDir} to this data dir`);
       this.placeFolders(staging);
       this.placeAddonDumps(staging, meta);
       const copied = copyState(d.state.db, dbFile);
@@ -104,9 +122,16 @@ export class PlatformBackupRestore {
     const d = this.deps;
     for (const folder of DATA_FOLDERS) {
       const from = path.join(staging, 'data', folder);
-      const { files } = walkFiles(from);
+      const { dirs, files } = walkFiles(from);
+      // folders first, with the permissions and owner they had (storage a container's user writes to)
+      for (const dir of dirs) {
+        const to = path.join(d.paths[folder], dir);
+        fs.mkdirSync(to, { recursive: true, mode: 0o700 });
+        const st = fs.statSync(path.join(from, dir));
+        fs.chmodSync(to, st.mode & 0o7777);
+        if (process.getuid?.() === 0) fs.chownSync(to, st.uid, st.gid);
+      }
       for (const f of files) {
-        if (KEEP.has(`${folder}/${f}`)) continue;
         const to = path.join(d.paths[folder], f);
         fs.mkdirSync(path.dirname(to), { recursive: true, mode: 0o700 });
         fs.renameSync(path.join(from, f), to);

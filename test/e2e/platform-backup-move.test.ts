@@ -63,6 +63,12 @@ before(async () => {
   await Promise.all([ensureBusyboxImage(), ensurePostgresImage()]);
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'paas-move-'));
   a = await new PaasServer(ENV).start();
+  // storage under the data dir, served by the app: it must come back with the app
+  await ok(a, `apps:create ${SAVED}`);
+  await ok(a, `storage:mount ${SAVED} files:/www/files`);
+  const files = path.join(a.dataDir, 'storage', SAVED, 'files');
+  fs.mkdirSync(files, { recursive: true, mode: 0o755 });
+  fs.writeFileSync(path.join(files, 'kept.txt'), 'stored-before-the-move\n', { mode: 0o644 });
   for (const [app, marker] of [
     [SAVED, 'saved-image-app'],
     [REBUILT, 'rebuilt-app'],
@@ -254,6 +260,7 @@ test('the platform moves to a fresh host: same content, the key pushes, the cert
   const r = await s3Admin(b, ['backup', 'restore', encUrl, '--endpoint', endpoint(), '--identity', encKey.priv]);
   assert.equal(r.exitCode, 0, `${r.stdout}\n${r.stderr}\n${b.log()}`);
   assert.match(String(r.stdout), /verified \d+ entries \(sha256\)/);
+  assert.match(String(r.stdout), /storage mounts of 1 app\(s\) moved from \S+ to this data dir/);
   assert.match(String(r.stdout), new RegExp(`app \\d/2 ${SAVED}: live v1 from its saved image, health-gated`));
   assert.match(String(r.stdout), new RegExp(`app \\d/2 ${REBUILT}: live v2 rebuilt from its repo, health-gated`));
   assert.match(String(r.stdout), new RegExp(`add-on postgres ${DB}: recreated`));
@@ -264,6 +271,7 @@ test('the platform moves to a fresh host: same content, the key pushes, the cert
   b.key = a.key;
   assert.equal((await viaProxy(b, `${SAVED}.paas.test`)).body, 'saved-image-app\n');
   assert.equal((await viaProxy(b, `${REBUILT}.paas.test`)).body, 'rebuilt-app\n');
+  assert.equal((await viaProxy(b, `${SAVED}.paas.test`, '/files/kept.txt')).body, 'stored-before-the-move\n', 'the storage came back');
   assert.equal((await servedCert(b.ports.https, HOST)).serial, certSerial, 'the custom certificate serves by SNI');
   assert.equal(await sql(b, 'SELECT v FROM moved;'), 'row-before-the-move');
 

@@ -10,6 +10,7 @@ import tar from 'tar-stream';
 import { archiveKind, extractArchive } from '../../../src/platform-backup/backup-archive-reader.js';
 import { BackupArchiveWriter } from '../../../src/platform-backup/backup-archive-writer.js';
 import { parseIdentity, parseRecipient } from '../../../src/platform-backup/backup-crypto.js';
+import { walkFiles } from '../../../src/platform-backup/platform-backup-create.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'paas-bkarchive-'));
 
@@ -94,4 +95,39 @@ test('an altered entry, a truncated archive, a missing manifest and a hostile en
   fs.writeFileSync(path.join(dir, 'junk'), 'hello');
   assert.equal(archiveKind(path.join(dir, 'junk')), 'unknown');
   await assert.rejects(extractArchive(path.join(dir, 'junk'), fresh(), null), /is not a paas backup/);
+});
+
+test('folders and files keep their permissions and owner, and names with spaces, unicode or 200 characters survive', async () => {
+  const dir = tmp();
+  const src = path.join(dir, 'storage');
+  const long = `${'n'.repeat(200)}.txt`;
+  fs.mkdirSync(path.join(src, 'app', 'uploads dir'), { recursive: true });
+  fs.writeFileSync(path.join(src, 'app', 'uploads dir', 'café ☕.txt'), 'coffee');
+  fs.writeFileSync(path.join(src, 'app', long), 'long');
+  fs.chmodSync(path.join(src, 'app', 'uploads dir'), 0o2775);
+  fs.chmodSync(path.join(src, 'app', long), 0o640);
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    fs.chownSync(path.join(src, 'app', 'uploads dir'), 1234, 2345);
+    fs.chownSync(path.join(src, 'app', long), 1234, 2345);
+  }
+  const file = path.join(dir, 'a.tar.gz');
+  const w = new BackupArchiveWriter(fs.createWriteStream(file), null);
+  const { dirs, files } = walkFiles(src);
+  for (const d of dirs) await w.addDir(`data/storage/${d}`, path.join(src, d));
+  for (const f of files) await w.addFile(`data/storage/${f}`, path.join(src, f));
+  await w.finish();
+  const out = path.join(dir, 'out');
+  fs.mkdirSync(out);
+  await extractArchive(file, out, null);
+  const back = path.join(out, 'data', 'storage', 'app');
+  assert.equal(fs.readFileSync(path.join(back, 'uploads dir', 'café ☕.txt'), 'utf8'), 'coffee');
+  assert.equal(fs.readFileSync(path.join(back, long), 'utf8'), 'long');
+  assert.equal(fs.statSync(path.join(back, 'uploads dir')).mode & 0o7777, 0o2775);
+  assert.equal(fs.statSync(path.join(back, long)).mode & 0o7777, 0o640);
+  if (asRoot) {
+    const st = fs.statSync(path.join(back, 'uploads dir'));
+    assert.deepEqual([st.uid, st.gid], [1234, 2345]);
+    assert.equal(fs.statSync(path.join(back, long)).uid, 1234);
+  }
 });
