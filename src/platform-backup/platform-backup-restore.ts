@@ -55,6 +55,7 @@ export function moveStorageMounts(db: Db, from: string, to: string): number {
 export class PlatformBackupRestore {
   constructor(private readonly deps: PlatformBackupRestoreDeps) {}
 
+  /** Resolves to the apps and add-ons (`type name`) that did not come back; each has had its progress line. */
   async restore(file: string, opts: { force: boolean; identity: Identity | null }): Promise<{ failed: string[] }> {
     const d = this.deps;
     if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw E.usage(`no archive at ${file}`);
@@ -88,33 +89,47 @@ export class PlatformBackupRestore {
         `verified ${manifest.entries.length} entries (sha256) in ${secs(started)}: backup of ${meta.createdAt}, paas ${meta.paasVersion}, ${meta.apps.length} app(s), ${meta.addons.length} add-on(s)`,
       );
       if (moved) d.progress(`storage mounts of ${moved} app(s) moved from ${meta.dataDir} to this data dir`);
-      this.placeFolders(staging);
-      this.placeAddonDumps(staging, meta);
-      const copied = copyState(d.state.db, dbFile);
-      d.progress(`state: ${copied.rows} row(s) in ${copied.tables} table(s) restored`);
-      const loaded = await this.loadImages(staging, meta);
-      const failed = new Map<string, string>();
-      let i = 0;
-      for (const app of meta.apps) {
-        i++;
-        const r = await this.appLive(app.name, `${i}/${meta.apps.length}`, loaded.has(app.name));
-        if (r) failed.set(app.name, r);
-      }
-      for (const a of meta.addons) await this.addonBack(a);
-      // an app that needed its database to pass its health check gets a second chance now
-      for (const name of [...failed.keys()]) {
-        const r = await this.appLive(name, 'retry', loaded.has(name));
-        if (!r) failed.delete(name);
-      }
-      await this.certsBack();
-      if (fs.existsSync(path.join(staging, 'data', 'keys')))
-        d.progress('the SSH host key of the old host is in place: it is used from the next restart of paas (clients then see the old key)');
-      for (const [name, why] of failed) d.progress(`FAILED: ${name}: ${why}`);
-      d.progress(`restore done in ${secs(started)}: ${meta.apps.length - failed.size}/${meta.apps.length} app(s) live`);
-      return { failed: [...failed.keys()] };
+      return await this.apply(staging, meta, started).catch((e: Error) => {
+        throw E.restoreFailed(`${e.message} (the archive was applied in part: fix this and run the restore again with --force)`, e);
+      });
     } finally {
       fs.rmSync(staging, { recursive: true, force: true });
     }
+  }
+
+  /** From here on the host changes: files, state, images, then apps, add-ons and certificates go live. */
+  private async apply(staging: string, meta: BackupMeta, started: number): Promise<{ failed: string[] }> {
+    const d = this.deps;
+    this.placeFolders(staging);
+    this.placeAddonDumps(staging, meta);
+    const copied = copyState(d.state.db, path.join(staging, STATE_ENTRY));
+    d.progress(`state: ${copied.rows} row(s) in ${copied.tables} table(s) restored`);
+    const loaded = await this.loadImages(staging, meta);
+    const failed = new Map<string, string>();
+    let i = 0;
+    for (const app of meta.apps) {
+      i++;
+      const r = await this.appLive(app.name, `${i}/${meta.apps.length}`, loaded.has(app.name));
+      if (r) failed.set(app.name, r);
+    }
+    for (const a of meta.addons) {
+      const r = await this.addonBack(a);
+      if (r) failed.set(`${a.type} ${a.name}`, r);
+    }
+    // an app that needed its database to pass its health check gets a second chance now
+    for (const name of [...failed.keys()].filter((n) => meta.apps.some((a) => a.name === n))) {
+      const r = await this.appLive(name, 'retry', loaded.has(name));
+      if (!r) failed.delete(name);
+    }
+    await this.certsBack();
+    if (fs.existsSync(path.join(staging, 'data', 'keys')))
+      d.progress('the SSH host key of the old host is in place: it is used from the next restart of paas (clients then see the old key)');
+    for (const [name, why] of failed) d.progress(`FAILED: ${name}: ${why}`);
+    const appsDown = meta.apps.filter((a) => failed.has(a.name)).length;
+    d.progress(
+      `restore done in ${secs(started)}: ${meta.apps.length - appsDown}/${meta.apps.length} app(s) live, ${meta.addons.length - (failed.size - appsDown)}/${meta.addons.length} add-on(s) back`,
+    );
+    return { failed: [...failed.keys()] };
   }
 
   /** Moves each restored file into the data dir (same file system: renames). */
@@ -191,15 +206,21 @@ export class PlatformBackupRestore {
     return why;
   }
 
-  private async addonBack(a: BackupMeta['addons'][number]): Promise<void> {
+  /** One add-on recreated and its dump restored; resolves to why it failed, or null. */
+  private async addonBack(a: BackupMeta['addons'][number]): Promise<string | null> {
     const d = this.deps;
     const t = Date.now();
     const out = collect();
     const ok =
       (await d.command([`${a.type}:restart`, a.name], out.stream)) === 0 &&
       (await d.command([`${a.type}:restore`, a.name, a.backup], out.stream)) === 0;
-    if (!ok) throw E.restoreFailed(`${a.type} service ${a.name} could not be restored: ${out.text().trim().split('\n').pop()}`);
+    if (!ok) {
+      const why = out.text().trim().split('\n').pop() ?? 'failed';
+      d.progress(`add-on ${a.type} ${a.name}: NOT restored: ${why}`);
+      return why;
+    }
     d.progress(`add-on ${a.type} ${a.name}: recreated and its verified dump ${a.backup} restored (${secs(t)})`);
+    return null;
   }
 
   /** Sends the proxy the restored certificates (certs:set with the stored options applies the TLS state). */

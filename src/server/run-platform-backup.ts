@@ -20,8 +20,8 @@ export async function runPlatformBackup(words: string[], config: ServerConfig, p
   fs.mkdirSync(paths.run, { recursive: true, mode: 0o700 });
   const state = State.open(paths.db);
   let cp: ControlPlane | null = null;
-  const ac = new AbortController();
-  process.once('SIGINT', () => ac.abort());
+  // Ctrl-C ends the process as usual: a file being written keeps its `.partial` name
+  const signal = new AbortController().signal;
   const ended = () => {
     const s = new PassThrough();
     s.end();
@@ -35,7 +35,7 @@ export async function runPlatformBackup(words: string[], config: ServerConfig, p
       daemon: (w: string[], out: Writable) => forwardAdminCommand(paths.adminSocket, w, ended(), out, out),
       local: async (w: string[], out: Writable) => {
         cp ??= await buildControlPlane(config, paths, state, new ProxyClient(paths.proxySocket), log);
-        return cp.host.run(w, HOST_ADMIN, { stdin: ended(), stdout: out, stderr: out, signal: ac.signal, pty: null });
+        return cp.host.run(w, HOST_ADMIN, { stdin: ended(), stdout: out, stderr: out, signal, pty: null });
       },
       stdout: process.stdout,
       stderr: process.stderr,

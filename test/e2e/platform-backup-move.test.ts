@@ -264,7 +264,7 @@ test('the platform moves to a fresh host: same content, the key pushes, the cert
   assert.match(String(r.stdout), new RegExp(`app \\d/2 ${SAVED}: live v1 from its saved image, health-gated`));
   assert.match(String(r.stdout), new RegExp(`app \\d/2 ${REBUILT}: live v2 rebuilt from its repo, health-gated`));
   assert.match(String(r.stdout), new RegExp(`add-on postgres ${DB}: recreated`));
-  assert.match(String(r.stdout), /restore done in .*: 2\/2 app\(s\) live/);
+  assert.match(String(r.stdout), /restore done in .*: 2\/2 app\(s\) live, 1\/1 add-on\(s\) back/);
   process.stdout.write(`# restore took ${Date.now() - t0} ms\n`);
 
   // the old host's keys are the keys now
