@@ -227,6 +227,10 @@ test('the platform moves to a fresh host: same content, the key pushes, the cert
   if (proxy) process.kill(proxy, 'SIGKILL');
   await cleanupByLabel(runFilter(a.labels));
 
+  const noDaemon = await a.admin(['backup', 'restore', plainArchive]);
+  assert.equal(noDaemon.exitCode, 2);
+  assert.match(String(noDaemon.stderr), /^error: paas is not running on this data dir: start it first/);
+
   b = await new PaasServer(ENV).start();
   const keysBefore = await ok(b, 'ssh-keys:list');
 
