@@ -6,6 +6,7 @@ import { State } from '../state/state.js';
 import { forwardAdminCommand } from './admin-socket.js';
 import { type ControlPlane, buildControlPlane } from './control-plane.js';
 import { HOST_ADMIN } from '../contracts/command-io.js';
+import { runPlatformBackup } from './run-platform-backup.js';
 
 /**
  * `paas admin <command> [args]` on the server host: the same command registry and output as
@@ -23,6 +24,7 @@ export async function runAdmin(argv: string[], log: Logger): Promise<number> {
   }
   const config = parseServerConfig(serverFlags);
   const paths = dataPaths(config.dataDir);
+  if (words[0] === 'backup') return runPlatformBackup(words.slice(1), config, paths, log);
   const forwarded = await forwardAdminCommand(paths.adminSocket, words, process.stdin, process.stdout, process.stderr);
   if (forwarded !== null) return forwarded;
   const state = State.open(paths.db);

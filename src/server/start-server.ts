@@ -6,6 +6,7 @@ import { ensureHostKey } from '../ssh/host-key.js';
 import { SshServer } from '../ssh/ssh-server.js';
 import { State } from '../state/state.js';
 import { AdminSocketServer } from './admin-socket.js';
+import { platformBackupScheduler } from './platform-backup-jobs.js';
 import { BackgroundJobs } from './background-jobs.js';
 import { buildControlPlane } from './control-plane.js';
 import { writeJsonAtomic } from '../util/atomic-json.js';
@@ -51,6 +52,8 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
   jobs.start();
   // paas's Swarm registry runs beside the control plane once cluster:init prepared it
   cp.registrySupervisor.enable();
+  const platformBackups = platformBackupScheduler(config, paths, state, cp, log);
+  platformBackups.start();
 
   let shuttingDown = false;
   const shutdown = async (signal: NodeJS.Signals) => {
@@ -60,6 +63,7 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
     log.info({ signal, withProxy }, 'paas server stopping');
     const force = setTimeout(() => process.exit(1), 4500);
     force.unref();
+    platformBackups.stop();
     await Promise.allSettled([ssh.close(), admin.close(), jobs.stop(), cp.registrySupervisor.stop()]);
     if (withProxy) await stopProxy(proxy.status.pid, paths);
     state.close();
