@@ -9,7 +9,7 @@ import { engineMessage, statusOf } from './docker-error-details.js';
 import { imageEntrypoint } from './entrypoint-command.js';
 import { type DockerEvent, watchDockerEvents } from './docker-events.js';
 import { demuxToLines } from './docker-frames.js';
-import { LogStream, type LogStreamOptions } from './log-stream.js';
+import { type LogSource, LogStream, type LogStreamOptions } from './log-stream.js';
 import { type OneOffIo, runOneOff } from './one-off-runner.js';
 import { OwnContainerActions } from './own-container-actions.js';
 import { sleep } from '../util/sleep.js';
@@ -349,8 +349,8 @@ export class ContainerRuntime {
    * Not following: the last `tail` lines of each, merged in time order, then the stream ends.
    * Following: lines as they come until `signal` aborts; `add()` attaches containers started later.
    */
-  streamLogs(ids: string[], opts: LogStreamOptions = {}, signal?: AbortSignal): LogStream {
-    const s = new LogStream(this.docker, this.log, opts, signal);
+  streamLogs(ids: string[], opts: LogStreamOptions = {}, signal?: AbortSignal, source?: LogSource): LogStream {
+    const s = new LogStream(this.docker, this.log, opts, signal, source);
     for (const id of ids) s.add(id);
     if (!opts.follow) s.closeWhenDrained();
     return s;

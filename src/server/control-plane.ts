@@ -12,7 +12,7 @@ import { CommandHost } from '../plugin-host/command-host.js';
 import { CommandRegistry } from '../plugin-host/command-registry.js';
 import type { PluginApi } from '../plugin-host/plugin-api.js';
 import type { AddonScheduler } from '../addons/addon-scheduler.js';
-import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import type { SchedulerRouter } from '../swarm/scheduler/scheduler-router.js';
 import type { TrafficProxy } from '../services/traffic-service.js';
 import type { State } from '../state/state.js';
 import { packageVersion } from '../util/package-info.js';
@@ -29,7 +29,7 @@ export interface ControlPlane {
   keyRemoved: Set<(fingerprint: string) => void>;
   host: CommandHost;
   git: GitService;
-  runtime: ContainerRuntime;
+  runtime: SchedulerRouter;
   rollout: Rollout;
   locks: AppLocks;
   /** sends the proxy its certificates (at start and after every change) */
