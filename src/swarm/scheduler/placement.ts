@@ -9,7 +9,8 @@ export interface Constraint {
   text: string;
 }
 
-const KEY_RE = /^(node\.id|node\.hostname|node\.role|node\.platform\.os|node\.platform\.arch|node\.labels\.[A-Za-z0-9_.-]+|engine\.labels\.[A-Za-z0-9_.-]+)$/;
+const KEY_RE =
+  /^(node\.id|node\.hostname|node\.role|node\.platform\.os|node\.platform\.arch|node\.labels\.[A-Za-z0-9_.-]+|engine\.labels\.[A-Za-z0-9_.-]+)$/;
 const VALUE_RE = /^[A-Za-z0-9_.:/*-]+$/;
 
 /**
@@ -22,7 +23,8 @@ export function parsePlacement(expr: string): Constraint[] {
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean);
-  if (parts.length === 0) throw SchedulerErrors.badPlacement("placement is empty (give KEY==VALUE, e.g. 'node.labels.tier==web', or 'none')");
+  if (parts.length === 0)
+    throw SchedulerErrors.badPlacement("placement is empty (give KEY==VALUE, e.g. 'node.labels.tier==web', or 'none')");
   return parts.map((text) => {
     const m = /^([^=!\s]+)\s*(==|!=)\s*(.+)$/.exec(text);
     if (!m) throw SchedulerErrors.badPlacement(`placement '${text}' is not KEY==VALUE or KEY!=VALUE`);
@@ -38,7 +40,7 @@ export function parsePlacement(expr: string): Constraint[] {
   });
 }
 
-function valueOf(n: SwarmNode, key: string): string | undefined {
+function nodeValue(n: SwarmNode, key: string): string | undefined {
   if (key === 'node.id') return n.ID;
   if (key === 'node.hostname') return n.Description?.Hostname;
   if (key === 'node.role') return n.Spec?.Role;
@@ -51,7 +53,7 @@ function valueOf(n: SwarmNode, key: string): string | undefined {
 /** Swarm's matching: case-insensitive, `*` nowhere special; a missing label never equals and always differs. */
 export function matches(n: SwarmNode, cs: Constraint[]): boolean {
   return cs.every((c) => {
-    const v = valueOf(n, c.key);
+    const v = nodeValue(n, c.key);
     const eq = v !== undefined && v.toLowerCase() === c.value.toLowerCase();
     return c.op === '==' ? eq : !eq;
   });

@@ -154,7 +154,10 @@ export class SwarmScheduler {
     });
     let id: string;
     try {
-      const created = (await (img.auth ? this.docker.createService(img.auth, body) : this.docker.createService(body))) as { id?: string; ID?: string };
+      const created = (await (img.auth ? this.docker.createService(img.auth, body) : this.docker.createService(body))) as {
+        id?: string;
+        ID?: string;
+      };
       id = (created.id ?? created.ID)!;
     } catch (e) {
       throw RuntimeErrors.startFailed(`cannot create Swarm service for ${spec.app} ${spec.process}: ${engineMessage(e)}`, e);
@@ -162,7 +165,18 @@ export class SwarmScheduler {
     this.apps.add(spec.app);
     try {
       const info = await this.untilRunning(id, body.Name as string);
-      this.log.info({ app: spec.app, process: spec.process, release: spec.release, replica: spec.replica, service: id, node: info.node, address: `${info.ip}:${info.port}` }, 'swarm replica started');
+      this.log.info(
+        {
+          app: spec.app,
+          process: spec.process,
+          release: spec.release,
+          replica: spec.replica,
+          service: id,
+          node: info.node,
+          address: `${info.ip}:${info.port}`,
+        },
+        'swarm replica started',
+      );
       return info;
     } catch (e) {
       await this.stop(id, 1).catch(() => undefined);
@@ -179,11 +193,17 @@ export class SwarmScheduler {
       if (info?.state === 'running' && info.ip) return info;
       const err = t?.Status?.Err ?? '';
       if (/no suitable node/i.test(err)) throw SchedulerErrors.noMatchingNode(`service ${name}: ${err}`);
-      if (tasks.some((x) => FAILED.has(x.Status?.State ?? '') && x.DesiredState !== 'running' && x.Status?.State !== 'shutdown') || (t && FAILED.has(t.Status?.State ?? ''))) {
+      if (
+        tasks.some((x) => FAILED.has(x.Status?.State ?? '') && x.DesiredState !== 'running' && x.Status?.State !== 'shutdown') ||
+        (t && FAILED.has(t.Status?.State ?? ''))
+      ) {
         const logs = (await this.logsTail(id, CRASH_LOG_LINES).catch(() => '')).split('\n').filter(Boolean);
         throw new ContainerCrashedError(name, t?.Status?.ContainerStatus?.ExitCode ?? null, logs);
       }
-      if (Date.now() > deadline) throw SchedulerErrors.taskFailed(`service ${name} did not run within ${Math.round((this.opts.startTimeoutMs ?? 90_000) / 1000)} s (task ${t?.Status?.State ?? 'not created'}${err ? `: ${err}` : ''})`);
+      if (Date.now() > deadline)
+        throw SchedulerErrors.taskFailed(
+          `service ${name} did not run within ${Math.round((this.opts.startTimeoutMs ?? 90_000) / 1000)} s (task ${t?.Status?.State ?? 'not created'}${err ? `: ${err}` : ''})`,
+        );
       await sleep(wait);
     }
   }
@@ -228,7 +248,13 @@ export class SwarmScheduler {
     const [tasks, nodes] = await Promise.all([this.tasks(services.map((s) => s.ID)), this.nodes()]);
     const byNode = new Map(nodes.map((n) => [n.ID, n]));
     return services
-      .map((s) => replicaInfo(s, tasks.filter((t) => t.ServiceID === s.ID), byNode))
+      .map((s) =>
+        replicaInfo(
+          s,
+          tasks.filter((t) => t.ServiceID === s.ID),
+          byNode,
+        ),
+      )
       .sort((a, b) => a.app.localeCompare(b.app) || a.process.localeCompare(b.process) || a.replica - b.replica || a.release - b.release);
   }
 
@@ -284,7 +310,10 @@ export class SwarmScheduler {
   async logSource(id: string): Promise<{ prefix: string; logs(opts: Record<string, unknown>): Promise<unknown> }> {
     const svc = this.docker.getService(id);
     const l = ((await svc.inspect()) as SwarmService).Spec?.Labels ?? {};
-    return { prefix: `${l[SWARM_LABELS.process] ?? '?'}.${l[SWARM_LABELS.replica] ?? 0}`, logs: (opts) => svc.logs(opts as never) as unknown as Promise<unknown> };
+    return {
+      prefix: `${l[SWARM_LABELS.process] ?? '?'}.${l[SWARM_LABELS.replica] ?? 0}`,
+      logs: (opts) => svc.logs(opts as never) as unknown as Promise<unknown>,
+    };
   }
 
   /** CPU and memory of the replica's task when it runs on this engine's node; elsewhere the node's engine holds them (not reachable from here). */

@@ -1,0 +1,190 @@
+// The Swarm scheduler end to end on a real one-node Swarm: test node 4's engine
+// (/work/shared/tools/test-node.sh, its own netns at 198.18.4.2) is the manager and paas's engine
+// (DOCKER_HOST); the Swarm is made here by `docker swarm init --advertise-addr 198.18.4.2` (the
+// cluster:init command is another branch's). The proxy runs on the host and reaches each task at
+// 198.18.4.2:<published port>.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { execa } from 'execa';
+import { busyboxApp, commitFiles, healthAppJson, push, viaProxy } from '../helpers/app-repo.js';
+import { ensureBusyboxImage } from '../helpers/base-images.js';
+import { dockerClient, requireDocker, runFilter, runningReplicas } from '../helpers/docker.js';
+import { startLoad } from '../helpers/load.js';
+import { PaasServer } from '../helpers/paas-server.js';
+
+const NODE = 4;
+const SOCKET = `/run/paasnode${NODE}/docker.sock`;
+const DOCKER_HOST = `unix://${SOCKET}`;
+process.env.DOCKER_HOST = DOCKER_HOST;
+const APP = 'swarmy';
+const HOST = `${APP}.paas.test`;
+
+let paas: PaasServer;
+let repo: string;
+let madeSwarm = false;
+
+const docker = (...args: string[]) => execa('docker', ['-H', DOCKER_HOST, ...args], { reject: false });
+
+/** The app's Swarm services of this test server, as sorted `process@vN`. */
+async function services(): Promise<string[]> {
+  const list = await dockerClient().listServices({ filters: { label: [`paas.swarm.app=${APP}`, runFilter(paas.labels)] } });
+  return list.map((s) => `${s.Spec?.Labels?.['paas.swarm.process']}@v${s.Spec?.Labels?.['paas.swarm.release']}`).sort();
+}
+
+/** HOSTNAMEs of the replicas that answered `n` requests through the proxy. */
+async function servingReplicas(n: number): Promise<Set<string>> {
+  const seen = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const r = await viaProxy(paas, HOST, '/cgi-bin/env');
+    assert.equal(r.status, 200, r.body);
+    const m = /^HOSTNAME=(.+)$/m.exec(r.body);
+    if (m) seen.add(m[1]!);
+  }
+  return seen;
+}
+
+async function ok(cmd: string): Promise<string> {
+  const r = await paas.ssh(cmd);
+  assert.equal(r.exitCode, 0, `${cmd}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A refused command: non-zero, one line on stderr naming `pattern`. */
+async function refused(cmd: string, pattern: RegExp): Promise<void> {
+  const r = await paas.ssh(cmd);
+  assert.notEqual(r.exitCode, 0, `${cmd} should fail: ${r.stdout}`);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line on stderr: ${r.stderr}`);
+  assert.match(lines[0]!, pattern);
+}
+
+before(async () => {
+  if (!fs.existsSync(SOCKET)) await execa('/work/shared/tools/test-node.sh', ['up', String(NODE)]);
+  await requireDocker();
+  const state = (await docker('info', '--format', '{{.Swarm.LocalNodeState}}')).stdout.trim();
+  if (state !== 'active') {
+    const r = await docker('swarm', 'init', '--advertise-addr', `198.18.${NODE}.2`);
+    assert.equal(r.exitCode, 0, r.stderr);
+    madeSwarm = true;
+  }
+  await ensureBusyboxImage();
+  paas = await new PaasServer({ DOCKER_HOST }).start();
+  await ok(`apps:create ${APP}`);
+  await ok(`scheduler:set ${APP} swarm`);
+  repo = path.join(paas.dataDir, 'work', APP);
+  await commitFiles(repo, busyboxApp('s1', { 'app.json': healthAppJson() }));
+  const r = await push(paas, repo, APP);
+  assert.equal(r.exitCode, 0, r.output);
+});
+
+after(async () => {
+  if (paas) {
+    // services first: removing a task's container by label would only make Swarm start another
+    const left = await dockerClient()
+      .listServices({ filters: { label: [runFilter(paas.labels)] } })
+      .catch(() => []);
+    for (const s of left) await docker('service', 'rm', s.ID);
+    await paas.destroy();
+  }
+  if (madeSwarm) await docker('swarm', 'leave', '--force');
+});
+
+test('a pushed Swarm app runs as services, every replica serving through the proxy; ps:report and scheduler:report name the node', async () => {
+  assert.equal((await viaProxy(paas, HOST)).body.trim(), 's1');
+  const scaled = await ok(`ps:scale ${APP} web=3`);
+  assert.match(scaled, /scaled to web=3/);
+  assert.deepEqual(await services(), ['web@v1', 'web@v1', 'web@v1']);
+  assert.deepEqual(await runningReplicas(paas.labels, APP), [], 'no local containers for a Swarm app');
+  assert.equal((await servingReplicas(24)).size, 3, 'each of the 3 replicas answers');
+
+  const ps = JSON.parse(await ok(`ps:report ${APP} --json`)) as { containers: Array<{ state: string; node?: string; process: string }> };
+  assert.equal(ps.containers.length, 3);
+  for (const c of ps.containers) {
+    assert.equal(c.state, 'running');
+    assert.ok(c.node, `a node for ${JSON.stringify(c)}`);
+  }
+  const rep = JSON.parse(await ok(`scheduler:report ${APP} --json`)) as {
+    scheduler: string;
+    source: string;
+    swarm: { manager: boolean };
+    replicas: Array<{ node: string | null; address: string | null }>;
+  };
+  assert.equal(rep.scheduler, 'swarm');
+  assert.equal(rep.source, 'app');
+  assert.equal(rep.swarm.manager, true);
+  assert.equal(rep.replicas.length, 3);
+  for (const r of rep.replicas) assert.match(r.address ?? '', new RegExp(`^198\\.18\\.${NODE}\\.2:\\d+$`));
+  assert.match(await ok(`scheduler:report ${APP}`), /Scheduler:\s+swarm \(set for the app\)/);
+});
+
+test('a second push under load drops nothing; the old release services are retired', async () => {
+  const load = startLoad({ port: paas.ports.http, host: HOST, clients: 4 });
+  try {
+    await load.more(20);
+    await commitFiles(repo, { 'www/index.html': 's2\n' });
+    const r = await push(paas, repo, APP);
+    assert.equal(r.exitCode, 0, r.output);
+    await load.more(20);
+  } finally {
+    const report = await load.stop();
+    assert.deepEqual(report.errors, {}, `socket errors: ${JSON.stringify(report)}`);
+    assert.equal(report.non2xx, 0, `non-2xx: ${JSON.stringify(report.statuses)}`);
+  }
+  assert.equal((await viaProxy(paas, HOST)).body.trim(), 's2');
+  assert.deepEqual(await services(), ['web@v2', 'web@v2', 'web@v2']);
+});
+
+test('config:set reaches every replica; scale down and up; rollback serves the previous release', async () => {
+  await ok(`config:set ${APP} GREETING=hello-swarm`);
+  for (let i = 0; i < 6; i++) assert.match((await viaProxy(paas, HOST, '/cgi-bin/env')).body, /^GREETING=hello-swarm$/m);
+  await ok(`ps:scale ${APP} web=1`);
+  assert.deepEqual(await services(), ['web@v3']);
+  await ok(`ps:scale ${APP} web=2`);
+  assert.deepEqual(await services(), ['web@v3', 'web@v3']);
+  assert.equal((await servingReplicas(12)).size, 2);
+  await ok(`releases:rollback ${APP} v1`);
+  assert.equal((await viaProxy(paas, HOST)).body.trim(), 's1');
+  const after = await services();
+  assert.ok(after.length >= 1 && after.every((s) => s === after[0]) && after[0] !== 'web@v3', `only the rollback release runs: ${after}`);
+});
+
+test('a release failing its health check never takes traffic: the old replicas keep serving, its services are removed', async () => {
+  const before = await services();
+  await commitFiles(repo, {
+    'www/index.html': 'broken\n',
+    'app.json': JSON.stringify({ healthchecks: { web: [{ path: '/missing', attempts: 2, timeout: 1 }] } }),
+  });
+  const r = await push(paas, repo, APP);
+  assert.notEqual(r.exitCode, 0, r.output);
+  assert.equal((await viaProxy(paas, HOST)).body.trim(), 's1');
+  assert.deepEqual(await services(), before);
+  await commitFiles(repo, { 'www/index.html': 's1\n', 'app.json': healthAppJson() });
+});
+
+test('bad input is refused in one line and changes nothing', async () => {
+  await refused(`scheduler:set ${APP} kubernetes`, /scheduler must be local or swarm/);
+  await refused(`ps:set ${APP} placement node.labels.tier==web`, /no ready, active node matches placement node\.labels\.tier==web/);
+  await refused(`ps:set ${APP} placement bogus`, /is not KEY==VALUE/);
+  await refused(`ps:set ${APP} placement node.color==red`, /placement key 'node\.color'/);
+  const rep = JSON.parse(await ok(`scheduler:report ${APP} --json`)) as { scheduler: string; placement: string[] };
+  assert.equal(rep.scheduler, 'swarm');
+  assert.deepEqual(rep.placement, []);
+  const placed = await ok(`ps:set ${APP} placement node.role==manager`);
+  assert.match(placed, /matching node\(s\)/);
+  await ok(`ps:set ${APP} placement none`);
+});
+
+test('scheduler:set --global picks the scheduler of apps without their own', async () => {
+  await ok('apps:create other');
+  assert.equal((JSON.parse(await ok('scheduler:report other --json')) as { scheduler: string }).scheduler, 'local');
+  assert.match(await ok('scheduler:set --global swarm'), /run on: swarm/);
+  const rep = JSON.parse(await ok('scheduler:report other --json')) as { scheduler: string; source: string };
+  assert.deepEqual([rep.scheduler, rep.source], ['swarm', 'global']);
+  // an app's own choice wins over the global one; with no release nothing moves yet
+  assert.match(await ok('scheduler:set other local'), /applies at the next rollout/);
+  assert.equal((JSON.parse(await ok('scheduler:report other --json')) as { scheduler: string }).scheduler, 'local');
+  await refused('scheduler:set --global nomad', /scheduler must be local or swarm/);
+  await ok('scheduler:set --global local');
+});
