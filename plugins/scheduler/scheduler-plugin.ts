@@ -22,7 +22,9 @@ export default definePlugin({
           return 0;
         }
         const r = await api.scheduler.set(app, name, stdout, signal);
-        stdout.write(`Scheduler of ${app} set to ${r.scheduler}${r.moved ? ` (its replicas now run on ${r.scheduler})` : ' (applies at the next rollout)'}\n`);
+        stdout.write(
+          `Scheduler of ${app} set to ${r.scheduler}${r.moved ? ` (its replicas now run on ${r.scheduler})` : ' (applies at the next rollout)'}\n`,
+        );
         return 0;
       },
     },
@@ -41,7 +43,10 @@ export default definePlugin({
         }
         stdout.write(
           `=== ${app} scheduler\n${keyValues([
-            ['Scheduler', `${r.scheduler} (${r.source === 'app' ? 'set for the app' : r.source === 'global' ? 'the global default' : "paas's default"})`],
+            [
+              'Scheduler',
+              `${r.scheduler} (${r.source === 'app' ? 'set for the app' : r.source === 'global' ? 'the global default' : "paas's default"})`,
+            ],
             ['Global default', r.global],
             ['Placement', r.placement.join(',') || 'none'],
             ['Swarm', r.swarm.manager ? `manager, ${r.swarm.ready}/${r.swarm.nodes} node(s) ready` : 'not a Swarm manager'],

@@ -358,10 +358,11 @@ export class ContainerRuntime {
 
   /**
    * A one-off container (`paas run`, a deployment task): attached, exit code returned, removed
-   * after, killed on abort. `commitAs`: on exit 0 its filesystem is committed as that image tag
+   * after, killed on abort; on the app's network unless `network` names another (a Swarm app's
+   * overlay). `commitAs`: on exit 0 its filesystem is committed as that image tag
    * first (scripts.dokku.predeploy), with the config of the image it ran (task-commit.ts).
    */
-  async runOneOff(spec: ContainerSpec, io: OneOffIo, commitAs?: string): Promise<number> {
+  async runOneOff(spec: ContainerSpec, io: OneOffIo, commitAs?: string, network?: string): Promise<number> {
     validateSpec(spec);
     await this.ensureNetwork(spec.app);
     const entrypoint = await imageEntrypoint(this.docker, spec.image);
@@ -372,7 +373,7 @@ export class ContainerRuntime {
       : undefined;
     const ctx = {
       spec,
-      network: this.appNetwork(spec.app),
+      network: network ?? this.appNetwork(spec.app),
       extraLabels: this.extraLabels,
       init: this.opts.init ?? true,
       entrypoint,

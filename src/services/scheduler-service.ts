@@ -30,11 +30,20 @@ export interface SchedulerReport {
   global: SchedulerName;
   placement: string[];
   swarm: { manager: boolean; nodes: number; ready: number };
-  replicas: Array<{ process: string; replica: number; release: number; state: string; node: string | null; address: string | null; scheduler: SchedulerName }>;
+  replicas: Array<{
+    process: string;
+    replica: number;
+    release: number;
+    state: string;
+    node: string | null;
+    address: string | null;
+    scheduler: SchedulerName;
+  }>;
 }
 
 function checkName(name: string): SchedulerName {
-  if (!(SCHEDULER_NAMES as readonly string[]).includes(name)) throw SchedulerErrors.badScheduler(`scheduler must be local or swarm, got '${name}'`);
+  if (!(SCHEDULER_NAMES as readonly string[]).includes(name))
+    throw SchedulerErrors.badScheduler(`scheduler must be local or swarm, got '${name}'`);
   return name as SchedulerName;
 }
 
@@ -47,7 +56,8 @@ export class SchedulerService {
   }
 
   private async requireSwarm(what: string): Promise<void> {
-    if (!(await this.deps.swarm.isManager())) throw SchedulerErrors.noSwarm(`${what} needs a Swarm: this engine is not a Swarm manager (run cluster:init first)`);
+    if (!(await this.deps.swarm.isManager()))
+      throw SchedulerErrors.noSwarm(`${what} needs a Swarm: this engine is not a Swarm manager (run cluster:init first)`);
   }
 
   /**
@@ -66,7 +76,9 @@ export class SchedulerService {
     try {
       await d.restart(app, out, signal);
     } catch (err) {
-      await underLock(d.locks, app, 'a scheduler:set', null, new AbortController().signal, async () => d.settings.write(app, 'scheduler', before));
+      await underLock(d.locks, app, 'a scheduler:set', null, new AbortController().signal, async () =>
+        d.settings.write(app, 'scheduler', before),
+      );
       throw err;
     }
     return { scheduler: next, moved: true };

@@ -9,10 +9,11 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { execa } from 'execa';
 import { busyboxApp, commitFiles, healthAppJson, push, viaProxy } from '../helpers/app-repo.js';
-import { ensureBusyboxImage } from '../helpers/base-images.js';
+import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/base-images.js';
 import { dockerClient, requireDocker, runFilter, runningReplicas } from '../helpers/docker.js';
 import { startLoad } from '../helpers/load.js';
 import { PaasServer } from '../helpers/paas-server.js';
+import { ensureRedisImage, REDIS_IMAGE } from '../helpers/addon-images.js';
 
 const NODE = 4;
 const SOCKET = `/run/paasnode${NODE}/docker.sock`;
@@ -70,11 +71,20 @@ before(async () => {
     madeSwarm = true;
   }
   await ensureBusyboxImage();
-  paas = await new PaasServer({ DOCKER_HOST }).start();
+  // the Redis stand-in from the host's engine when it is there (seconds), else built on the node
+  const onHost = await execa('docker', ['-H', 'unix:///var/run/docker.sock', 'image', 'inspect', REDIS_IMAGE], { reject: false });
+  if ((await docker('image', 'inspect', REDIS_IMAGE)).exitCode !== 0) {
+    if (onHost.exitCode === 0)
+      await execa('sh', ['-c', `docker -H unix:///var/run/docker.sock save ${REDIS_IMAGE} | docker -H ${DOCKER_HOST} load`]);
+    else await ensureRedisImage();
+  }
+  paas = await new PaasServer({ DOCKER_HOST, PAAS_IMAGE_REDIS: REDIS_IMAGE }).start();
   await ok(`apps:create ${APP}`);
   await ok(`scheduler:set ${APP} swarm`);
   repo = path.join(paas.dataDir, 'work', APP);
-  await commitFiles(repo, busyboxApp('s1', { 'app.json': healthAppJson() }));
+  // the app says where it booted, so `logs` shows lines of the Swarm tasks
+  const dockerfile = `FROM ${BUSYBOX_IMAGE}\nCOPY www /www\nRUN chmod +x /www/cgi-bin/env\nCMD echo "booted $(hostname)" && exec httpd -f -p $PORT -h /www\n`;
+  await commitFiles(repo, busyboxApp('s1', { 'app.json': healthAppJson(), Dockerfile: dockerfile }));
   const r = await push(paas, repo, APP);
   assert.equal(r.exitCode, 0, r.output);
 });
@@ -161,6 +171,54 @@ test('a release failing its health check never takes traffic: the old replicas k
   assert.equal((await viaProxy(paas, HOST)).body.trim(), 's1');
   assert.deepEqual(await services(), before);
   await commitFiles(repo, { 'www/index.html': 's1\n', 'app.json': healthAppJson() });
+});
+
+test('a task that dies leaves the rotation and its replacement joins: 0 failed requests under load', async () => {
+  await ok(`ps:scale ${APP} web=2`);
+  const load = startLoad({ port: paas.ports.http, host: HOST, clients: 4 });
+  let back = 0;
+  try {
+    await load.more(20);
+    const tasks = await dockerClient().listContainers({ filters: { label: [`paas.swarm.app=${APP}`, runFilter(paas.labels)] } });
+    assert.equal(tasks.length, 2);
+    const victim = tasks[0]!.Id;
+    const t0 = Date.now();
+    await dockerClient().getContainer(victim).kill();
+    // Swarm starts a new task (new container, new host port); paas routes it once it runs
+    for (;;) {
+      const ps = JSON.parse(await ok(`ps:report ${APP} --json`)) as { containers: Array<{ state: string; restarts: number }> };
+      const hosts = await servingReplicas(8);
+      if (ps.containers.filter((c) => c.state === 'running').length === 2 && hosts.size === 2 && !hosts.has(victim.slice(0, 12))) break;
+      assert.ok(Date.now() - t0 < 30_000, `not back to 2 serving replicas within 30 s: ${JSON.stringify(ps)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    back = (Date.now() - t0) / 1000;
+    await load.more(20);
+  } finally {
+    const report = await load.stop();
+    assert.deepEqual(report.errors, {}, `socket errors: ${JSON.stringify(report)}`);
+    assert.equal(report.non2xx, 0, `non-2xx: ${JSON.stringify(report.statuses)}`);
+  }
+  process.stdout.write(`# swarm task killed: back to 2 serving replicas in ${back.toFixed(1)} s\n`);
+  const logs = await ok(`logs ${APP} -n 5`);
+  assert.match(logs, /web\.[12]: booted /);
+});
+
+test('a linked add-on stays a container on the manager, publishes no port, and the tasks reach it on the app overlay', async () => {
+  await ok('redis:create cache');
+  await ok(`redis:link cache ${APP}`);
+  const url = (await ok(`config:get ${APP} REDIS_URL`)).trim();
+  const host = new URL(url).hostname;
+  const addon = await dockerClient().getContainer(host).inspect();
+  assert.deepEqual(Object.values(addon.NetworkSettings.Ports ?? {}).filter(Boolean), [], 'no published port');
+  assert.ok(Object.keys(addon.NetworkSettings.Networks).includes(`paas-${APP}-swarm`), 'on the app overlay');
+  const tasks = await dockerClient().listContainers({ filters: { label: [`paas.swarm.app=${APP}`, runFilter(paas.labels)] } });
+  assert.ok(tasks.length >= 1);
+  for (const t of tasks) {
+    const r = await docker('exec', t.Id, 'sh', '-c', `printf 'PING\\r\\n' | nc -w 3 ${host} 6379`);
+    assert.match(r.stdout, /NOAUTH/, `task ${t.Names[0]} reaches ${host}: ${r.stdout} ${r.stderr}`);
+  }
+  assert.equal((await viaProxy(paas, HOST)).body.trim(), 's1');
 });
 
 test('bad input is refused in one line and changes nothing', async () => {

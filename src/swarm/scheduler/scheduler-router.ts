@@ -39,8 +39,13 @@ export class SchedulerRouter implements SchedulerPort {
     return app === undefined || this.swarm.has(app) || this.onSwarm(app);
   }
 
+  /**
+   * The network add-ons and one-offs join to reach the app's replicas: the app's bridge, or for an
+   * app on the Swarm its attachable overlay, which tasks on every node are on (an add-on stays a
+   * container on the manager and publishes no port).
+   */
   appNetwork(app: string): string {
-    return this.local.appNetwork(app);
+    return this.onSwarm(app) ? this.swarm.overlay(app) : this.local.appNetwork(app);
   }
 
   async ensureNetwork(app?: string): Promise<void> {
@@ -88,9 +93,11 @@ export class SchedulerRouter implements SchedulerPort {
     return this.local.streamLogs(ids, opts, signal, source);
   }
 
-  /** `paas run` and deployment tasks run on the manager's engine, where the release image was built, on the app's network. */
-  runOneOff(spec: ContainerSpec, io: OneOffIo, commitAs?: string): Promise<number> {
-    return this.local.runOneOff(spec, io, commitAs);
+  /** `paas run` and deployment tasks run on the manager's engine, where the release image was built, on the app's network (a Swarm app's overlay). */
+  async runOneOff(spec: ContainerSpec, io: OneOffIo, commitAs?: string): Promise<number> {
+    if (!this.onSwarm(spec.app)) return this.local.runOneOff(spec, io, commitAs);
+    await this.swarm.ensureNetwork(spec.app);
+    return this.local.runOneOff(spec, io, commitAs, this.swarm.overlay(spec.app));
   }
 
   imageExists(image: string): Promise<boolean> {

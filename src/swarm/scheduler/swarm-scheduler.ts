@@ -83,6 +83,10 @@ export class SwarmScheduler {
     }
   }
 
+  overlay(app: string): string {
+    return overlayName(this.prefix, app);
+  }
+
   /** The app's attachable overlay (`paas-<app>-swarm`): tasks on every node and containers attached on the manager reach each other on it. */
   ensureNetwork(app: string): Promise<void> {
     const name = overlayName(this.prefix, app);
