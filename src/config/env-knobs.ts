@@ -24,6 +24,8 @@ export interface ControlPlaneKnobs {
   addonImage(envName: string): string | undefined;
   /** the environment a `pack` build runs with (PATH, DOCKER_HOST) */
   processEnv: NodeJS.ProcessEnv;
+  /** `ADDR:PORT` paas's Swarm registry listens on (`PAAS_REGISTRY_LISTEN`); absent: the advertise address, port 5000 */
+  registryListen: string | undefined;
 
   // ---- test-only knobs: shorter waits so the test suites finish; never set on a real host ----
   /** how long a build waits for free memory above the floor (`PAAS_BUILD_MEMORY_WAIT_MS`, 60 s) */
@@ -49,6 +51,7 @@ export function controlPlaneKnobs(env: NodeJS.ProcessEnv = process.env): Control
     containerLabels: labels,
     addonImage: (name) => env[name] || undefined,
     processEnv: env,
+    registryListen: env.PAAS_REGISTRY_LISTEN || undefined,
     // test-only knobs
     buildMemoryWaitMs: envInt(env, 'PAAS_BUILD_MEMORY_WAIT_MS', 60_000),
     acmeTimeoutMs: envInt(env, 'PAAS_ACME_TIMEOUT_MS', 30_000),

@@ -19,6 +19,8 @@ import type { ReleaseService } from '../services/release-service.js';
 import type { SchedulerService } from '../services/scheduler-service.js';
 import type { SettingsService } from '../services/settings-service.js';
 import type { StorageService } from '../services/storage-service.js';
+import type { ClusterService } from '../swarm/cluster/cluster-service.js';
+import type { NodeService } from '../swarm/cluster/node-service.js';
 import type { TrafficService } from '../services/traffic-service.js';
 
 /**
@@ -55,4 +57,8 @@ export interface PluginApi {
   addonSchedule: AddonScheduler;
   addonTargets: AddonTargetService;
   addonUpgrade: AddonUpgradeService;
+  /** Swarm: cluster:init and paas's SSH key for nodes */
+  cluster: ClusterService;
+  /** Swarm nodes: add, list, drain, activate, label, remove */
+  nodes: NodeService;
 }

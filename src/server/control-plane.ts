@@ -15,8 +15,11 @@ import type { AddonScheduler } from '../addons/addon-scheduler.js';
 import type { SchedulerRouter } from '../swarm/scheduler/scheduler-router.js';
 import type { TrafficProxy } from '../services/traffic-service.js';
 import type { State } from '../state/state.js';
+import type { RegistryAccess } from '../swarm/registry/registry-access.js';
+import type { RegistrySupervisor } from '../swarm/registry/registry-supervisor.js';
 import { packageVersion } from '../util/package-info.js';
 import { loadPlugins } from './load-plugins.js';
+import { wireCluster } from './wiring/cluster-wiring.js';
 import { wireDeploy } from './wiring/deploy-wiring.js';
 import { wireHttps } from './wiring/https-wiring.js';
 import { wireRuntime } from './wiring/runtime-wiring.js';
@@ -37,6 +40,9 @@ export interface ControlPlane {
   /** the jobs the server runs in the background (BackgroundJobs starts and stops them) */
   renewals: RenewalScheduler;
   addonSchedule: AddonScheduler;
+  /** Swarm: the registry's process (the server enables and stops it) and what pushes to it */
+  registrySupervisor: RegistrySupervisor;
+  registry: RegistryAccess;
 }
 
 /**
@@ -56,6 +62,7 @@ export async function buildControlPlane(
   const rt = wireRuntime(config, state, knobs, log);
   const pipeline = wireDeploy(config, paths, state, proxy, rt, knobs, log);
   const https = wireHttps(config, paths, state, proxy, pipeline.hosts, knobs, log);
+  const swarm = wireCluster(paths, state, rt, knobs, log);
   const repos = new RepoStore(paths.repos);
   const services = wireServices({ config, paths, state, proxy, rt, pipeline, https, repos, knobs, log });
   const git = new GitService({
@@ -71,7 +78,14 @@ export async function buildControlPlane(
     log: log.child({ module: 'git' }),
   });
   const { keyRemoved, ...rest } = services;
-  const api: PluginApi = { version: packageVersion(), ...rest, certs: https.certs, letsencrypt: https.letsencrypt };
+  const api: PluginApi = {
+    version: packageVersion(),
+    ...rest,
+    certs: https.certs,
+    letsencrypt: https.letsencrypt,
+    cluster: swarm.cluster,
+    nodes: swarm.nodes,
+  };
   const host = new CommandHost({
     commands: new CommandRegistry(await loadPlugins()),
     api,
@@ -90,5 +104,7 @@ export async function buildControlPlane(
     tls: https.tls,
     renewals: https.renewals,
     addonSchedule: services.addonSchedule,
+    registrySupervisor: swarm.registrySupervisor,
+    registry: swarm.registry,
   };
 }

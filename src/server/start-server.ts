@@ -49,6 +49,8 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
 
   const jobs = new BackgroundJobs(cp, state, log);
   jobs.start();
+  // paas's Swarm registry runs beside the control plane once cluster:init prepared it
+  cp.registrySupervisor.enable();
 
   let shuttingDown = false;
   const shutdown = async (signal: NodeJS.Signals) => {
@@ -58,7 +60,7 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
     log.info({ signal, withProxy }, 'paas server stopping');
     const force = setTimeout(() => process.exit(1), 4500);
     force.unref();
-    await Promise.allSettled([ssh.close(), admin.close(), jobs.stop()]);
+    await Promise.allSettled([ssh.close(), admin.close(), jobs.stop(), cp.registrySupervisor.stop()]);
     if (withProxy) await stopProxy(proxy.status.pid, paths);
     state.close();
     removeOwnPidFile(paths.controlPid);

@@ -200,4 +200,20 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE addon_links ADD COLUMN password TEXT;
   ALTER TABLE addons ADD COLUMN memory_bytes INTEGER;
   `,
+  // vNEXT (s-cluster): the Swarm nodes paas joined (name, Swarm node ID, how it reaches them over
+  // SSH, the address they advertise) and the SSH host keys it trusted at the first connection
+  `
+  CREATE TABLE swarm_nodes (
+    name TEXT PRIMARY KEY,
+    node_id TEXT NOT NULL UNIQUE,
+    ssh_url TEXT,
+    address TEXT NOT NULL,
+    added_at TEXT NOT NULL
+  );
+  CREATE TABLE ssh_known_hosts (
+    host TEXT PRIMARY KEY,
+    host_key TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+  );
+  `,
 ];
