@@ -63,6 +63,7 @@ export async function buildControlPlane(
   const pipeline = wireDeploy(config, paths, state, proxy, rt, knobs, log);
   const https = wireHttps(config, paths, state, proxy, pipeline.hosts, knobs, log);
   const swarm = wireCluster(paths, state, rt, knobs, log);
+  rt.useRegistry(swarm.registry);
   const repos = new RepoStore(paths.repos);
   const services = wireServices({ config, paths, state, proxy, rt, pipeline, https, repos, knobs, log });
   const git = new GitService({

@@ -1,36 +1,73 @@
-// The Swarm scheduler end to end on a real one-node Swarm: test node 4's engine
-// (/work/shared/tools/test-node.sh, its own netns at 198.18.4.2) is the manager and paas's engine
-// (DOCKER_HOST); the Swarm is made here by `docker swarm init --advertise-addr 198.18.4.2` (the
-// cluster:init command is another branch's). The proxy runs on the host and reaches each task at
-// 198.18.4.2:<published port>.
+// The Swarm scheduler end to end on a real two-node Swarm. NEEDS TEST NODES 4 and 5
+// (/work/shared/tools/test-node.sh; PAAS_TEST_NODE_TOOL overrides the path): node 4's engine is
+// paas's own (DOCKER_HOST) and becomes the manager by `cluster:init`; node 5 joins by `nodes:add`
+// over real SSH (an sshd in the node on port 2201 that trusts only paas's key). Release images go
+// through paas's registry on 198.18.4.1:5000 (the host side of node 4's link). The proxy runs on
+// the host and reaches each task at 198.18.N.2:<published port>.
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import Dockerode from 'dockerode';
 import { execa } from 'execa';
+import { ensureRedisImage, REDIS_IMAGE } from '../helpers/addon-images.js';
 import { busyboxApp, commitFiles, healthAppJson, push, viaProxy } from '../helpers/app-repo.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/base-images.js';
-import { dockerClient, requireDocker, runFilter, runningReplicas } from '../helpers/docker.js';
+import { requireDocker, runFilter, runningReplicas } from '../helpers/docker.js';
 import { startLoad } from '../helpers/load.js';
 import { PaasServer } from '../helpers/paas-server.js';
-import { ensureRedisImage, REDIS_IMAGE } from '../helpers/addon-images.js';
+import { waitFor } from '../helpers/wait.js';
 
-const NODE = 4;
-const SOCKET = `/run/paasnode${NODE}/docker.sock`;
-const DOCKER_HOST = `unix://${SOCKET}`;
+const TOOL = process.env.PAAS_TEST_NODE_TOOL ?? '/work/shared/tools/test-node.sh';
+const MANAGER = 4;
+const WORKER = 5;
+const sock = (n: number) => `/run/paasnode${n}/docker.sock`;
+const DOCKER_HOST = `unix://${sock(MANAGER)}`;
 process.env.DOCKER_HOST = DOCKER_HOST;
+const REGISTRY = `198.18.${MANAGER}.1:5000`;
+const FORWARD_RULE = ['DOCKER-USER', '-s', '198.18.4.0/22', '-d', '198.18.4.0/22', '-j', 'ACCEPT'];
+const engines = new Map([MANAGER, WORKER].map((n) => [n, new Dockerode({ socketPath: sock(n) })]));
+const manager = engines.get(MANAGER)!;
 const APP = 'swarmy';
 const HOST = `${APP}.paas.test`;
 
 let paas: PaasServer;
 let repo: string;
-let madeSwarm = false;
+let addedRule = false;
+const sshds: ChildProcess[] = [];
 
 const docker = (...args: string[]) => execa('docker', ['-H', DOCKER_HOST, ...args], { reject: false });
+const dockerOn = (n: number, ...args: string[]) => execa('docker', ['-H', `unix://${sock(n)}`, ...args], { reject: false });
+
+async function nodeDown(n: number): Promise<void> {
+  if (fs.existsSync(sock(n))) await dockerOn(n, 'swarm', 'leave', '--force');
+  await execa(TOOL, ['down', String(n)], { reject: false });
+}
+
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect({ host, port }, () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+}
+
+/** The app's task containers on both nodes. */
+async function taskContainers(): Promise<Array<{ node: number; id: string }>> {
+  const out: Array<{ node: number; id: string }> = [];
+  for (const [n, e] of engines)
+    for (const c of await e.listContainers({ filters: { label: [`paas.swarm.app=${APP}`, runFilter(paas.labels)] } }))
+      out.push({ node: n, id: c.Id });
+  return out;
+}
 
 /** The app's Swarm services of this test server, as sorted `process@vN`. */
 async function services(): Promise<string[]> {
-  const list = await dockerClient().listServices({ filters: { label: [`paas.swarm.app=${APP}`, runFilter(paas.labels)] } });
+  const list = await manager.listServices({ filters: { label: [`paas.swarm.app=${APP}`, runFilter(paas.labels)] } });
   return list.map((s) => `${s.Spec?.Labels?.['paas.swarm.process']}@v${s.Spec?.Labels?.['paas.swarm.release']}`).sort();
 }
 
@@ -62,23 +99,46 @@ async function refused(cmd: string, pattern: RegExp): Promise<void> {
 }
 
 before(async () => {
-  if (!fs.existsSync(SOCKET)) await execa('/work/shared/tools/test-node.sh', ['up', String(NODE)]);
-  await requireDocker();
-  const state = (await docker('info', '--format', '{{.Swarm.LocalNodeState}}')).stdout.trim();
-  if (state !== 'active') {
-    const r = await docker('swarm', 'init', '--advertise-addr', `198.18.${NODE}.2`);
-    assert.equal(r.exitCode, 0, r.stderr);
-    madeSwarm = true;
+  fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  for (const n of [MANAGER, WORKER]) {
+    await nodeDown(n);
+    const up = await execa(TOOL, ['up', String(n)], { reject: false });
+    assert.equal(up.exitCode, 0, up.stderr);
+    // a data root kept from an earlier run may still hold a Swarm
+    await dockerOn(n, 'swarm', 'leave', '--force');
   }
+  if ((await execa('iptables', ['-C', ...FORWARD_RULE], { reject: false })).exitCode !== 0) {
+    await execa('iptables', ['-I', ...FORWARD_RULE]);
+    addedRule = true;
+  }
+  await requireDocker();
   await ensureBusyboxImage();
   // the Redis stand-in from the host's engine when it is there (seconds), else built on the node
-  const onHost = await execa('docker', ['-H', 'unix:///var/run/docker.sock', 'image', 'inspect', REDIS_IMAGE], { reject: false });
   if ((await docker('image', 'inspect', REDIS_IMAGE)).exitCode !== 0) {
+    const onHost = await execa('docker', ['-H', 'unix:///var/run/docker.sock', 'image', 'inspect', REDIS_IMAGE], { reject: false });
     if (onHost.exitCode === 0)
       await execa('sh', ['-c', `docker -H unix:///var/run/docker.sock save ${REDIS_IMAGE} | docker -H ${DOCKER_HOST} load`]);
     else await ensureRedisImage();
   }
-  paas = await new PaasServer({ DOCKER_HOST, PAAS_IMAGE_REDIS: REDIS_IMAGE }).start();
+  paas = await new PaasServer({ DOCKER_HOST, PAAS_REGISTRY_LISTEN: REGISTRY, PAAS_IMAGE_REDIS: REDIS_IMAGE }).start();
+  await ok(`cluster:init --advertise-addr 198.18.${MANAGER}.2`);
+  const keys = path.join(paas.dataDir, 'node-keys');
+  fs.mkdirSync(keys, { mode: 0o700 });
+  fs.writeFileSync(path.join(keys, 'authorized_keys'), await ok('nodes:ssh-key'), { mode: 0o600 });
+  // sshd inside the worker (its network and mount namespaces); -D: it cannot daemonize there
+  const pid = fs.readFileSync(`/run/paasnode${WORKER}/docker.pid`, 'utf8').trim();
+  const sshd = spawn(
+    'nsenter',
+    [
+      ...['-t', pid, '-n', '-m', '/usr/sbin/sshd', '-D', '-o', `ListenAddress=198.18.${WORKER}.2`, '-p', '2201'],
+      ...['-o', 'PidFile=none', '-o', `AuthorizedKeysFile=${keys}/authorized_keys`, '-o', 'StrictModes=no'],
+    ],
+    { stdio: 'ignore', detached: true },
+  );
+  sshd.unref();
+  sshds.push(sshd);
+  await waitFor('sshd in the worker', () => canConnect(`198.18.${WORKER}.2`, 2201), 10_000, 50);
+  await ok(`nodes:add n${WORKER} ssh://root@198.18.${WORKER}.2:2201`);
   await ok(`apps:create ${APP}`);
   await ok(`scheduler:set ${APP} swarm`);
   repo = path.join(paas.dataDir, 'work', APP);
@@ -92,13 +152,14 @@ before(async () => {
 after(async () => {
   if (paas) {
     // services first: removing a task's container by label would only make Swarm start another
-    const left = await dockerClient()
-      .listServices({ filters: { label: [runFilter(paas.labels)] } })
-      .catch(() => []);
-    for (const s of left) await docker('service', 'rm', s.ID);
+    const left = await manager.listServices({ filters: { label: [runFilter(paas.labels)] } }).catch(() => []);
+    for (const svc of left) await docker('service', 'rm', svc.ID);
     await paas.destroy();
   }
-  if (madeSwarm) await docker('swarm', 'leave', '--force');
+  for (const child of sshds) child.kill('SIGTERM');
+  for (const n of [MANAGER, WORKER]) await nodeDown(n);
+  if (addedRule) await execa('iptables', ['-D', ...FORWARD_RULE], { reject: false });
+  fs.rmSync(`/etc/docker/certs.d/${REGISTRY}`, { recursive: true, force: true });
 });
 
 test('a pushed Swarm app runs as services, every replica serving through the proxy; ps:report and scheduler:report name the node', async () => {
@@ -111,10 +172,9 @@ test('a pushed Swarm app runs as services, every replica serving through the pro
 
   const ps = JSON.parse(await ok(`ps:report ${APP} --json`)) as { containers: Array<{ state: string; node?: string; process: string }> };
   assert.equal(ps.containers.length, 3);
-  for (const c of ps.containers) {
-    assert.equal(c.state, 'running');
-    assert.ok(c.node, `a node for ${JSON.stringify(c)}`);
-  }
+  for (const c of ps.containers) assert.equal(c.state, 'running');
+  const nodes = new Set(ps.containers.map((c) => c.node));
+  assert.ok(nodes.size === 2 && nodes.has(`n${WORKER}`), `spread over both nodes: ${[...nodes]}`);
   const rep = JSON.parse(await ok(`scheduler:report ${APP} --json`)) as {
     scheduler: string;
     source: string;
@@ -125,7 +185,7 @@ test('a pushed Swarm app runs as services, every replica serving through the pro
   assert.equal(rep.source, 'app');
   assert.equal(rep.swarm.manager, true);
   assert.equal(rep.replicas.length, 3);
-  for (const r of rep.replicas) assert.match(r.address ?? '', new RegExp(`^198\\.18\\.${NODE}\\.2:\\d+$`));
+  for (const r of rep.replicas) assert.match(r.address ?? '', /^198\.18\.[45]\.2:\d+$/);
   assert.match(await ok(`scheduler:report ${APP}`), /Scheduler:\s+swarm \(set for the app\)/);
 });
 
@@ -179,11 +239,14 @@ test('a task that dies leaves the rotation and its replacement joins: 0 failed r
   let back = 0;
   try {
     await load.more(20);
-    const tasks = await dockerClient().listContainers({ filters: { label: [`paas.swarm.app=${APP}`, runFilter(paas.labels)] } });
+    const tasks = await taskContainers();
     assert.equal(tasks.length, 2);
-    const victim = tasks[0]!.Id;
+    const victim = tasks.find((t) => t.node === WORKER)?.id ?? tasks[0]!.id;
     const t0 = Date.now();
-    await dockerClient().getContainer(victim).kill();
+    await engines
+      .get(tasks.find((t) => t.id === victim)!.node)!
+      .getContainer(victim)
+      .kill();
     // Swarm starts a new task (new container, new host port); paas routes it once it runs
     for (;;) {
       const ps = JSON.parse(await ok(`ps:report ${APP} --json`)) as { containers: Array<{ state: string; restarts: number }> };
@@ -209,14 +272,17 @@ test('a linked add-on stays a container on the manager, publishes no port, and t
   await ok(`redis:link cache ${APP}`);
   const url = (await ok(`config:get ${APP} REDIS_URL`)).trim();
   const host = new URL(url).hostname;
-  const addon = await dockerClient().getContainer(host).inspect();
+  const addon = await manager.getContainer(host).inspect();
   assert.deepEqual(Object.values(addon.NetworkSettings.Ports ?? {}).filter(Boolean), [], 'no published port');
   assert.ok(Object.keys(addon.NetworkSettings.Networks).includes(`paas-${APP}-swarm`), 'on the app overlay');
-  const tasks = await dockerClient().listContainers({ filters: { label: [`paas.swarm.app=${APP}`, runFilter(paas.labels)] } });
-  assert.ok(tasks.length >= 1);
+  const tasks = await taskContainers();
+  assert.ok(
+    tasks.some((t) => t.node === WORKER),
+    `a task on the worker: ${JSON.stringify(tasks)}`,
+  );
   for (const t of tasks) {
-    const r = await docker('exec', t.Id, 'sh', '-c', `printf 'PING\\r\\n' | nc -w 3 ${host} 6379`);
-    assert.match(r.stdout, /NOAUTH/, `task ${t.Names[0]} reaches ${host}: ${r.stdout} ${r.stderr}`);
+    const r = await dockerOn(t.node, 'exec', t.id, 'sh', '-c', `printf 'PING\\r\\n' | nc -w 3 ${host} 6379`);
+    assert.match(r.stdout, /NOAUTH/, `task on node ${t.node} reaches ${host}: ${r.stdout} ${r.stderr}`);
   }
   assert.equal((await viaProxy(paas, HOST)).body.trim(), 's1');
 });
@@ -229,8 +295,14 @@ test('bad input is refused in one line and changes nothing', async () => {
   const rep = JSON.parse(await ok(`scheduler:report ${APP} --json`)) as { scheduler: string; placement: string[] };
   assert.equal(rep.scheduler, 'swarm');
   assert.deepEqual(rep.placement, []);
-  const placed = await ok(`ps:set ${APP} placement node.role==manager`);
-  assert.match(placed, /matching node\(s\)/);
+});
+
+test('ps:set placement pins the replicas to the matching nodes at the next rollout', async () => {
+  const placed = await ok(`ps:set ${APP} placement node.role==worker`);
+  assert.match(placed, new RegExp(`matching node\\(s\\): n${WORKER}`));
+  await ok(`ps:restart ${APP}`);
+  const ps = JSON.parse(await ok(`ps:report ${APP} --json`)) as { containers: Array<{ node?: string }> };
+  assert.deepEqual([...new Set(ps.containers.map((c) => c.node))], [`n${WORKER}`]);
   await ok(`ps:set ${APP} placement none`);
 });
 

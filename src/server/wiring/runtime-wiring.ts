@@ -12,7 +12,7 @@ import type { State } from '../../state/state.js';
 import { AppSettingsStore } from '../../deploy/app-settings-store.js';
 import type { SchedulerName } from '../../deploy/scheduler-port.js';
 import { containerLogSource } from '../../runtime/log-stream.js';
-import { LocalImageDistributor } from '../../swarm/scheduler/image-distributor.js';
+import { LocalImageDistributor, RegistryImageDistributor, type RegistryPort } from '../../swarm/scheduler/image-distributor.js';
 import { SchedulerRouter } from '../../swarm/scheduler/scheduler-router.js';
 import { SwarmScheduler } from '../../swarm/scheduler/swarm-scheduler.js';
 
@@ -30,6 +30,8 @@ export interface RuntimeBundle {
   /** the containers of this engine (one-offs, add-ons, local apps) */
   local: ContainerRuntime;
   swarm: SwarmScheduler;
+  /** the registry the Swarm scheduler pushes release images to (the cluster wiring's) */
+  useRegistry(registry: RegistryPort): void;
   images: ImageStore;
   engine: EngineFacts;
   /** extra labels on everything paas creates (tests mark theirs) */
@@ -47,8 +49,11 @@ export function wireRuntime(config: ServerConfig, state: State, knobs: ControlPl
     labels,
     ...(knobs.networkPool ? { networkPool: knobs.networkPool } : {}),
   });
-  // the Swarm scheduler (src/swarm/scheduler); images reach the nodes through the distributor
-  const swarm = new SwarmScheduler(docker, new LocalImageDistributor(docker), log.child({ module: 'swarm' }), { labels });
+  // the Swarm scheduler (src/swarm/scheduler); release images reach the nodes through paas's
+  // registry once the cluster wiring hands it over (useRegistry), by their ID on a lone engine
+  let registry: RegistryPort | null = null;
+  const distributor = new RegistryImageDistributor(() => registry, new LocalImageDistributor(docker));
+  const swarm = new SwarmScheduler(docker, distributor, log.child({ module: 'swarm' }), { labels });
   const appSettings = new AppSettingsStore(state.appSettings);
   const schedulerOf = (app: string): SchedulerName =>
     appSettings.get(app, 'scheduler') ?? (state.settings.get(GLOBAL_SCHEDULER_KEY) === 'swarm' ? 'swarm' : 'local');
@@ -70,7 +75,10 @@ export function wireRuntime(config: ServerConfig, state: State, knobs: ControlPl
     },
     beforeLoad: () => disk.check('the upload was refused'),
   });
-  return { docker, runtime, local, swarm, images, engine, labels, limits, disk };
+  const useRegistry = (r: RegistryPort) => {
+    registry = r;
+  };
+  return { docker, runtime, local, swarm, useRegistry, images, engine, labels, limits, disk };
 }
 
 /** `docker info`, asked once the engine answers (null until then). */

@@ -10,7 +10,40 @@ export interface DistributedImage {
 
 /** Given an image built on the manager, makes it reachable from the nodes (a registry push, or nothing on one node). */
 export interface ImageDistributor {
-  distribute(image: string): Promise<DistributedImage>;
+  distribute(image: string, app: string, release: number): Promise<DistributedImage>;
+}
+
+/** What the distributor needs of paas's registry (src/swarm/registry/registry-access.ts). */
+export interface RegistryPort {
+  /** throws while there is no registry (before cluster:init) */
+  readonly address: string;
+  readonly auth: { username: string; password: string; serveraddress: string };
+  push(image: string, app: string, version: number): Promise<string>;
+}
+
+/**
+ * Each release image pushed once to paas's registry on the manager, and pulled by every node with
+ * paas's login; without a registry (no cluster:init yet: a Swarm of one engine) the image is used
+ * where it is, by its ID.
+ */
+export class RegistryImageDistributor implements ImageDistributor {
+  constructor(
+    private readonly registry: () => RegistryPort | null,
+    private readonly local: ImageDistributor,
+  ) {}
+
+  async distribute(image: string, app: string, release: number): Promise<DistributedImage> {
+    const r = this.registry();
+    let ready = false;
+    try {
+      ready = r !== null && r.address.length > 0;
+    } catch {
+      ready = false;
+    }
+    if (!r || !ready) return this.local.distribute(image, app, release);
+    const reference = await r.push(image, app, release);
+    return { reference, auth: r.auth };
+  }
 }
 
 /**

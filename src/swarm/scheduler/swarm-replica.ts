@@ -40,9 +40,9 @@ export function nodeAddress(n: SwarmNode): string | null {
   return mgr ? mgr.replace(/:\d+$/, '') : null;
 }
 
-/** paas's own name of a node (label `paas.node`, set by nodes:add), else its Swarm name, else its hostname. */
+/** paas's own name of a node (label `paas.name`, set by cluster:init and nodes:add), else its Swarm name, else its hostname. */
 export function nodeName(n: SwarmNode): string {
-  return n.Spec?.Labels?.['paas.node'] || n.Spec?.Name || n.Description?.Hostname || n.ID.slice(0, 12);
+  return n.Spec?.Labels?.['paas.name'] || n.Spec?.Name || n.Description?.Hostname || n.ID.slice(0, 12);
 }
 
 /** The task that stands for the replica now: the newest one Swarm wants running, else the newest. */

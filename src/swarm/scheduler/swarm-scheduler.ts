@@ -132,11 +132,11 @@ export class SwarmScheduler {
   }
 
   /** The release image as nodes pull it, and its entrypoint; asked once per image. */
-  private image(image: string) {
+  private image(image: string, app: string, release: number) {
     let got = this.images.get(image);
     if (!got) {
       got = (async () => {
-        const [dist, entrypoint] = await Promise.all([this.distributor.distribute(image), imageEntrypoint(this.docker, image)]);
+        const [dist, entrypoint] = await Promise.all([this.distributor.distribute(image, app, release), imageEntrypoint(this.docker, image)]);
         return { reference: dist.reference, entrypoint, ...(dist.auth ? { auth: dist.auth } : {}) };
       })();
       got.catch(() => this.images.delete(image));
@@ -148,7 +148,7 @@ export class SwarmScheduler {
   /** Creates the replica's service and waits until its task runs with a published port; on failure the service is removed. */
   async start(spec: ContainerSpec): Promise<ContainerInfo> {
     await this.ensureNetwork(spec.app);
-    const img = await this.image(spec.image);
+    const img = await this.image(spec.image, spec.app, spec.release);
     const body = serviceSpec(spec, {
       image: img.reference,
       entrypoint: img.entrypoint,

@@ -77,7 +77,9 @@ export function serviceSpec(spec: ContainerSpec, ctx: ServiceSpecContext): Recor
   };
   return {
     Name: serviceName(spec),
-    Labels: labels,
+    // `paas.app` on the service only (nodes:list and nodes:remove read it); never on its task
+    // containers, which the local runtime on the manager would take for its own
+    Labels: { ...labels, 'paas.app': spec.app },
     TaskTemplate: {
       ContainerSpec: {
         Image: ctx.image,

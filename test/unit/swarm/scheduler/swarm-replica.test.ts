@@ -24,7 +24,7 @@ const service: SwarmService = {
   },
 };
 const nodes = new Map<string, SwarmNode>([
-  ['n1', { ID: 'n1', Spec: { Labels: { 'paas.node': 'alpha' } }, Status: { State: 'ready', Addr: '198.18.4.2' } }],
+  ['n1', { ID: 'n1', Spec: { Labels: { 'paas.name': 'alpha' } }, Status: { State: 'ready', Addr: '198.18.4.2' } }],
   [
     'n2',
     { ID: 'n2', Description: { Hostname: 'beta' }, Status: { State: 'ready', Addr: '0.0.0.0' }, ManagerStatus: { Addr: '10.1.1.1:2377' } },
