@@ -12,7 +12,8 @@ import { RuntimeErrors } from '../../runtime/runtime-errors.js';
 import { sleep } from '../../util/sleep.js';
 import type { ImageDistributor } from './image-distributor.js';
 import { SchedulerErrors } from './scheduler-errors.js';
-import { currentTask, replicaInfo, type SwarmNode, type SwarmService, type SwarmTask } from './swarm-replica.js';
+import { matches, parsePlacement } from './placement.js';
+import { currentTask, nodeName, replicaInfo, type SwarmNode, type SwarmService, type SwarmTask } from './swarm-replica.js';
 import { overlayName, SWARM_LABELS, serviceSpec } from './swarm-service-spec.js';
 import { TaskWatch } from './task-watch.js';
 
@@ -136,7 +137,10 @@ export class SwarmScheduler {
     let got = this.images.get(image);
     if (!got) {
       got = (async () => {
-        const [dist, entrypoint] = await Promise.all([this.distributor.distribute(image, app, release), imageEntrypoint(this.docker, image)]);
+        const [dist, entrypoint] = await Promise.all([
+          this.distributor.distribute(image, app, release),
+          imageEntrypoint(this.docker, image),
+        ]);
         return { reference: dist.reference, entrypoint, ...(dist.auth ? { auth: dist.auth } : {}) };
       })();
       got.catch(() => this.images.delete(image));
@@ -156,6 +160,9 @@ export class SwarmScheduler {
       labels: this.labels,
       init: this.opts.init ?? true,
     });
+    const pin = await this.spreadNode(spec).catch(() => null);
+    const constraints = spec.placement ?? [];
+    if (pin) (body.TaskTemplate as { Placement: { Constraints: string[] } }).Placement.Constraints = [...constraints, `node.id==${pin}`];
     let id: string;
     try {
       const created = (await (img.auth ? this.docker.createService(img.auth, body) : this.docker.createService(body))) as {
@@ -168,7 +175,11 @@ export class SwarmScheduler {
     }
     this.apps.add(spec.app);
     try {
-      const info = await this.untilRunning(id, body.Name as string);
+      let info = await this.untilRunning(id, body.Name as string);
+      if (pin)
+        info =
+          (await this.unpin(id, constraints, img.auth).catch((err) => this.log.warn({ err, service: id }, 'swarm replica stays pinned'))) ??
+          info;
       this.log.info(
         {
           app: spec.app,
@@ -186,6 +197,43 @@ export class SwarmScheduler {
       await this.stop(id, 1).catch(() => undefined);
       throw e;
     }
+  }
+
+  /**
+   * The node a new replica should go to so an app's replicas of one process and release spread
+   * over the nodes: the eligible node (ready, active, matching the placement) with the fewest of
+   * them. Swarm's own choice cannot do it: each replica is its own service, and Swarm spreads the
+   * tasks of one service, then goes by the nodes' total task counts, which the old release's
+   * replicas still inflate during a rollout. Null when there is no choice to make.
+   */
+  private async spreadNode(spec: ContainerSpec): Promise<string | null> {
+    const constraints = spec.placement?.length ? parsePlacement(spec.placement.join(',')) : [];
+    const nodes = (await this.nodes()).filter(
+      (n) => n.Status?.State === 'ready' && (n.Spec?.Availability ?? 'active') === 'active' && matches(n, constraints),
+    );
+    if (nodes.length < 2) return null;
+    const siblings = await this.list({ app: spec.app, process: spec.process, release: spec.release });
+    const count = (n: SwarmNode) => siblings.filter((c) => c.node === nodeName(n) && c.state !== 'exited').length;
+    return nodes.reduce((best, n) => (count(n) < count(best) ? n : best)).ID;
+  }
+
+  /**
+   * Drops the node pin once the task runs, so Swarm may move the replica when its node dies. Swarm
+   * leaves a running task alone when only the placement changed and its node still fits.
+   */
+  private async unpin(id: string, constraints: string[], auth?: object): Promise<ContainerInfo> {
+    const svc = this.docker.getService(id);
+    const cur = (await svc.inspect()) as { Version: { Index: number }; Spec: { TaskTemplate: { Placement?: { Constraints?: string[] } } } };
+    const spec = {
+      ...cur.Spec,
+      TaskTemplate: { ...cur.Spec.TaskTemplate, Placement: { ...cur.Spec.TaskTemplate.Placement, Constraints: constraints } },
+    };
+    // the registry login goes as X-Registry-Auth (dockerode's first argument), never in the query
+    const update = svc.update.bind(svc) as unknown as (auth: object | undefined, opts: object) => Promise<unknown>;
+    await update(auth, { ...spec, version: cur.Version.Index });
+    const [info] = await this.list({}, [id]);
+    if (!info) throw SchedulerErrors.taskFailed(`service ${id} vanished`);
+    return info;
   }
 
   private async untilRunning(id: string, name: string): Promise<ContainerInfo> {
