@@ -13,7 +13,7 @@ import { sleep } from '../../util/sleep.js';
 import type { ImageDistributor } from './image-distributor.js';
 import { SchedulerErrors } from './scheduler-errors.js';
 import { matches, parsePlacement } from './placement.js';
-import { currentTask, nodeName, replicaInfo, type SwarmNode, type SwarmService, type SwarmTask } from './swarm-replica.js';
+import { currentTask, replicaInfo, type SwarmNode, type SwarmService, type SwarmTask } from './swarm-replica.js';
 import { overlayName, SWARM_LABELS, serviceSpec } from './swarm-service-spec.js';
 import { TaskWatch } from './task-watch.js';
 
@@ -200,21 +200,21 @@ export class SwarmScheduler {
   }
 
   /**
-   * The node a new replica should go to so an app's replicas of one process and release spread
-   * over the nodes: the eligible node (ready, active, matching the placement) with the fewest of
-   * them. Swarm's own choice cannot do it: each replica is its own service, and Swarm spreads the
-   * tasks of one service, then goes by the nodes' total task counts, which the old release's
-   * replicas still inflate during a rollout. Null when there is no choice to make.
+   * The node a new replica should go to so an app's replicas spread over the nodes: replica r of
+   * a process goes to the (r-1)-th eligible node (ready, active, matching the placement; by node
+   * ID), round robin, so replicas 1 and 2 are never on one node while two are eligible, and a
+   * restart or a new release puts each replica where its predecessor was. Swarm's own choice
+   * cannot do it: each replica is its own service, and Swarm spreads the tasks of one service,
+   * then goes by the nodes' total task counts, which the old release's replicas still inflate
+   * during a rollout. Null when there is no choice to make.
    */
   private async spreadNode(spec: ContainerSpec): Promise<string | null> {
     const constraints = spec.placement?.length ? parsePlacement(spec.placement.join(',')) : [];
-    const nodes = (await this.nodes()).filter(
-      (n) => n.Status?.State === 'ready' && (n.Spec?.Availability ?? 'active') === 'active' && matches(n, constraints),
-    );
+    const nodes = (await this.nodes())
+      .filter((n) => n.Status?.State === 'ready' && (n.Spec?.Availability ?? 'active') === 'active' && matches(n, constraints))
+      .sort((a, b) => a.ID.localeCompare(b.ID));
     if (nodes.length < 2) return null;
-    const siblings = await this.list({ app: spec.app, process: spec.process, release: spec.release });
-    const count = (n: SwarmNode) => siblings.filter((c) => c.node === nodeName(n) && c.state !== 'exited').length;
-    return nodes.reduce((best, n) => (count(n) < count(best) ? n : best)).ID;
+    return nodes[(Math.max(1, spec.replica) - 1) % nodes.length]!.ID;
   }
 
   /**
