@@ -338,6 +338,9 @@ test('failover drill: the worker drops off the network under load; its replicas 
     for (;;) {
       const ps = JSON.parse(await ok(`ps:report ${APP} --json`)) as { containers: Array<{ state: string; node?: string }> };
       const running = ps.containers.filter((c) => c.state === 'running' && c.node !== `n${WORKER}`);
+      process.stdout.write(
+        `# drill t+${((Date.now() - t0) / 1000).toFixed(1)}s: ${JSON.stringify(ps.containers.map((c) => [c.state, c.node]))}\n`,
+      );
       if (running.length === before.length && (await servingReplicas(8)).size === before.length) break;
       assert.ok(Date.now() - t0 < 60_000, `not back to ${before.length} replicas within 60 s: ${JSON.stringify(ps)}`);
       await new Promise((r) => setTimeout(r, 250));
