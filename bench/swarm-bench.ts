@@ -73,7 +73,8 @@ async function setUp(name: string, env: Record<string, string>, swarm: boolean):
 }
 
 async function main() {
-  if (!fs.existsSync(NODE_SOCKET)) await execa('/work/shared/tools/test-node.sh', ['up', '4']);
+  const madeNode = !fs.existsSync(NODE_SOCKET);
+  if (madeNode) await execa('/work/shared/tools/test-node.sh', ['up', '4']);
   const node = (...a: string[]) => execa('docker', ['-H', NODE_HOST, ...a], { reject: false });
   let madeSwarm = false;
   if ((await node('info', '--format', '{{.Swarm.LocalNodeState}}')).stdout.trim() !== 'active') {
@@ -123,6 +124,7 @@ async function main() {
     for (const id of svcs) await node('service', 'rm', id);
     await swarm.paas.destroy();
     if (madeSwarm) await node('swarm', 'leave', '--force');
+    if (madeNode) await execa('/work/shared/tools/test-node.sh', ['down', '4'], { reject: false });
   }
 }
 

@@ -32,6 +32,16 @@ export interface SwarmNode {
 /** Task states before `running`: the replica is on its way (first start, a restart, a reschedule after a node died). */
 const STARTING = new Set(['new', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting']);
 
+/**
+ * A replica Swarm is bringing (back) up: its task is starting, or its task still runs but Swarm
+ * wants it gone (its node went down: the replacement is not created yet). Not one whose task
+ * failed and that Swarm gave up on (restart condition none, or its attempts used up).
+ */
+function onTheWay(t: SwarmTask | undefined): boolean {
+  const state = t?.Status?.State ?? '';
+  return (STARTING.has(state) && t?.DesiredState === 'running') || state === 'running';
+}
+
 /** The node's address tasks' host-mode ports are reached at; a manager may report 0.0.0.0 as its own. */
 export function nodeAddress(n: SwarmNode): string | null {
   const addr = n.Status?.Addr;
@@ -81,7 +91,7 @@ export function replicaInfo(service: SwarmService, tasks: SwarmTask[], nodes: Ma
     replica: Number(labels[SWARM_LABELS.replica] ?? 0),
     ip: addr,
     port: addr ? (port ?? target) : target,
-    state: running ? 'running' : STARTING.has(state) && t?.DesiredState === 'running' ? 'restarting' : t ? 'exited' : 'created',
+    state: running ? 'running' : onTheWay(t) ? 'restarting' : t ? 'exited' : 'created',
     startedAt: running ? (t?.Status?.Timestamp ?? null) : null,
     restartCount: Math.max(0, tasks.length - 1),
     image: service.Spec?.TaskTemplate?.ContainerSpec?.Image ?? '',

@@ -62,4 +62,7 @@ test('a replica Swarm gave up on is exited; a manager reporting 0.0.0.0 is reach
   assert.equal(r.state, 'exited');
   assert.equal(nodeAddress(nodes.get('n2')!), '10.1.1.1');
   assert.equal(replicaInfo(service, [], nodes).state, 'created');
+  // its node went down: Swarm wants the task gone and has not made the replacement yet
+  const lost = replicaInfo(service, [task('t1', 'running', 'shutdown', '2026-01-01T00:00:01Z')], nodes);
+  assert.deepEqual([lost.state, lost.ip], ['restarting', null]);
 });
