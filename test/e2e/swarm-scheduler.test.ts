@@ -287,7 +287,15 @@ test('a linked add-on stays a container on the manager, publishes no port, and t
     const r = await dockerOn(t.node, 'exec', t.id, 'sh', '-c', `printf 'PING\\r\\n' | nc -w 3 ${host} 6379`);
     assert.match(r.stdout, /NOAUTH/, `task on node ${t.node} reaches ${host}: ${r.stdout} ${r.stderr}`);
   }
+  // a one-off (`run`) of a Swarm app runs on the manager, on the same overlay
+  const run = await paas.ssh(`run ${APP} sh -c "echo PING | nc -w 3 ${host} 6379; cat /www/index.html"`);
+  assert.equal(run.exitCode, 0, run.stderr);
+  assert.match(run.stdout, /NOAUTH[\s\S]*s1/);
   assert.equal((await viaProxy(paas, HOST)).body.trim(), 's1');
+  await ok(`ps:maintenance ${APP} on`);
+  assert.equal((await viaProxy(paas, HOST)).status, 503);
+  await ok(`ps:maintenance ${APP} off`);
+  assert.equal((await viaProxy(paas, HOST)).status, 200);
 });
 
 test('bad input is refused in one line and changes nothing', async () => {

@@ -36,7 +36,7 @@ export class SchedulerRouter implements SchedulerPort {
   }
 
   private asksSwarm(app: string | undefined): boolean {
-    return app === undefined || this.swarm.has(app) || this.onSwarm(app);
+    return app === undefined ? this.swarm.hasAny() : this.swarm.has(app) || this.onSwarm(app);
   }
 
   /**

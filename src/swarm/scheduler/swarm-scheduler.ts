@@ -69,6 +69,10 @@ export class SwarmScheduler {
     return this.apps.has(app);
   }
 
+  hasAny(): boolean {
+    return this.apps.size > 0;
+  }
+
   /** Reads which apps have services (once at start); an engine that is no Swarm manager has none. */
   async seed(): Promise<void> {
     const services = await this.services({}).catch(() => []);
