@@ -13,16 +13,20 @@ const info = (id: string, app: string): ContainerInfo =>
 
 function router(choice: Record<string, SchedulerName>, swarmApps: string[] = []) {
   const calls: string[] = [];
+  const log = <T>(line: string, value: T): T => {
+    calls.push(line);
+    return value;
+  };
   const local = {
-    start: async (s: ContainerSpec) => (calls.push(`local.start ${s.app}`), info(LOCAL_ID, s.app)),
+    start: async (s: ContainerSpec) => log(`local.start ${s.app}`, info(LOCAL_ID, s.app)),
     stop: async (id: string) => void calls.push(`local.stop ${id.slice(0, 4)}`),
-    list: async (f: { app?: string }) => (calls.push(`local.list ${f.app}`), [info(LOCAL_ID, f.app ?? '')]),
+    list: async (f: { app?: string }) => log(`local.list ${f.app}`, [info(LOCAL_ID, f.app ?? '')]),
     appNetwork: (app: string) => `paas-${app}`,
   } as unknown as ContainerRuntime;
   const swarm = {
-    start: async (s: ContainerSpec) => (calls.push(`swarm.start ${s.app}`), info(SWARM_ID, s.app)),
+    start: async (s: ContainerSpec) => log(`swarm.start ${s.app}`, info(SWARM_ID, s.app)),
     stop: async (id: string) => void calls.push(`swarm.stop ${id.slice(0, 4)}`),
-    list: async (f: { app?: string }) => (calls.push(`swarm.list ${f.app}`), [info(SWARM_ID, f.app ?? '')]),
+    list: async (f: { app?: string }) => log(`swarm.list ${f.app}`, [info(SWARM_ID, f.app ?? '')]),
     has: (app: string) => swarmApps.includes(app),
     hasAny: () => swarmApps.length > 0,
     overlay: (app: string) => `paas-${app}-swarm`,
