@@ -119,7 +119,7 @@ export default definePlugin({
                 c.restarts,
                 c.cpuPercent === null ? '-' : `${c.cpuPercent.toFixed(1)}%`,
                 c.memoryBytes === null ? '-' : `${bytes(c.memoryBytes)}${c.memoryLimitBytes ? ` / ${bytes(c.memoryLimitBytes)}` : ''}`,
-                c.name,
+                c.node ? `${c.name} on ${c.node}` : c.name,
               ]),
             ),
           );
@@ -186,15 +186,29 @@ export default definePlugin({
     },
     'ps:set': {
       summary:
-        'Set a process setting: max-replicas (apps:scale cap, default 20) or restart-policy (no|always|unless-stopped|on-failure[:N], next rollout)',
-      usage: 'ps:set [app] <max-replicas|restart-policy> <value>',
-      examples: ['paas ps:set myapp max-replicas 50', 'paas ps:set myapp restart-policy on-failure:5'],
+        'Set a process setting: max-replicas (apps:scale cap, default 20), restart-policy (no|always|unless-stopped|on-failure[:N], next rollout) or placement (Swarm constraints, checked against the nodes, next rollout; none clears)',
+      usage: 'ps:set [app] <max-replicas|restart-policy|placement> <value>',
+      examples: [
+        'paas ps:set myapp max-replicas 50',
+        'paas ps:set myapp restart-policy on-failure:5',
+        "paas ps:set myapp placement 'node.labels.tier==web'",
+        'paas ps:set myapp placement none',
+      ],
       app: 'required',
       access: 'app',
       minArgs: 2,
       maxArgs: 2,
       async run({ app, args, api, stdout, signal, identity }) {
         const [key, value] = args as [string, string];
+        if (key === 'placement') {
+          const r = await api.scheduler.setPlacement(app, value, stdout, signal);
+          stdout.write(
+            r.placement.length
+              ? `Set placement=${r.placement.join(',')} on ${app}, matching node(s): ${r.nodes.join(', ')} (applies at the next rollout: ps:restart)\n`
+              : `Cleared the placement of ${app} (applies at the next rollout: ps:restart)\n`,
+          );
+          return 0;
+        }
         await api.processes.set(app, key, value, identity, stdout, signal);
         stdout.write(`Set ${key}=${value} on ${app}${key === 'restart-policy' ? ' (applies at the next rollout: ps:restart)' : ''}\n`);
         return 0;

@@ -90,6 +90,7 @@ export class Rollout {
       ...(memoryBytes === undefined ? {} : { memoryBytes }),
       binds: settings.mounts,
       hardening: settings.hardening,
+      ...(settings.placement.length ? { placement: settings.placement } : {}),
     };
   }
 

@@ -162,6 +162,17 @@ export const SETTINGS = {
     default: [] as string[],
     check: (v: unknown): string[] => (Array.isArray(v) && v.every(isString) ? v : bad('mounts', 'a list of binds')),
   },
+  scheduler: {
+    summary: "where the app runs: 'local' (containers on this engine) or 'swarm' (services on the Swarm); absent: the global default",
+    default: null as 'local' | 'swarm' | null,
+    check: (v: unknown): 'local' | 'swarm' | null =>
+      v === null || v === 'local' || v === 'swarm' ? (v as 'local' | 'swarm' | null) : bad('scheduler', "'local' or 'swarm'"),
+  },
+  placement: {
+    summary: 'Swarm placement constraints of the app (ps:set placement; absent: none)',
+    default: [] as string[],
+    check: (v: unknown): string[] => (Array.isArray(v) && v.every(isString) ? v : bad('placement', 'a list of constraints')),
+  },
 } satisfies Record<string, SettingEntry<unknown>>;
 
 export type SettingKey = keyof typeof SETTINGS;

@@ -18,6 +18,7 @@ import type { NotificationService } from '../notifications/notification-service.
 import type { PortService } from '../services/port-service.js';
 import type { ProcessService } from '../services/process-service.js';
 import type { ReleaseService } from '../services/release-service.js';
+import type { SchedulerService } from '../services/scheduler-service.js';
 import type { SettingsService } from '../services/settings-service.js';
 import type { StorageService } from '../services/storage-service.js';
 import type { ClusterService } from '../swarm/cluster/cluster-service.js';
@@ -37,6 +38,8 @@ export interface PluginApi {
   deploys: DeployService;
   formation: FormationService;
   processes: ProcessService;
+  /** where apps run: local containers or Swarm services (scheduler:*, ps:set placement) */
+  scheduler: SchedulerService;
   domains: DomainService;
   ports: PortService;
   /** HTTPS: custom certificates, redirect/HSTS */

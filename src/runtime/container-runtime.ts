@@ -9,7 +9,7 @@ import { engineMessage, statusOf } from './docker-error-details.js';
 import { imageEntrypoint } from './entrypoint-command.js';
 import { type DockerEvent, watchDockerEvents } from './docker-events.js';
 import { demuxToLines } from './docker-frames.js';
-import { LogStream, type LogStreamOptions } from './log-stream.js';
+import { type LogSource, LogStream, type LogStreamOptions } from './log-stream.js';
 import { type OneOffIo, runOneOff } from './one-off-runner.js';
 import { OwnContainerActions } from './own-container-actions.js';
 import { sleep } from '../util/sleep.js';
@@ -349,8 +349,8 @@ export class ContainerRuntime {
    * Not following: the last `tail` lines of each, merged in time order, then the stream ends.
    * Following: lines as they come until `signal` aborts; `add()` attaches containers started later.
    */
-  streamLogs(ids: string[], opts: LogStreamOptions = {}, signal?: AbortSignal): LogStream {
-    const s = new LogStream(this.docker, this.log, opts, signal);
+  streamLogs(ids: string[], opts: LogStreamOptions = {}, signal?: AbortSignal, source?: LogSource): LogStream {
+    const s = new LogStream(this.docker, this.log, opts, signal, source);
     for (const id of ids) s.add(id);
     if (!opts.follow) s.closeWhenDrained();
     return s;
@@ -358,10 +358,11 @@ export class ContainerRuntime {
 
   /**
    * A one-off container (`paas run`, a deployment task): attached, exit code returned, removed
-   * after, killed on abort. `commitAs`: on exit 0 its filesystem is committed as that image tag
+   * after, killed on abort; on the app's network unless `network` names another (a Swarm app's
+   * overlay). `commitAs`: on exit 0 its filesystem is committed as that image tag
    * first (scripts.dokku.predeploy), with the config of the image it ran (task-commit.ts).
    */
-  async runOneOff(spec: ContainerSpec, io: OneOffIo, commitAs?: string): Promise<number> {
+  async runOneOff(spec: ContainerSpec, io: OneOffIo, commitAs?: string, network?: string): Promise<number> {
     validateSpec(spec);
     await this.ensureNetwork(spec.app);
     const entrypoint = await imageEntrypoint(this.docker, spec.image);
@@ -372,7 +373,7 @@ export class ContainerRuntime {
       : undefined;
     const ctx = {
       spec,
-      network: this.appNetwork(spec.app),
+      network: network ?? this.appNetwork(spec.app),
       extraLabels: this.extraLabels,
       init: this.opts.init ?? true,
       entrypoint,

@@ -23,6 +23,8 @@ export interface ContainerSpec {
   hardening?: boolean;
   /** pids limit of a hardened container; default DEFAULT_PIDS_LIMIT */
   pidsLimit?: number;
+  /** Swarm placement constraints (`node.labels.tier==web`); the local scheduler ignores them */
+  placement?: string[];
 }
 
 export interface RestartSpec {
@@ -49,6 +51,8 @@ export interface ContainerInfo {
   exitCode: number;
   /** true for `paas run` containers */
   oneOff: boolean;
+  /** the Swarm node a replica runs on (its name); absent for local containers */
+  node?: string | null;
 }
 
 export const DEFAULT_RESTART: Required<RestartSpec> = { policy: 'on-failure', maxRetries: 10 };

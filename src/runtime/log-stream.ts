@@ -23,6 +23,19 @@ export interface LogLine {
 
 const TS_RE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) (.*)$/s;
 
+/** Where the lines of one id come from, and the `process.replica` prefix they get. */
+export type LogSource = (id: string) => Promise<{ prefix: string; logs(opts: Record<string, unknown>): Promise<unknown> }>;
+
+/** A container's own logs (the default source), prefixed from its paas labels. */
+export function containerLogSource(docker: Dockerode): LogSource {
+  return async (id) => {
+    const c = docker.getContainer(id);
+    const lb = (await c.inspect()).Config.Labels ?? {};
+    const prefix = lb[LABELS.process] ? `${lb[LABELS.process]}.${lb[LABELS.replica] ?? 0}` : id.slice(0, 12);
+    return { prefix, logs: (opts) => c.logs(opts as unknown as Dockerode.ContainerLogsOptions & { follow: false }) };
+  };
+}
+
 /**
  * Merged, line-by-line logs of several containers: an async iterable of LogLine.
  * Without `follow`, history is collected from every container, sorted by time, then the
@@ -38,12 +51,16 @@ export class LogStream implements AsyncIterable<LogLine> {
   private closed = false;
   private closeOnDrain = false;
 
+  private readonly source: LogSource;
+
   constructor(
-    private readonly docker: Dockerode,
+    docker: Dockerode,
     private readonly log: Logger,
     private readonly opts: LogStreamOptions,
     signal?: AbortSignal,
+    source?: LogSource,
   ) {
+    this.source = source ?? containerLogSource(docker);
     signal?.addEventListener('abort', () => this.close(), { once: true });
     if (signal?.aborted) this.close();
   }
@@ -108,17 +125,11 @@ export class LogStream implements AsyncIterable<LogLine> {
   }
 
   private async attach(id: string, tail: number | 'all'): Promise<void> {
-    const c = this.docker.getContainer(id);
-    let prefix = id.slice(0, 12);
     try {
-      const info = await c.inspect();
-      const lb = info.Config.Labels ?? {};
-      if (lb[LABELS.process]) prefix = `${lb[LABELS.process]}.${lb[LABELS.replica] ?? 0}`;
+      const { prefix, logs } = await this.source(id);
       const opts = { stdout: true, stderr: true, timestamps: true, tail: tail === 'all' ? 'all' : String(tail) };
       if (this.opts.follow) {
-        const stream = (await c.logs({ ...opts, follow: true } as unknown as Dockerode.ContainerLogsOptions & {
-          follow: true;
-        })) as NodeJS.ReadableStream & {
+        const stream = (await logs({ ...opts, follow: true })) as NodeJS.ReadableStream & {
           destroy?: () => void;
         };
         if (this.closed) {
@@ -128,9 +139,7 @@ export class LogStream implements AsyncIterable<LogLine> {
         this.streams.set(id, stream);
         await this.pump(id, prefix, stream);
       } else {
-        const buf = (await c.logs({ ...opts, follow: false } as unknown as Dockerode.ContainerLogsOptions & {
-          follow: false;
-        })) as unknown as Buffer;
+        const buf = (await logs({ ...opts, follow: false })) as Buffer;
         const { push, end } = this.parser(id, prefix);
         push(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
         end();

@@ -30,8 +30,10 @@ export class BackgroundJobs {
     // app output into the kept logs from the start: a container recovery starts is followed too
     cp.logCollector.start(signal);
     const recovery = new Recovery(state, cp.runtime, cp.rollout, cp.locks, log.child({ module: 'recovery' }));
-    this.running = recovery
-      .run(signal)
+    // the apps with replicas on the Swarm are known before recovery lists them
+    this.running = cp.runtime.swarm
+      .seed()
+      .then(() => recovery.run(signal))
       .catch((err) => log.error({ err }, 'recovery failed'))
       .then(() => {
         // after recovery, so the watcher never races the first convergence of an app

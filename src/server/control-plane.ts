@@ -12,8 +12,8 @@ import { CommandHost } from '../plugin-host/command-host.js';
 import { CommandRegistry } from '../plugin-host/command-registry.js';
 import type { PluginApi } from '../plugin-host/plugin-api.js';
 import type { AddonScheduler } from '../addons/addon-scheduler.js';
-import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import type { CronScheduler } from '../cron/cron-scheduler.js';
+import type { SchedulerRouter } from '../swarm/scheduler/scheduler-router.js';
 import type { TrafficProxy } from '../services/traffic-service.js';
 import type { State } from '../state/state.js';
 import type { RegistryAccess } from '../swarm/registry/registry-access.js';
@@ -37,7 +37,7 @@ export interface ControlPlane {
   keyRemoved: Set<(fingerprint: string) => void>;
   host: CommandHost;
   git: GitService;
-  runtime: ContainerRuntime;
+  runtime: SchedulerRouter;
   rollout: Rollout;
   locks: AppLocks;
   /** sends the proxy its certificates (at start and after every change) */
@@ -74,6 +74,7 @@ export async function buildControlPlane(
   const pipeline = wireDeploy(config, paths, state, proxy, rt, knobs, log, notifications);
   const https = wireHttps(config, paths, state, proxy, pipeline.hosts, knobs, log, notifications);
   const swarm = wireCluster(paths, state, rt, knobs, log);
+  rt.useRegistry(swarm.registry);
   const repos = new RepoStore(paths.repos);
   const appLogs = wireAppLogs(paths, state, rt, knobs, log);
   const services = wireServices({ config, paths, state, proxy, rt, pipeline, https, repos, knobs, appLogs, log, notify: notifications });

@@ -39,6 +39,8 @@ export interface ContainerReport {
   cpuPercent: number | null;
   memoryBytes: number | null;
   memoryLimitBytes: number | null;
+  /** the Swarm node of a replica on the Swarm scheduler (absent for local containers) */
+  node?: string | null;
 }
 
 export interface ProcessStatus {
@@ -193,6 +195,7 @@ export class ProcessService {
       cpuPercent: stats?.cpuPercent ?? null,
       memoryBytes: stats?.memoryBytes ?? null,
       memoryLimitBytes: stats?.memoryLimitBytes ?? null,
+      ...(c.node === undefined ? {} : { node: c.node }),
     };
   }
 }

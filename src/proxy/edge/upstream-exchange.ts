@@ -232,6 +232,17 @@ export class UpstreamExchange {
       this.retried = true;
       this.start(this.owner.target);
       return;
+    } else if (idempotent && !this.retried && code === 'ECONNRESET' && this.owner.target?.expired !== true) {
+      // a new connection closed before any response: the target is dying (a killed task behind a
+      // Swarm host-mode port is accepted by docker-proxy, then cut), as nginx's proxy_next_upstream
+      // error: another target gets the request (not one the drain timeout cut: that answers 504)
+      this.owner.connectFailed();
+      const next = this.owner.retarget();
+      if (next) {
+        this.retried = true;
+        this.start(next);
+        return;
+      }
     }
     const expired = this.owner.target?.expired === true;
     if (code === 'PAAS_QUEUE_TIMEOUT') this.end(503, err.message, err);

@@ -19,7 +19,12 @@ export function wireCron(state: State, rt: RuntimeBundle, pipeline: Pick<DeployB
   const timeoutOf = (app: string) => pipeline.settings.get(app, 'cron-timeout');
   const runner = new CronRunner({
     docker: rt.docker,
-    runtime: rt.runtime,
+    // runs are containers on this engine (a Swarm app's join its attachable overlay), claimed like local ones
+    runtime: {
+      ensureNetwork: (app) => rt.runtime.ensureNetwork(app),
+      appNetwork: (app) => rt.runtime.appNetwork(app),
+      claim: (id) => rt.local.claim(id),
+    },
     extraLabels: rt.labels,
     repo: state.cron,
     specOf: (app, release, process, replica) => pipeline.rollout.spec(app, release, process, replica, pipeline.settings.snapshot(app)),

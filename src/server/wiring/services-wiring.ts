@@ -19,6 +19,7 @@ import { LogsService } from '../../services/logs-service.js';
 import { PortService } from '../../services/port-service.js';
 import { ProcessService } from '../../services/process-service.js';
 import { ReleaseService } from '../../services/release-service.js';
+import { SchedulerService } from '../../services/scheduler-service.js';
 import { SettingsService } from '../../services/settings-service.js';
 import { StorageService } from '../../services/storage-service.js';
 import { type TrafficProxy, TrafficService } from '../../services/traffic-service.js';
@@ -29,7 +30,7 @@ import { wireAddons } from './addons-wiring.js';
 import { type CronBundle, wireCron } from './cron-wiring.js';
 import type { DeployBundle } from './deploy-wiring.js';
 import type { HttpsBundle } from './https-wiring.js';
-import type { RuntimeBundle } from './runtime-wiring.js';
+import { GLOBAL_SCHEDULER_KEY, type RuntimeBundle } from './runtime-wiring.js';
 
 /** The application services, one per area: what the commands call. */
 export interface ServicesBundle extends AddonsBundle, CronBundle {
@@ -43,6 +44,7 @@ export interface ServicesBundle extends AddonsBundle, CronBundle {
   deploys: DeployService;
   releases: ReleaseService;
   processes: ProcessService;
+  scheduler: SchedulerService;
   ports: PortService;
   storage: StorageService;
   logs: LogsService;
@@ -128,6 +130,7 @@ export function wireServices(i: ServicesInput): ServicesBundle {
     afterDestroy: () => https.tls.sync(),
   });
   const keyRemoved = new Set<(fingerprint: string) => void>();
+  const processes = new ProcessService({ formation, releases, settings, activator: releaseManager, rollout, runtime: rt.runtime, locks });
   return {
     ...addons,
     ...wireCron(state, rt, pipeline, log),
@@ -166,7 +169,18 @@ export function wireServices(i: ServicesInput): ServicesBundle {
       locks,
       logPath: paths.releaseLog,
     }),
-    processes: new ProcessService({ formation, releases, settings, activator: releaseManager, rollout, runtime: rt.runtime, locks }),
+    processes,
+    scheduler: new SchedulerService({
+      settings,
+      globals: state.settings,
+      globalKey: GLOBAL_SCHEDULER_KEY,
+      swarm: rt.swarm,
+      runtime: rt.runtime,
+      current: (app) => releases.current(app),
+      isStopped: (app) => processes.isStopped(app),
+      restart: (app, out, signal) => processes.restart(app, out, signal),
+      locks,
+    }),
     ports: new PortService({ settings, releases, deriver: releaseManager, images: rt.images, locks }),
     storage: new StorageService({
       settings: settingsService,
