@@ -7,15 +7,26 @@
 // of the lanes itself and hands each accepted connection to the next lane round-robin, a
 // forked worker's over IPC with the socket as handle. (node:cluster's own round-robin would
 // leave the primary idle and cost WORKERS + 1 processes.)
-// usage: node bench/bare-node-proxy.cjs LISTEN_PORT UPSTREAM_PORT [WORKERS]
+//
+// With FORWARD=forward it also sends the forwarding headers paas sends (X-Forwarded-Proto,
+// X-Forwarded-Host, X-Real-IP and a per-process X-Request-Id), so the bench can tell what those
+// four header lines cost (written here, parsed by the upstream) from the rest of paas.
+// usage: node bench/bare-node-proxy.cjs LISTEN_PORT UPSTREAM_PORT [WORKERS] [FORWARD]
 const cluster = require('node:cluster');
 const http = require('node:http');
 const net = require('node:net');
 
-const [port, upstreamPort, workers = 1] = process.argv.slice(2).map(Number);
+const [port, upstreamPort, workers = 1] = process.argv.slice(2, 5).map(Number);
+const forward = process.argv[5] === 'forward';
+let ids = 0;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256, scheduling: 'lifo' });
 const server = http.createServer((req, res) => {
   const headers = req.rawHeaders.concat('X-Forwarded-For', req.socket.remoteAddress);
+  if (forward) {
+    headers.push('X-Forwarded-Proto', 'http', 'X-Real-IP', req.socket.remoteAddress, 'X-Request-Id', `b${process.pid}-${(++ids).toString(36)}`);
+    const host = req.headers.host;
+    if (host !== undefined) headers.push('X-Forwarded-Host', host);
+  }
   const up = http.request(
     { host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers, agent, setHost: false },
     (r) => {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench proxy [-- --duration 10 --connections 50 --runs 3]`: the paas proxy (compiled
+ * `npm run bench proxy [-- --duration 10 --connections 50 --runs 3 --limit-runs 8 --workers N]`: the paas proxy (compiled
  * dist/, `paas proxy` as the control plane starts it) against the bare Node proxy
  * (bench/bare-node-proxy.cjs, the ceiling of Node's HTTP stack, with as many processes sharing
  * connections as paas's do) and nginx, in front of the same upstream with the same worker count,
@@ -33,6 +33,8 @@ const RUNS = arg('runs', 3);
 const IDLE = 1000;
 const IDLE_ROUNDS = 3;
 const LIMIT_RUNS = arg('limit-runs', 8);
+/** `--workers 1`: only that worker count (default: 1 and one per core) */
+const ONLY_WORKERS = arg('workers', 0);
 const LIMIT_SECONDS = 5;
 const cores = os.availableParallelism();
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'paas-proxy-bench-'));
@@ -209,7 +211,7 @@ async function main() {
   const load0 = `wrk -t2 -c${CONNS} -d${DURATION}s keep-alive`;
   console.log(`# proxy bench: ${load0}; ${plural(RUNS, 'run')}; ${cores} cores; node ${process.version}; ${nginxVersion}`);
   let swap: Awaited<ReturnType<typeof swapBench>> | null = null;
-  for (const workers of [...new Set([1, cores])]) {
+  for (const workers of ONLY_WORKERS > 0 ? [ONLY_WORKERS] : [...new Set([1, cores])]) {
     const load = await waitForQuiet(`proxy, ${workers} worker(s)`);
     const nginx = await startNginx(workers, upstreamPort);
     const paas = await startPaas(workers, upstreamPort);
