@@ -156,6 +156,8 @@ export function wireServices(i: ServicesInput): ServicesBundle {
       deriver: releaseManager,
       runtime: rt.runtime,
       locks,
+      warm: pipeline.warm,
+      globals: state.settings,
       logPath: paths.releaseLog,
     }),
     processes: new ProcessService({ formation, releases, settings, activator: releaseManager, rollout, runtime: rt.runtime, locks }),

@@ -10,8 +10,8 @@ import { Captured } from '../fakes/deploy-fakes.js';
 import { holdLock, never, liveApp, settle } from '../fakes/ops-services-fakes.js';
 import { deploySetup } from '../fakes/services-setup.js';
 
-function services() {
-  const s = deploySetup();
+function services(opts: { keepWarm?: boolean } = {}) {
+  const s = deploySetup(opts);
   const logs = fs.mkdtempSync(path.join(os.tmpdir(), 'paas-release-logs-'));
   const logPath = (app: string, v: number) => path.join(logs, `${app}-v${v}.log`);
   const service = new ReleaseService({
@@ -22,6 +22,8 @@ function services() {
     deriver: s.releases,
     runtime: s.runtime,
     locks: s.locks,
+    warm: s.warm,
+    globals: s.state.settings,
     logPath,
   });
   return { ...s, service, logPath };
