@@ -99,7 +99,7 @@ export class WarmReleases {
     const warm = this.deps.releases.get(app, r.release);
     if (!warm || !isDeepStrictEqual(contentOf(warm), contentOf(release))) return `v${r.release} is warm, not this release`;
     const cs = r.ids.map((id) => all.find((c) => c.id === id));
-    if (cs.some((c) => !c || c.state !== 'paused' || !c.ip)) return `the warm containers of v${r.release} are gone or were restarted`;
+    if (cs.some((c) => c?.state !== 'paused' || !c.ip)) return `the warm containers of v${r.release} are gone or were restarted`;
     if (cs.length !== (release.formation.web ?? 0))
       return `v${r.release} has ${cs.length} warm web container(s), the rollback wants ${release.formation.web ?? 0}`;
     return cs as ContainerInfo[];

@@ -176,7 +176,10 @@ describe('instant rollback from the warm previous release', () => {
     const until = Date.parse((await warmOf())!.warmUntil!);
     const live = await served();
     await paas.stop();
-    assert.ok((await boxes()).some((c) => c.state === 'paused'), 'still paused while no control plane runs');
+    assert.ok(
+      (await boxes()).some((c) => c.state === 'paused'),
+      'still paused while no control plane runs',
+    );
     await waitFor('the window to pass', async () => Date.now() > until + 200, 10_000, 100);
     await paas.spawnServer();
     await waitFor('recovery removes the expired warm container', async () => (await boxes()).length === 1, 20_000, 200);

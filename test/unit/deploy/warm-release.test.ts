@@ -2,27 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { StageOutput } from '../../../src/deploy/stage-output.js';
 import { DEFAULT_KEEP_WARM_MS, KEEP_WARM_GLOBAL_KEY } from '../../../src/deploy/warm-release.js';
-import { formatKeepWarm, parseKeepWarm, ReleaseService } from '../../../src/services/release-service.js';
+import { formatKeepWarm, parseKeepWarm } from '../../../src/services/release-service.js';
 import { Captured } from '../fakes/deploy-fakes.js';
-import { deploySetup, liveApp } from '../fakes/services-setup.js';
+import { deploySetup, liveApp, releaseService } from '../fakes/services-setup.js';
 
 const signal = () => new AbortController().signal;
 
 /** v1 live, then v2 (another image) pushed: v1 is warm unless keep-warm says otherwise. */
 async function setup(keepWarm = true) {
   const s = deploySetup({ keepWarm });
-  const service = new ReleaseService({
-    releases: s.state.releases,
-    config: s.state.config,
-    formation: s.state.formation,
-    settings: s.settings,
-    deriver: s.releases,
-    runtime: s.runtime,
-    locks: s.locks,
-    warm: s.warm,
-    globals: s.state.settings,
-    logPath: () => '/nonexistent',
-  });
+  const service = releaseService(s);
   await liveApp(s, 'a');
   s.runtime.images.add('paas/a:v2');
   const out = new Captured();
@@ -31,8 +20,7 @@ async function setup(keepWarm = true) {
 }
 type S = Awaited<ReturnType<typeof setup>>;
 
-const byRelease = (s: S) =>
-  [...s.runtime.containers.values()].map((c) => `${c.process}.${c.replica}.v${c.release}:${c.state}`).sort();
+const byRelease = (s: S) => [...s.runtime.containers.values()].map((c) => `${c.process}.${c.replica}.v${c.release}:${c.state}`).sort();
 const lastTargets = (s: S) => s.proxy.deploys.at(-1)!.spec.targets;
 
 describe('keeping the previous release warm', () => {
@@ -125,7 +113,14 @@ describe('keeping the previous release warm', () => {
   test('a rollback to a release other than the warm one starts containers', async () => {
     const s = await setup();
     s.runtime.images.add('paas/a:v3');
-    await s.releases.derive('a', s.state.releases.current('a')!, { image: 'paas/a:v3' }, 'Deploy v3', new StageOutput(new Captured()), signal());
+    await s.releases.derive(
+      'a',
+      s.state.releases.current('a')!,
+      { image: 'paas/a:v3' },
+      'Deploy v3',
+      new StageOutput(new Captured()),
+      signal(),
+    );
     // v2 is warm now; roll back to v1
     const out = new Captured();
     s.runtime.calls.length = 0;

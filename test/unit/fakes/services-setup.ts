@@ -8,6 +8,7 @@ import { AppSettingsStore } from '../../../src/deploy/app-settings-store.js';
 import type { RolloutStore } from '../../../src/deploy/adapter-interfaces.js';
 import { ReleaseManager } from '../../../src/deploy/release-manager.js';
 import { KEEP_WARM_GLOBAL_KEY, WarmReleases } from '../../../src/deploy/warm-release.js';
+import { ReleaseService } from '../../../src/services/release-service.js';
 import { Rollout } from '../../../src/deploy/rollout.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { State } from '../../../src/state/state.js';
@@ -81,6 +82,22 @@ export async function liveApp(s: ReturnType<typeof deploySetup>, app: string, fo
   await s.releases.activate(app, r, new StageOutput(new Captured()), new AbortController().signal);
   s.runtime.calls.length = 0;
   return r;
+}
+
+/** The real ReleaseService over a deploySetup; `logPath`: where its deploy logs are read. */
+export function releaseService(s: ReturnType<typeof deploySetup>, logPath: (app: string, v: number) => string = () => '/nonexistent') {
+  return new ReleaseService({
+    releases: s.state.releases,
+    config: s.state.config,
+    formation: s.state.formation,
+    settings: s.settings,
+    deriver: s.releases,
+    runtime: s.runtime,
+    locks: s.locks,
+    warm: s.warm,
+    globals: s.state.settings,
+    logPath,
+  });
 }
 
 /** The real ConfigService over a deploySetup (its config changes roll out on the fake runtime). */
