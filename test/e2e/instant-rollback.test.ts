@@ -117,6 +117,11 @@ describe('instant rollback from the warm previous release', () => {
         [2, 'paused'],
       ],
     );
+    // a route change re-sends the targets of the live release, v1's thawed container among them
+    const dom = await paas.ssh(`domains:add ${APP} www.warm.example`);
+    assert.equal(dom.exitCode, 0, dom.stderr);
+    assert.equal((await viaProxy(paas, 'www.warm.example')).body.trim(), 'A');
+    assert.equal(await served(), 'A');
     // the rolled-away release is the warm one now: rolling back again is instant too
     assert.equal((await warmOf())?.version, 2);
     const again = await paas.ssh(`releases:rollback ${APP}`);
