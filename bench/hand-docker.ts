@@ -10,9 +10,9 @@ import { pollUntil, probe, sleep } from './bench-stats.js';
 export const HAND_RUN_OPTIONS =
   '`docker run -d --network paas --network-alias <app>.web --init --restart on-failure:10 --log-driver json-file --log-opt max-size=10m --log-opt max-file=3 -e PORT=5000`';
 
-/** `docker run -d` with paas's container options; returns the container id. */
-export async function handRun(image: string, labels: Record<string, string>, alias: string): Promise<string> {
-  const args = ['run', '-d', '--network', 'paas', '--network-alias', alias, '--init', '--restart', 'on-failure:10'];
+/** `docker run -d` with paas's container options; returns the container id. `network`: the app's own (`paas-<app>`) where paas runs one. */
+export async function handRun(image: string, labels: Record<string, string>, alias: string, network = 'paas'): Promise<string> {
+  const args = ['run', '-d', '--network', network, '--network-alias', alias, '--init', '--restart', 'on-failure:10'];
   args.push('--log-driver', 'json-file', '--log-opt', 'max-size=10m', '--log-opt', 'max-file=3', '-e', 'PORT=5000');
   for (const [k, v] of Object.entries(labels)) args.push('--label', `${k}=${v}`);
   return (await execa('docker', [...args, image])).stdout.trim();

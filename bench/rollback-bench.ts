@@ -2,7 +2,9 @@
  * `npm run bench rollback`: `releases:rollback` of a small app (busybox httpd, health path /)
  * until the other release's content is served through the proxy, against swapping releases by
  * hand: `docker run` of the other image (paas's container options, hand-docker.ts) until it
- * answers with its content. Target: paas under 5 s.
+ * answers with its content. Target: paas under 5 s. Two paas sections: warm (the default
+ * keep-warm window: the other release's web container is paused and thawed, docs/instant-rollback.md;
+ * target under 0.3 s) and cold (`releases:set keep-warm 0`: containers are started, as before).
  *
  * Same work: both sides flip between the same two images (v1 "A", v2 "B", already built), both
  * poll with one GET every 20 ms from the start (by hand the old container answers until the new
@@ -20,7 +22,9 @@ import { alternating, fmtStats, median, plural, pollUntil, probe, ratio, Results
 import { containerIp, HAND_RUN_OPTIONS, handRemove, handRun, liveTraffic, waitServed } from './hand-docker.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const APP = 'rb';
+const APP = 'rollbench';
+/** the app's own network, where paas runs its containers (the by-hand side joins it too) */
+const NETWORK = `paas-${APP}`;
 
 async function main() {
   await ensureBusyboxImage();
@@ -37,7 +41,7 @@ async function main() {
     }
     const images: Record<string, string> = { A: `paas/${APP}:v1`, B: `paas/${APP}:v2` };
     // by hand starts where paas is: B live
-    handLive.push(await handRun(images.B, paas.labels, `${APP}-hand.web`));
+    handLive.push(await handRun(images.B, paas.labels, `${APP}-hand.web`, NETWORK));
     let handServes = 'B';
 
     const byHand = async (): Promise<number> => {
@@ -45,7 +49,7 @@ async function main() {
       const previous = await containerIp(handLive[0]!);
       const t0 = performance.now();
       const traffic = liveTraffic(previous);
-      const id = await handRun(images[want], paas.labels, `${APP}-hand.web`);
+      const id = await handRun(images[want], paas.labels, `${APP}-hand.web`, NETWORK);
       const ip = await containerIp(id);
       traffic.stop();
       await waitServed(ip, (status, body) => status === 200 && body.trim() === want);
@@ -76,32 +80,54 @@ async function main() {
       return ms;
     };
 
-    await byHand();
-    await viaPaas();
-    exits.length = 0;
-    const load = await waitForQuiet('rollback');
-    const hand: number[] = [];
-    const ours: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      const [a, b] = await alternating(i, byHand, viaPaas);
-      hand.push(a);
-      ours.push(b);
-      await sleep(1000);
+    /** RUNS rollbacks alternating with swaps by hand, after one untimed warm-up of each; the paas times and exits. */
+    const section = async (name: string) => {
+      await byHand();
+      await viaPaas();
+      exits.length = 0;
+      const load = await waitForQuiet(`rollback ${name}`);
+      const hand: number[] = [];
+      const ours: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const [a, b] = await alternating(i, byHand, viaPaas);
+        hand.push(a);
+        ours.push(b);
+        await sleep(1000);
+      }
+      return { hand, ours, exits: exits.splice(0), load };
+    };
+    // warm: the default keep-warm window (each rollback thaws the other release, paused by the one before)
+    const warm = await section('warm');
+    const keepOff = await paas.ssh(`releases:set ${APP} keep-warm 0`);
+    if (keepOff.exitCode !== 0) throw new Error(keepOff.stderr);
+    const cold = await section('cold');
+    const cond = (load: string) =>
+      `${plural(RUNS, 'run')} each after 1 warm-up, alternating order; ${load}; old container removal untimed on both sides`;
+    for (const [name, s, how, target] of [
+      ['warm', warm, 'the paused web container of the other release thawed (default keep-warm 10m)', 'paas < 0.3 s'],
+      ['cold', cold, '`releases:set keep-warm 0`: containers started, as before keep-warm', 'paas < 5 s'],
+    ] as const) {
+      res.add({
+        figure: `rollback, ${name}: until the other release is served`,
+        paas: `\`releases:rollback\`, GET via the proxy every 20 ms: ${fmtStats(s.ours, 's', 2, 1000)}; ${how}`,
+        reference: `${HAND_RUN_OPTIONS.replace('--network paas ', `--network ${NETWORK} `)} of the other image + GET on the container every 20 ms: ${fmtStats(s.hand, 's', 2, 1000)}`,
+        ratio: ratio(median(s.ours), median(s.hand)),
+        conditions: `${cond(s.load)}; target: ${target}`,
+      });
     }
-    const cond = `${plural(RUNS, 'run')} each after 1 warm-up, alternating order; ${load}; old container removal untimed on both sides`;
     res.add({
-      figure: 'rollback: until the other release is served',
-      paas: `\`releases:rollback\`, GET via the proxy every 20 ms: ${fmtStats(ours, 's', 2, 1000)}`,
-      reference: `${HAND_RUN_OPTIONS} of the other image + GET on the container every 20 ms: ${fmtStats(hand, 's', 2, 1000)}`,
-      ratio: ratio(median(ours), median(hand)),
-      conditions: `${cond}; target: paas < 5 s`,
+      figure: 'rollback: warm against cold, until the other release is served',
+      paas: `warm ${fmtStats(warm.ours, 's', 2, 1000)}`,
+      reference: `cold ${fmtStats(cold.ours, 's', 2, 1000)}`,
+      ratio: ratio(median(warm.ours), median(cold.ours)),
+      conditions: 'the paas runs above',
     });
     res.add({
-      figure: 'rollback: until `releases:rollback` exits (old container stopped)',
-      paas: fmtStats(exits, 's', 2, 1000),
-      reference: '',
+      figure: 'rollback: until `releases:rollback` exits (warm: the rolled-away release paused; cold: its container stopped)',
+      paas: `warm ${fmtStats(warm.exits, 's', 2, 1000)}`,
+      reference: `cold ${fmtStats(cold.exits, 's', 2, 1000)}`,
       ratio: '',
-      conditions: `the same ${plural(RUNS, 'paas run')}`,
+      conditions: `the same ${plural(RUNS, 'paas run')} each; both include the stability window (checks wait, 2 s)`,
     });
     res.write();
   } finally {

@@ -19,6 +19,9 @@ export interface RuntimePort {
   /** until the container accepts connections on its port: 'listening', or why not */
   waitListening(c: Pick<ContainerInfo, 'ip' | 'port'>, opts: ListeningOptions): Promise<ListeningResult>;
   stop(id: string, graceSeconds?: number): Promise<void>;
+  /** freezes a container (a warm release); `unpause` thaws it */
+  pause(id: string): Promise<void>;
+  unpause(id: string): Promise<void>;
   list(filter?: { app?: string; process?: string; release?: number }): Promise<ContainerInfo[]>;
   logsTail(id: string, lines: number): Promise<string>;
   removeImages(tags: string[]): Promise<unknown>;

@@ -83,7 +83,14 @@ export class ReleaseManager {
    * and runs the postdeploy tasks inside the cutover's stability window: any failure leaves the
    * previous release serving and throws.
    */
-  async activate(app: string, release: Release, stage: StageOutput, signal: AbortSignal, hooks: ReleaseHooks | null = null): Promise<void> {
+  async activate(
+    app: string,
+    release: Release,
+    stage: StageOutput,
+    signal: AbortSignal,
+    hooks: ReleaseHooks | null = null,
+    opts: { warm?: boolean } = {},
+  ): Promise<void> {
     let r = release;
     if (hooks?.predeploy) {
       const tag = `paas/${app}:v${r.version}`;
@@ -104,7 +111,7 @@ export class ReleaseManager {
           for (const [name, command] of after) await this.task(app, r, name, command, stage, window);
         }
       : undefined;
-    await this.deps.rollout.release(app, r, stage, signal, afterSwitch);
+    await this.deps.rollout.release(app, r, stage, signal, afterSwitch, opts);
     this.deps.releases.markLive(app, r.version);
     // pruning is housekeeping: it must not hold up the push or the lock (errors are logged)
     void this.prune(app);
@@ -147,7 +154,7 @@ export class ReleaseManager {
     }
   }
 
-  /** A new release from the live one with some fields changed (config, rollback), activated. */
+  /** A new release from the live one with some fields changed (config, rollback), activated; `opts.warm`: from the warm release when it matches (rollback). */
   async derive(
     app: string,
     from: Release,
@@ -157,6 +164,7 @@ export class ReleaseManager {
     description: string,
     stage: StageOutput,
     signal: AbortSignal,
+    opts: { warm?: boolean } = {},
   ): Promise<Release> {
     const r = this.deps.releases.create({
       app,
@@ -174,7 +182,7 @@ export class ReleaseManager {
       formationLock: patch.formationLock !== undefined ? patch.formationLock : from.formationLock,
     });
     try {
-      await this.activate(app, r, stage, signal);
+      await this.activate(app, r, stage, signal, null, opts);
       this.deps.notify?.notify({
         event: 'deploy.succeeded',
         app,

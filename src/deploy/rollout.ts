@@ -7,6 +7,10 @@ import type { ContainerInfo, ContainerSpec, ProxyDeploySpec, ProxyPort, RolloutS
 import type { AppSettingsSnapshot } from './settings-schema.js';
 import type { StageOutput } from './stage-output.js';
 import { checkBinds } from './storage-mounts.js';
+import type { WarmReleases } from './warm-release.js';
+
+/** Failures of thawed warm containers after which a rollback starts containers instead. */
+const WARM_FALLBACK = new Set(['PAAS_ERR_DEPLOY_UNHEALTHY', 'PAAS_ERR_DEPLOY_CRASHED', 'PAAS_ERR_DEPLOY_NOT_LISTENING']);
 
 export const DEFAULT_PORT = 5000;
 
@@ -27,6 +31,8 @@ export class Rollout {
     private readonly runtime: RuntimePort,
     proxy: ProxyPort,
     private readonly log: Logger,
+    /** the previous release kept warm for an instant rollback (absent: none is) */
+    private readonly warm?: WarmReleases,
   ) {
     this.cutover = new Cutover(runtime, proxy, log);
   }
@@ -45,6 +51,11 @@ export class Rollout {
 
   hosts(app: string): string[] {
     return this.store.hosts(app);
+  }
+
+  /** Whether `c` is a container of live release `live` (its own, or a warm one a rollback adopted). */
+  serves(app: string, live: Release, c: ContainerInfo): boolean {
+    return c.release === live.version || (this.warm?.adopted(app, live.version).has(c.id) ?? false);
   }
 
   /** What the proxy gets for an app: its hosts, the web targets, and the health gate from `checks`. */
@@ -97,6 +108,10 @@ export class Rollout {
   /**
    * Blue-green: all containers of `release` replace all others of the app, through the cutover
    * (cutover.ts). `afterSwitch` (postdeploy) runs while the old containers are still warm.
+   * `opts.warm` (a rollback): the web containers come from the warm release when it can serve
+   * `release` (warm-release.ts), thawed instead of started; if they fail the health gate, the
+   * rollout starts containers as usual. Afterwards the previous live release's web containers are
+   * kept warm (paused) for the app's window, and everything else of the app is stopped.
    */
   async release(
     app: string,
@@ -104,19 +119,54 @@ export class Rollout {
     out: StageOutput,
     signal: AbortSignal,
     afterSwitch?: (signal: AbortSignal) => Promise<void>,
+    opts: { warm?: boolean } = {},
   ): Promise<void> {
-    const settings = this.store.settings(app);
     await this.runtime.ensureNetwork(app);
     // the app's containers are listed while the new ones start (it saves a round of inspects on
     // the way to the first new request); the new ones are told apart by id
     const listing = this.runtime.list({ app });
     listing.catch(() => undefined);
+    let warm: ContainerInfo[] = [];
+    if (opts.warm && this.warm) {
+      const claimed = this.warm.claim(app, release, await listing);
+      if (typeof claimed === 'string') out.info(`${claimed}: starting containers`);
+      else warm = claimed;
+    }
+    if (warm.length) {
+      try {
+        return await this.rollOut(app, release, out, signal, listing, afterSwitch, warm);
+      } catch (err) {
+        if (signal.aborted || !WARM_FALLBACK.has((err as { code?: string }).code ?? '')) throw err;
+        this.warm?.clear(app);
+        out.info(`the warm containers failed (${(err as Error).message.split('\n')[0]}): starting containers`);
+        return this.rollOut(app, release, out, signal, this.runtime.list({ app }), afterSwitch, []);
+      }
+    }
+    return this.rollOut(app, release, out, signal, listing, afterSwitch, []);
+  }
+
+  private async rollOut(
+    app: string,
+    release: Release,
+    out: StageOutput,
+    signal: AbortSignal,
+    listing: Promise<ContainerInfo[]>,
+    afterSwitch: ((signal: AbortSignal) => Promise<void>) | undefined,
+    warm: ContainerInfo[],
+  ): Promise<void> {
+    const settings = this.store.settings(app);
+    const previousLive = this.store.current(app);
     const wanted = Object.entries(release.formation).filter(([, n]) => n > 0);
     out.stage('start', `Starting ${wanted.map(([p, n]) => `${p}=${n}`).join(' ') || 'no processes (formation is empty)'}`);
     const started: ContainerInfo[] = [];
     let old: ContainerInfo[] = [];
     try {
+      if (warm.length) {
+        started.push(...(await this.warm!.thaw(warm)));
+        out.info(`${warm.length} warm web container(s) of v${warm[0]!.release} thawed`);
+      }
       for (const [proc, n] of wanted) {
+        if (proc === 'web' && warm.length) continue;
         for (let r = 1; r <= n; r++) {
           this.checkAbort(signal);
           const c = await this.runtime.start(this.spec(app, release, proc, r, settings));
@@ -131,11 +181,35 @@ export class Rollout {
       await this.stopAll(started, 1);
       throw err;
     }
-    if (old.length) {
-      out.stage('retire', `Stopping ${old.length} old container(s)`);
-      await this.stopAll(old, 10);
+    const keep = await this.keepWarm(app, release, previousLive, old, out);
+    this.warm?.adopt(
+      app,
+      release.version,
+      warm.map((c) => c.id),
+    );
+    const retire = old.filter((c) => !keep.has(c.id));
+    if (retire.length) {
+      out.stage('retire', `Stopping ${retire.length} old container(s)`);
+      await this.stopAll(retire, 10);
     }
     out.end();
+  }
+
+  /**
+   * After a switch: the previous live release's web containers (drained) are paused and kept warm;
+   * a restart of the same release keeps the warm set it had. Returns the ids not to stop.
+   */
+  private async keepWarm(app: string, release: Release, previous: Release | undefined, old: ContainerInfo[], out: StageOutput) {
+    if (!this.warm || !previous) return new Set<string>();
+    if (previous.version === release.version) return this.warm.held(app, old);
+    const adopted = this.warm.adopted(app, previous.version);
+    const web = webOf(old).filter((c) => c.release === previous.version || adopted.has(c.id));
+    const parked = await this.warm.park(app, previous.version, web);
+    if (parked.length) {
+      const until = new Date(this.warm.current(app)?.until ?? Date.now()).toISOString().slice(11, 19);
+      out.info(`v${previous.version} stays warm (${parked.length} paused web container(s)) until ${until} UTC for an instant rollback`);
+    }
+    return new Set(parked.map((c) => c.id));
   }
 
   /**
@@ -154,8 +228,13 @@ export class Rollout {
     await this.runtime.ensureNetwork(app);
     const formation = this.store.formation(app);
     const all = (listed ?? (await this.runtime.list({ app }))).filter((c) => !c.oneOff);
-    const mine = all.filter((c) => c.release === live.version && (c.state === 'running' || c.state === 'restarting'));
-    const strays = all.filter((c) => !mine.includes(c));
+    const adopted = this.warm?.adopted(app, live.version) ?? new Set<string>();
+    const warm = this.warm?.held(app, all) ?? new Set<string>();
+    const mine = all.filter(
+      (c) => (c.release === live.version || adopted.has(c.id)) && (c.state === 'running' || c.state === 'restarting'),
+    );
+    // a warm release is neither a replica nor a stray while its window is open
+    const strays = all.filter((c) => !mine.includes(c) && !warm.has(c.id));
     const removed: ContainerInfo[] = [];
     const added: ContainerInfo[] = [];
     const procs = new Set([...Object.keys(formation), ...mine.map((c) => c.process)]);

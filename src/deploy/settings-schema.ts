@@ -4,6 +4,19 @@ import type { HealthCheckSettings } from './app-json.js';
 import { SettingErrors } from './setting-errors.js';
 import type { ResourceTable } from './resource-limits.js';
 
+/** The previous release kept warm after a deploy: its paused web containers, until `until` (epoch ms). */
+export interface WarmRecord {
+  release: number;
+  until: number;
+  ids: string[];
+}
+
+/** After a warm rollback, live release `release` is served by containers `ids` that carry another release's label. */
+export interface AdoptedRecord {
+  release: number;
+  ids: string[];
+}
+
 /**
  * Every per-app setting in one place: key -> type (by its checker) -> default. A value is checked
  * on every write and on every read (a stored value that no longer fits reads as the default), so
@@ -33,6 +46,8 @@ function recordOf<V>(key: string, summary: string, item: (v: unknown) => v is V)
 
 const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
 const isString = (v: unknown): v is string => typeof v === 'string';
+const isIds = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
+const isWarmRecord = (v: unknown): v is WarmRecord => isRecord(v) && isCount(v.release) && isCount(v.until) && isIds(v.ids);
 const isLimits = (v: unknown): v is ResourceTable[string] =>
   isRecord(v) && Object.entries(v).every(([k, n]) => (k === 'memoryBytes' || k === 'nanoCpus') && isCount(n));
 
@@ -172,6 +187,25 @@ export const SETTINGS = {
     summary: 'Swarm placement constraints of the app (ps:set placement; absent: none)',
     default: [] as string[],
     check: (v: unknown): string[] => (Array.isArray(v) && v.every(isString) ? v : bad('placement', 'a list of constraints')),
+  },
+  'keep-warm': {
+    summary:
+      'ms the previous release stays warm (paused) after a deploy, for an instant rollback (releases:set keep-warm; absent: the global default)',
+    default: null as number | null,
+    check: (v: unknown): number | null => (v === null || isCount(v) ? (v as number | null) : bad('keep-warm', 'a number of milliseconds')),
+  },
+  /** written by each rollout: the previous release's paused web containers and the end of their window (warm-release.ts) */
+  warm: {
+    summary: 'the warm release: its version, paused web containers and window end',
+    default: null as WarmRecord | null,
+    check: (v: unknown): WarmRecord | null => (v === null || isWarmRecord(v) ? (v as WarmRecord | null) : bad('warm', 'a warm record')),
+  },
+  /** written by a warm rollback: containers labelled with an older release that serve the live one */
+  adopted: {
+    summary: 'the containers of another release that serve the live one after a warm rollback',
+    default: null as AdoptedRecord | null,
+    check: (v: unknown): AdoptedRecord | null =>
+      v === null || (isRecord(v) && isCount(v.release) && isIds(v.ids)) ? (v as AdoptedRecord | null) : bad('adopted', 'an adopted record'),
   },
 } satisfies Record<string, SettingEntry<unknown>>;
 

@@ -47,6 +47,12 @@ export class BackgroundJobs {
         );
         if (signal.aborted) return;
         watcher.start(signal);
+        // a warm release's window ends with a convergence of its app, which removes it
+        cp.warm.start(
+          state.apps.list().map((a) => a.name),
+          (app) => void recovery.convergeApp(app, signal),
+          signal,
+        );
         cp.renewals.start(signal);
       });
   }

@@ -3,6 +3,7 @@ import type { DataPaths, ServerConfig } from '../config/server-config.js';
 import type { ProxyPort } from '../deploy/adapter-interfaces.js';
 import type { AppLocks } from '../deploy/app-locks.js';
 import type { Rollout } from '../deploy/rollout.js';
+import type { WarmReleases } from '../deploy/warm-release.js';
 import { GitService } from '../git/git-service.js';
 import { RepoStore } from '../git/repo-store.js';
 import type { RenewalScheduler } from '../https/renewal-scheduler.js';
@@ -39,6 +40,8 @@ export interface ControlPlane {
   git: GitService;
   runtime: SchedulerRouter;
   rollout: Rollout;
+  /** the previous release kept warm for an instant rollback (its window timers start with the background jobs) */
+  warm: WarmReleases;
   locks: AppLocks;
   /** sends the proxy its certificates (at start and after every change) */
   tls: TlsSync;
@@ -114,6 +117,7 @@ export async function buildControlPlane(
     git,
     runtime: rt.runtime,
     rollout: pipeline.rollout,
+    warm: pipeline.warm,
     locks: pipeline.locks,
     tls: https.tls,
     renewals: https.renewals,

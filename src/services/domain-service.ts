@@ -20,7 +20,7 @@ export interface DomainDeps {
   globals: Pick<SettingsRepository, 'get' | 'set'>;
   /** the --domain flag */
   defaultDomain: string;
-  rollout: Pick<Rollout, 'proxySpec'>;
+  rollout: Pick<Rollout, 'proxySpec' | 'serves'>;
   runtime: Pick<RuntimePort, 'list'>;
   proxy: ProxyPort;
   locks: Locks;
@@ -166,7 +166,7 @@ export class DomainService {
       if (!live) return;
       const web = (await d.runtime.list({ app, process: 'web' })).filter((c) => c.state === 'running' && c.ip);
       if (web.length === 0) return;
-      const targets = web.filter((c) => c.release === live.version).map((c) => `${c.ip}:${c.port}`);
+      const targets = web.filter((c) => d.rollout.serves(app, live, c)).map((c) => `${c.ip}:${c.port}`);
       await d.proxy.deploy(app, d.rollout.proxySpec(app, targets));
     });
   }

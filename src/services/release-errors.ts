@@ -9,4 +9,6 @@ export const ReleaseErrors = {
   noTarget: errorFactory('PAAS_ERR_ROLLBACK_NO_TARGET'),
   noImage: errorFactory('PAAS_ERR_ROLLBACK_NO_IMAGE'),
   same: errorFactory('PAAS_ERR_ROLLBACK_SAME'),
+  /** a bad `releases:set` key or value */
+  setting: errorFactory('PAAS_ERR_RELEASES_SETTING', 2),
 };

@@ -11,6 +11,31 @@ import type { FormationRepository } from '../state/formation-repository.js';
 import type { Release, ReleasesRepository } from '../state/releases-repository.js';
 import { type Locks, underLock } from '../deploy/app-locks.js';
 import { ReleaseErrors } from './release-errors.js';
+import { parseDurationMs } from '../config/duration.js';
+import type { SettingsRepository } from '../state/settings-repository.js';
+import { KEEP_WARM_GLOBAL_KEY, MAX_KEEP_WARM_MS, type WarmReleases } from '../deploy/warm-release.js';
+
+/** What `releases:set` sets. */
+export const RELEASE_SETTING_KEYS = ['keep-warm'] as const;
+
+/** `10m`, `90s`, `1h`, `0` (off) -> ms; anything else is one line and changes nothing. */
+export function parseKeepWarm(text: string | undefined): number {
+  const ms = text === undefined ? null : parseDurationMs(text, MAX_KEEP_WARM_MS);
+  if (ms === null)
+    throw ReleaseErrors.setting(
+      `keep-warm must be a duration up to 24h such as 10m, 90s or 1h, or 0 for off, got '${text ?? ''}'; nothing was changed`,
+    );
+  return ms;
+}
+
+/** `600000` -> `10m`, `90000` -> `90s`, `0` -> `0 (off)`. */
+export function formatKeepWarm(ms: number): string {
+  if (ms === 0) return '0 (off)';
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
 
 export interface ReleaseServiceDeps {
   releases: Pick<ReleasesRepository, 'current' | 'get' | 'list'>;
@@ -20,6 +45,9 @@ export interface ReleaseServiceDeps {
   deriver: Pick<ReleaseManager, 'derive'>;
   runtime: Pick<RuntimePort, 'imageExists'>;
   locks: Locks;
+  /** the previous release kept warm for an instant rollback */
+  warm: Pick<WarmReleases, 'keepWarmMs' | 'current' | 'end'>;
+  globals: Pick<SettingsRepository, 'set'>;
   /** where the deploy output of a release is kept */
   logPath(app: string, version: number): string;
 }
@@ -76,6 +104,7 @@ export class ReleaseService {
         `Rollback to v${target.version}`,
         stage,
         signal,
+        { warm: true },
       );
       d.config.replace(app, target.config);
       d.formation.replace(app, formation);
@@ -85,6 +114,34 @@ export class ReleaseService {
       stage.end();
       return { from: live.version, to: target, release: r };
     });
+  }
+
+  /** The release kept warm and until when (epoch ms), while its window is open. */
+  warm(app: string): { release: number; until: number } | null {
+    const w = this.deps.warm.current(app);
+    return w ? { release: w.release, until: w.until } : null;
+  }
+
+  keepWarmMs(app: string): number {
+    return this.deps.warm.keepWarmMs(app);
+  }
+
+  /** `releases:set [app] keep-warm DURATION`: applies from the next deploy; 0 also ends the current window. */
+  async setKeepWarm(app: string, value: string | undefined, out: Writable, signal: AbortSignal): Promise<number> {
+    const ms = parseKeepWarm(value);
+    const d = this.deps;
+    return underLock(d.locks, app, 'a keep-warm change', out, signal, async () => {
+      d.settings.write(app, 'keep-warm', ms);
+      if (ms === 0) d.warm.end(app);
+      return ms;
+    });
+  }
+
+  /** `releases:set --global keep-warm DURATION`: the default of apps without their own. */
+  setGlobalKeepWarm(value: string | undefined): number {
+    const ms = parseKeepWarm(value);
+    this.deps.globals.set(KEEP_WARM_GLOBAL_KEY, String(ms));
+    return ms;
   }
 
   private target(app: string, live: Release, version: number | null): Release {

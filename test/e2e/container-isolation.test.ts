@@ -30,10 +30,12 @@ after(async () => {
   await paas?.destroy();
 });
 
-/** The app's running web container (this server's only), inspected. */
+/** The app's running web container (this server's only; a warm previous release's paused one left out), inspected. */
 async function web(app: string): Promise<Dockerode.ContainerInspectInfo> {
   const docker = dockerClient();
-  const list = await docker.listContainers({ filters: { label: [`paas.app=${app}`, 'paas.process=web', runFilter(paas.labels)] } });
+  const list = (
+    await docker.listContainers({ filters: { label: [`paas.app=${app}`, 'paas.process=web', runFilter(paas.labels)] } })
+  ).filter((c) => c.State !== 'paused');
   assert.equal(list.length, 1, `one web container of ${app}`);
   return docker.getContainer(list[0]!.Id).inspect();
 }

@@ -55,10 +55,14 @@ test('first push creates and deploys the app; a second push replaces it', async 
   res = await viaProxy(paas, 'web1.paas.test');
   assert.equal(res.body, 'version-two\n');
   const after2 = await containersOf('web1');
+  // v1's web container stays warm (paused) for an instant rollback: docs/instant-rollback.md
   assert.deepEqual(
-    after2.map((c) => c.release),
-    ['2'],
-    'v1 containers retired',
+    after2.map((c) => [c.release, c.state]).sort(),
+    [
+      ['1', 'paused'],
+      ['2', 'running'],
+    ],
+    'v1 out of service, kept warm',
   );
   const releases = await paas.ssh('releases web1 --json');
   assert.equal(releases.exitCode, 0, releases.stderr);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { busyboxApp, commitFiles, push, viaProxy } from '../helpers/app-repo.js';
 import { ensureBusyboxImage } from '../helpers/base-images.js';
-import { dockerClient, requireDocker, runFilter } from '../helpers/docker.js';
+import { requireDocker, runningReplicas } from '../helpers/docker.js';
 import { PaasServer } from '../helpers/paas-server.js';
 
 let paas: PaasServer;
@@ -19,11 +19,7 @@ after(async () => {
   await paas?.destroy();
 });
 
-const running = async (app: string) =>
-  (await dockerClient().listContainers({ filters: { label: [`paas.app=${app}`, runFilter(paas.labels)] } }))
-    .filter((c) => c.Labels['paas.oneoff'] === undefined)
-    .map((c) => `${c.Labels['paas.process']}@v${c.Labels['paas.release']}`)
-    .sort();
+const running = (app: string) => runningReplicas(paas.labels, app);
 
 test('Procfile types and app.json formation start on the first deploy; the release task runs before the cutover', async () => {
   await commitFiles(

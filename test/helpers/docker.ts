@@ -52,10 +52,14 @@ export function runFilter(labels: Record<string, string>): string {
  * Removes containers, then networks, then images carrying `label` (`key` or `key=value`).
  * Never throws: safe in after() hooks of a failed test. Returns what it removed.
  */
-/** An app's long-running containers of one test server, as sorted `process@vN` (one-off task containers left out). */
+/**
+ * An app's long-running containers of one test server, as sorted `process@vN` (one-off task
+ * containers and the paused web containers of a warm previous release left out: they are no
+ * replicas; test/e2e/instant-rollback.test.ts is about them).
+ */
 export async function runningReplicas(labels: Record<string, string>, app: string): Promise<string[]> {
   return (await dockerClient().listContainers({ filters: { label: [`paas.app=${app}`, runFilter(labels)] } }))
-    .filter((c) => c.Labels['paas.oneoff'] === undefined)
+    .filter((c) => c.Labels['paas.oneoff'] === undefined && c.State !== 'paused')
     .map((c) => `${c.Labels['paas.process']}@v${c.Labels['paas.release']}`)
     .sort();
 }

@@ -13,6 +13,7 @@ import { BuildSlots } from '../../deploy/build-slots.js';
 import { PushDeploy } from '../../deploy/push-deploy.js';
 import { ReleaseManager } from '../../deploy/release-manager.js';
 import { Rollout } from '../../deploy/rollout.js';
+import { WarmReleases } from '../../deploy/warm-release.js';
 import { ALLOWED_ROOTS_KEY, type AppBind, parseAllowedRoots } from '../../deploy/storage-mounts.js';
 import type { Logger } from '../../log/logger.js';
 import { AppHosts } from '../../services/app-hosts.js';
@@ -26,6 +27,8 @@ export interface DeployBundle {
   /** the hosts each app answers on, as the rollout routes them */
   hosts: AppHosts;
   rollout: Rollout;
+  /** the previous release kept warm for an instant rollback */
+  warm: WarmReleases;
   releaseManager: ReleaseManager;
   push: PushDeploy;
   /** every app's stored binds, for the nesting check of storage:mount and of every rollout */
@@ -58,7 +61,14 @@ export function wireDeploy(
       allBinds: allBinds(),
     }),
   };
-  const rollout = new Rollout(store, rt.runtime, proxy, log.child({ module: 'rollout' }));
+  const warm = new WarmReleases({
+    settings,
+    globals: state.settings,
+    releases: state.releases,
+    runtime: rt.runtime,
+    log: log.child({ module: 'warm-release' }),
+  });
+  const rollout = new Rollout(store, rt.runtime, proxy, log.child({ module: 'rollout' }), warm);
   const releaseManager = new ReleaseManager({
     releases: state.releases,
     formation: store.formation,
@@ -93,5 +103,5 @@ export function wireDeploy(
     (keyName) => state.keys.byName(keyName)?.role,
     notify,
   );
-  return { locks, settings, hosts, rollout, releaseManager, push, allBinds };
+  return { locks, settings, hosts, rollout, warm, releaseManager, push, allBinds };
 }

@@ -167,6 +167,8 @@ export function wireServices(i: ServicesInput): ServicesBundle {
       deriver: releaseManager,
       runtime: rt.runtime,
       locks,
+      warm: pipeline.warm,
+      globals: state.settings,
       logPath: paths.releaseLog,
     }),
     processes,

@@ -74,6 +74,19 @@ export class SchedulerRouter implements SchedulerPort {
     return isSwarmId(id) ? this.swarm.stop(id, graceSeconds) : this.local.stop(id, graceSeconds);
   }
 
+  /**
+   * A warm release (releases:set keep-warm) is a paused local container; a Swarm replica cannot be
+   * paused through the manager's API, so a Swarm app's previous release is stopped as before and
+   * its rollbacks start replicas (warm-release.ts stops what it could not pause).
+   */
+  pause(id: string): Promise<void> {
+    return isSwarmId(id) ? Promise.reject(new Error('a Swarm replica cannot be kept warm')) : this.local.pause(id);
+  }
+
+  unpause(id: string): Promise<void> {
+    return isSwarmId(id) ? Promise.reject(new Error('a Swarm replica is never paused')) : this.local.unpause(id);
+  }
+
   async list(filter: { app?: string; process?: string; release?: number } = {}): Promise<ContainerInfo[]> {
     const [local, swarm] = await Promise.all([this.local.list(filter), this.asksSwarm(filter.app) ? this.swarm.list(filter) : []]);
     return swarm.length ? [...local, ...swarm] : local;

@@ -80,7 +80,10 @@ export function domainSetup() {
     releases: s.state.releases,
     globals: s.state.settings,
     defaultDomain: 'example.test',
-    rollout: { proxySpec: (app, targets) => ({ ...s.rollout.proxySpec(app, targets), hosts: domains.hosts(app) }) },
+    rollout: {
+      proxySpec: (app, targets) => ({ ...s.rollout.proxySpec(app, targets), hosts: domains.hosts(app) }),
+      serves: (app, live, c) => s.rollout.serves(app, live, c),
+    },
     runtime: s.runtime,
     proxy,
     locks: s.locks,

@@ -93,6 +93,18 @@ export class FakeRuntime implements RuntimePort {
     this.containers.delete(id);
   }
 
+  async pause(id: string): Promise<void> {
+    const c = this.containers.get(id)!;
+    this.calls.push(`pause ${c.name}`);
+    c.state = 'paused';
+  }
+
+  async unpause(id: string): Promise<void> {
+    const c = this.containers.get(id)!;
+    this.calls.push(`unpause ${c.name}`);
+    c.state = 'running';
+  }
+
   async list(filter: { app?: string; process?: string; release?: number } = {}): Promise<ContainerInfo[]> {
     return [...this.containers.values()].filter(
       (c) =>

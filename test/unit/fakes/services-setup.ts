@@ -7,6 +7,8 @@ import { AppLocks } from '../../../src/deploy/app-locks.js';
 import { AppSettingsStore } from '../../../src/deploy/app-settings-store.js';
 import type { RolloutStore } from '../../../src/deploy/adapter-interfaces.js';
 import { ReleaseManager } from '../../../src/deploy/release-manager.js';
+import { KEEP_WARM_GLOBAL_KEY, WarmReleases } from '../../../src/deploy/warm-release.js';
+import { ReleaseService } from '../../../src/services/release-service.js';
 import { Rollout } from '../../../src/deploy/rollout.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { State } from '../../../src/state/state.js';
@@ -25,7 +27,8 @@ export class FakeRuntimeWithTasks extends FakeRuntime {
   }
 }
 
-export function deploySetup() {
+/** `keepWarm`: the previous release stays warm as on a real host (default 10m); off otherwise, as most tests are about other things. */
+export function deploySetup(opts: { keepWarm?: boolean } = {}) {
   const state = State.open(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'paas-unit-')), 'paas.db'));
   const runtime = new FakeRuntimeWithTasks();
   const proxy = new FakeProxy();
@@ -38,7 +41,9 @@ export function deploySetup() {
     settings: (app) => settings.snapshot(app),
     storagePolicy: () => ({ dataDir: '/nonexistent/paas-data', allowedRoots: [], allBinds: [] }),
   };
-  const rollout = new Rollout(store, runtime, proxy, silentLogger());
+  if (!opts.keepWarm) state.settings.set(KEEP_WARM_GLOBAL_KEY, '0');
+  const warm = new WarmReleases({ settings, globals: state.settings, releases: state.releases, runtime, log: silentLogger() });
+  const rollout = new Rollout(store, runtime, proxy, silentLogger(), warm);
   const releases = new ReleaseManager({
     releases: state.releases,
     formation: store.formation,
@@ -47,7 +52,7 @@ export function deploySetup() {
     runtime,
     log: silentLogger(),
   });
-  return { state, runtime, proxy, locks, settings, rollout, releases };
+  return { state, runtime, proxy, locks, settings, rollout, releases, warm };
 }
 
 /**
@@ -77,6 +82,22 @@ export async function liveApp(s: ReturnType<typeof deploySetup>, app: string, fo
   await s.releases.activate(app, r, new StageOutput(new Captured()), new AbortController().signal);
   s.runtime.calls.length = 0;
   return r;
+}
+
+/** The real ReleaseService over a deploySetup; `logPath`: where its deploy logs are read. */
+export function releaseService(s: ReturnType<typeof deploySetup>, logPath: (app: string, v: number) => string = () => '/nonexistent') {
+  return new ReleaseService({
+    releases: s.state.releases,
+    config: s.state.config,
+    formation: s.state.formation,
+    settings: s.settings,
+    deriver: s.releases,
+    runtime: s.runtime,
+    locks: s.locks,
+    warm: s.warm,
+    globals: s.state.settings,
+    logPath,
+  });
 }
 
 /** The real ConfigService over a deploySetup (its config changes roll out on the fake runtime). */

@@ -8,22 +8,13 @@ import type { Release } from '../../../src/state/releases-repository.js';
 import { ReleaseService, releaseArg } from '../../../src/services/release-service.js';
 import { Captured } from '../fakes/deploy-fakes.js';
 import { holdLock, never, liveApp, settle } from '../fakes/ops-services-fakes.js';
-import { deploySetup } from '../fakes/services-setup.js';
+import { deploySetup, releaseService } from '../fakes/services-setup.js';
 
-function services() {
-  const s = deploySetup();
+function services(opts: { keepWarm?: boolean } = {}) {
+  const s = deploySetup(opts);
   const logs = fs.mkdtempSync(path.join(os.tmpdir(), 'paas-release-logs-'));
   const logPath = (app: string, v: number) => path.join(logs, `${app}-v${v}.log`);
-  const service = new ReleaseService({
-    releases: s.state.releases,
-    config: s.state.config,
-    formation: s.state.formation,
-    settings: s.settings,
-    deriver: s.releases,
-    runtime: s.runtime,
-    locks: s.locks,
-    logPath,
-  });
+  const service = releaseService(s, logPath);
   return { ...s, service, logPath };
 }
 type S = ReturnType<typeof services>;
