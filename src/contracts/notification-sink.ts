@@ -9,6 +9,7 @@ export const NOTIFICATION_EVENTS = [
   'cert.failed',
   'backup.failed',
   'node.down',
+  'cron.failed',
 ] as const;
 
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
+import type { NotificationSink } from '../contracts/notification-sink.js';
 import type { Logger } from '../log/logger.js';
 import { baseCreateOptions, containerName, LABELS, specLabels, validateSpec } from '../runtime/container-naming.js';
 import type { ContainerSpec } from '../runtime/container-spec.js';
@@ -32,6 +33,8 @@ export interface CronRunnerDeps {
   timeoutOf(app: string): number;
   log: Logger;
   now?: () => number;
+  /** told cron.failed when a run fails, times out or is lost */
+  notify?: NotificationSink;
 }
 
 export type StartOutcome = { run: CronRun; skipped: false } | { run: null; skipped: true; reason: string };
@@ -174,6 +177,15 @@ export class CronRunner {
     this.deps.repo.finishRun(r.id, result, code, new Date(this.now()).toISOString());
     const log = result === 'succeeded' ? this.deps.log.info.bind(this.deps.log) : this.deps.log.warn.bind(this.deps.log);
     log({ app: r.app, task: r.taskId, run: r.id, result, exitCode: code }, 'cron run ended');
+    if (result === 'failed' || result === 'timed-out' || result === 'lost') {
+      const how = result === 'failed' ? `exited ${code}` : result === 'timed-out' ? 'ran past its time limit' : 'lost its container';
+      this.deps.notify?.notify({
+        event: 'cron.failed',
+        app: r.app,
+        release: r.release,
+        message: `cron task ${r.taskId} of ${r.app} (run ${r.id}) ${how}`,
+      });
+    }
     void this.pruneContainers(r.app, r.taskId);
   }
 

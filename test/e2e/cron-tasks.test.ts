@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { execa } from 'execa';
@@ -167,7 +168,10 @@ test('a deploy in the middle of a run neither doubles nor kills it; it finishes 
   assert.equal(busy.stderr.trim().split('\n').length, 1);
 });
 
-test('the time limit stops a run; cron:set and cron:report show it', async () => {
+test('the time limit stops a run and notifies cron.failed; cron:set and cron:report show it', async (t) => {
+  const receiver = await new WebhookReceiver().listen();
+  t.after(() => receiver.close());
+  await ok(`notifications:add cronwatch ${receiver.url('/ok')} --events cron.failed`);
   assert.match(await ok(`cron:set ${APP} timeout 2s`), /2 s/);
   await waitFor('the long run ended', async () => runs(LONG).every((r) => r.result !== 'running'), 20_000, 300);
   const t0 = Date.now();
@@ -181,6 +185,12 @@ test('the time limit stops a run; cron:set and cron:report show it', async () =>
   assert.match(report, /Cron task count:\s+3/);
   assert.match(report, /Time limit:\s+2 s/);
   assert.match(await ok(`cron:set ${APP} timeout`), /86400 s/);
+  await waitFor('cron.failed delivered', async () => receiver.to('/ok').length > 0, 10_000, 200);
+  const notice = receiver.to('/ok')[0]!.json;
+  assert.equal(notice.event, 'cron.failed');
+  assert.equal(notice.app, APP);
+  assert.match(String(notice.message), new RegExp(`cron task ${id(LONG)} of ${APP} .*ran past its time limit`));
+  await ok('notifications:remove cronwatch');
 });
 
 test('the tasks follow a rollback', async () => {

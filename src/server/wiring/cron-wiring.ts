@@ -1,6 +1,7 @@
 import { CronRunner } from '../../cron/cron-runner.js';
 import { CronScheduler } from '../../cron/cron-scheduler.js';
 import { CronService } from '../../cron/cron-service.js';
+import type { NotificationSink } from '../../contracts/notification-sink.js';
 import type { Logger } from '../../log/logger.js';
 import type { State } from '../../state/state.js';
 import type { DeployBundle } from './deploy-wiring.js';
@@ -12,7 +13,13 @@ export interface CronBundle {
   cronScheduler: CronScheduler;
 }
 
-export function wireCron(state: State, rt: RuntimeBundle, pipeline: Pick<DeployBundle, 'settings' | 'rollout'>, log: Logger): CronBundle {
+export function wireCron(
+  state: State,
+  rt: RuntimeBundle,
+  pipeline: Pick<DeployBundle, 'settings' | 'rollout'>,
+  log: Logger,
+  notify?: NotificationSink,
+): CronBundle {
   const cronLog = log.child({ module: 'cron' });
   const apps = () => state.apps.list().map((a) => a.name);
   const current = (app: string) => state.releases.current(app);
@@ -30,6 +37,7 @@ export function wireCron(state: State, rt: RuntimeBundle, pipeline: Pick<DeployB
     specOf: (app, release, process, replica) => pipeline.rollout.spec(app, release, process, replica, pipeline.settings.snapshot(app)),
     timeoutOf,
     log: cronLog,
+    ...(notify ? { notify } : {}),
   });
   const cronScheduler = new CronScheduler({ apps, current, repo: state.cron, runner, log: cronLog });
   const cron = new CronService({

@@ -133,7 +133,7 @@ export function wireServices(i: ServicesInput): ServicesBundle {
   const processes = new ProcessService({ formation, releases, settings, activator: releaseManager, rollout, runtime: rt.runtime, locks });
   return {
     ...addons,
-    ...wireCron(state, rt, pipeline, log),
+    ...wireCron(state, rt, pipeline, log, i.notify),
     apps,
     domains,
     config: configService,
