@@ -106,12 +106,12 @@ async function startPaas(workers: number, upstreamPort: number, limits = true): 
  * with more than one worker, processes that share connections as paas's do (the primary serves
  * as one lane and hands the others their connections over IPC).
  */
-async function startBareNode(workers: number, upstreamPort: number): Promise<Side> {
+async function startBareNode(workers: number, upstreamPort: number, forward = false): Promise<Side> {
   const port = await freePort();
   const script = path.join(root, 'bench', 'bare-node-proxy.cjs');
-  const child = start(process.execPath, [script, String(port), String(upstreamPort), String(workers)]);
+  const child = start(process.execPath, [script, String(port), String(upstreamPort), String(workers), forward ? 'forward' : 'plain']);
   await waitHttp(port);
-  return { name: 'bare-node', port, pid: child.pid!, child };
+  return { name: forward ? 'bare-node-forward' : 'bare-node', port, pid: child.pid!, child };
 }
 
 async function startNginx(workers: number, upstreamPort: number): Promise<Side> {
@@ -217,6 +217,7 @@ async function main() {
     const paas = await startPaas(workers, upstreamPort);
     const noLimits = await startPaas(workers, upstreamPort, false);
     const bare = await startBareNode(workers, upstreamPort);
+    const bareFwd = await startBareNode(workers, upstreamPort, true);
     await sleep(1000);
     // fresh: started and answering, no load yet
     const fresh = { nginx: await memory(nginx), paas: await memory(paas), bare: await memory(bare) };
@@ -225,7 +226,8 @@ async function main() {
     wrk(paas.port);
     wrk(noLimits.port);
     wrk(bare.port);
-    const sides: Side[] = [{ name: 'direct', port: upstreamPort, pid: 0, child: null }, nginx, paas, noLimits, bare];
+    wrk(bareFwd.port);
+    const sides: Side[] = [{ name: 'direct', port: upstreamPort, pid: 0, child: null }, nginx, paas, noLimits, bare, bareFwd];
     const runs: WrkResult[][] = sides.map(() => []);
     for (let i = 0; i < RUNS; i++) {
       for (let k = 0; k < sides.length; k++) {
@@ -247,8 +249,9 @@ async function main() {
     await stop(paas.child!);
     await stop(noLimits.child!);
     await stop(bare.child!);
+    await stop(bareFwd.child!);
 
-    const [d, n, p, nl, b] = runs;
+    const [d, n, p, nl, b, bf] = runs;
     const rps = (rs: WrkResult[]) => rs.map((r) => r.rps);
     const p99 = (rs: WrkResult[]) => rs.map((r) => r.p99);
     const errs = [...n, ...p, ...b].reduce((s, r) => s + r.non2xx, 0);
@@ -270,6 +273,13 @@ async function main() {
       reference: `bare Node proxy ${fmtStats(p99(b), 'ms', 2)}`,
       ratio: ratio(median(p99(p)), median(p99(b))),
       conditions: `the same runs; p50 paas ${fmt(median(p.map((r) => r.p50)), 2)} ms, bare ${fmt(median(b.map((r) => r.p50)), 2)} ms; target ≤ 1.1x`,
+    });
+    res.add({
+      figure: `proxy req/s against the bare Node proxy sending paas's forwarding headers, ${workers} worker(s)`,
+      paas: fmtStats(rps(p), 'req/s', 0),
+      reference: `bare Node proxy with X-Forwarded-Proto/Host, X-Real-IP, X-Request-Id ${fmtStats(rps(bf), 'req/s', 0)} (${ratio(median(rps(bf)), median(rps(b)))} the plain bare proxy)`,
+      ratio: ratio(median(rps(p)), median(rps(bf))),
+      conditions: `the same runs; what is left once the four forwarding header lines paas sends (the product's contract and README) are on both sides: writing them and the upstream parsing them is the reference's own ratio to the plain bare proxy; p99 paas ${fmt(median(p99(p)), 2)} ms, bare with the headers ${fmt(median(p99(bf)), 2)} ms`,
     });
     res.add({
       figure: `proxy req/s, ${workers} worker(s)`,
@@ -386,7 +396,7 @@ const watchdog = setTimeout(
     console.error('bench: timed out');
     cleanup().then(() => process.exit(1));
   },
-  (14 + (2 * ((RUNS * 5 + 4) * DURATION + LIMIT_RUNS * 2 * LIMIT_SECONDS)) / 60) * 60_000,
+  (14 + (2 * ((RUNS * 6 + 5) * DURATION + LIMIT_RUNS * 2 * LIMIT_SECONDS)) / 60) * 60_000,
 );
 
 main()
