@@ -13,6 +13,7 @@ import type { FormationService } from '../services/formation-service.js';
 import type { KeyService } from '../services/key-service.js';
 import type { LetsEncryptService } from '../https/letsencrypt-service.js';
 import type { LogsService } from '../services/logs-service.js';
+import type { MetricsService } from '../metrics/metrics-service.js';
 import type { PortService } from '../services/port-service.js';
 import type { ProcessService } from '../services/process-service.js';
 import type { ReleaseService } from '../services/release-service.js';
@@ -52,4 +53,6 @@ export interface PluginApi {
   addonSchedule: AddonScheduler;
   addonTargets: AddonTargetService;
   addonUpgrade: AddonUpgradeService;
+  /** ps:top, logs --proxy, metrics:set / metrics:report */
+  metrics: MetricsService;
 }

@@ -25,6 +25,7 @@ export class BackgroundJobs {
     const signal = this.stopping.signal;
     // scheduled add-on backups run in the control plane; their schedules are in the database
     cp.addonSchedule.start();
+    cp.metricsBackground(signal);
     const recovery = new Recovery(state, cp.runtime, cp.rollout, cp.locks, log.child({ module: 'recovery' }));
     this.running = recovery
       .run(signal)

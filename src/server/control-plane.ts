@@ -18,6 +18,8 @@ import type { State } from '../state/state.js';
 import { packageVersion } from '../util/package-info.js';
 import { loadPlugins } from './load-plugins.js';
 import { wireDeploy } from './wiring/deploy-wiring.js';
+import { wireMetrics } from './wiring/metrics-wiring.js';
+import type { AccessLogSource } from '../metrics/metrics-service.js';
 import { wireHttps } from './wiring/https-wiring.js';
 import { wireRuntime } from './wiring/runtime-wiring.js';
 import { wireServices } from './wiring/services-wiring.js';
@@ -37,6 +39,8 @@ export interface ControlPlane {
   /** the jobs the server runs in the background (BackgroundJobs starts and stops them) */
   renewals: RenewalScheduler;
   addonSchedule: AddonScheduler;
+  /** the ps:top window and crash counting, started by BackgroundJobs */
+  metricsBackground: (signal: AbortSignal) => void;
 }
 
 /**
@@ -49,13 +53,14 @@ export async function buildControlPlane(
   config: ServerConfig,
   paths: DataPaths,
   state: State,
-  proxy: ProxyPort & TlsProxyPort & TrafficProxy,
+  proxy: ProxyPort & TlsProxyPort & TrafficProxy & AccessLogSource,
   log: Logger,
 ): Promise<ControlPlane> {
   const knobs = controlPlaneKnobs();
   const rt = wireRuntime(config, state, knobs, log);
   const pipeline = wireDeploy(config, paths, state, proxy, rt, knobs, log);
   const https = wireHttps(config, paths, state, proxy, pipeline.hosts, knobs, log);
+  const metrics = wireMetrics(config, state, proxy, rt, pipeline, log);
   const repos = new RepoStore(paths.repos);
   const services = wireServices({ config, paths, state, proxy, rt, pipeline, https, repos, knobs, log });
   const git = new GitService({
@@ -71,7 +76,13 @@ export async function buildControlPlane(
     log: log.child({ module: 'git' }),
   });
   const { keyRemoved, ...rest } = services;
-  const api: PluginApi = { version: packageVersion(), ...rest, certs: https.certs, letsencrypt: https.letsencrypt };
+  const api: PluginApi = {
+    version: packageVersion(),
+    ...rest,
+    certs: https.certs,
+    letsencrypt: https.letsencrypt,
+    metrics: metrics.metrics,
+  };
   const host = new CommandHost({
     commands: new CommandRegistry(await loadPlugins()),
     api,
@@ -90,5 +101,6 @@ export async function buildControlPlane(
     tls: https.tls,
     renewals: https.renewals,
     addonSchedule: services.addonSchedule,
+    metricsBackground: (signal) => metrics.startBackground(signal),
   };
 }

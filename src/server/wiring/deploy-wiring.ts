@@ -29,6 +29,8 @@ export interface DeployBundle {
   push: PushDeploy;
   /** every app's stored binds, for the nesting check of storage:mount and of every rollout */
   allBinds(): AppBind[];
+  /** the build queue (metrics read its length) */
+  buildSlots: BuildSlots;
 }
 
 export function wireDeploy(
@@ -89,5 +91,5 @@ export function wireDeploy(
     buildSlots,
     (keyName) => state.keys.byName(keyName)?.role,
   );
-  return { locks, settings, hosts, rollout, releaseManager, push, allBinds };
+  return { locks, settings, hosts, rollout, releaseManager, push, allBinds, buildSlots };
 }
