@@ -48,7 +48,7 @@ test('requests are counted by method and status class, with duration, bytes and 
   await get(port, '/200');
   await get(port, '/200', 'POST');
   await get(port, '/503');
-  await get(port, '/404', 'BREW');
+  await get(port, '/404', 'PROPFIND');
   // a response is counted when it closes, a moment after the client has read it
   for (let i = 0; i < 100 && requestCount(metrics.snapshot().apps.web1) < 4; i++) await new Promise((r) => setTimeout(r, 10));
   const f = metrics.snapshot().apps.web1;
@@ -73,7 +73,7 @@ test('requests are counted by method and status class, with duration, bytes and 
       ['GET', '/200', 200, '127.0.0.1', 'id-/200'],
       ['POST', '/200', 200, '127.0.0.1', 'id-/200'],
       ['GET', '/503', 503, '127.0.0.1', 'id-/503'],
-      ['BREW', '/404', 404, '127.0.0.1', 'id-/404'],
+      ['PROPFIND', '/404', 404, '127.0.0.1', 'id-/404'],
     ],
   );
   assert.ok(log.every((e) => e.bytes > 10 && e.durationMs >= 0));
