@@ -110,7 +110,8 @@ export class RequestMetrics {
     t[kSlot] = s;
     t[kStart] = performance.now();
     t[kId] = requestId;
-    res.once('close', this.onClose);
+    // `on`, not `once` (no wrapper per request): a response closes once, and end() clears the slot
+    res.on('close', this.onClose);
   }
 
   /** An upstream exchange for `service` failed before answering (refused, timed out, reset). */
