@@ -38,14 +38,17 @@ export interface ProcessUsage {
 export interface SamplerOptions {
   /** a reading younger than this is served from the cache (default 5 s) */
   maxAgeMs?: number;
-  /** readings asked of the engine at once (default 4) */
+  /**
+   * readings asked of the engine at once (default 32): dockerd 20.10 answers a one-shot reading at
+   * once when it is the only one, else on its next 1 s collection tick, the same tick for all
+   */
   concurrency?: number;
   now?: () => number;
 }
 
 /**
  * Container figures sampled on demand, never streamed: a scrape or ps:top asks, and every running
- * app container is read once (one-shot stats, a few at a time); a reading younger than `maxAgeMs`
+ * app container is read once (one-shot stats, all at once); a reading younger than `maxAgeMs`
  * is served again, and callers arriving while one is taken share it. Rates (CPU %, network bytes
  * per second) come from the last two readings.
  */
@@ -61,7 +64,7 @@ export class ContainerSampler {
   constructor(source: UsageSource, opts: SamplerOptions = {}) {
     this.source = source;
     this.maxAgeMs = opts.maxAgeMs ?? 5000;
-    this.concurrency = opts.concurrency ?? 4;
+    this.concurrency = opts.concurrency ?? 32;
     this.now = opts.now ?? Date.now;
   }
 
