@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Writable } from 'node:stream';
 import type { AccessEntry } from '../../src/proxy/edge/request-figures.js';
 import type { PluginApi } from '../../src/plugin-host/plugin-api.js';
@@ -40,17 +41,8 @@ export async function showProxyLog(
     }
     if (!opts.follow || signal.aborted || out.destroyed) return;
     limit = 10_000;
-    const stopped = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), FOLLOW_MS);
-      signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          resolve(true);
-        },
-        { once: true },
-      );
-    });
+    // true when the session ended first (the signal aborts); no listener is left behind on it
+    const stopped = await sleep(FOLLOW_MS, false, { signal }).catch(() => true);
     if (stopped) return;
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Writable } from 'node:stream';
 import type { TopRow } from '../../src/metrics/metrics-service.js';
 import { table, writeJson } from '../../src/plugin-host/output.js';
@@ -55,17 +56,8 @@ export async function runTop(
     if (opts.json) writeJson(out, { windowSeconds, rows });
     else out.write(`${opts.watch ? HOME_CLEAR : ''}${topTable(rows, windowSeconds)}`);
     if (!opts.watch || opts.signal.aborted || out.destroyed) return;
-    const stopped = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), WATCH_MS);
-      opts.signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          resolve(true);
-        },
-        { once: true },
-      );
-    });
+    // true when the session ended first (the signal aborts); no listener is left behind on it
+    const stopped = await sleep(WATCH_MS, false, { signal: opts.signal }).catch(() => true);
     if (stopped || out.destroyed) return;
   }
 }

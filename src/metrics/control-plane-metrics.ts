@@ -133,27 +133,17 @@ function containerMetrics(sampler: ContainerSampler, registry: Registry): void {
     ['paas_container_network_transmit_bytes_total', 'counter', 'Bytes sent by running containers', (p) => p.networkTxBytes],
   ];
   for (const [name, type, help, value] of figures) {
-    if (type === 'counter')
-      new Counter({
-        name,
-        help,
-        labelNames,
-        registers,
-        collect() {
-          this.reset();
-          for (const p of sampler.byProcess()) this.inc({ app: p.app, process: p.process }, value(p));
-        },
-      });
-    else
-      new Gauge({
-        name,
-        help,
-        labelNames,
-        registers,
-        collect() {
-          this.reset();
-          for (const p of sampler.byProcess()) this.set({ app: p.app, process: p.process }, value(p));
-        },
-      });
+    const config = {
+      name,
+      help,
+      labelNames,
+      registers,
+      collect(this: Counter | Gauge) {
+        this.reset();
+        for (const p of sampler.byProcess()) this.inc({ app: p.app, process: p.process }, value(p));
+      },
+    };
+    if (type === 'counter') new Counter(config);
+    else new Gauge(config);
   }
 }

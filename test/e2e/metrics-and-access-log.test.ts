@@ -285,3 +285,19 @@ test('the endpoint is off the public ports: loopback by default, a unix socket o
   const report = JSON.parse((await paas.ssh('metrics:report --json')).stdout) as { configured: string; listening: string };
   assert.deepEqual(report, { configured: 'off', listening: 'off' });
 });
+
+test('the figures live in the proxy: a control-plane restart keeps the counts, and the stored listen setting', async () => {
+  const counted = JSON.parse((await paas.ssh(`ps:top ${APP} --json`)).stdout) as unknown;
+  assert.ok(counted);
+  assert.equal(await paas.stop('SIGUSR2'), 0);
+  await paas.spawnServer();
+  // metrics:set listen off (the test above) outlives the restart
+  assert.equal(paas.ports.metrics, undefined);
+  const on = await paas.ssh('metrics:set listen 127.0.0.1:0');
+  assert.equal(on.exitCode, 0, on.stderr);
+  const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(on.stdout)?.[1]);
+  assert.ok(port > 0, on.stdout);
+  const text = (await scrape(port)).body;
+  // 200 + 50 + 1 + 10,000 + the traced request, all counted by the proxy before the restart
+  assert.equal(sum(text, 'paas_http_requests_total', `app="${APP}"`), 10_252);
+});
