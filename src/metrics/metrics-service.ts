@@ -64,11 +64,6 @@ export class MetricsService {
     return { listen: formatMetricsListen(this.started ? this.d.endpoint.listening : parsed), live: this.started };
   }
 
-  /** The endpoint's TCP port while it listens on TCP (for ports.json). */
-  get port(): number | null {
-    return this.started ? this.d.endpoint.port : null;
-  }
-
   async stop(): Promise<void> {
     await this.d.endpoint.close();
   }

@@ -46,13 +46,7 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
   writePidFile(paths.proxyPid, proxy.status.pid);
   const metricsFailed = await cp.api.metrics.start();
   if (metricsFailed) log.error({ err: metricsFailed.message }, 'metrics endpoint not started; metrics:set listen ADDR moves it');
-  const metricsPort = cp.api.metrics.port;
-  writeJsonAtomic(paths.portsFile, {
-    ssh: sshPort,
-    http: proxy.status.httpPort,
-    https: proxy.status.httpsPort,
-    ...(metricsPort !== null ? { metrics: metricsPort } : {}),
-  });
+  writeJsonAtomic(paths.portsFile, { ssh: sshPort, http: proxy.status.httpPort, https: proxy.status.httpsPort });
   log.info({ ssh: sshPort, http: proxy.status.httpPort, https: proxy.status.httpsPort, dataDir: config.dataDir }, 'paas server ready');
 
   const jobs = new BackgroundJobs(cp, state, log);

@@ -21,6 +21,15 @@ const APP = 'metered';
 const HOST = `${APP}.paas.test`;
 let paas: PaasServer;
 let prometheus: Prometheus | null = null;
+/** the metrics endpoint's port (the test servers listen on 127.0.0.1:0) */
+let metricsPort = 0;
+
+/** Where the endpoint listens now, from metrics:report. */
+async function listening(): Promise<string> {
+  const r = await paas.ssh('metrics:report --json');
+  assert.equal(r.exitCode, 0, r.stderr);
+  return (JSON.parse(r.stdout) as { listening: string }).listening;
+}
 
 before(async () => {
   await requireDocker();
@@ -30,13 +39,15 @@ before(async () => {
   await commitFiles(dir, busyboxApp('metered', { 'app.json': healthAppJson() }));
   const r = await push(paas, dir, APP);
   assert.equal(r.exitCode, 0, r.output);
+  metricsPort = Number(/^127\.0\.0\.1:(\d+)$/.exec(await listening())?.[1]);
+  assert.ok(metricsPort > 0);
 });
 after(async () => {
   await prometheus?.stop();
   await paas?.destroy();
 });
 
-function scrape(port = paas.ports.metrics): Promise<{ status: number; type: string; body: string }> {
+function scrape(port = metricsPort): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
     http
       .get({ host: '127.0.0.1', port, path: '/metrics', agent: false }, (res) => {
@@ -121,7 +132,7 @@ test('N requests through 2 proxy workers read exactly N, and stay N while the pr
 });
 
 test('a real Prometheus scrapes the endpoint and PromQL returns the requests the test sent', async () => {
-  prometheus = await new Prometheus(path.join(paas.dataDir, 'prometheus'), `127.0.0.1:${paas.ports.metrics}`).start();
+  prometheus = await new Prometheus(path.join(paas.dataDir, 'prometheus'), `127.0.0.1:${metricsPort}`).start();
   const query = `sum(paas_http_requests_total{app="${APP}"})`;
   await waitFor('prometheus has the 200 requests', async () => (await prometheus!.query(query))[0]?.value === 200, 30_000, 250).catch(
     (err) => assert.fail(`${(err as Error).message}\n${prometheus!.log()}`),
@@ -257,7 +268,7 @@ test('the endpoint is off the public ports: loopback by default, a unix socket o
     .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
   if (external) {
     const refused = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: external, port: paas.ports.metrics! }, () => {
+      const s = net.connect({ host: external, port: metricsPort }, () => {
         s.destroy();
         resolve(false);
       });
@@ -290,7 +301,7 @@ test('the figures live in the proxy: a control-plane restart keeps the counts, a
   assert.equal(await paas.stop('SIGUSR2'), 0);
   await paas.spawnServer();
   // metrics:set listen off (the test above) outlives the restart
-  assert.equal(paas.ports.metrics, undefined);
+  assert.equal(await listening(), 'off');
   const on = await paas.ssh('metrics:set listen 127.0.0.1:0');
   assert.equal(on.exitCode, 0, on.stderr);
   const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(on.stdout)?.[1]);

@@ -17,8 +17,6 @@ export interface Ports {
   ssh: number;
   http: number;
   https: number;
-  /** the metrics endpoint's port, when it listens on TCP */
-  metrics?: number;
 }
 
 export interface SshResult {
