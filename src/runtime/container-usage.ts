@@ -1,4 +1,5 @@
 import type Dockerode from 'dockerode';
+import { LABELS } from './container-naming.js';
 import { computeStats } from './container-stats.js';
 import { statusOf } from './docker-error-details.js';
 import { RuntimeErrors } from './runtime-errors.js';
@@ -52,4 +53,24 @@ export async function containerUsage(docker: Dockerode, id: string, signal?: Abo
     throw RuntimeErrors.docker(`cannot read stats of ${id}`, e);
   }
   return usageOf(raw);
+}
+
+/**
+ * The running app containers of this paas (its extra labels scope them), one-offs left out: one
+ * list call, no inspect per container (what a scrape pays for, every time).
+ */
+export async function runningAppContainers(
+  docker: Dockerode,
+  ownLabels: Record<string, string>,
+): Promise<Array<{ id: string; app: string; process: string }>> {
+  const own = Object.entries(ownLabels).map(([k, v]) => (v ? `${k}=${v}` : k));
+  let list: Dockerode.ContainerInfo[];
+  try {
+    list = await docker.listContainers({ filters: { label: [LABELS.app, LABELS.process, ...own], status: ['running'] } });
+  } catch (e) {
+    throw RuntimeErrors.docker('cannot list containers', e);
+  }
+  return list
+    .filter((c) => c.Labels[LABELS.oneOff] === undefined)
+    .map((c) => ({ id: c.Id, app: c.Labels[LABELS.app], process: c.Labels[LABELS.process] }));
 }

@@ -7,7 +7,7 @@ import { DeployOutcomes } from '../../metrics/deploy-outcomes.js';
 import { MetricsEndpoint } from '../../metrics/metrics-endpoint.js';
 import { type AccessLogSource, MetricsService } from '../../metrics/metrics-service.js';
 import { RequestWindow } from '../../metrics/request-window.js';
-import { containerUsage } from '../../runtime/container-usage.js';
+import { containerUsage, runningAppContainers } from '../../runtime/container-usage.js';
 import type { State } from '../../state/state.js';
 import { packageVersion } from '../../util/package-info.js';
 import type { DeployBundle } from './deploy-wiring.js';
@@ -33,10 +33,7 @@ export function wireMetrics(
 ): MetricsBundle {
   const mlog = log.child({ module: 'metrics' });
   const sampler = new ContainerSampler({
-    running: async () =>
-      (await rt.runtime.list())
-        .filter((c) => c.state === 'running' && !c.oneOff)
-        .map((c) => ({ id: c.id, app: c.app, process: c.process })),
+    running: () => runningAppContainers(rt.docker, rt.labels),
     usage: (id) => containerUsage(rt.docker, id),
   });
   const window = new RequestWindow();
