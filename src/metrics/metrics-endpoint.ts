@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { AggregatorRegistry, Registry } from 'prom-client';
 import { formatMetricsListen, type MetricsListen } from '../config/metrics-listen.js';
 import type { Logger } from '../log/logger.js';
@@ -76,6 +76,9 @@ export class MetricsEndpoint {
    * stays and a listenFailed error says why.
    */
   async listen(where: MetricsListen): Promise<void> {
+    // already there: binding again would only collide with itself
+    const same = formatMetricsListen(where) === formatMetricsListen(this.bound);
+    if (this.server !== null && same && !(where.kind === 'tcp' && where.port === 0)) return;
     let next: http.Server | null = null;
     if (where.kind !== 'off') {
       next = http.createServer((req, res) => void this.handle(req, res));
@@ -83,10 +86,7 @@ export class MetricsEndpoint {
       next.requestTimeout = 30_000;
       const server = next;
       try {
-        if (where.kind === 'unix') {
-          if (fs.existsSync(where.path) && !fs.statSync(where.path).isSocket()) throw new Error(`${where.path} exists and is not a socket`);
-          fs.rmSync(where.path, { force: true });
-        }
+        if (where.kind === 'unix') await clearStaleSocket(where.path);
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
           if (where.kind === 'unix') server.listen(where.path, () => resolve());
@@ -137,4 +137,28 @@ export class MetricsEndpoint {
       res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics failed\n');
     }
   }
+}
+
+/**
+ * Makes way for a unix socket at `file`: nothing there, or a socket nobody answers on (left by a
+ * crash), which is removed. A file that is not a socket, or a socket something listens on (the
+ * Docker engine's, another server's), is refused and left alone.
+ */
+async function clearStaleSocket(file: string): Promise<void> {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(file);
+  } catch {
+    return;
+  }
+  if (!st.isSocket()) throw Object.assign(new Error(`${file} exists and is not a socket`), { code: 'EEXIST' });
+  const live = await new Promise<boolean>((resolve) => {
+    const c = net.connect(file, () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.on('error', () => resolve(false));
+  });
+  if (live) throw Object.assign(new Error(`something already listens on ${file}`), { code: 'EADDRINUSE' });
+  fs.rmSync(file, { force: true });
 }

@@ -34,6 +34,14 @@ type WithSlot = { readonly name: string; [kSlot]?: AppSlot };
 const CLASSES = STATUS_CLASSES.length;
 const BUCKETS: readonly number[] = DURATION_BUCKETS;
 
+/** The longest path an access log entry keeps (a ring of long URLs must stay small). */
+const MAX_LOGGED_PATH = 2048;
+
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return '';
+  return url.length > MAX_LOGGED_PATH ? `${url.slice(0, MAX_LOGGED_PATH)}…` : url;
+}
+
 function methodIndex(method: string | undefined): number {
   switch (method) {
     case 'GET':
@@ -158,7 +166,7 @@ export class RequestMetrics {
         time: Date.now(),
         app: s.app,
         method: req.method ?? '',
-        path: req.url ?? '',
+        path: pathOf(req.url),
         status,
         durationMs: Math.round(seconds * 10000) / 10,
         bytes: sent,
