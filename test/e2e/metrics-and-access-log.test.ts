@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { busyboxApp, commitFiles, healthAppJson, push, viaProxy } from '../helpers/app-repo.js';
 import { ensureBusyboxImage } from '../helpers/base-images.js';
-import { requireDocker } from '../helpers/docker.js';
+import { dockerClient, requireDocker, runFilter } from '../helpers/docker.js';
 import { PaasServer } from '../helpers/paas-server.js';
 import { Prometheus } from '../helpers/prometheus.js';
 import { waitFor } from '../helpers/wait.js';
@@ -223,6 +224,48 @@ test('logs --proxy shows a request with its id, the same id the app received as 
   );
 });
 
+test('TLS handshakes are counted by protocol, and an HTTP/2 request counts for the app', async () => {
+  const before = (await scrape()).body;
+  const session = http2.connect(`https://127.0.0.1:${paas.ports.https}`, { rejectUnauthorized: false, servername: HOST });
+  try {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = session.request({ ':path': '/', ':authority': HOST });
+      let code = 0;
+      req.on('response', (h) => (code = Number(h[':status'])));
+      req.on('end', () => resolve(code));
+      req.on('error', reject);
+      req.resume();
+      req.end();
+    });
+    assert.equal(status, 200);
+  } finally {
+    session.close();
+  }
+  await waitFor(
+    'the h2 request counted',
+    async () => (await appRequests()) === sum(before, 'paas_http_requests_total', `app="${APP}"`) + 1,
+    10_000,
+  );
+  const after = (await scrape()).body;
+  const h2 = (t: string) => sum(t, 'paas_proxy_tls_handshakes_total', 'protocol="h2"');
+  assert.equal(h2(after), h2(before) + 1);
+});
+
+test('a container that dies without paas stopping it counts as a restart of its app and process type', async () => {
+  const docker = dockerClient();
+  const [c] = await docker.listContainers({ filters: { label: [runFilter(paas.labels), `paas.app=${APP}`, 'paas.process=web'] } });
+  assert.ok(c, 'the web container');
+  await docker.getContainer(c.Id).kill({ signal: 'SIGKILL' });
+  await waitFor(
+    'the restart counted',
+    async () => sum((await scrape()).body, 'paas_container_restarts_total', `app="${APP}",process="web"`) === 1,
+    20_000,
+    200,
+  );
+  // paas (or the engine's restart policy) brings it back
+  await waitFor('the app serving again', async () => (await viaProxy(paas, HOST, '/')).status === 200, 60_000, 250);
+});
+
 test('bad input is refused with one line and changes nothing', async () => {
   const before = await paas.ssh('metrics:report --json');
   for (const [cmd, why] of [
@@ -298,15 +341,19 @@ test('the endpoint is off the public ports: loopback by default, a unix socket o
 });
 
 test('the figures live in the proxy: a control-plane restart keeps the counts, and the stored listen setting', async () => {
+  const port = async () => {
+    const on = await paas.ssh('metrics:set listen 127.0.0.1:0');
+    assert.equal(on.exitCode, 0, on.stderr);
+    const p = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(on.stdout)?.[1]);
+    assert.ok(p > 0, on.stdout);
+    return p;
+  };
+  const counted = sum((await scrape(await port())).body, 'paas_http_requests_total', `app="${APP}"`);
+  // 200 + 50 + 1 + 10,000 + the traced request + the HTTP/2 one + those polling the app back after the crash
+  assert.ok(counted >= 10_253, String(counted));
+  assert.equal((await paas.ssh('metrics:set listen off')).exitCode, 0);
   assert.equal(await paas.stop('SIGUSR2'), 0);
   await paas.spawnServer();
-  // metrics:set listen off (the test above) outlives the restart
-  assert.equal(await listening(), 'off');
-  const on = await paas.ssh('metrics:set listen 127.0.0.1:0');
-  assert.equal(on.exitCode, 0, on.stderr);
-  const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(on.stdout)?.[1]);
-  assert.ok(port > 0, on.stdout);
-  const text = (await scrape(port)).body;
-  // 200 + 50 + 1 + 10,000 + the traced request, all counted by the proxy before the restart
-  assert.equal(sum(text, 'paas_http_requests_total', `app="${APP}"`), 10_252);
+  assert.equal(await listening(), 'off', 'metrics:set listen off outlives the restart');
+  assert.equal(sum((await scrape(await port())).body, 'paas_http_requests_total', `app="${APP}"`), counted);
 });
