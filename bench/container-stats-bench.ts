@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import Dockerode from 'dockerode';
 import { containerUsage } from '../src/runtime/container-usage.js';
+import { cpuSeconds, removeContainers, startIdleContainers } from './idle-containers.js';
 import { fmtStats, median, Results, sleep } from './bench-stats.js';
 
 const arg = (n: string, d: number) => {
@@ -23,21 +24,7 @@ const arg = (n: string, d: number) => {
 const N = arg('containers', 10);
 const SECONDS = arg('seconds', 20);
 const EVERY = arg('every', 15);
-const IMAGE = 'paas-test/busybox:1';
 const LABEL = 'paas.bench.container-stats';
-/** clock ticks per second of /proc/<pid>/stat's times */
-const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-/** CPU seconds (user + system) of a process. */
-function cpuOf(pid: number): number {
-  try {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) / TICK;
-  } catch {
-    return 0;
-  }
-}
-
 /** The engine's processes: the dockerd owning /var/run/docker.sock and the containerd it started (not the test nodes' own). */
 function enginePids(): number[] {
   const out = execFileSync('ss', ['-xlp'], { encoding: 'utf8' });
@@ -53,14 +40,14 @@ function enginePids(): number[] {
 
 async function measure(seconds: number, during: (signal: AbortSignal) => Promise<void>): Promise<{ engine: number; self: number }> {
   const pids = enginePids();
-  const e0 = pids.reduce((s, p) => s + cpuOf(p), 0);
+  const e0 = pids.reduce((s, p) => s + cpuSeconds(p), 0);
   const s0 = process.cpuUsage();
   const ctl = new AbortController();
   const running = during(ctl.signal);
   await sleep(seconds * 1000);
   ctl.abort();
   await running.catch(() => {});
-  const e1 = pids.reduce((s, p) => s + cpuOf(p), 0);
+  const e1 = pids.reduce((s, p) => s + cpuSeconds(p), 0);
   const s1 = process.cpuUsage(s0);
   return { engine: ((e1 - e0) / seconds) * 100, self: ((s1.user + s1.system) / 1e6 / seconds) * 100 };
 }
@@ -69,16 +56,7 @@ async function main() {
   const docker = new Dockerode({ socketPath: '/var/run/docker.sock' });
   const ids: string[] = [];
   try {
-    for (let i = 0; i < N; i++) {
-      const c = await docker.createContainer({
-        Image: IMAGE,
-        Cmd: ['sleep', '3600'],
-        Labels: { [LABEL]: '1' },
-        HostConfig: { AutoRemove: false },
-      });
-      await c.start();
-      ids.push(c.id);
-    }
+    ids.push(...(await startIdleContainers(docker, N, () => ({ [LABEL]: '1' }))));
     await sleep(2000);
     const idle = await measure(SECONDS, async () => {});
     const durations: number[] = [];
@@ -137,14 +115,7 @@ async function main() {
     });
     res.write();
   } finally {
-    await Promise.all(
-      ids.map((id) =>
-        docker
-          .getContainer(id)
-          .remove({ force: true })
-          .catch(() => {}),
-      ),
-    );
+    await removeContainers(docker, ids);
   }
 }
 

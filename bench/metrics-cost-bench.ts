@@ -1,19 +1,10 @@
-/**
- * `npm run bench metrics-cost [-- --containers 20 --seconds 300 --every 15]`: the control plane's
- * CPU with metrics on. A `paas server` (dist/) runs with N app containers (busybox, labelled as
- * this server's web replicas); for `--seconds` a scraper reads /metrics every `--every` seconds (a
- * Prometheus default) and the control plane's CPU (its pid, /proc) is averaged over the window;
- * then the same with the endpoint off (`metrics:set listen off`: only the ps:top window's 10 s
- * step remains). Target: under 1% of a core with 20 containers, on average over 5 minutes.
- */
-import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
-import { execFileSync } from 'node:child_process';
 import { ensureBusyboxImage } from '../test/helpers/base-images.js';
 import { dockerClient } from '../test/helpers/docker.js';
 import { PaasServer } from '../test/helpers/paas-server.js';
 import { Results, sleep, waitForQuiet } from './bench-stats.js';
+import { cpuSeconds, removeContainers, startIdleContainers } from './idle-containers.js';
 
 const arg = (n: string, d: number) => {
   const i = process.argv.indexOf(`--${n}`);
@@ -22,13 +13,6 @@ const arg = (n: string, d: number) => {
 const N = arg('containers', 20);
 const SECONDS = arg('seconds', 300);
 const EVERY = arg('every', 15);
-const TICK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-function cpuSeconds(pid: number): number {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICK;
-}
-
 function get(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     http
@@ -63,15 +47,15 @@ async function main() {
   const paas = await new PaasServer().start();
   const ids: string[] = [];
   try {
-    for (let i = 0; i < N; i++) {
-      const c = await docker.createContainer({
-        Image: 'paas-test/busybox:1',
-        Cmd: ['sleep', '86400'],
-        Labels: { ...paas.labels, 'paas.app': `cost${i}`, 'paas.process': 'web', 'paas.release': '1', 'paas.replica': '1' },
-      });
-      await c.start();
-      ids.push(c.id);
-    }
+    ids.push(
+      ...(await startIdleContainers(docker, N, (i) => ({
+        ...paas.labels,
+        'paas.app': `cost${i}`,
+        'paas.process': 'web',
+        'paas.release': '1',
+        'paas.replica': '1',
+      }))),
+    );
     const report = JSON.parse((await paas.ssh('metrics:report --json')).stdout) as { listening: string };
     const port = Number(report.listening.split(':').pop());
     const first = await get(port);
@@ -92,14 +76,7 @@ async function main() {
     });
     res.write();
   } finally {
-    await Promise.all(
-      ids.map((id) =>
-        docker
-          .getContainer(id)
-          .remove({ force: true })
-          .catch(() => {}),
-      ),
-    );
+    await removeContainers(docker, ids);
     await paas.destroy();
   }
 }
