@@ -68,13 +68,14 @@ export class RequestWindow {
     const apps: Record<string, AppTraffic> = {};
     for (const [app, a] of Object.entries(current.apps) as Array<[string, AppFigures]>) {
       const before = base?.apps[app] ?? { requests: 0, errors: 0, buckets: a.buckets.map(() => 0) };
-      const requests = base === undefined ? 0 : requestCount(a) - before.requests;
-      const buckets = a.buckets.map((v, i) => v - (base === undefined ? v : (before.buckets[i] ?? 0)));
+      // a proxy worker that died and came back counts from zero again: never a negative delta
+      const requests = base === undefined ? 0 : Math.max(0, requestCount(a) - before.requests);
+      const buckets = a.buckets.map((v, i) => Math.max(0, v - (base === undefined ? v : (before.buckets[i] ?? 0))));
       apps[app] = {
         requests,
         requestsPerSecond: seconds > 0 ? requests / seconds : 0,
         p95Seconds: quantile(0.95, buckets),
-        serverErrors: base === undefined ? 0 : serverErrorCount(a) - before.errors,
+        serverErrors: base === undefined ? 0 : Math.max(0, serverErrorCount(a) - before.errors),
       };
     }
     return { seconds, apps };
