@@ -10,6 +10,8 @@
  * warm-up wrk run, then the measured runs rotate the order (direct, nginx, paas, paas without
  * limits, bare). The memory figures are taken on each before any load (fresh) and again after the runs.
  * Traffic goes only to 127.0.0.1. Each section first waits (at most 3 min) for a quiet machine.
+ * Request metrics and the access log are measured on against off (PAAS_PROXY_METRICS=off) in the
+ * same run; `-- --metrics-ab [--ab-runs N --ab-seconds S --quiet-wait S]` runs only that A/B.
  */
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,10 +75,11 @@ interface Side {
  * comes from 127.0.0.1); `limits: false` runs the same build without its edge limits
  * (PAAS_PROXY_BENCH_NO_LIMITS) to measure what they cost.
  */
-async function startPaas(workers: number, upstreamPort: number, limits = true): Promise<Side> {
+async function startPaas(workers: number, upstreamPort: number, limits = true, metrics = true): Promise<Side> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmp, 'paas-'));
-  const child = startWith(limits ? {} : { PAAS_PROXY_BENCH_NO_LIMITS: '1' }, process.execPath, [
+  const env = { ...(limits ? {} : { PAAS_PROXY_BENCH_NO_LIMITS: '1' }), ...(metrics ? {} : { PAAS_PROXY_METRICS: 'off' }) };
+  const child = startWith(env, process.execPath, [
     MAIN,
     'proxy',
     ...proxyProcessArgs({ dataDir, httpPort: port, workers, logLevel: 'warn' }),
@@ -98,7 +101,7 @@ async function startPaas(workers: number, upstreamPort: number, limits = true): 
     healthCheck: { path: '/', intervalMs: 100 },
   });
   await waitHttp(port);
-  return { name: limits ? 'paas' : 'paas-no-limits', port, pid: child.pid!, child, sock };
+  return { name: !limits ? 'paas-no-limits' : metrics ? 'paas' : 'paas-no-metrics', port, pid: child.pid!, child, sock };
 }
 
 /**
@@ -199,6 +202,50 @@ async function memory(side: Side): Promise<Memory> {
 }
 
 const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+
+/**
+ * Metrics and access log on against the same build with them off (PAAS_PROXY_METRICS=off), in the
+ * same run: `runs` wrk runs of `seconds` each, alternated in pairs (on, off, off, on, ...).
+ */
+function metricsAb(on: Side, off: Side, runs: number, seconds: number): { on: WrkResult[]; off: WrkResult[] } {
+  const out: WrkResult[][] = [[], []];
+  for (let i = 0; i < runs; i++) for (const k of i % 2 === 0 ? [0, 1] : [1, 0]) out[k].push(wrk([on, off][k].port, seconds));
+  return { on: out[0], off: out[1] };
+}
+
+function metricsFigure(res: Results, workers: number, ab: { on: WrkResult[]; off: WrkResult[] }, runs: number, seconds: number): void {
+  const rps = (rs: WrkResult[]) => rs.map((r) => r.rps);
+  const p99 = (rs: WrkResult[]) => rs.map((r) => r.p99);
+  res.add({
+    figure: `cost of request metrics and the access log, ${workers} worker(s)`,
+    paas: `metrics on ${fmtStats(rps(ab.on), 'req/s', 0)}, mean ${fmt(mean(rps(ab.on)))}; p99 ${fmtStats(p99(ab.on), 'ms', 2)}`,
+    reference: `same build with PAAS_PROXY_METRICS=off ${fmtStats(rps(ab.off), 'req/s', 0)}, mean ${fmt(mean(rps(ab.off)))}; p99 ${fmtStats(p99(ab.off), 'ms', 2)}`,
+    ratio: ratio(mean(rps(ab.on)), mean(rps(ab.off))),
+    conditions: `${runs} runs each of wrk -t2 -c${CONNS} -d${seconds}s, alternated in pairs; ratio of the means; target ≥ 0.97x`,
+  });
+}
+
+/** `--metrics-ab`: only the metrics A/B, at 1 worker and at one per core (`--ab-runs`, `--ab-seconds`). */
+async function metricsAbOnly(): Promise<void> {
+  const res = new Results('proxy-metrics', 'proxy throughput with request metrics and the access log on against off');
+  const upstreamPort = await freePort();
+  start(process.execPath, ['-e', `require('http').createServer((q,s)=>s.end('hello world\\n')).listen(${upstreamPort},'127.0.0.1')`]);
+  await waitHttp(upstreamPort);
+  const runs = arg('ab-runs', LIMIT_RUNS);
+  const seconds = arg('ab-seconds', LIMIT_SECONDS);
+  for (const workers of [...new Set([1, cores])]) {
+    await waitForQuiet(`proxy metrics A/B, ${workers} worker(s)`, 1.0, arg('quiet-wait', 180) * 1000);
+    const on = await startPaas(workers, upstreamPort);
+    const off = await startPaas(workers, upstreamPort, true, false);
+    wrk(on.port, 1);
+    wrk(off.port, 1);
+    metricsFigure(res, workers, metricsAb(on, off, runs, seconds), runs, seconds);
+    await stop(on.child!);
+    await stop(off.child!);
+  }
+  res.write();
+}
 
 async function main() {
   const res = new Results('proxy', 'reverse proxy throughput, latency and memory against nginx');
@@ -216,6 +263,7 @@ async function main() {
     const nginx = await startNginx(workers, upstreamPort);
     const paas = await startPaas(workers, upstreamPort);
     const noLimits = await startPaas(workers, upstreamPort, false);
+    const noMetrics = await startPaas(workers, upstreamPort, true, false);
     const bare = await startBareNode(workers, upstreamPort);
     const bareFwd = await startBareNode(workers, upstreamPort, true);
     await sleep(1000);
@@ -225,6 +273,7 @@ async function main() {
     wrk(nginx.port);
     wrk(paas.port);
     wrk(noLimits.port);
+    wrk(noMetrics.port);
     wrk(bare.port);
     wrk(bareFwd.port);
     const sides: Side[] = [{ name: 'direct', port: upstreamPort, pid: 0, child: null }, nginx, paas, noLimits, bare, bareFwd];
@@ -242,12 +291,14 @@ async function main() {
     for (let i = 0; i < LIMIT_RUNS; i++) {
       for (const k of i % 2 === 0 ? [0, 1] : [1, 0]) limitRuns[k].push(wrk([paas, noLimits][k].port, LIMIT_SECONDS));
     }
+    const ab = metricsAb(paas, noMetrics, LIMIT_RUNS, LIMIT_SECONDS);
     await sleep(1000);
     const after = { nginx: await memory(nginx), paas: await memory(paas), bare: await memory(bare) };
     if (workers === 1) swap = await swapBench(paas.sock!, upstreamPort);
     await stop(nginx.child!);
     await stop(paas.child!);
     await stop(noLimits.child!);
+    await stop(noMetrics.child!);
     await stop(bare.child!);
     await stop(bareFwd.child!);
 
@@ -289,7 +340,7 @@ async function main() {
       conditions: `the same runs; target ≥ 0.75x`,
     });
     const [lp, lnl] = limitRuns;
-    const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+    metricsFigure(res, workers, ab, LIMIT_RUNS, LIMIT_SECONDS);
     res.add({
       figure: `cost of the edge limits, ${workers} worker(s)`,
       paas: `with limits ${fmtStats(rps(lp), 'req/s', 0)}, mean ${fmt(mean(rps(lp)))}`,
@@ -396,10 +447,10 @@ const watchdog = setTimeout(
     console.error('bench: timed out');
     cleanup().then(() => process.exit(1));
   },
-  (14 + (2 * ((RUNS * 6 + 5) * DURATION + LIMIT_RUNS * 2 * LIMIT_SECONDS)) / 60) * 60_000,
+  (14 + (2 * ((RUNS * 6 + 5) * DURATION + LIMIT_RUNS * 4 * LIMIT_SECONDS)) / 60) * 60_000,
 );
 
-main()
+(process.argv.includes('--metrics-ab') ? metricsAbOnly() : main())
   .then(cleanup, async (err) => {
     console.error(err);
     await cleanup();

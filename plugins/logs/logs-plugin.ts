@@ -1,20 +1,23 @@
 import { parseReleaseFilter, parseSince } from '../../src/app-logs/log-retention.js';
 import { parseLineCount } from '../../src/inputs/operation-inputs.js';
+import { CommandErrors } from '../../src/plugin-host/command-errors.js';
 import { keyValues, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
+import { showProxyLog } from './proxy-log.js';
 
 export default definePlugin({
   name: 'logs',
   commands: {
     logs: {
-      summary: "Show an app's logs, kept across deploys and restarts, prefixed by process.replica; -t follows",
-      usage: 'logs [app] [-t] [-n N] [-p PROCESS] [--since DURATION] [--release vN]',
+      summary: "Show an app's logs, kept across deploys and restarts, prefixed by process.replica; -t follows; --proxy shows the proxy's access log",
+      usage: 'logs [app] [-t] [-n N] [-p PROCESS] [--since DURATION] [--release vN] [--proxy]',
       examples: [
         'paas logs myapp',
         'paas logs myapp -t',
         'paas logs myapp -n 500 -p worker',
         'paas logs myapp --since 2h',
         'paas logs myapp --release v12',
+        'paas logs myapp --proxy -n 50',
       ],
       app: 'required',
       access: 'app',
@@ -25,10 +28,20 @@ export default definePlugin({
         ps: { type: 'string', short: 'p', description: 'only this process type' },
         since: { type: 'string', description: 'only lines of the last DURATION (e.g. 2h, 30m, 1d)' },
         release: { type: 'string', description: 'only lines of this release (e.g. v12)' },
+        proxy: {
+          type: 'boolean',
+          description: "the proxy's access log of the app instead (time, method, path, status, duration, bytes, client, request id)",
+        },
       },
       wantsTty: (args) => args.includes('-t') || args.includes('--tail'),
       async run({ app, flags, api, stdout, signal }) {
         const lines = parseLineCount(flags.num);
+        if (flags.proxy === true) {
+          if (typeof flags.ps === 'string' || flags.since !== undefined || flags.release !== undefined)
+            throw CommandErrors.usage('--proxy shows web requests: it takes no -p, --since or --release', 'logs [app] --proxy [-t] [-n N]');
+          await showProxyLog(api, app, { lines, follow: flags.tail === true }, stdout, signal);
+          return 0;
+        }
         const process = typeof flags.ps === 'string' ? flags.ps : null;
         const sinceMs = typeof flags.since === 'string' ? parseSince(flags.since) : null;
         const release = typeof flags.release === 'string' ? parseReleaseFilter(flags.release) : null;

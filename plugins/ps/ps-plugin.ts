@@ -1,6 +1,7 @@
 import { formatFormation as fmt } from '../../src/deploy/converge-to.js';
 import { table, writeJson } from '../../src/plugin-host/output.js';
 import { definePlugin } from '../../src/plugin-host/plugin.js';
+import { runTop } from './ps-top.js';
 
 function duration(s: number | null): string {
   if (s === null) return '-';
@@ -123,6 +124,22 @@ export default definePlugin({
               ]),
             ),
           );
+        return 0;
+      },
+    },
+    'ps:top': {
+      summary:
+        'Per app and process type: replicas, CPU %, memory used/limit, network in/out, and for web the req/s, p95 and 5xx of the last minute; -w redraws every 2 s',
+      usage: 'ps:top [app] [--json] [-w]',
+      examples: ['paas ps:top', 'paas ps:top myapp --json', 'paas ps:top myapp -w'],
+      app: 'optional',
+      access: 'app',
+      maxArgs: 0,
+      flags: { watch: { type: 'boolean', short: 'w', description: 'redraw in place every 2 s until interrupted' } },
+      wantsTty: (args) => args.includes('-w') || args.includes('--watch'),
+      async run({ app, api, stdout, json, flags, identity, signal }) {
+        const apps = new Set(app !== '' ? [app] : api.apps.list(identity).map((a) => a.name));
+        await runTop(api, apps, stdout, { json, watch: flags.watch === true, signal });
         return 0;
       },
     },

@@ -12,7 +12,7 @@ export interface CommandLookup {
 
 /** The part of a command's spec the client reads (the plugin host's CommandSpec has these fields). */
 export interface ClientCommandSpec {
-  app?: 'required' | 'new' | 'none';
+  app?: 'required' | 'new' | 'optional' | 'none';
   wantsTty?: boolean | ((args: string[]) => boolean);
 }
 
@@ -49,7 +49,7 @@ export async function runClient(argv: string[], loadRegistry: () => Promise<Comm
   const target = await resolveTarget(opts);
   const known = registry.find(words[0])?.spec ?? null;
   const remoteWords = [...words];
-  if (known && (known.app ?? 'none') === 'required' && target.app) remoteWords.splice(1, 0, '--app', target.app);
+  if (known && (known.app === 'required' || known.app === 'optional') && target.app) remoteWords.splice(1, 0, '--app', target.app);
   const wantsTty = typeof known?.wantsTty === 'function' ? known.wantsTty(words.slice(1)) : known?.wantsTty === true;
   const tty = wantsTty && process.stdin.isTTY && process.stdout.isTTY;
   const sshArgs = [

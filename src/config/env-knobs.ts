@@ -77,6 +77,8 @@ export interface ProxyKnobs {
   upstreamTimeoutMs: number | undefined;
   /** bench only: the same build without the edge limits (`PAAS_PROXY_BENCH_NO_LIMITS=1`), to measure their cost */
   benchWithoutLimits: boolean;
+  /** request metrics and the access log in the proxy workers (`PAAS_PROXY_METRICS=off` turns them off; bench A/B) */
+  metrics: boolean;
 }
 
 export function proxyKnobs(env: NodeJS.ProcessEnv = process.env): ProxyKnobs {
@@ -84,6 +86,7 @@ export function proxyKnobs(env: NodeJS.ProcessEnv = process.env): ProxyKnobs {
     bodyLimit: envInt(env, 'PAAS_PROXY_BODY_LIMIT', undefined),
     upstreamTimeoutMs: envInt(env, 'PAAS_PROXY_UPSTREAM_TIMEOUT_MS', undefined),
     benchWithoutLimits: env.PAAS_PROXY_BENCH_NO_LIMITS === '1',
+    metrics: env.PAAS_PROXY_METRICS !== 'off' && env.PAAS_PROXY_METRICS !== '0',
   };
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { TrustedProxies } from '../util/trusted-proxies.js';
 import { ConfigErrors } from './config-errors.js';
 import { parseDurationMs } from './duration.js';
+import { DEFAULT_METRICS_LISTEN, type MetricsListen, parseMetricsListen } from './metrics-listen.js';
 
 /** Everything `paas server` needs to know, validated once at start. */
 export interface ServerConfig {
@@ -27,6 +28,8 @@ export interface ServerConfig {
   proxyLimits: ProxyLimitsConfig;
   /** CIDRs whose forwarding headers the proxy believes (--trusted-proxies) */
   trustedProxies: string[];
+  /** where /metrics is served (--metrics-listen; metrics:set listen overrides it) */
+  metricsListen: MetricsListen;
 }
 
 export interface ProxyLimitsConfig {
@@ -83,6 +86,12 @@ function parseTrusted(raw: string | undefined): string[] {
   }
 }
 
+function metricsListenConfig(raw: string | undefined): MetricsListen {
+  const parsed = parseMetricsListen(raw ?? DEFAULT_METRICS_LISTEN);
+  if (typeof parsed === 'string') throw ConfigErrors.invalid(`--metrics-listen: ${parsed}`);
+  return parsed;
+}
+
 const LETSENCRYPT_PRODUCTION = 'https://acme-v02.api.letsencrypt.org/directory';
 
 const FLAGS: Record<string, { env: string; key: keyof ServerConfig }> = {
@@ -96,6 +105,7 @@ const FLAGS: Record<string, { env: string; key: keyof ServerConfig }> = {
   'log-level': { env: 'PAAS_LOG_LEVEL', key: 'logLevel' },
   'proxy-user': { env: 'PAAS_PROXY_USER', key: 'proxyUser' },
   'trusted-proxies': { env: 'PAAS_TRUSTED_PROXIES', key: 'trustedProxies' },
+  'metrics-listen': { env: 'PAAS_METRICS_LISTEN', key: 'metricsListen' },
   ...Object.fromEntries(Object.entries(LIMIT_FLAGS).map(([flag, f]) => [flag, { env: f.env, key: 'proxyLimits' as const }])),
   'acme-directory': { env: 'PAAS_ACME_DIRECTORY', key: 'acmeDirectory' },
   'acme-ca': { env: 'PAAS_ACME_CA', key: 'acmeCaPem' },
@@ -183,6 +193,7 @@ export function parseServerConfig(argv: string[], env: NodeJS.ProcessEnv = proce
     proxyUser,
     proxyLimits: parseLimits(get),
     trustedProxies: parseTrusted(get('trusted-proxies')),
+    metricsListen: metricsListenConfig(get('metrics-listen')),
     ...acmeConfig(get),
   };
 }

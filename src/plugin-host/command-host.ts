@@ -44,14 +44,16 @@ export class CommandHost {
       const appMode = global ? 'none' : (spec.app ?? 'none');
       if (appMode !== 'none') {
         const given = parsed.app ?? args.shift();
-        if (given === undefined) throw CommandErrors.noApp(spec.usage);
-        app = validateAppName(given);
-        const exists = this.deps.appExists(app);
-        // a developer key learns nothing of apps it has no access to, not even whether they exist
-        const why = refusal(identity, cmd.name, access, app, exists);
-        if (why) throw CommandErrors.forbidden(why);
-        if (appMode === 'required' && !exists) throw CommandErrors.appNotFound(app);
-        if (appMode === 'new' && exists) throw CommandErrors.appExists(app);
+        if (given === undefined && appMode !== 'optional') throw CommandErrors.noApp(spec.usage);
+        if (given !== undefined) {
+          app = validateAppName(given);
+          const exists = this.deps.appExists(app);
+          // a developer key learns nothing of apps it has no access to, not even whether they exist
+          const why = refusal(identity, cmd.name, access, app, exists);
+          if (why) throw CommandErrors.forbidden(why);
+          if ((appMode === 'required' || appMode === 'optional') && !exists) throw CommandErrors.appNotFound(app);
+          if (appMode === 'new' && exists) throw CommandErrors.appExists(app);
+        }
       } else {
         if (parsed.app !== undefined) throw CommandErrors.usage(`'${cmd.name}' takes no app`, spec.usage);
         const why = refusal(identity, cmd.name, access, null, false);

@@ -15,6 +15,7 @@ import type { KeyService } from '../services/key-service.js';
 import type { LetsEncryptService } from '../https/letsencrypt-service.js';
 import type { LogsService } from '../services/logs-service.js';
 import type { NotificationService } from '../notifications/notification-service.js';
+import type { MetricsService } from '../metrics/metrics-service.js';
 import type { PortService } from '../services/port-service.js';
 import type { ProcessService } from '../services/process-service.js';
 import type { ReleaseService } from '../services/release-service.js';
@@ -67,4 +68,6 @@ export interface PluginApi {
   cluster: ClusterService;
   /** Swarm nodes: add, list, drain, activate, label, remove */
   nodes: NodeService;
+  /** ps:top, logs --proxy, metrics:set / metrics:report */
+  metrics: MetricsService;
 }

@@ -34,8 +34,8 @@ export interface CommandSpec {
   /** e.g. `apps:scale [app] <process=N>...` */
   usage: string;
   examples?: string[];
-  /** how the command takes an app: `required` (must exist), `new` (must not exist yet), `none` */
-  app?: 'required' | 'new' | 'none';
+  /** how the command takes an app: `required` (must exist), `new` (must not exist yet), `optional` (all apps the key reaches without one; `app` is ''), `none` */
+  app?: 'required' | 'new' | 'optional' | 'none';
   flags?: Record<string, FlagSpec>;
   minArgs?: number;
   maxArgs?: number;

@@ -86,6 +86,7 @@ export async function workerOptions(opts: ProxyOptions): Promise<ProxyWorkerOpti
     trusted: new TrustedProxies(opts.trustedProxies ?? []),
     errorPages: new ErrorPages(),
     logger: opts.logger,
+    metrics: knobs.metrics,
   };
 }
 

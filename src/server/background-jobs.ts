@@ -29,6 +29,7 @@ export class BackgroundJobs {
     cp.cronScheduler.start();
     // app output into the kept logs from the start: a container recovery starts is followed too
     cp.logCollector.start(signal);
+    cp.metricsBackground(signal);
     const recovery = new Recovery(state, cp.runtime, cp.rollout, cp.locks, log.child({ module: 'recovery' }));
     // the apps with replicas on the Swarm are known before recovery lists them
     this.running = cp.runtime.swarm

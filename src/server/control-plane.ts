@@ -25,6 +25,8 @@ import { wireCluster } from './wiring/cluster-wiring.js';
 import type { LogCollector } from '../app-logs/log-collector.js';
 import { wireAppLogs } from './wiring/app-logs-wiring.js';
 import { wireDeploy } from './wiring/deploy-wiring.js';
+import { wireMetrics } from './wiring/metrics-wiring.js';
+import type { AccessLogSource } from '../metrics/metrics-service.js';
 import { wireHttps } from './wiring/https-wiring.js';
 import { wireRuntime } from './wiring/runtime-wiring.js';
 import { wireServices } from './wiring/services-wiring.js';
@@ -56,6 +58,8 @@ export interface ControlPlane {
   registry: RegistryAccess;
   /** follows every app container's output into the kept logs (BackgroundJobs starts it) */
   logCollector: LogCollector;
+  /** the ps:top window and crash counting, started by BackgroundJobs */
+  metricsBackground: (signal: AbortSignal) => void;
 }
 
 /**
@@ -68,7 +72,7 @@ export async function buildControlPlane(
   config: ServerConfig,
   paths: DataPaths,
   state: State,
-  proxy: ProxyPort & TlsProxyPort & TrafficProxy,
+  proxy: ProxyPort & TlsProxyPort & TrafficProxy & AccessLogSource,
   log: Logger,
 ): Promise<ControlPlane> {
   const knobs = controlPlaneKnobs();
@@ -78,6 +82,7 @@ export async function buildControlPlane(
   const https = wireHttps(config, paths, state, proxy, pipeline.hosts, knobs, log, notifications);
   const swarm = wireCluster(paths, state, rt, knobs, log);
   rt.useRegistry(swarm.registry);
+  const metrics = wireMetrics(config, state, proxy, rt, pipeline, log);
   const repos = new RepoStore(paths.repos);
   const appLogs = wireAppLogs(paths, state, rt, knobs, log);
   const services = wireServices({ config, paths, state, proxy, rt, pipeline, https, repos, knobs, appLogs, log, notify: notifications });
@@ -102,6 +107,7 @@ export async function buildControlPlane(
     notifications,
     cluster: swarm.cluster,
     nodes: swarm.nodes,
+    metrics: metrics.metrics,
   };
   const host = new CommandHost({
     commands: new CommandRegistry(await loadPlugins()),
@@ -127,5 +133,6 @@ export async function buildControlPlane(
     registrySupervisor: swarm.registrySupervisor,
     registry: swarm.registry,
     logCollector: appLogs.collector,
+    metricsBackground: (signal) => metrics.startBackground(signal),
   };
 }

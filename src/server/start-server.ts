@@ -45,6 +45,8 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
   cp.keyRemoved.add((fp) => ssh.disconnectKey(fp));
   const sshPort = await ssh.listen(config.sshPort, config.listen);
   writePidFile(paths.proxyPid, proxy.status.pid);
+  const metricsFailed = await cp.api.metrics.start();
+  if (metricsFailed) log.error({ err: metricsFailed.message }, 'metrics endpoint not started; metrics:set listen ADDR moves it');
   writeJsonAtomic(paths.portsFile, { ssh: sshPort, http: proxy.status.httpPort, https: proxy.status.httpsPort });
   log.info({ ssh: sshPort, http: proxy.status.httpPort, https: proxy.status.httpsPort, dataDir: config.dataDir }, 'paas server ready');
 

@@ -29,6 +29,10 @@ export class DeploysRepository {
   finish(id: number, status: DeployStatus, error: string | null = null): void {
     this.db.prepare('UPDATE deploys SET status = ?, finished_at = ?, error = ? WHERE id = ?').run(status, now(), error, id);
   }
+  /** Deploys after `id`, oldest first, at most `limit` (metrics count the finished ones once). */
+  after(id: number, limit = 1000): DeployRow[] {
+    return this.db.prepare('SELECT * FROM deploys WHERE id > ? ORDER BY id LIMIT ?').all(id, limit) as DeployRow[];
+  }
   running(): DeployRow[] {
     return this.db.prepare("SELECT * FROM deploys WHERE status = 'running' ORDER BY id").all() as DeployRow[];
   }

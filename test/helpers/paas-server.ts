@@ -84,7 +84,14 @@ export class PaasServer {
     const labels = Object.entries(this.labels)
       .map(([k, v]) => `${k}=${v}`)
       .join(',');
-    return { PAAS_CONTAINER_LABELS: labels, PAAS_DOMAIN: 'paas.test', PAAS_PROXY_WORKERS: '1', ...this.env };
+    // the metrics endpoint on a free loopback port: servers of tests running side by side never fight over 9150
+    return {
+      PAAS_CONTAINER_LABELS: labels,
+      PAAS_DOMAIN: 'paas.test',
+      PAAS_PROXY_WORKERS: '1',
+      PAAS_METRICS_LISTEN: '127.0.0.1:0',
+      ...this.env,
+    };
   }
 
   async start(): Promise<this> {

@@ -129,6 +129,11 @@ export class ControlApi {
       const method = req.method ?? 'GET';
       if (method === 'GET' && url.pathname === '/status') return send(200, this.status());
       if (method === 'GET' && url.pathname === '/services') return send(200, await this.controller.list());
+      if (method === 'GET' && url.pathname === '/figures') return send(200, await this.controller.figures());
+      if (method === 'GET' && url.pathname === '/access-log') {
+        const q = parseAccessLogQuery(url.searchParams);
+        return send(200, await this.controller.accessLog(q.app, q.since, q.limit));
+      }
       if (method === 'POST' && url.pathname === '/handover' && this.onHandover) {
         const r = await this.onHandover(parseHandover(await readJson(req)));
         // this process stops only once the answer is out
@@ -180,4 +185,15 @@ async function removeStaleSocket(socketPath: string): Promise<void> {
   });
   if (alive) throw ProxyErrors.alreadyRunning(`another proxy is already listening on ${socketPath}`);
   await unlink(socketPath).catch(() => {});
+}
+
+/** GET /access-log?app=NAME&since=EPOCH_MS&limit=N, checked. */
+function parseAccessLogQuery(q: URLSearchParams): { app: string; since: number; limit: number } {
+  const app = q.get('app') ?? '';
+  const since = Number(q.get('since') ?? '0');
+  const limit = Number(q.get('limit') ?? '100');
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$/.test(app)) throw ProxyErrors.invalidSpec('access-log: app must be a service name');
+  if (!Number.isFinite(since) || since < 0) throw ProxyErrors.invalidSpec('access-log: since must be epoch milliseconds');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw ProxyErrors.invalidSpec('access-log: limit must be 1 to 10000');
+  return { app, since, limit };
 }

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { ProxyStatus } from './control-api.js';
+import type { AccessEntry, ProxyFigures } from '../edge/request-figures.js';
 import type { DeployResult, ServiceInfo } from './proxy-controller.js';
 import { ProxyErrors, proxyErrorOf } from '../proxy-errors.js';
 import type { TlsReport } from './tls-controller.js';
@@ -49,6 +50,16 @@ export class ProxyClient {
   /** Upgrade: the running proxy starts `req.main` as its successor on its sockets, then drains and exits. */
   handOver(req: HandoverRequest): Promise<{ pid: number }> {
     return this.call('POST', '/handover', req);
+  }
+
+  /** The request figures of every proxy worker, summed. */
+  figures(): Promise<ProxyFigures> {
+    return this.call('GET', '/figures');
+  }
+
+  /** One app's access log entries after `since` (epoch ms), oldest first, the last `limit`. */
+  accessLog(app: string, since: number, limit: number): Promise<AccessEntry[]> {
+    return this.call('GET', `/access-log?app=${encodeURIComponent(app)}&since=${since}&limit=${limit}`);
   }
 
   list(): Promise<ServiceInfo[]> {

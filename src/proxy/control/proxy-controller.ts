@@ -1,4 +1,5 @@
 import type { Logger } from '../../log/logger.js';
+import type { AccessEntry, ProxyFigures } from '../edge/request-figures.js';
 import { HealthCheck } from '../routing/health-check.js';
 import { ProxyErrors } from '../proxy-errors.js';
 import type { RouteTable } from '../routing/route-table.js';
@@ -216,6 +217,16 @@ export class ProxyController {
       this.log.info({ service: name, drainedMs }, 'service removed');
       return { drainedMs, checked: [], expired: drain.expired, swapMs };
     });
+  }
+
+  /** The request figures of every worker, summed (GET /figures). */
+  figures(): Promise<ProxyFigures> {
+    return this.workers.figures();
+  }
+
+  /** One app's access log from every worker (GET /access-log). */
+  accessLog(app: string, since: number, limit: number): Promise<AccessEntry[]> {
+    return this.workers.accessLog(app, since, limit);
   }
 
   async list(): Promise<ServiceInfo[]> {

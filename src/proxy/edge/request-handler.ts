@@ -4,6 +4,7 @@ import type { ErrorPages } from './error-pages.js';
 import { ProxyContext, type TargetDownListener } from './proxy-context.js';
 import { RequestBody } from './request-body.js';
 import { requestIdFor, upstreamRequestHeaders } from './request-headers.js';
+import type { RequestMetrics } from './request-metrics.js';
 import type { Router } from '../routing/router.js';
 import type { Service } from '../routing/service.js';
 import type { TrustedProxies } from '../../util/trusted-proxies.js';
@@ -26,6 +27,8 @@ export interface RequestHandlerDeps {
   idPrefix: string;
   onTargetDown: TargetDownListener;
   gate?: FrontDoor;
+  /** request figures and access log (request-metrics.ts); null: off */
+  metrics?: RequestMetrics | null;
 }
 
 export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -76,6 +79,7 @@ export function writePage(
  */
 export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
   const { router, pools, errorPages, log, trusted, onTargetDown, gate } = deps;
+  const metrics = deps.metrics ?? null;
   let idCounter = 0;
   const nextId = () => deps.idPrefix + (++idCounter).toString(36);
 
@@ -117,6 +121,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
         ctx,
         (status, reason, err) => {
           if (status >= 500) log.warn({ target: ctx.target?.address, err: err?.message ?? reason, status }, 'upstream request failed');
+          metrics?.upstreamFailed(svc, (err as NodeJS.ErrnoException | undefined)?.code);
           const page = status === 503 ? errorPages.busy(id) : errorPages.render(status, id);
           writePage(res, status, page, id, !req.complete, extra);
         },
@@ -143,6 +148,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
     }
     const host = req.headers.host;
     const svc = router.match(host);
+    if (metrics !== null && svc !== undefined) metrics.begin(svc, res, id);
     if (svc === undefined || svc.balancer.size === 0) {
       log.debug({ host }, 'no healthy target for host');
       writePage(res, 503, errorPages.render(503, id), id, !req.complete, extra);

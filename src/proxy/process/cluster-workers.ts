@@ -11,7 +11,8 @@ import { emptyStats, mergeStats, type RouteTable, type WorkerStats } from '../ro
 import type { TlsState } from '../tls/tls-state.js';
 import { isProxyMessage, type PrimaryMessage, type WorkerMessage } from './worker-messages.js';
 import type { BoundPorts } from './listen-sockets.js';
-import { type DrainResult, sumDrain, type WorkerPool } from './worker-pool.js';
+import { type DrainResult, mergeAccessLogs, sumDrain, sumFigures, type WorkerPool } from './worker-pool.js';
+import type { AccessEntry, ProxyFigures } from '../edge/request-figures.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type Call = DistributiveOmit<PrimaryMessage, 'id' | 'kind'>;
@@ -201,6 +202,16 @@ export class ClusterWorkers implements WorkerPool {
     const out = emptyStats();
     for (const r of [...results, this.local?.stats()]) if (r) mergeStats(out, r as WorkerStats);
     return out;
+  }
+
+  async figures(): Promise<ProxyFigures> {
+    const results = (await this.broadcast({ op: 'figures' })) as Array<ProxyFigures | null | undefined>;
+    return sumFigures([...results, this.local?.figures()]);
+  }
+
+  async accessLog(app: string, since: number, limit: number): Promise<AccessEntry[]> {
+    const results = (await this.broadcast({ op: 'access-log', app, since, limit })) as Array<AccessEntry[] | undefined>;
+    return mergeAccessLogs([...results, this.local?.accessLog(app, since, limit)], limit);
   }
 
   onTargetDown(listener: TargetDownListener): void {

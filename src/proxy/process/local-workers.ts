@@ -5,7 +5,8 @@ import { ProxyWorker, type ProxyWorkerOptions } from './proxy-worker.js';
 import type { RouteTable, WorkerStats } from '../routing/route-table.js';
 import type { TlsState } from '../tls/tls-state.js';
 import type { BoundPorts } from './listen-sockets.js';
-import type { DrainResult, WorkerPool } from './worker-pool.js';
+import { type DrainResult, sumFigures, type WorkerPool } from './worker-pool.js';
+import type { AccessEntry, ProxyFigures } from '../edge/request-figures.js';
 
 /** A single worker living in the primary's process: no IPC, the cheapest setup for one core. */
 export class LocalWorkers implements WorkerPool {
@@ -43,6 +44,14 @@ export class LocalWorkers implements WorkerPool {
 
   async stats(): Promise<WorkerStats> {
     return this.worker.stats();
+  }
+
+  async figures(): Promise<ProxyFigures> {
+    return sumFigures([this.worker.figures()]);
+  }
+
+  async accessLog(app: string, since: number, limit: number): Promise<AccessEntry[]> {
+    return this.worker.accessLog(app, since, limit);
   }
 
   async close(graceMs: number): Promise<void> {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type net from 'node:net';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../../log/logger.js';
 import { type ChallengeMap, ChallengeStore } from '../edge/acme-challenges.js';
@@ -9,6 +10,8 @@ import type { ErrorPages } from '../edge/error-pages.js';
 import { frontDoor } from '../edge/https-redirect.js';
 import { ConnectionLimiter, type EdgeLimits, serverOptions } from '../edge/edge-limits.js';
 import { createRequestHandler, type RequestHandler } from '../edge/request-handler.js';
+import type { AccessEntry, ProxyFigures } from '../edge/request-figures.js';
+import { RequestMetrics } from '../edge/request-metrics.js';
 import type { TargetDownListener } from '../edge/proxy-context.js';
 import type { InflightStats, RouteTable, WorkerStats } from '../routing/route-table.js';
 import { Router } from '../routing/router.js';
@@ -39,6 +42,8 @@ export interface ProxyWorkerOptions {
   trusted: TrustedProxies;
   errorPages: ErrorPages;
   logger: Logger;
+  /** request metrics and the access log (`PAAS_PROXY_METRICS=off` turns both off); default on */
+  metrics?: boolean;
 }
 
 function isWebSocketUpgrade(req: http.IncomingMessage): boolean {
@@ -71,6 +76,8 @@ export class ProxyWorker {
   private closing = false;
   /** told when this worker takes a target out of rotation after refused connections */
   onTargetDown: TargetDownListener | null = null;
+  /** request figures and access log; null when metrics are off */
+  readonly metrics: RequestMetrics | null;
 
   constructor(opts: ProxyWorkerOptions) {
     this.opts = opts;
@@ -80,6 +87,17 @@ export class ProxyWorker {
     this.limiter = new ConnectionLimiter(opts.limits, opts.trusted);
     this.tlsStore = opts.tls ? new TlsStore(opts.tls, opts.logger, (host) => this.router.match(host) !== undefined) : null;
     if (opts.tlsState) this.tlsStore?.apply(opts.tlsState);
+    this.metrics = opts.metrics === false ? null : new RequestMetrics(opts.trusted);
+    if (this.metrics) this.metrics.connections = () => this.limiter.connections;
+  }
+
+  /** This worker's request figures (empty when metrics are off). */
+  figures(): ProxyFigures | null {
+    return this.metrics?.snapshot() ?? null;
+  }
+
+  accessLog(app: string, since: number, limit: number): AccessEntry[] {
+    return this.metrics?.accessLog(app, since, limit) ?? [];
   }
 
   /** Swaps the certificates: new handshakes get them, open connections keep theirs. */
@@ -173,6 +191,8 @@ export class ProxyWorker {
       // HTTPS with SNI and ALPN h2/http1.1 (tls-server.ts)
       const tlsServer = createTlsServer(this.opts.tls, this.tlsStore!, options, handler);
       const tlsListener = tlsServer.server;
+      const metrics = this.metrics;
+      if (metrics) tlsListener.on('secureConnection', (socket: TLSSocket) => metrics.handshake(socket));
       if (limited) {
         this.limiter.countOn(tlsListener);
         this.limiter.attachTimeouts(tlsServer.http1);
@@ -265,6 +285,7 @@ export class ProxyWorker {
       log: this.log,
       idPrefix: this.idPrefix,
       onTargetDown: (service, address) => this.onTargetDown?.(service, address),
+      metrics: this.metrics,
       gate: this.tlsStore ? frontDoor(this.tlsStore, this.challenges, () => this.ports.https) : undefined,
     });
     return this.handler;

@@ -10,6 +10,9 @@ export type PrimaryMessage =
   | { kind: 'paas-proxy'; id: number; op: 'conn'; tls: boolean }
   | { kind: 'paas-proxy'; id: number; op: 'drain'; service: string; addresses: string[]; timeoutMs: number }
   | { kind: 'paas-proxy'; id: number; op: 'stats' }
+  // request metrics (request-figures.ts) and one app's access log entries after `since`
+  | { kind: 'paas-proxy'; id: number; op: 'figures' }
+  | { kind: 'paas-proxy'; id: number; op: 'access-log'; app: string; since: number; limit: number }
   | { kind: 'paas-proxy'; id: number; op: 'shutdown'; graceMs: number }
   // TLS: the whole certificate state, and the pending ACME challenges
   | { kind: 'paas-proxy'; id: number; op: 'tls'; state: TlsState }

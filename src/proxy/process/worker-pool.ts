@@ -4,6 +4,7 @@ import type { TargetDownListener } from '../edge/proxy-context.js';
 
 import type { RouteTable, WorkerStats } from '../routing/route-table.js';
 import type { TlsState } from '../tls/tls-state.js';
+import { type AccessEntry, emptyFigures, mergeFigures, type ProxyFigures } from '../edge/request-figures.js';
 
 /** What a drain did: requests finished, requests cut at the deadline, websockets closed. */
 export interface DrainResult {
@@ -24,6 +25,10 @@ export interface WorkerPool {
   apply(table: RouteTable): Promise<void>;
   drain(service: string, addresses: readonly string[], timeoutMs: number): Promise<DrainResult>;
   stats(): Promise<WorkerStats>;
+  /** the request figures of every worker, summed (request-figures.ts) */
+  figures(): Promise<ProxyFigures>;
+  /** one app's access log entries after `since` (epoch ms) from every worker, oldest first, the last `limit` */
+  accessLog(app: string, since: number, limit: number): Promise<AccessEntry[]>;
   close(graceMs: number): Promise<void>;
   /** registers who is told when a worker takes a target out of rotation (refused connections) */
   onTargetDown(listener: TargetDownListener): void;
@@ -40,4 +45,17 @@ export function sumDrain(results: DrainResult[]): DrainResult {
     out.websockets += r.websockets;
   }
   return out;
+}
+
+/** Sums the workers' figures (a worker with metrics off answers null). */
+export function sumFigures(results: ReadonlyArray<ProxyFigures | null | undefined>): ProxyFigures {
+  const out = emptyFigures();
+  for (const r of results) if (r) mergeFigures(out, r);
+  return out;
+}
+
+/** Merges the workers' access log entries by time and keeps the last `limit`. */
+export function mergeAccessLogs(results: ReadonlyArray<AccessEntry[] | null | undefined>, limit: number): AccessEntry[] {
+  const all = results.flatMap((r) => r ?? []).sort((a, b) => a.time - b.time);
+  return all.length > limit ? all.slice(all.length - limit) : all;
 }

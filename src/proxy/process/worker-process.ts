@@ -51,6 +51,12 @@ export function runWorkerProcess(opts: ProxyWorkerOptions, logger: Logger): Prom
         case 'stats':
           result = worker.stats();
           break;
+        case 'figures':
+          result = worker.figures();
+          break;
+        case 'access-log':
+          result = worker.accessLog(msg.app, msg.since, msg.limit);
+          break;
         case 'tls':
           worker.applyTls(msg.state);
           break;

@@ -33,6 +33,8 @@ export interface DeployBundle {
   push: PushDeploy;
   /** every app's stored binds, for the nesting check of storage:mount and of every rollout */
   allBinds(): AppBind[];
+  /** the build queue (metrics read its length) */
+  buildSlots: BuildSlots;
 }
 
 export function wireDeploy(
@@ -103,5 +105,5 @@ export function wireDeploy(
     (keyName) => state.keys.byName(keyName)?.role,
     notify,
   );
-  return { locks, settings, hosts, rollout, warm, releaseManager, push, allBinds };
+  return { locks, settings, hosts, rollout, warm, releaseManager, push, allBinds, buildSlots };
 }

@@ -1,3 +1,4 @@
+import { type AccessEntry, emptyFigures, type ProxyFigures } from '../../../../src/proxy/edge/request-figures.js';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -71,6 +72,14 @@ class FakePool implements WorkerPool {
   async applyTls(): Promise<void> {}
 
   async applyChallenges(): Promise<void> {}
+
+  async figures(): Promise<ProxyFigures> {
+    return emptyFigures();
+  }
+
+  async accessLog(): Promise<AccessEntry[]> {
+    return [];
+  }
 
   async apply(table: RouteTable): Promise<void> {
     if (this.failApply) throw this.failApply;
