@@ -23,7 +23,14 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets:
 const server = http.createServer((req, res) => {
   const headers = req.rawHeaders.concat('X-Forwarded-For', req.socket.remoteAddress);
   if (forward) {
-    headers.push('X-Forwarded-Proto', 'http', 'X-Real-IP', req.socket.remoteAddress, 'X-Request-Id', `b${process.pid}-${(++ids).toString(36)}`);
+    headers.push(
+      'X-Forwarded-Proto',
+      'http',
+      'X-Real-IP',
+      req.socket.remoteAddress,
+      'X-Request-Id',
+      `b${process.pid}-${(++ids).toString(36)}`,
+    );
     const host = req.headers.host;
     if (host !== undefined) headers.push('X-Forwarded-Host', host);
   }

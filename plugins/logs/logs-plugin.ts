@@ -9,7 +9,8 @@ export default definePlugin({
   name: 'logs',
   commands: {
     logs: {
-      summary: "Show an app's logs, kept across deploys and restarts, prefixed by process.replica; -t follows; --proxy shows the proxy's access log",
+      summary:
+        "Show an app's logs, kept across deploys and restarts, prefixed by process.replica; -t follows; --proxy shows the proxy's access log",
       usage: 'logs [app] [-t] [-n N] [-p PROCESS] [--since DURATION] [--release vN] [--proxy]',
       examples: [
         'paas logs myapp',
