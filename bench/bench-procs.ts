@@ -56,9 +56,10 @@ export interface WrkResult {
 }
 
 /** One wrk run (2 threads, `--latency`) against `url`; `headers` as `Name: value` lines. */
-export function wrk(url: string, opts: { connections: number; seconds: number; headers?: string[] }): WrkResult {
+export function wrk(url: string, opts: { connections: number; seconds: number; headers?: string[]; cpus?: string }): WrkResult {
   const extra = (opts.headers ?? []).flatMap((h) => ['-H', h]);
-  const r = spawnSync('wrk', ['-t', '2', '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--latency', ...extra, url], {
+  const argv = ['-t', '2', '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--latency', ...extra, url];
+  const r = spawnSync(opts.cpus ? 'taskset' : 'wrk', opts.cpus ? ['-c', opts.cpus, 'wrk', ...argv] : argv, {
     encoding: 'utf8',
   });
   if (r.error) throw r.error;
@@ -75,4 +76,13 @@ export function wrk(url: string, opts: { connections: number; seconds: number; h
     non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0),
     errors: /Socket errors:.*/.exec(out)?.[0] ?? '',
   };
+}
+
+/**
+ * Pins a running process, its threads and its children (an nginx master's workers) to `cpus`
+ * (taskset's list, e.g. "0" or "0,1"), so a bench side does not land on a core by chance.
+ */
+export function pinTree(pid: number, cpus: string): void {
+  const children = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+  for (const p of [pid, ...children]) spawnSync('taskset', ['-a', '-p', '-c', cpus, String(p)], { stdio: 'ignore' });
 }

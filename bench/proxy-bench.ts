@@ -19,7 +19,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { control, freePort, procs, start as startIn, stop, type WrkResult, wrk as wrkUrl } from './bench-procs.js';
+import { control, freePort, pinTree, procs, start as startIn, stop, type WrkResult, wrk as wrkUrl } from './bench-procs.js';
 import { proxyProcessArgs } from '../test/proxy/helpers/proxy.js';
 import { fmtStats, median, plural, ratio, Results, sleep, treeRssKb, waitForQuiet } from './bench-stats.js';
 
@@ -44,7 +44,10 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'paas-proxy-bench-'));
 chmodSync(tmp, 0o755);
 const start = (cmd: string, args: string[]) => startIn(cmd, args, root);
 const startWith = (env: Record<string, string>, cmd: string, args: string[]) => startIn(cmd, args, root, env);
-const wrk = (port: number, seconds = DURATION) => wrkUrl(`http://127.0.0.1:${port}/`, { connections: CONNS, seconds });
+/** with 1 worker on 2+ cores: the proxies on core 0, wrk and the upstream on core 1 (set per section) */
+let loadCpus: string | undefined;
+const wrk = (port: number, seconds = DURATION) =>
+  wrkUrl(`http://127.0.0.1:${port}/`, { connections: CONNS, seconds, ...(loadCpus ? { cpus: loadCpus } : {}) });
 
 async function waitHttp(port: number, host = '127.0.0.1'): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -251,7 +254,7 @@ async function main() {
   const res = new Results('proxy', 'reverse proxy throughput, latency and memory against nginx');
   const upstreamPort = await freePort();
   const upstreamSrc = `require('http').createServer((q,s)=>{s.setHeader('content-type','text/plain');s.end('hello world\\n')}).listen(${upstreamPort},'127.0.0.1').keepAliveTimeout=65000`;
-  start(process.execPath, ['-e', upstreamSrc]);
+  const upstreamChild = start(process.execPath, ['-e', upstreamSrc]);
   await waitHttp(upstreamPort);
   const nginxVersion = spawnSync('nginx', ['-v'], { encoding: 'utf8' }).stderr.trim();
   const upstream = 'upstream: node http server, 12-byte body, keep-alive';
@@ -266,6 +269,14 @@ async function main() {
     const noMetrics = await startPaas(workers, upstreamPort, true, false);
     const bare = await startBareNode(workers, upstreamPort);
     const bareFwd = await startBareNode(workers, upstreamPort, true);
+    // 1 worker on 2+ cores: where the scheduler happens to put each process (sharing a core with
+    // wrk or the upstream, or not) stays for the whole section and moved the ratios by up to 20%
+    // between runs; so every proxy gets core 0 and the load (wrk, the upstream) core 1
+    const pinned = workers === 1 && cores >= 2;
+    const all = `0-${cores - 1}`;
+    for (const side of [nginx, paas, noLimits, noMetrics, bare, bareFwd]) pinTree(side.pid, pinned ? '0' : all);
+    pinTree(upstreamChild.pid!, pinned ? '1' : all);
+    loadCpus = pinned ? '1' : undefined;
     await sleep(1000);
     // fresh: started and answering, no load yet
     const fresh = { nginx: await memory(nginx), paas: await memory(paas), bare: await memory(bare) };
@@ -306,7 +317,8 @@ async function main() {
     const rps = (rs: WrkResult[]) => rs.map((r) => r.rps);
     const p99 = (rs: WrkResult[]) => rs.map((r) => r.p99);
     const errs = [...n, ...p, ...b].reduce((s, r) => s + r.non2xx, 0);
-    const cond = `${upstream}; ${workers} worker(s) each; ${load0}; ${plural(RUNS, 'run')} each after 1 warm-up run each, order rotated; ${load}; non-2xx ${errs}`;
+    const pinning = pinned ? '; every proxy pinned to core 0, wrk and the upstream to core 1 (taskset)' : '';
+    const cond = `${upstream}; ${workers} worker(s) each; ${load0}; ${plural(RUNS, 'run')} each after 1 warm-up run each, order rotated; ${load}; non-2xx ${errs}${pinning}`;
     const bareIs =
       workers === 1
         ? "bench/bare-node-proxy.cjs, http.createServer + a keep-alive http.Agent and nothing else, the ceiling of any proxy on Node's HTTP stack"

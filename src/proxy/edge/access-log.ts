@@ -22,9 +22,39 @@ export class AccessLog {
   }
 
   push(e: AccessEntry): void {
+    this.write(e.time, e.app, e.method, e.path, e.status, e.durationMs, e.bytes, e.client, e.requestId);
+  }
+
+  /**
+   * Records one request in place: the ring's entry objects are made once and overwritten, so the
+   * request path allocates no entry (one kept for 1,000 requests would outlive the young
+   * generation and be copied and promoted on the way).
+   */
+  write(
+    time: number,
+    app: string,
+    method: string,
+    path: string,
+    status: number,
+    durationMs: number,
+    bytes: number,
+    client: string,
+    requestId: string,
+  ): void {
     const old = this.ring[this.next];
-    if (old !== undefined && old.time > this.readUpTo && e.time - this.readAt < READER_ACTIVE_MS) this.dropped++;
-    this.ring[this.next] = e;
+    if (old !== undefined && old.time > this.readUpTo && time - this.readAt < READER_ACTIVE_MS) this.dropped++;
+    if (old === undefined) this.ring[this.next] = { time, app, method, path, status, durationMs, bytes, client, requestId };
+    else {
+      old.time = time;
+      old.app = app;
+      old.method = method;
+      old.path = path;
+      old.status = status;
+      old.durationMs = durationMs;
+      old.bytes = bytes;
+      old.client = client;
+      old.requestId = requestId;
+    }
     this.next = (this.next + 1) % this.size;
     if (this.count < this.size) this.count++;
   }
@@ -35,7 +65,8 @@ export class AccessLog {
     const first = (this.next - this.count + this.size) % this.size;
     for (let i = 0; i < this.count; i++) {
       const e = this.ring[(first + i) % this.size]!;
-      if (e.time > since) out.push(e);
+      // a copy: the ring's objects are overwritten by later requests
+      if (e.time > since) out.push({ ...e });
     }
     const picked = out.length > limit ? out.slice(out.length - limit) : out;
     if (picked.length > 0) this.readUpTo = Math.max(this.readUpTo, picked[picked.length - 1].time);

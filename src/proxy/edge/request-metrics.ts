@@ -161,19 +161,23 @@ export class RequestMetrics {
     }
     if (req !== undefined) {
       const peer = plainAddress(req.socket?.remoteAddress);
-      const xff = req.headers['x-forwarded-for'];
-      s.log.push({
-        time: Date.now(),
-        app: s.app,
-        method: req.method ?? '',
-        path: pathOf(req.url),
+      s.log.write(
+        Date.now(),
+        s.app,
+        req.method ?? '',
+        pathOf(req.url),
         status,
-        durationMs: Math.round(seconds * 10000) / 10,
-        bytes: sent,
-        client: this.trusted.empty ? peer : this.trusted.clientAddress(peer, Array.isArray(xff) ? xff.join(', ') : xff),
-        requestId: res[kId] ?? '',
-      });
+        Math.round(seconds * 10000) / 10,
+        sent,
+        this.trusted.empty ? peer : this.clientBehind(peer, req.headers['x-forwarded-for']),
+        res[kId] ?? '',
+      );
     }
+  }
+
+  /** The client's address after trusted proxies (only asked when some are configured). */
+  private clientBehind(peer: string, xff: string | string[] | undefined): string {
+    return this.trusted.clientAddress(peer, Array.isArray(xff) ? xff.join(', ') : xff);
   }
 
   /** This worker's figures, for the primary to sum. */
