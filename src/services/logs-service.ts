@@ -4,6 +4,7 @@ import type { AppSettingsStore } from '../deploy/app-settings-store.js';
 import { DeployErrors } from '../deploy/deploy-errors.js';
 import type { Rollout } from '../deploy/rollout.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import { LogStream } from '../runtime/log-stream.js';
 import type { AppLogStore, LogPosition } from '../app-logs/app-log-store.js';
 import { comparePositions } from '../app-logs/app-log-store.js';
 import { AppLogsErrors } from '../app-logs/app-logs-errors.js';
@@ -21,6 +22,11 @@ export interface LogsDeps {
   settings: Pick<AppSettingsStore, 'snapshot'>;
   rollout: Pick<Rollout, 'spec'>;
   runtime: Pick<ContainerRuntime, 'runOneOff'>;
+  /**
+   * Apps on the Swarm scheduler: the collector follows this engine's containers only, so their
+   * logs are read from their replicas (service logs: tasks on every node) instead of the store.
+   */
+  swarm?: { onSwarm(app: string): boolean; replicas: Pick<ContainerRuntime, 'list' | 'streamLogs'> };
   /** the kept logs: stored lines, the live feed, retention and drains */
   store: Pick<AppLogStore, 'read' | 'end' | 'stats' | 'enforce'>;
   collector: Pick<LogCollector, 'subscribe' | 'following'>;
@@ -63,6 +69,8 @@ export class LogsService {
    * then prints each new line as the collector stores it, until the signal aborts.
    */
   async logs(app: string, opts: LogsOptions, out: Writable, signal: AbortSignal): Promise<void> {
+    const swarm = this.deps.swarm;
+    if (swarm?.onSwarm(app)) return this.replicaLogs(swarm.replicas, app, opts, out, signal);
     const { store, collector } = this.deps;
     const sinceMs = opts.sinceMs != null ? Date.now() - opts.sinceMs : null;
     const match = (r: LogRecord) => (opts.process === null || r.p === opts.process) && (opts.release == null || r.r === opts.release);
@@ -89,6 +97,52 @@ export class LogsService {
       });
     } finally {
       unsubscribe?.();
+    }
+  }
+
+  /**
+   * A Swarm app's logs from its replicas, merged and prefixed `process.replica` (the last
+   * `lines` of each, `--release` picks the replicas); following picks up replicas started later.
+   * `--since` is not offered for them (service logs are not kept across task removal).
+   */
+  private async replicaLogs(
+    runtime: Pick<ContainerRuntime, 'list' | 'streamLogs'>,
+    app: string,
+    opts: LogsOptions,
+    out: Writable,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (opts.sinceMs != null) throw AppLogsErrors.usage(`logs --since is not available for ${app}, an app on the Swarm scheduler`);
+    const filter = { app, ...(opts.process ? { process: opts.process } : {}), ...(opts.release != null ? { release: opts.release } : {}) };
+    const pick = async () => (await runtime.list(filter)).filter((c) => !c.oneOff);
+    const first = await pick();
+    const stream = runtime.streamLogs(
+      first.map((c) => c.id),
+      { follow: opts.follow, tail: opts.lines },
+      signal,
+    );
+    let poll: NodeJS.Timeout | null = null;
+    if (opts.follow) {
+      const seen = new Set(first.map((c) => c.id));
+      poll = setInterval(() => {
+        void pick()
+          .then((cs) => {
+            for (const c of cs.filter((c) => !seen.has(c.id))) {
+              seen.add(c.id);
+              stream.add(c.id, 'all');
+            }
+          })
+          .catch(() => undefined);
+      }, 1000);
+    }
+    try {
+      for await (const l of stream) {
+        if (signal.aborted) break;
+        out.write(`${LogStream.format(l)}\n`);
+      }
+    } finally {
+      if (poll) clearInterval(poll);
+      stream.close();
     }
   }
 

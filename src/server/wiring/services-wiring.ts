@@ -190,7 +190,14 @@ export function wireServices(i: ServicesInput): ServicesBundle {
       globals: state.settings,
       allBinds: pipeline.allBinds,
     }),
-    logs: new LogsService({ releases, settings, rollout, runtime: rt.runtime, ...appLogs }),
+    logs: new LogsService({
+      releases,
+      settings,
+      rollout,
+      runtime: rt.runtime,
+      swarm: { onSwarm: (app) => rt.runtime.schedulerOf(app) === 'swarm', replicas: rt.runtime },
+      ...appLogs,
+    }),
     keys: new KeyService({
       keys: state.keys,
       apps: state.apps,
