@@ -83,6 +83,9 @@ export function wrk(url: string, opts: { connections: number; seconds: number; h
  * (taskset's list, e.g. "0" or "0,1"), so a bench side does not land on a core by chance.
  */
 export function pinTree(pid: number, cpus: string): void {
-  const children = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+  const children = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean)
+    .map(Number);
   for (const p of [pid, ...children]) spawnSync('taskset', ['-a', '-p', '-c', cpus, String(p)], { stdio: 'ignore' });
 }
