@@ -13,7 +13,7 @@ import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../helpers/base-images.js';
 import { makeKey, PaasServer } from '../helpers/paas-server.js';
 import { waitFor } from '../helpers/wait.js';
 
-// NEEDS TEST NODES: this file makes test hosts 1, 2 and 3 with /work/shared/tools/test-node.sh
+// NEEDS TEST NODES: this file makes test hosts 1, 2 and 3 with test/helpers/test-node.sh (a copy of the shared tool)
 // (PAAS_TEST_NODE_TOOL overrides the path; without it, or not as root, the file skips). Each node is
 // a network namespace at 198.18.N.2 with its own dockerd and sshd. paas's own engine, the Swarm
 // manager, is node 1's (DOCKER_HOST); nodes 2 and 3 join over real SSH (ssh2) with paas's key,
@@ -21,7 +21,7 @@ import { waitFor } from '../helpers/wait.js';
 // host's root keys are never touched). The registry listens on 198.18.1.1:5000, the host's side
 // of node 1's link.
 
-const TOOL = process.env.PAAS_TEST_NODE_TOOL ?? '/work/shared/tools/test-node.sh';
+const TOOL = process.env.PAAS_TEST_NODE_TOOL ?? path.resolve(import.meta.dirname, '..', 'helpers', 'test-node.sh');
 const NODES = [1, 2, 3];
 const sock = (n: number) => `unix:///run/paasnode${n}/docker.sock`;
 const engine = (n: number) => new Dockerode({ socketPath: `/run/paasnode${n}/docker.sock` });

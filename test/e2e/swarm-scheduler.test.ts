@@ -1,5 +1,5 @@
 // The Swarm scheduler end to end on a real two-node Swarm. NEEDS TEST NODES 4 and 5
-// (/work/shared/tools/test-node.sh; PAAS_TEST_NODE_TOOL overrides the path): node 4's engine is
+// (test/helpers/test-node.sh (a copy of the shared tool); PAAS_TEST_NODE_TOOL overrides the path): node 4's engine is
 // paas's own (DOCKER_HOST) and becomes the manager by `cluster:init`; node 5 joins by `nodes:add`
 // over real SSH (an sshd in the node on port 2201 that trusts only paas's key). Release images go
 // through paas's registry on 198.18.4.1:5000 (the host side of node 4's link). The proxy runs on
@@ -20,7 +20,7 @@ import { startLoad } from '../helpers/load.js';
 import { PaasServer } from '../helpers/paas-server.js';
 import { waitFor } from '../helpers/wait.js';
 
-const TOOL = process.env.PAAS_TEST_NODE_TOOL ?? '/work/shared/tools/test-node.sh';
+const TOOL = process.env.PAAS_TEST_NODE_TOOL ?? path.resolve(import.meta.dirname, '..', 'helpers', 'test-node.sh');
 const MANAGER = 4;
 const WORKER = 5;
 const sock = (n: number) => `/run/paasnode${n}/docker.sock`;
