@@ -28,7 +28,7 @@ export async function ensureDocker(shell: NodeShell, name: string, progress: (li
 
 /** The node's Swarm membership: refuses a host already in a Swarm (this one or another). */
 export async function ensureNotInSwarm(shell: NodeShell, name: string, host: string, knownNodeIds: Set<string>): Promise<void> {
-  const r = await shell.exec(`docker info --format '{{json .Swarm}}'`, { timeoutMs: 30_000 });
+  const r = await shell.exec(quote(['docker', 'info', '--format', '{{json .Swarm}}']), { timeoutMs: 30_000 });
   if (r.code !== 0) throw ClusterErrors.noDocker(`${name}: docker info failed: ${lastLine(r.stderr)}`);
   const swarm = JSON.parse(r.stdout.trim() || '{}') as { LocalNodeState?: string; NodeID?: string; ControlAvailable?: boolean };
   const state = swarm.LocalNodeState ?? 'inactive';
@@ -100,7 +100,9 @@ export async function checkPorts(shell: NodeShell, name: string, managerAddr: st
 /** Writes the registry's CA where the node's engine looks for it. */
 export async function trustRegistry(shell: NodeShell, name: string, registry: RegistryEndpoint): Promise<void> {
   const dir = `/etc/docker/certs.d/${registry.address}`;
-  const r = await shell.exec(`mkdir -p ${quote([dir])} && cat > ${quote([`${dir}/ca.crt`])}`, { stdin: registry.caPem, timeoutMs: 30_000 });
+  // every command an argument list quoted for the node's shell (SSH carries one string): no operators
+  const made = await shell.exec(quote(['mkdir', '-p', dir]), { timeoutMs: 30_000 });
+  const r = made.code !== 0 ? made : await shell.exec(quote(['tee', `${dir}/ca.crt`]), { stdin: registry.caPem, timeoutMs: 30_000 });
   if (r.code !== 0) throw ClusterErrors.joinFailed(`${name}: cannot write the registry's CA to ${dir}: ${lastLine(r.stderr)}`);
 }
 
@@ -111,7 +113,7 @@ export async function joinSwarm(shell: NodeShell, name: string, token: string, m
   const args = ['docker', 'swarm', 'join', '--token', token, ...(net.isIP(node) ? ['--advertise-addr', node] : []), manager];
   const r = await shell.exec(quote(args), { timeoutMs: 120_000 });
   if (r.code !== 0) throw ClusterErrors.joinFailed(`${name}: docker swarm join failed: ${lastLine(r.stderr) || lastLine(r.stdout)}`);
-  const id = await shell.exec(`docker info --format '{{.Swarm.NodeID}}'`, { timeoutMs: 30_000 });
+  const id = await shell.exec(quote(['docker', 'info', '--format', '{{.Swarm.NodeID}}']), { timeoutMs: 30_000 });
   const nodeId = id.stdout.trim();
   if (!nodeId) throw ClusterErrors.joinFailed(`${name}: joined, but its Swarm node ID could not be read`);
   return nodeId;
