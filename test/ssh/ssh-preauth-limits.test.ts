@@ -16,6 +16,7 @@ import { type SshLimits, SshServer } from '../../src/ssh/ssh-server.js';
 import { State } from '../../src/state/state.js';
 import { makeKey, sshOptions } from '../helpers/paas-server.js';
 import { waitFor } from '../helpers/wait.js';
+import { generateEd25519Pair } from '../../src/ssh/ed25519-pair.js';
 
 async function server(limits: Partial<SshLimits>) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paas-preauth-'));
@@ -57,7 +58,7 @@ async function server(limits: Partial<SshLimits>) {
 test('200 key attempts on one connection are cut at 6', async () => {
   const s = await server({});
   try {
-    const keys = Array.from({ length: 200 }, () => ssh2.utils.generateKeyPairSync('ed25519').private);
+    const keys = Array.from({ length: 200 }, () => generateEd25519Pair().private);
     let offered = 0;
     const client = new ssh2.Client();
     const ended = new Promise<string>((resolve) => {

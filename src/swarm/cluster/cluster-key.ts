@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ssh2 from 'ssh2';
+import { generateEd25519Pair } from '../../ssh/ed25519-pair.js';
 
 export interface ClusterKey {
   /** OpenSSH private key (PEM), what the ssh2 client authenticates with */
@@ -17,7 +18,7 @@ export function ensureClusterKey(keysDir: string): ClusterKey {
   const file = path.join(keysDir, 'cluster_ed25519');
   if (!fs.existsSync(file)) {
     fs.mkdirSync(keysDir, { recursive: true, mode: 0o700 });
-    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'paas@cluster' });
+    const pair = generateEd25519Pair('paas@cluster');
     try {
       // wx: two commands racing here keep the first key
       fs.writeFileSync(file, pair.private, { mode: 0o600, flag: 'wx' });

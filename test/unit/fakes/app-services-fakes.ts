@@ -6,7 +6,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import ssh2 from 'ssh2';
 import type { Identity } from '../../../src/contracts/command-io.js';
 import type { ProxyDeploySpec } from '../../../src/deploy/adapter-interfaces.js';
 import type { Locks } from '../../../src/deploy/app-locks.js';
@@ -17,6 +16,7 @@ import { KeyService } from '../../../src/services/key-service.js';
 import { PortService } from '../../../src/services/port-service.js';
 import { SettingsService } from '../../../src/services/settings-service.js';
 import { deploySetup, liveApp } from './services-setup.js';
+import { generateEd25519Pair } from '../../../src/ssh/ed25519-pair.js';
 
 export const never = new AbortController().signal;
 
@@ -56,7 +56,7 @@ export function recordingLogger() {
 
 /** A fresh OpenSSH public key line. */
 export function publicKey(comment = 'me@host'): string {
-  return `${ssh2.utils.generateKeyPairSync('ed25519').public} ${comment}`;
+  return `${generateEd25519Pair().public} ${comment}`;
 }
 
 /**

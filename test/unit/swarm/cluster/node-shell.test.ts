@@ -3,6 +3,7 @@ import type net from 'node:net';
 import { test } from 'node:test';
 import ssh2 from 'ssh2';
 import { NodeShell } from '../../../../src/swarm/cluster/node-shell.js';
+import { generateEd25519Pair } from '../../../../src/ssh/ed25519-pair.js';
 
 /** A loopback SSH server with its own host key that accepts one client key and answers `echo`. */
 async function server(hostKey: string, allowed: string): Promise<{ port: number; close(): void }> {
@@ -26,7 +27,7 @@ async function server(hostKey: string, allowed: string): Promise<{ port: number;
   return { port: (srv.address() as net.AddressInfo).port, close: () => srv.close() };
 }
 
-const pair = () => ssh2.utils.generateKeyPairSync('ed25519');
+const pair = () => generateEd25519Pair();
 
 function memoryHosts() {
   const known = new Map<string, string>();
