@@ -141,12 +141,10 @@ export class UpstreamExchange {
       agent,
       insecureHTTPParser: true,
       setHost: false,
-      timeout: opts.headersTimeoutMs,
     });
     this.upstream = up;
     up.on('socket', (socket) => this.onSocket(up, socket));
     up.on('response', (r) => this.onResponse(up, r));
-    up.on('timeout', () => this.onUpstreamError(up, Object.assign(new Error('upstream timed out'), { code: 'PAAS_TIMEOUT' })));
     up.on('error', (err) => this.onUpstreamError(up, err));
     // a request the agent queued (every connection busy) waits for one for at most queueTimeoutMs
     if (opts.queueTimeoutMs > 0 && hasQueue(agent)) {

@@ -1,4 +1,5 @@
-import http from 'node:http';
+import type http from 'node:http';
+import { UpstreamAgent } from './upstream-agent.js';
 
 export interface UpstreamOptions {
   /** max connections per target and worker (keep-alive ones included) */
@@ -12,6 +13,9 @@ export interface UpstreamOptions {
   /** how long a request may wait for a free connection to its target before it is answered 503 */
   queueTimeoutMs: number;
 }
+
+/** how often idle pooled connections are checked: they close at most this late */
+const SWEEP_MS = 250;
 
 export const UPSTREAM_DEFAULTS: UpstreamOptions = {
   connections: 256,
@@ -29,7 +33,8 @@ export const UPSTREAM_DEFAULTS: UpstreamOptions = {
  * close-delimited bodies); requests from clients stay strictly parsed by the server.
  */
 export class UpstreamPools {
-  private readonly agents = new Map<string, http.Agent>();
+  private readonly agents = new Map<string, UpstreamAgent>();
+  private sweeping: NodeJS.Timeout | null = null;
   readonly opts: UpstreamOptions;
 
   constructor(opts: UpstreamOptions) {
@@ -39,16 +44,21 @@ export class UpstreamPools {
   agent(origin: string): http.Agent {
     let agent = this.agents.get(origin);
     if (agent === undefined) {
-      agent = new http.Agent({
-        keepAlive: true,
-        maxSockets: this.opts.connections,
-        maxFreeSockets: this.opts.connections,
-        scheduling: 'lifo',
-        timeout: this.opts.keepAliveTimeoutMs,
+      agent = new UpstreamAgent({
+        connections: this.opts.connections,
+        pooledIdleMs: this.opts.keepAliveTimeoutMs,
+        activeIdleMs: this.opts.headersTimeoutMs,
       });
       this.agents.set(origin, agent);
+      this.sweeping ??= setInterval(() => this.sweep(), SWEEP_MS).unref();
     }
     return agent;
+  }
+
+  /** Closes idle pooled connections whose time is up (upstream-agent.ts arms no timer per request). */
+  private sweep(): void {
+    const now = Date.now();
+    for (const agent of this.agents.values()) agent.sweep(now);
   }
 
   /** Connections in use and idle per origin, for proxy:report. */
@@ -76,6 +86,8 @@ export class UpstreamPools {
   }
 
   async close(): Promise<void> {
+    if (this.sweeping !== null) clearInterval(this.sweeping);
+    this.sweeping = null;
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
   }
