@@ -19,7 +19,13 @@ test('a stalled request on a target that stopped accepting connections is report
   const t = new Target('10.0.0.1:80');
   const probes: string[] = [];
   let dead = 0;
-  watchStall(t, () => dead++, { stallMs: 10, probe: async (host, port) => (probes.push(`${host}:${port}`), false) });
+  watchStall(t, () => dead++, {
+    stallMs: 10,
+    probe: async (host, port) => {
+      probes.push(`${host}:${port}`);
+      return false;
+    },
+  });
   await tick(60);
   assert.equal(dead, 1);
   assert.deepEqual(probes, ['10.0.0.1:80']);
@@ -29,7 +35,14 @@ test('a slow target that still accepts connections is checked again while the re
   const t = new Target('10.0.0.2:80');
   let probes = 0;
   let dead = 0;
-  const stop = watchStall(t, () => dead++, { stallMs: 10, reuseMs: 0, probe: async () => (probes++, true) });
+  const stop = watchStall(t, () => dead++, {
+    stallMs: 10,
+    reuseMs: 0,
+    probe: async () => {
+      probes++;
+      return true;
+    },
+  });
   await tick(80);
   stop();
   const seen = probes;
