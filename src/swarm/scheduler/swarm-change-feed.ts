@@ -2,6 +2,7 @@ import type Dockerode from 'dockerode';
 import type { Logger } from '../../log/logger.js';
 import { errMessage } from '../../runtime/docker-error-details.js';
 import { LineSplitter } from '../../util/json-lines.js';
+import { sleep } from '../../util/sleep.js';
 
 /** What a Swarm event says, as far as the task watch cares: a node changed state (`down`, `ready`) or something else of the Swarm changed. */
 export interface SwarmChange {
@@ -30,43 +31,29 @@ export function parseSwarmChange(line: string): SwarmChange | null {
  * replacement task's start is still found by reading task states.
  */
 export function followSwarmChanges(docker: Dockerode, log: Logger, onChange: (c: SwarmChange) => void, signal: AbortSignal): void {
-  let backoff = 500;
-  const connect = async (): Promise<void> => {
-    if (signal.aborted) return;
-    let stream: NodeJS.ReadableStream & { destroy?: () => void };
-    try {
-      stream = await docker.getEvents({ filters: { type: ['node', 'service'] } } as Dockerode.GetEventsOptions);
-    } catch (e) {
-      log.debug({ err: errMessage(e), retryMs: backoff }, 'swarm events unavailable; retrying');
-      retry();
-      return;
-    }
-    backoff = 500;
-    const onAbort = () => stream.destroy?.();
-    signal.addEventListener('abort', onAbort, { once: true });
-    const lines = new LineSplitter();
-    stream.on('data', (chunk: Buffer) => {
-      for (const line of lines.push(chunk)) {
-        const c = line.trim() ? parseSwarmChange(line) : null;
-        if (c) onChange(c);
+  void (async () => {
+    for (let backoff = 500; !signal.aborted; backoff = Math.min(backoff * 2, 10_000)) {
+      try {
+        const stream = (await docker.getEvents({
+          filters: { type: ['node', 'service'] },
+        } as Dockerode.GetEventsOptions)) as NodeJS.ReadableStream & AsyncIterable<Buffer> & { destroy?: () => void };
+        backoff = 500;
+        const stop = () => stream.destroy?.();
+        signal.addEventListener('abort', stop, { once: true });
+        const lines = new LineSplitter();
+        try {
+          for await (const chunk of stream)
+            for (const line of lines.push(chunk)) {
+              const c = line.trim() ? parseSwarmChange(line) : null;
+              if (c) onChange(c);
+            }
+        } finally {
+          signal.removeEventListener('abort', stop);
+        }
+      } catch (e) {
+        if (!signal.aborted) log.debug({ err: errMessage(e), retryMs: backoff }, 'swarm events unavailable; retrying');
       }
-    });
-    let ended = false;
-    const onEnd = () => {
-      if (ended) return;
-      ended = true;
-      signal.removeEventListener('abort', onAbort);
-      retry();
-    };
-    stream.on('end', onEnd);
-    stream.on('close', onEnd);
-    stream.on('error', onEnd);
-  };
-  const retry = () => {
-    if (signal.aborted) return;
-    const t = setTimeout(() => void connect(), backoff);
-    backoff = Math.min(backoff * 2, 10_000);
-    signal.addEventListener('abort', () => clearTimeout(t), { once: true });
-  };
-  void connect();
+      await sleep(backoff, signal);
+    }
+  })();
 }
