@@ -404,6 +404,8 @@ test('failover drill: the worker goes silent under load; its replicas come back 
   // cluster:init gave the Swarm paas's heartbeat (a silent node is marked down after about 3 s)
   const swarm = (await manager.swarmInspect()) as { Spec: { Dispatcher: { HeartbeatPeriod: number } } };
   assert.equal(swarm.Spec.Dispatcher.HeartbeatPeriod, 1e9);
+  // two replicas, one on each node (also when this test runs alone: --test-name-pattern)
+  await ok(`ps:scale ${APP} web=2`);
   await ok(`ps:restart ${APP}`);
   const before = await taskContainers();
   assert.ok(before.some((t) => t.node === WORKER) && before.some((t) => t.node === MANAGER), `spread: ${JSON.stringify(before)}`);
