@@ -91,6 +91,15 @@ async function setUp(name: string, env: Record<string, string>, swarm: boolean):
       `198.18.${MANAGER}.2:2377`,
     );
     if (join.exitCode !== 0) throw new Error(`swarm join: ${join.stderr}`);
+    // every test node reports the host name `vm`: paas names nodes by this label (nodes:add sets it)
+    const id = (await node(WORKER, 'info', '--format', '{{.Swarm.NodeID}}')).stdout.trim();
+    await node(MANAGER, 'node', 'update', '--label-add', `paas.name=n${WORKER}`, id);
+    await pollUntil(
+      'the worker ready',
+      async () => (await node(MANAGER, 'node', 'inspect', id, '--format', '{{.Status.State}}')).stdout.trim() === 'ready',
+      30_000,
+      200,
+    );
   }
   await must(`apps:create ${app}`);
   if (swarm) await must(`scheduler:set ${app} swarm`);
