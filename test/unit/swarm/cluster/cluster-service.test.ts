@@ -58,14 +58,30 @@ function setup(swarm: Record<string, unknown>) {
     keysDir: path.join(dir, 'keys'),
     registryFiles: new RegistryFiles(path.join(dir, 'registry')),
     registry: {
-      restart: async (e) => (restarts.push(`restart ${e.address}`), true),
-      ensure: async (e) => (restarts.push(`ensure ${e.address}`), true),
+      restart: async (e) => {
+        restarts.push(`restart ${e.address}`);
+        return true;
+      },
+      ensure: async (e) => {
+        restarts.push(`ensure ${e.address}`);
+        return true;
+      },
     },
     registryListen: undefined,
     certsDir: path.join(dir, 'certs.d'),
     log: recordingLogger().log,
   });
-  return { dir, state, engine, restarts, service, done: () => (state.close(), fs.rmSync(dir, { recursive: true, force: true })) };
+  return {
+    dir,
+    state,
+    engine,
+    restarts,
+    service,
+    done: () => {
+      state.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 test('cluster:init makes the Swarm once, then reports it unchanged; another address is refused', async () => {
