@@ -24,6 +24,10 @@ export default definePlugin({
         stdout.write(
           keyValues([
             ['manager', `${r.advertiseAddr} (node ${r.managerNodeId.slice(0, 12)})`],
+            [
+              'heartbeat',
+              `${r.heartbeatSeconds} s (a silent node is marked down, and its tasks moved, after about ${3 * r.heartbeatSeconds} s)`,
+            ],
             ['registry', `${r.registry} (TLS with paas's CA, login required)${r.registryRunning ? '' : ': starts with paas server'}`],
             ['next', 'paas nodes:ssh-key, then paas nodes:add NAME ssh://root@ADDR'],
           ]),

@@ -9,6 +9,8 @@ export interface LogStreamOptions {
   follow?: boolean;
   /** lines of history per container; default 100 */
   tail?: number | 'all';
+  /** only lines from this unix time (seconds) on */
+  since?: number;
 }
 
 export interface LogLine {
@@ -127,7 +129,13 @@ export class LogStream implements AsyncIterable<LogLine> {
   private async attach(id: string, tail: number | 'all'): Promise<void> {
     try {
       const { prefix, logs } = await this.source(id);
-      const opts = { stdout: true, stderr: true, timestamps: true, tail: tail === 'all' ? 'all' : String(tail) };
+      const opts = {
+        stdout: true,
+        stderr: true,
+        timestamps: true,
+        tail: tail === 'all' ? 'all' : String(tail),
+        ...(this.opts.since !== undefined ? { since: this.opts.since } : {}),
+      };
       if (this.opts.follow) {
         const stream = (await logs({ ...opts, follow: true })) as NodeJS.ReadableStream & {
           destroy?: () => void;

@@ -102,8 +102,9 @@ export class LogsService {
 
   /**
    * A Swarm app's logs from its replicas, merged and prefixed `process.replica` (the last
-   * `lines` of each, `--release` picks the replicas); following picks up replicas started later.
-   * `--since` is not offered for them (service logs are not kept across task removal).
+   * `lines` of each, `--release` picks the replicas, `--since` is passed to the service logs);
+   * following picks up replicas started later. Lines of removed services (earlier releases) are
+   * gone with them: the Swarm keeps no logs of a removed service.
    */
   private async replicaLogs(
     runtime: Pick<ContainerRuntime, 'list' | 'streamLogs'>,
@@ -112,13 +113,12 @@ export class LogsService {
     out: Writable,
     signal: AbortSignal,
   ): Promise<void> {
-    if (opts.sinceMs != null) throw AppLogsErrors.usage(`logs --since is not available for ${app}, an app on the Swarm scheduler`);
     const filter = { app, ...(opts.process ? { process: opts.process } : {}), ...(opts.release != null ? { release: opts.release } : {}) };
     const pick = async () => (await runtime.list(filter)).filter((c) => !c.oneOff);
     const first = await pick();
     const stream = runtime.streamLogs(
       first.map((c) => c.id),
-      { follow: opts.follow, tail: opts.lines },
+      { follow: opts.follow, tail: opts.lines, ...(opts.sinceMs != null ? { since: Math.floor((Date.now() - opts.sinceMs) / 1000) } : {}) },
       signal,
     );
     let poll: NodeJS.Timeout | null = null;

@@ -160,6 +160,12 @@ test('nodes:add refuses bad input, an unreachable node and a wrong key, in one l
   refused(await paas.ssh('nodes:add n2 http://root@198.18.2.2'), 2, /bad node address .*scheme must be ssh/);
   refused(await paas.ssh('nodes:add N_2 ssh://root@198.18.2.2:2201'), 2, /bad node name 'N_2'/);
   refused(await paas.ssh('nodes:add n2 ssh://root@198.18.2.2:2299'), 1, /cannot reach root@198\.18\.2\.2:2299 over SSH: ECONNREFUSED/);
+  // no host at that address (nothing answers ARP on node 2's link): unreachable, named in one line
+  refused(
+    await paas.ssh('nodes:add n9 ssh://root@198.18.2.99'),
+    1,
+    /cannot reach root@198\.18\.2\.99:22 over SSH: (EHOSTUNREACH|Timed out while waiting for handshake)/,
+  );
   // port 2202's sshd reads root's own authorized_keys, which does not hold paas's key
   refused(
     await paas.ssh('nodes:add n2 ssh://root@198.18.2.2:2202'),

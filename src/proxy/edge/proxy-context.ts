@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { Service } from '../routing/service.js';
 import type { Target } from '../routing/target.js';
+import { watchStall } from '../routing/target-liveness.js';
 import type { ExchangeOwner, UpstreamExchange } from './upstream-exchange.js';
 
 /** Told when a worker takes a target out of rotation after repeated connect failures. */
@@ -33,6 +34,17 @@ export class ProxyContext implements ExchangeOwner {
   connectFailed(): void {
     const t = this.target;
     if (t !== null && this.service.connectFailed(t)) this.onTargetDown(this.service.name, t.address);
+  }
+
+  /** A retryable request waits for its response: when its target stops accepting connections, the target leaves the rotation and `onDead` moves the request. */
+  watchStall(onDead: () => void): () => void {
+    const t = this.target;
+    // with nowhere else to go, waiting for the target is better than failing early
+    if (t === null || !this.service.balancer.hasOther(t)) return () => undefined;
+    return watchStall(t, () => {
+      if (this.service.markDown(t)) this.onTargetDown(this.service.name, t.address);
+      onDead();
+    });
   }
 
   connected(): void {

@@ -14,6 +14,8 @@ export interface ExchangeOwner {
   retarget(): Target | null;
   /** the current target answered */
   connected(): void;
+  /** watches a retryable request until its response: `onDead` when its target is gone; returns the stop function */
+  watchStall?(onDead: () => void): () => void;
   /** set while the exchange runs, so a client that leaves can abort it */
   exchange: UpstreamExchange | null;
 }
@@ -32,7 +34,7 @@ export interface ExchangeRequest {
   responseExtra?: readonly string[];
 }
 
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'PAAS_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'PAAS_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'PAAS_TARGET_GONE']);
 
 /** Response headers that belong to the upstream connection, not to the client's. */
 const HOP = new Set<string>(HOP_BY_HOP);
@@ -88,6 +90,9 @@ function hasQueue(agent: http.Agent): boolean {
   return false;
 }
 
+/** The error of a request whose target stopped accepting connections while it waited (a vanished host). */
+const gone = () => Object.assign(new Error('target stopped accepting connections'), { code: 'PAAS_TARGET_GONE' });
+
 function errorCode(err: Error): string {
   return (err as NodeJS.ErrnoException).code ?? '';
 }
@@ -111,6 +116,8 @@ export class UpstreamExchange {
   /** response complete, failed or aborted: nothing more happens */
   finished = false;
   private retried = false;
+  /** stops the stall watch of a retryable request (see target-liveness.ts) */
+  private unwatch: (() => void) | null = null;
 
   constructor(
     pools: UpstreamPools,
@@ -143,6 +150,8 @@ export class UpstreamExchange {
       setHost: false,
     });
     this.upstream = up;
+    this.unwatch?.();
+    this.unwatch = this.idempotent() && !this.retried ? (this.owner.watchStall?.(() => this.onUpstreamError(up, gone())) ?? null) : null;
     up.on('socket', (socket) => this.onSocket(up, socket));
     up.on('response', (r) => this.onResponse(up, r));
     up.on('error', (err) => this.onUpstreamError(up, err));
@@ -176,6 +185,7 @@ export class UpstreamExchange {
       return;
     }
     this.started = true;
+    this.unwatch?.();
     this.owner.connected();
     const res = this.res;
     const headers = withExtra(responseHeaders(r.rawHeaders), this.req.responseExtra);
@@ -216,7 +226,7 @@ export class UpstreamExchange {
       this.res.destroy(err);
       return;
     }
-    const idempotent = this.req.body === null && (this.req.method === 'GET' || this.req.method === 'HEAD');
+    const idempotent = this.idempotent();
     if (CONNECT_ERRORS.has(code)) {
       this.owner.connectFailed();
       const next = idempotent && !this.retried ? this.owner.retarget() : null;
@@ -247,6 +257,10 @@ export class UpstreamExchange {
     else this.end(expired || code === 'PAAS_TIMEOUT' ? 504 : 502, err.message, err);
   }
 
+  private idempotent(): boolean {
+    return this.req.body === null && (this.req.method === 'GET' || this.req.method === 'HEAD');
+  }
+
   private end(status: number, reason: string, err?: Error): void {
     if (this.finished) return;
     this.finished = true;
@@ -271,6 +285,7 @@ export class UpstreamExchange {
   }
 
   private detach(): void {
+    this.unwatch?.();
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     if (this.owner.exchange === this) this.owner.exchange = null;

@@ -35,6 +35,11 @@ export class LoadBalancer {
     return live[this.next++];
   }
 
+  /** Whether a target other than `t` is in the rotation (a retry could go there). */
+  hasOther(t: Target): boolean {
+    return this.live.some((x) => x !== t && !x.down);
+  }
+
   /** A target other than `failed` that is not down, for a retry; null when there is none. */
   pickOther(failed: Target): Target | null {
     const live = this.live;

@@ -56,7 +56,13 @@ export class Service {
    */
   connectFailed(target: Target): boolean {
     target.connectFailures++;
-    if (target.down || target.retired || target.connectFailures < CONNECT_FAILURE_THRESHOLD) return false;
+    if (target.connectFailures < CONNECT_FAILURE_THRESHOLD) return false;
+    return this.markDown(target);
+  }
+
+  /** Takes `target` out of the rotation at once (it stopped accepting connections); true when this call did. */
+  markDown(target: Target): boolean {
+    if (target.down || target.retired) return false;
     target.down = true;
     this.balancer.refresh();
     return true;

@@ -32,6 +32,8 @@ export interface ClusterFacts {
 
 export interface InitResult extends ClusterFacts {
   created: boolean;
+  /** the Swarm's dispatcher heartbeat in seconds (HEARTBEAT_SECONDS once init has run) */
+  heartbeatSeconds: number;
   registry: string;
   registryRunning: boolean;
 }
@@ -49,6 +51,16 @@ export interface ClusterServiceDeps {
   certsDir: string;
   log: Logger;
 }
+
+/**
+ * The dispatcher heartbeat paas gives its Swarm: nodes report to the manager every second, and
+ * Swarm marks a node down after about three missed heartbeats (3 to 4.5 s; with Swarm's default
+ * of 5 s, 15 to 16.5 s), the moment it moves that node's tasks. The cost is one small gRPC
+ * message per node per second; a network pause of over about 3 s makes Swarm move that node's
+ * tasks, which paas's health-gated routing turns into restarts, not failed requests.
+ */
+export const HEARTBEAT_SECONDS = 1;
+const HEARTBEAT_NS = HEARTBEAT_SECONDS * 1e9;
 
 const KEYS = { cluster: 'swarm.cluster-id', node: 'swarm.manager-node-id', addr: 'swarm.advertise-addr' };
 const NODE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
@@ -124,7 +136,11 @@ export class ClusterService {
         for (const n of this.d.nodes.list()) this.d.nodes.remove(n.name);
       }
       try {
-        await this.d.docker.swarmInit({ ListenAddr: '0.0.0.0:2377', ...(wanted ? { AdvertiseAddr: wanted } : {}) });
+        await this.d.docker.swarmInit({
+          ListenAddr: '0.0.0.0:2377',
+          ...(wanted ? { AdvertiseAddr: wanted } : {}),
+          Spec: { Dispatcher: { HeartbeatPeriod: HEARTBEAT_NS } },
+        });
       } catch (err) {
         const why = dockerMessage(err);
         const hint = /advertise/i.test(why) && !wanted ? ' (give --advertise-addr ADDR)' : '';
@@ -147,9 +163,24 @@ export class ClusterService {
       this.d.nodes.add({ name, node_id: facts.managerNodeId, ssh_url: null, address: facts.advertiseAddr });
       this.d.log.info({ cluster: facts.clusterId, addr: facts.advertiseAddr }, 'swarm initialized');
     }
+    const heartbeatSeconds = await this.ensureHeartbeat();
     const endpoint = await this.prepareRegistry(facts.advertiseAddr);
     const registryRunning = created ? await this.d.registry.restart(endpoint) : await this.d.registry.ensure(endpoint);
-    return { ...facts, created, registry: endpoint.address, registryRunning };
+    return { ...facts, created, registry: endpoint.address, registryRunning, heartbeatSeconds };
+  }
+
+  /** Sets paas's dispatcher heartbeat on its Swarm when it differs (a Swarm made by an older paas, or changed by hand). */
+  private async ensureHeartbeat(): Promise<number> {
+    const swarm = (await this.d.docker.swarmInspect()) as { Version: { Index: number }; Spec: SwarmSpec };
+    if (swarm.Spec.Dispatcher?.HeartbeatPeriod === HEARTBEAT_NS) return HEARTBEAT_SECONDS;
+    const spec = { ...swarm.Spec, Dispatcher: { ...swarm.Spec.Dispatcher, HeartbeatPeriod: HEARTBEAT_NS } };
+    try {
+      await this.d.docker.swarmUpdate({ _query: { version: swarm.Version.Index }, _body: spec });
+    } catch (err) {
+      throw ClusterErrors.initFailed(`cannot set the Swarm's node heartbeat: ${dockerMessage(err)}`, err);
+    }
+    this.d.log.info({ heartbeatSeconds: HEARTBEAT_SECONDS }, 'swarm dispatcher heartbeat set');
+    return HEARTBEAT_SECONDS;
   }
 
   /** The registry's files for the cluster's address, its CA trusted by this host's engine. */
@@ -185,6 +216,12 @@ export interface DockerInfo {
     ControlAvailable?: boolean;
     Cluster?: { ID?: string };
   };
+}
+
+/** The part of the Swarm's spec paas changes (the rest is sent back as it was). */
+interface SwarmSpec {
+  Dispatcher?: { HeartbeatPeriod?: number };
+  [key: string]: unknown;
 }
 
 /** The part of a Swarm node paas reads and updates. */

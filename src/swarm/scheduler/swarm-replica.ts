@@ -33,13 +33,15 @@ export interface SwarmNode {
 const STARTING = new Set(['new', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting']);
 
 /**
- * A replica Swarm is bringing (back) up: its task is starting, or its task still runs but Swarm
- * wants it gone (its node went down: the replacement is not created yet). Not one whose task
- * failed and that Swarm gave up on (restart condition none, or its attempts used up).
+ * A replica Swarm is bringing (back) up: its task is starting, or waits out the restart delay
+ * (desired state `ready` until the delay ends: a crash, or its node went down), or its old task
+ * still runs but Swarm wants it gone (the replacement is not created yet). Not one whose task
+ * failed and that Swarm gave up on (restart condition none, or its attempts used up): had paas
+ * taken a replica in its restart delay for that, it would have removed it and started another.
  */
 function onTheWay(t: SwarmTask | undefined): boolean {
   const state = t?.Status?.State ?? '';
-  return (STARTING.has(state) && t?.DesiredState === 'running') || state === 'running';
+  return (STARTING.has(state) && (t?.DesiredState === 'running' || t?.DesiredState === 'ready')) || state === 'running';
 }
 
 /** The node's address tasks' host-mode ports are reached at; a manager may report 0.0.0.0 as its own. */

@@ -15,6 +15,7 @@ import { SchedulerErrors } from './scheduler-errors.js';
 import { matches, parsePlacement } from './placement.js';
 import { currentTask, replicaInfo, type SwarmNode, type SwarmService, type SwarmTask } from './swarm-replica.js';
 import { overlayName, SWARM_LABELS, serviceSpec } from './swarm-service-spec.js';
+import { followSwarmChanges } from './swarm-change-feed.js';
 import { TaskWatch } from './task-watch.js';
 
 export interface SwarmSchedulerOptions {
@@ -27,6 +28,8 @@ export interface SwarmSchedulerOptions {
   startTimeoutMs?: number;
   /** how often task states are read for failover; default 1000 ms */
   watchIntervalMs?: number;
+  /** how often while a replica waits for its replacement task (a crash, a node down); default 200 ms */
+  recoverIntervalMs?: number;
 }
 
 const FAILED = new Set(['failed', 'rejected', 'shutdown', 'complete', 'orphaned', 'remove']);
@@ -403,18 +406,32 @@ export class SwarmScheduler {
   /**
    * Task changes of the apps on the Swarm as replica events, until `signal` aborts: a replica
    * whose running task died, or that Swarm moved to another node (its node died), is reported
-   * `die`; one whose new task runs is reported `start`. Task states are read every
-   * `watchIntervalMs` (one API call) while any app runs on the Swarm, and at once on a node event.
+   * `die`; one whose new task runs is reported `start`. Task states are read (one API call) every
+   * `watchIntervalMs` while any app runs on the Swarm, every `recoverIntervalMs` while a replica
+   * waits for its replacement task, and at once on a node or service event (a node marked down:
+   * Swarm moves its tasks the same moment).
    */
   events(onEvent: (e: DockerEvent) => void, signal: AbortSignal): void {
     const watch = new TaskWatch();
     const interval = this.opts.watchIntervalMs ?? 1000;
+    const recovering = this.opts.recoverIntervalMs ?? 200;
+    let wake: (() => void) | null = null;
+    followSwarmChanges(
+      this.docker,
+      this.log,
+      (c) => {
+        if (c.type === 'node' && c.state) this.log.info({ state: c.state }, 'swarm node state changed');
+        wake?.();
+      },
+      signal,
+    );
     const tick = async () => {
       if (this.apps.size === 0) return;
       const services = await this.services({});
       const tasks = await this.tasks(services.map((s) => s.ID));
       for (const ev of watch.update(services, tasks)) {
         if (this.own.has(ev.id)) continue;
+        this.log.info({ app: ev.app, replica: ev.replica, action: ev.action, service: ev.id }, 'swarm replica task changed');
         onEvent(ev);
       }
       for (const id of this.own) if (!services.some((s) => s.ID === id)) this.own.delete(id);
@@ -422,7 +439,18 @@ export class SwarmScheduler {
     void (async () => {
       while (!signal.aborted) {
         await tick().catch((err) => this.log.warn({ err: (err as Error).message }, 'swarm task watch failed'));
-        await sleep(interval, signal).catch(() => undefined);
+        // the pause until the next look, cut short by a Swarm event or the end
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(t);
+            wake = null;
+            signal.removeEventListener('abort', done);
+            resolve();
+          };
+          const t = setTimeout(done, watch.recovering() ? recovering : interval);
+          wake = done;
+          signal.addEventListener('abort', done, { once: true });
+        });
       }
     })();
   }

@@ -42,6 +42,12 @@ export class TaskWatch {
     for (const id of this.seen.keys()) if (!present.has(id)) this.seen.delete(id);
     return events;
   }
+
+  /** Whether a replica lost its task and its replacement does not run yet (the watch then looks more often). */
+  recovering(): boolean {
+    for (const s of this.seen.values()) if (s.lost) return true;
+    return false;
+  }
 }
 
 function eventOf(s: SwarmService, action: string, time: number): DockerEvent {

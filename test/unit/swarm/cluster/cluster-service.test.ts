@@ -14,10 +14,18 @@ import { recordingLogger } from '../../fakes/app-services-fakes.js';
 function fakeEngine(swarm: Record<string, unknown>) {
   const calls: string[] = [];
   const labels: Record<string, string> = {};
+  const spec: { Version: { Index: number }; Spec: Record<string, unknown> } = { Version: { Index: 1 }, Spec: {} };
   const docker = {
     info: async () => ({ Name: 'vm', Swarm: { ...swarm } }),
-    swarmInit: async (opts: { AdvertiseAddr?: string }) => {
+    swarmInspect: async () => structuredClone(spec),
+    swarmUpdate: async (opts: { _query: { version: number }; _body: Record<string, unknown> }) => {
+      calls.push(`update v${opts._query.version} ${JSON.stringify(opts._body)}`);
+      spec.Spec = opts._body;
+      spec.Version.Index++;
+    },
+    swarmInit: async (opts: { AdvertiseAddr?: string; Spec?: Record<string, unknown> }) => {
       calls.push(`init ${opts.AdvertiseAddr}`);
+      spec.Spec = { Name: 'default', Dispatcher: { HeartbeatPeriod: 5e9 }, ...opts.Spec };
       Object.assign(swarm, {
         LocalNodeState: 'active',
         NodeID: 'node-1',
@@ -35,7 +43,7 @@ function fakeEngine(swarm: Record<string, unknown>) {
       update: async (spec: { Labels: Record<string, string> }) => void Object.assign(labels, spec.Labels),
     }),
   };
-  return { docker: docker as unknown as Dockerode, calls, labels };
+  return { docker: docker as unknown as Dockerode, calls, labels, spec };
 }
 
 function setup(swarm: Record<string, unknown>) {
@@ -50,14 +58,30 @@ function setup(swarm: Record<string, unknown>) {
     keysDir: path.join(dir, 'keys'),
     registryFiles: new RegistryFiles(path.join(dir, 'registry')),
     registry: {
-      restart: async (e) => (restarts.push(`restart ${e.address}`), true),
-      ensure: async (e) => (restarts.push(`ensure ${e.address}`), true),
+      restart: async (e) => {
+        restarts.push(`restart ${e.address}`);
+        return true;
+      },
+      ensure: async (e) => {
+        restarts.push(`ensure ${e.address}`);
+        return true;
+      },
     },
     registryListen: undefined,
     certsDir: path.join(dir, 'certs.d'),
     log: recordingLogger().log,
   });
-  return { dir, state, engine, restarts, service, done: () => (state.close(), fs.rmSync(dir, { recursive: true, force: true })) };
+  return {
+    dir,
+    state,
+    engine,
+    restarts,
+    service,
+    done: () => {
+      state.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 test('cluster:init makes the Swarm once, then reports it unchanged; another address is refused', async () => {
@@ -99,6 +123,25 @@ test('a bad --advertise-addr is bad input before the engine is asked', async () 
   try {
     await assert.rejects(s.service.init({ advertiseAddr: 'eth0; rm -rf /' }), (e: Error & { exitCode?: number }) => e.exitCode === 2);
     assert.deepEqual(s.engine.calls, []);
+  } finally {
+    s.done();
+  }
+});
+
+test("cluster:init gives the Swarm paas's 1 s node heartbeat, and sets it on a Swarm that has another", async () => {
+  const s = setup({ LocalNodeState: 'inactive' });
+  try {
+    const first = await s.service.init({ advertiseAddr: '10.0.0.11' });
+    assert.equal(first.heartbeatSeconds, 1);
+    assert.deepEqual(s.engine.spec.Spec.Dispatcher, { HeartbeatPeriod: 1e9 });
+    assert.deepEqual(s.engine.calls, ['init 10.0.0.11'], 'set at init: no update needed');
+    // changed by hand (or made by an older paas): the next cluster:init puts it back, keeping the rest of the spec
+    s.engine.spec.Spec.Dispatcher = { HeartbeatPeriod: 5e9 };
+    const again = await s.service.init({});
+    assert.equal(again.heartbeatSeconds, 1);
+    assert.deepEqual(s.engine.calls.slice(1), ['update v1 {"Name":"default","Dispatcher":{"HeartbeatPeriod":1000000000}}']);
+    await s.service.init({});
+    assert.equal(s.engine.calls.length, 2, 'nothing to change the third time');
   } finally {
     s.done();
   }

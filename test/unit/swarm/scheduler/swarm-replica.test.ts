@@ -66,3 +66,10 @@ test('a replica Swarm gave up on is exited; a manager reporting 0.0.0.0 is reach
   const lost = replicaInfo(service, [task('t1', 'running', 'shutdown', '2026-01-01T00:00:01Z')], nodes);
   assert.deepEqual([lost.state, lost.ip], ['restarting', null]);
 });
+
+test("a replacement task waiting out Swarm's restart delay (desired state ready) is on its way, not given up on", () => {
+  const tasks = [task('t1', 'running', 'shutdown', '2026-01-01T00:00:01Z'), task('t2', 'new', 'ready', '2026-01-01T00:00:05Z', '')];
+  assert.equal(currentTask(tasks)?.ID, 't2');
+  const r = replicaInfo(service, tasks, nodes);
+  assert.deepEqual([r.state, r.ip, r.node], ['restarting', null, null]);
+});

@@ -38,3 +38,13 @@ test('a task replaced at once (between two looks) is a die and a start; a remove
   assert.deepEqual(actions(w, [t('a', 'shutdown', 'shutdown'), t('b', 'running')]), ['die:app:2', 'start:app:2']);
   assert.deepEqual(actions(w, [], []), []);
 });
+
+test('recovering() is true from a lost task until its replacement runs (the watch looks more often meanwhile)', () => {
+  const w = new TaskWatch();
+  actions(w, [t('a', 'running')]);
+  assert.equal(w.recovering(), false);
+  actions(w, [t('a', 'failed', 'shutdown'), t('b', 'pending')]);
+  assert.equal(w.recovering(), true);
+  actions(w, [t('a', 'failed', 'shutdown'), t('b', 'running')]);
+  assert.equal(w.recovering(), false);
+});
