@@ -1,7 +1,6 @@
 import type http from 'node:http';
 import type { Service } from '../routing/service.js';
 import type { Target } from '../routing/target.js';
-import { watchStall } from '../routing/target-liveness.js';
 import type { ExchangeOwner, UpstreamExchange } from './upstream-exchange.js';
 
 /** Told when a worker takes a target out of rotation after repeated connect failures. */
@@ -36,15 +35,16 @@ export class ProxyContext implements ExchangeOwner {
     if (t !== null && this.service.connectFailed(t)) this.onTargetDown(this.service.name, t.address);
   }
 
-  /** A retryable request waits for its response: when its target stops accepting connections, the target leaves the rotation and `onDead` moves the request. */
-  watchStall(onDead: () => void): () => void {
+  /** Whether another target could take the request (stall-watch.ts asks before checking its target). */
+  canMove(): boolean {
     const t = this.target;
-    // with nowhere else to go, waiting for the target is better than failing early
-    if (t === null || !this.service.balancer.hasOther(t)) return () => undefined;
-    return watchStall(t, () => {
-      if (this.service.markDown(t)) this.onTargetDown(this.service.name, t.address);
-      onDead();
-    });
+    return t !== null && this.service.balancer.hasOther(t);
+  }
+
+  /** The target stopped accepting connections: out of the rotation at once. */
+  targetGone(): void {
+    const t = this.target;
+    if (t !== null && this.service.markDown(t)) this.onTargetDown(this.service.name, t.address);
   }
 
   connected(): void {

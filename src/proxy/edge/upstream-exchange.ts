@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { connectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
 import type { RequestBody } from './request-body.js';
+import type { StallWatched } from '../routing/target-liveness.js';
 import type { Target } from '../routing/target.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
@@ -14,8 +15,10 @@ export interface ExchangeOwner {
   retarget(): Target | null;
   /** the current target answered */
   connected(): void;
-  /** watches a retryable request until its response: `onDead` when its target is gone; returns the stop function */
-  watchStall?(onDead: () => void): () => void;
+  /** whether another target could take the request */
+  canMove?(): boolean;
+  /** the target stopped accepting connections (found by the stall watch): out of the rotation */
+  targetGone?(): void;
   /** set while the exchange runs, so a client that leaves can abort it */
   exchange: UpstreamExchange | null;
 }
@@ -103,7 +106,7 @@ function errorCode(err: Error): string {
  * fails moves once to another target the owner picks; one whose reused keep-alive connection was
  * closed under it is sent again once. Waiting for a free connection is bounded (queueTimeoutMs).
  */
-export class UpstreamExchange {
+export class UpstreamExchange implements StallWatched {
   private readonly pools: UpstreamPools;
   private readonly client: http.IncomingMessage;
   private readonly res: http.ServerResponse;
@@ -116,8 +119,8 @@ export class UpstreamExchange {
   /** response complete, failed or aborted: nothing more happens */
   finished = false;
   private retried = false;
-  /** stops the stall watch of a retryable request (see target-liveness.ts) */
-  private unwatch: (() => void) | null = null;
+  /** since when the stall watch (target-liveness.ts) follows this request */
+  watchedSince = 0;
 
   constructor(
     pools: UpstreamPools,
@@ -150,8 +153,8 @@ export class UpstreamExchange {
       setHost: false,
     });
     this.upstream = up;
-    this.unwatch?.();
-    this.unwatch = this.idempotent() && !this.retried ? (this.owner.watchStall?.(() => this.onUpstreamError(up, gone())) ?? null) : null;
+    if (!this.retried && this.idempotent()) this.pools.stalls.add(this);
+    else this.pools.stalls.delete(this);
     up.on('socket', (socket) => this.onSocket(up, socket));
     up.on('response', (r) => this.onResponse(up, r));
     up.on('error', (err) => this.onUpstreamError(up, err));
@@ -185,7 +188,7 @@ export class UpstreamExchange {
       return;
     }
     this.started = true;
-    this.unwatch?.();
+    this.pools.stalls.delete(this);
     this.owner.connected();
     const res = this.res;
     const headers = withExtra(responseHeaders(r.rawHeaders), this.req.responseExtra);
@@ -257,6 +260,22 @@ export class UpstreamExchange {
     else this.end(expired || code === 'PAAS_TIMEOUT' ? 504 : 502, err.message, err);
   }
 
+  get watchTarget(): Target | null {
+    return this.owner.target;
+  }
+
+  canMove(): boolean {
+    return this.owner.canMove?.() ?? false;
+  }
+
+  /** The stall watch found the target gone: the request moves to another (as a failed connect would). */
+  targetGone(): void {
+    const up = this.upstream;
+    if (this.finished || up === null) return;
+    this.owner.targetGone?.();
+    this.onUpstreamError(up, gone());
+  }
+
   private idempotent(): boolean {
     return this.req.body === null && (this.req.method === 'GET' || this.req.method === 'HEAD');
   }
@@ -285,7 +304,7 @@ export class UpstreamExchange {
   }
 
   private detach(): void {
-    this.unwatch?.();
+    this.pools.stalls.delete(this);
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     if (this.owner.exchange === this) this.owner.exchange = null;

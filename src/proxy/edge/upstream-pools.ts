@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { StallWatch } from '../routing/target-liveness.js';
 import { UpstreamAgent } from './upstream-agent.js';
 
 export interface UpstreamOptions {
@@ -36,6 +37,8 @@ export class UpstreamPools {
   private readonly agents = new Map<string, UpstreamAgent>();
   private sweeping: NodeJS.Timeout | null = null;
   readonly opts: UpstreamOptions;
+  /** requests waiting for a response that could move if their target vanished */
+  readonly stalls = new StallWatch();
 
   constructor(opts: UpstreamOptions) {
     this.opts = opts;
@@ -88,6 +91,7 @@ export class UpstreamPools {
   async close(): Promise<void> {
     if (this.sweeping !== null) clearInterval(this.sweeping);
     this.sweeping = null;
+    this.stalls.close();
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
   }
