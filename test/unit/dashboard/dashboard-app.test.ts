@@ -170,7 +170,7 @@ describe('dashboard app', () => {
       { 'x-csrf-token': csrf, origin: 'https://evil.example' },
       { 'x-csrf-token': csrf, 'sec-fetch-site': 'cross-site' },
     ]) {
-      const r = await post(h);
+      const r = await post(h as Record<string, string>);
       assert.equal(r.statusCode, 403, JSON.stringify(h));
       assert.ok(r.json().error);
     }
