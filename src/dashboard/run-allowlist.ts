@@ -20,6 +20,7 @@ export const DASHBOARD_COMMANDS: ReadonlySet<string> = new Set([
   'ps:resume',
   'releases',
   'releases:rollback',
+  'releases:log',
   'config:show',
   'config:set',
   'config:unset',
@@ -35,6 +36,7 @@ export const DASHBOARD_COMMANDS: ReadonlySet<string> = new Set([
   'redis:backups',
   'cron:list',
   'metrics:report',
+  'proxy:report',
 ]);
 
 /** Flags that make an allowlisted command follow output until interrupted (streams have their own routes). */
