@@ -11,7 +11,7 @@ export const DASHBOARD_COMMANDS: ReadonlySet<string> = new Set([
   'apps:info',
   'ps:report',
   'ps:top',
-  'ps:scale',
+  'apps:scale',
   'ps:restart',
   'ps:start',
   'ps:stop',
