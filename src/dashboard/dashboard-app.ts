@@ -31,6 +31,8 @@ export interface DashboardAppDeps {
   pages: DashboardPages;
   httpsPort: number;
   log: Logger;
+  /** told every route registered (method, URL pattern): the e2e tests walk them all */
+  onRoute?: (method: string, url: string) => void;
 }
 
 const RANGES: Record<string, number> = { '1h': 3600, '1d': 86_400, '1w': 7 * 86_400 };
@@ -51,6 +53,11 @@ declare module 'fastify' {
 export async function buildDashboardApp(deps: DashboardAppDeps): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024, trustProxy: false, return503OnClosing: false });
   app.decorateRequest('session', null);
+  const onRoute = deps.onRoute;
+  if (onRoute)
+    app.addHook('onRoute', (r) => {
+      for (const m of [r.method].flat()) onRoute(m, r.url);
+    });
   // its onRequest hook parses the cookie header before ours reads the session
   await app.register(fastifyCookie);
 

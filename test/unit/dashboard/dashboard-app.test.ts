@@ -77,14 +77,12 @@ describe('dashboard app', () => {
       access: service,
       runner: new CommandRunner(host),
       commands: {
-        find: (n: string) =>
-          ['ps:scale', 'apps:list', 'ps:stop', 'logs', 'ssh-keys:add'].includes(n)
-            ? ({
-                name: n,
-                plugin: 'x',
-                spec: { summary: '', usage: '', flags: { tail: { type: 'boolean', short: 't', description: '' } }, run: () => 0 },
-              } as never)
-            : undefined,
+        find: (n: string) => {
+          const name = n === 'ps:scale' ? 'apps:scale' : n;
+          if (!['apps:scale', 'apps:list', 'ps:stop', 'logs', 'ssh-keys:add'].includes(name)) return undefined;
+          const flags = { tail: { type: 'boolean' as const, short: 't', description: '' } };
+          return { name, plugin: 'x', spec: { summary: '', usage: '', flags, run: () => 0 } };
+        },
       },
       appNames: () => state.apps.list().map((a) => a.name),
       hub,

@@ -152,13 +152,18 @@ describe('DashboardService', () => {
   });
 
   test('rate limits: links per key, login attempts per address', () => {
-    for (let i = 0; i < 10; i++) svc.loginLink(id('dev'));
+    for (let i = 0; i < 20; i++) svc.loginLink(id('dev'));
     assert.throws(() => svc.loginLink(id('dev')), { code: 'PAAS_ERR_DASHBOARD_RATE_LIMITED' });
     svc.loginLink(id('alice'));
     for (let i = 0; i < 20; i++) assert.equal(svc.login(`guess${i}`.padEnd(43, 'x'), '198.51.100.7', 'ua'), null);
     assert.throws(() => svc.login('x'.repeat(43), '198.51.100.7', 'ua'), { code: 'PAAS_ERR_DASHBOARD_RATE_LIMITED' });
     assert.equal(svc.login('x'.repeat(43), '198.51.100.8', 'ua'), null, 'another address is not limited');
+    // a good link still counts nothing against its address
+    const good = svc.loginLink(id('alice'));
+    assert.throws(() => svc.login(tokenOf(good), '198.51.100.7', 'ua'), { code: 'PAAS_ERR_DASHBOARD_RATE_LIMITED' });
+    assert.ok(svc.login(tokenOf(good), '198.51.100.9', 'ua'));
     clock += 60_000;
     svc.loginLink(id('dev'));
+    assert.equal(svc.login('x'.repeat(43), '198.51.100.7', 'ua'), null);
   });
 });
