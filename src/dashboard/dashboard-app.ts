@@ -159,8 +159,9 @@ export async function buildDashboardApp(deps: DashboardAppDeps): Promise<Fastify
       const argv = (req.body as { argv?: unknown } | null)?.argv;
       const why = dashboardRefusal(argv, deps.commands);
       if (why) return reply.code(argv === undefined || !Array.isArray(argv) ? 400 : 403).send({ error: why });
+      // the client went away before the answer: the command is interrupted as ssh's would be
       const ac = new AbortController();
-      req.raw.once('close', () => {
+      reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) ac.abort();
       });
       return deps.runner.capture(argv as string[], s.identity, ac.signal);
@@ -176,7 +177,7 @@ export async function buildDashboardApp(deps: DashboardAppDeps): Promise<Fastify
         words.push('-p', req.query.process);
       }
       const ac = deps.streams.add(s.id, s.fingerprint);
-      req.raw.once('close', () => ac.abort());
+      reply.raw.once('close', () => ac.abort());
       reply.hijack();
       const sse = new SseStream(reply.raw, headersOf(reply), ac.signal);
       const code = await deps.runner.follow(words, s.identity, ac.signal, (line) => sse.send('line', line));
@@ -189,7 +190,7 @@ export async function buildDashboardApp(deps: DashboardAppDeps): Promise<Fastify
       const why = appRefusal(s.identity, 'logs', req.params.app);
       if (why) return reply.code(why.startsWith('key ') ? 403 : 404).send({ error: why });
       const ac = deps.streams.add(s.id, s.fingerprint);
-      req.raw.once('close', () => ac.abort());
+      reply.raw.once('close', () => ac.abort());
       reply.hijack();
       const sse = new SseStream(reply.raw, headersOf(reply), ac.signal);
       const off = deps.hub.subscribe(req.params.app, (e) => {
