@@ -5,14 +5,12 @@ import { canReach, refusal } from '../contracts/access.js';
 import type { Identity } from '../contracts/command-io.js';
 import { isAppName } from '../contracts/names.js';
 import type { Logger } from '../log/logger.js';
-import type { CommandCatalog } from '../plugin-host/plugin.js';
 import type { CommandRunner } from './command-runner.js';
 import type { DashboardPages } from './dashboard-assets.js';
 import type { AuthenticatedSession, DashboardService } from './dashboard-service.js';
 import { csrfRefusal } from './csrf-check.js';
 import type { DeployHub } from './deploy-hub.js';
 import type { MetricsHistory } from './metrics-history.js';
-import { dashboardRefusal } from './run-allowlist.js';
 import { SECURITY_HEADERS, SESSION_COOKIE, sessionCookieOptions } from './security-headers.js';
 import type { SessionStreams } from './session-streams.js';
 import { SseStream } from './sse-stream.js';
@@ -20,7 +18,8 @@ import { SseStream } from './sse-stream.js';
 export interface DashboardAppDeps {
   access: Pick<DashboardService, 'authenticate' | 'login' | 'settings'>;
   runner: Pick<CommandRunner, 'capture' | 'follow'>;
-  commands: Pick<CommandCatalog, 'find'>;
+  /** null when `argv` may run from the dashboard (the allowlist), else the refusal */
+  gate(argv: unknown): string | null;
   appNames(): string[];
   hub: Pick<DeployHub, 'subscribe'>;
   history: Pick<MetricsHistory, 'overview' | 'app'>;
@@ -157,7 +156,7 @@ export async function buildDashboardApp(deps: DashboardAppDeps): Promise<Fastify
       const csrf = csrfRefusal(req, s.csrf, deps.access.settings().host);
       if (csrf) return reply.code(403).send({ error: csrf });
       const argv = (req.body as { argv?: unknown } | null)?.argv;
-      const why = dashboardRefusal(argv, deps.commands);
+      const why = deps.gate(argv);
       if (why) return reply.code(argv === undefined || !Array.isArray(argv) ? 400 : 403).send({ error: why });
       // the client went away before the answer: the command is interrupted as ssh's would be
       const ac = new AbortController();

@@ -143,7 +143,7 @@ async function registeredRoutes(): Promise<{ method: string; url: string }[]> {
   const app = await buildDashboardApp({
     access: { authenticate: () => null, login: none, settings: none },
     runner: { capture: none, follow: none },
-    commands: { find: () => undefined },
+    gate: none,
     appNames: () => [],
     hub: { subscribe: none },
     history: { overview: none, app: none },

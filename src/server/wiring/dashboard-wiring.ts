@@ -11,6 +11,8 @@ import { DeployHub } from '../../dashboard/deploy-hub.js';
 import { HistorySampler } from '../../dashboard/history-sampler.js';
 import { hostReport } from '../../dashboard/host-report.js';
 import { MetricsHistory } from '../../dashboard/metrics-history.js';
+import { DASHBOARD_COMMANDS } from '../../dashboard/run-allowlist.js';
+import { allowlistRefusal } from '../../plugin-host/command-allowlist.js';
 import { SessionStreams } from '../../dashboard/session-streams.js';
 import type { ProxyPort } from '../../deploy/adapter-interfaces.js';
 import type { TlsSync } from '../../https/tls-sync.js';
@@ -128,7 +130,7 @@ export function wireDashboard(d: DashboardWiringInput): DashboardBundle {
         app: {
           access: service,
           runner: new CommandRunner(host),
-          commands,
+          gate: (argv) => allowlistRefusal(argv, commands, DASHBOARD_COMMANDS),
           appNames: () => d.state.apps.list().map((a) => a.name),
           hub,
           history,

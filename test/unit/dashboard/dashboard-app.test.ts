@@ -15,6 +15,8 @@ import { DeployHub } from '../../../src/dashboard/deploy-hub.js';
 import { MetricsHistory } from '../../../src/dashboard/metrics-history.js';
 import { SessionStreams } from '../../../src/dashboard/session-streams.js';
 import { CONTENT_SECURITY_POLICY } from '../../../src/dashboard/security-headers.js';
+import { DASHBOARD_COMMANDS } from '../../../src/dashboard/run-allowlist.js';
+import { allowlistRefusal } from '../../../src/plugin-host/command-allowlist.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { State } from '../../../src/state/state.js';
 import { DashboardLoginsRepository } from '../../../src/state/dashboard-logins-repository.js';
@@ -84,14 +86,19 @@ describe('dashboard app', () => {
     app = await buildDashboardApp({
       access: service,
       runner: new CommandRunner(host),
-      commands: {
-        find: (n: string) => {
-          const name = n === 'ps:scale' ? 'apps:scale' : n;
-          if (!['apps:scale', 'apps:list', 'ps:stop', 'logs', 'ssh-keys:add'].includes(name)) return undefined;
-          const flags = { tail: { type: 'boolean' as const, short: 't', description: '' } };
-          return { name, plugin: 'x', spec: { summary: '', usage: '', flags, run: () => 0 } };
-        },
-      },
+      gate: (argv) =>
+        allowlistRefusal(
+          argv,
+          {
+            find: (n: string) => {
+              const name = n === 'ps:scale' ? 'apps:scale' : n;
+              if (!['apps:scale', 'apps:list', 'ps:stop', 'logs', 'ssh-keys:add'].includes(name)) return undefined;
+              const flags = { tail: { type: 'boolean' as const, short: 't', description: '' } };
+              return { name, plugin: 'x', spec: { summary: '', usage: '', flags, run: () => 0 } };
+            },
+          },
+          DASHBOARD_COMMANDS,
+        ),
       appNames: () => state.apps.list().map((a) => a.name),
       hub,
       history: new MetricsHistory(),

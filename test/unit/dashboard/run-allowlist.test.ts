@@ -2,11 +2,13 @@
 // resolve to their command, following and interactive forms and everything else are refused.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { DASHBOARD_COMMANDS, dashboardRefusal } from '../../../src/dashboard/run-allowlist.js';
+import { DASHBOARD_COMMANDS } from '../../../src/dashboard/run-allowlist.js';
+import { allowlistRefusal } from '../../../src/plugin-host/command-allowlist.js';
 import { CommandRegistry } from '../../../src/plugin-host/command-registry.js';
 import { loadPlugins } from '../../../src/server/load-plugins.js';
 
 let registry: CommandRegistry;
+const dashboardRefusal = (argv: unknown, commands: CommandRegistry) => allowlistRefusal(argv, commands, DASHBOARD_COMMANDS);
 before(async () => {
   registry = new CommandRegistry(await loadPlugins());
 });
