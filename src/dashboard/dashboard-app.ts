@@ -229,7 +229,7 @@ export async function buildDashboardApp(deps: DashboardAppDeps): Promise<Fastify
     const exists = deps.appNames().includes(name);
     const why = refusal(identity, command, 'app', name, exists);
     if (why) return why;
-    return exists ? null : `app '${name}' not found`;
+    return exists ? null : `app '${name}' does not exist`;
   }
 
   function visibleApps(identity: Identity): string[] {

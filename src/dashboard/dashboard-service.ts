@@ -56,7 +56,7 @@ export interface DashboardServiceDeps {
   /** the app that answers on `host` (its default host or a custom domain), if any */
   hostOwner(host: string): string | null;
   /** the port the proxy serves HTTPS on (omitted from links when 443) */
-  httpsPort: number;
+  httpsPort(): number;
   /** sends the proxy the dashboard's route again (host or enabled changed) */
   applyRoute(): Promise<void>;
   /** told the ids of sessions that just ended, so their open streams close */
@@ -134,7 +134,8 @@ export class DashboardService {
     const now = this.now();
     this.deps.logins.prune(now);
     this.deps.logins.add(hashSecret(token), key.id, next, now + (this.deps.loginTtlMs ?? DEFAULT_LOGIN_TTL_MS));
-    const port = this.deps.httpsPort === 443 ? '' : `:${this.deps.httpsPort}`;
+    const httpsPort = this.deps.httpsPort();
+    const port = httpsPort === 443 ? '' : `:${httpsPort}`;
     return `https://${s.host}${port}/login/${token}?next=${encodeURIComponent(next)}`;
   }
 

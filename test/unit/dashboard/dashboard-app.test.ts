@@ -55,7 +55,7 @@ describe('dashboard app', () => {
       settings: state.settings,
       globalDomain: () => 'example.test',
       hostOwner: () => null,
-      httpsPort: 443,
+      httpsPort: () => 443,
       applyRoute: async () => {},
       onEnded: () => {},
     });

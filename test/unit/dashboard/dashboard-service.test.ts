@@ -44,7 +44,7 @@ describe('DashboardService', () => {
       settings: state.settings,
       globalDomain: () => 'example.com',
       hostOwner: (h) => (h === 'shop.example.com' ? 'shop' : null),
-      httpsPort: 8443,
+      httpsPort: () => 8443,
       applyRoute: async () => {
         routed++;
       },
