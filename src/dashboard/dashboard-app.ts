@@ -154,10 +154,14 @@ export async function buildDashboardApp(deps: DashboardAppDeps): Promise<Fastify
         expiresAt: new Date(s.expiresAt).toISOString(),
       };
     });
-    api.post('/api/run', async (req, reply) => {
-      const s = req.session!;
-      const csrf = csrfRefusal(req, s.csrf, deps.access.settings().host);
+    // the CSRF check runs before the body is read: a forged form post gets 403, not a parse error
+    const csrfCheck = async (req: FastifyRequest, reply: FastifyReply) => {
+      if (!req.session) return reply.code(401).send({ error: 'not logged in' });
+      const csrf = csrfRefusal(req, req.session.csrf, deps.access.settings().host);
       if (csrf) return reply.code(403).send({ error: csrf });
+    };
+    api.post('/api/run', { onRequest: csrfCheck }, async (req, reply) => {
+      const s = req.session!;
       const argv = (req.body as { argv?: unknown } | null)?.argv;
       const why = deps.gate(argv);
       if (why) return reply.code(argv === undefined || !Array.isArray(argv) ? 400 : 403).send({ error: why });
