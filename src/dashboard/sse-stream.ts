@@ -2,6 +2,8 @@ import type { ServerResponse } from 'node:http';
 
 /** How often an idle stream sends a comment, so proxies and browsers keep it open. */
 const KEEPALIVE_MS = 25_000;
+/** how long a browser waits before reconnecting a dropped stream */
+const RETRY_MS = 3000;
 
 /**
  * A server-sent events stream on a raw response: `send(event, data)` writes one event (data split
@@ -23,7 +25,9 @@ export class SseStream {
       'Cache-Control': 'no-store',
       'X-Accel-Buffering': 'no',
     });
-    res.flushHeaders();
+    // a first line at once: a proxy in front (paas's own) sends the headers with the first bytes,
+    // so a quiet stream (a log tail with no output yet) would otherwise look unanswered
+    res.write(`retry: ${RETRY_MS}\n\n`);
     this.timer = setInterval(() => this.comment(), KEEPALIVE_MS);
     this.timer.unref();
     const close = () => this.close();

@@ -244,7 +244,7 @@ describe('dashboard access', () => {
     assert.deepEqual([session.key, session.role, session.apps], ['dev', 'developer', ['mine']]);
   });
 
-  test('every allowlisted command on another app is refused through /api/run, and lands in the audit log', async () => {
+  test('every allowlisted command on another app is refused through /api/run', async () => {
     const { cookie, csrf } = await login(dev.priv);
     for (const name of DASHBOARD_COMMANDS) {
       const r = await run(cookie, csrf, [name, OTHER]);

@@ -272,7 +272,7 @@ describe('dashboard app', () => {
     const reader = res.body!.getReader();
     let text = '';
     while (!text.includes('data: line of mine')) text += Buffer.from((await reader.read()).value!).toString();
-    assert.match(text, /^event: line\ndata: line of mine <img onerror=x>\n\n/);
+    assert.match(text, /^retry: 3000\n\nevent: line\ndata: line of mine <img onerror=x>\n\n/);
     assert.deepEqual(ran.at(-1), { words: ['logs', 'mine', '-t', '-p', 'web'], key: 'dev' });
     ac.abort();
     const deadline = Date.now() + 5000;

@@ -17,6 +17,6 @@ test('an output line can never end an event early or forge another; abort closes
   assert.equal(res.headers.get('x-frame-options'), 'DENY');
   const text = await res.text();
   server.close();
-  assert.equal(text, 'event: line\ndata: a\ndata: event: done\ndata: data: {"ok":true}\ndata: \ndata: b\n\n');
+  assert.equal(text, 'retry: 3000\n\nevent: line\ndata: a\ndata: event: done\ndata: data: {"ok":true}\ndata: \ndata: b\n\n');
   assert.equal(text.match(/^event:/gm)?.length, 1);
 });
