@@ -111,6 +111,7 @@ describe('dashboard app', () => {
     });
   });
   after(async () => {
+    app.server.closeAllConnections();
     await app.close();
     state.close();
     fs.rmSync(dir, { recursive: true, force: true });
