@@ -9,7 +9,6 @@ import type { FastifyInstance } from 'fastify';
 import type { CommandIo, Identity } from '../../../src/contracts/command-io.js';
 import { buildDashboardApp } from '../../../src/dashboard/dashboard-app.js';
 import { prepareAssets } from '../../../src/dashboard/dashboard-assets.js';
-import { DashboardService } from '../../../src/dashboard/dashboard-service.js';
 import { CommandRunner } from '../../../src/dashboard/command-runner.js';
 import { DeployHub } from '../../../src/dashboard/deploy-hub.js';
 import { MetricsHistory } from '../../../src/dashboard/metrics-history.js';
@@ -19,9 +18,9 @@ import { DASHBOARD_COMMANDS } from '../../../src/dashboard/run-allowlist.js';
 import { allowlistRefusal } from '../../../src/plugin-host/command-allowlist.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { State } from '../../../src/state/state.js';
-import { DashboardLoginsRepository } from '../../../src/state/dashboard-logins-repository.js';
-import { DashboardSessionsRepository } from '../../../src/state/dashboard-sessions-repository.js';
-import { KeyService } from '../../../src/services/key-service.js';
+import type { DashboardService } from '../../../src/dashboard/dashboard-service.js';
+import type { KeyService } from '../../../src/services/key-service.js';
+import { keysOver, serviceOver } from './service-over-state.js';
 
 const HOST = 'paas.example.test';
 const ORIGIN = `https://${HOST}`;
@@ -43,22 +42,11 @@ describe('dashboard app', () => {
     state = State.open(path.join(dir, 'paas.db'));
     state.apps.create('mine');
     state.apps.create('other');
-    keys = new KeyService({ keys: state.keys, onRemoved: () => {} } as unknown as ConstructorParameters<typeof KeyService>[0]);
+    keys = keysOver(state);
     state.keys.add('alice', 'SHA256:alice', 'ssh-ed25519 AAAA alice', 'admin');
     const d = state.keys.add('dev', 'SHA256:dev', 'ssh-ed25519 AAAA dev', 'developer');
     state.keys.grant(d.id, ['mine']);
-    service = new DashboardService({
-      logins: new DashboardLoginsRepository(state.db),
-      sessions: new DashboardSessionsRepository(state.db),
-      keys: state.keys,
-      identify: (fp) => keys.identify(fp),
-      settings: state.settings,
-      globalDomain: () => 'example.test',
-      hostOwner: () => null,
-      httpsPort: () => 443,
-      applyRoute: async () => {},
-      onEnded: () => {},
-    });
+    service = serviceOver(state, keys);
     hub = new DeployHub();
     const host = {
       async run(words: string[], identity: Identity, io: CommandIo) {

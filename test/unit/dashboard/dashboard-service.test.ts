@@ -6,11 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, beforeEach, describe, test } from 'node:test';
 import { HOST_ADMIN, type Identity } from '../../../src/contracts/command-io.js';
-import { DashboardService } from '../../../src/dashboard/dashboard-service.js';
+import type { DashboardService } from '../../../src/dashboard/dashboard-service.js';
 import { hashSecret } from '../../../src/dashboard/dashboard-secrets.js';
-import { KeyService } from '../../../src/services/key-service.js';
-import { DashboardLoginsRepository } from '../../../src/state/dashboard-logins-repository.js';
-import { DashboardSessionsRepository } from '../../../src/state/dashboard-sessions-repository.js';
+import type { KeyService } from '../../../src/services/key-service.js';
+import { keysOver, serviceOver } from './service-over-state.js';
 import { State } from '../../../src/state/state.js';
 
 describe('DashboardService', () => {
@@ -28,7 +27,7 @@ describe('DashboardService', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dash-svc-'));
     dirs.push(dir);
     state = State.open(path.join(dir, 'paas.db'));
-    keys = new KeyService({ keys: state.keys, onRemoved: () => {} } as unknown as ConstructorParameters<typeof KeyService>[0]);
+    keys = keysOver(state);
     state.keys.add('alice', 'SHA256:a', 'ssh-ed25519 AAAA a', 'admin');
     state.keys.add('dev', 'SHA256:d', 'ssh-ed25519 AAAA d', 'developer');
     state.keys.add('dev2', 'SHA256:e', 'ssh-ed25519 AAAA e', 'developer');
@@ -36,12 +35,7 @@ describe('DashboardService', () => {
     clock = 1_000_000;
     ended = [];
     routed = 0;
-    svc = new DashboardService({
-      logins: new DashboardLoginsRepository(state.db),
-      sessions: new DashboardSessionsRepository(state.db),
-      keys: state.keys,
-      identify: (fp) => keys.identify(fp),
-      settings: state.settings,
+    svc = serviceOver(state, keys, {
       globalDomain: () => 'example.com',
       hostOwner: (h) => (h === 'shop.example.com' ? 'shop' : null),
       httpsPort: () => 8443,
