@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { connectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
 import type { RequestBody } from './request-body.js';
+import { markRequest } from './request-marks.js';
 import type { StallWatched } from '../routing/target-liveness.js';
 import type { Target } from '../routing/target.js';
 import type { UpstreamPools } from './upstream-pools.js';
@@ -119,7 +120,8 @@ export class UpstreamExchange implements StallWatched {
   /** response complete, failed or aborted: nothing more happens */
   finished = false;
   private retried = false;
-  /** since when the stall watch (target-liveness.ts) follows this request */
+  /** followed by the stall watch (target-liveness.ts): waiting for a response, could still move */
+  watching = false;
   watchedSince = 0;
 
   constructor(
@@ -153,8 +155,9 @@ export class UpstreamExchange implements StallWatched {
       setHost: false,
     });
     this.upstream = up;
-    if (!this.retried && this.idempotent()) this.pools.stalls.add(this);
-    else this.pools.stalls.delete(this);
+    this.watching = !this.retried && this.idempotent();
+    if (this.watching) this.watchedSince = Date.now();
+    markRequest(up, this);
     up.on('socket', (socket) => this.onSocket(up, socket));
     up.on('response', (r) => this.onResponse(up, r));
     up.on('error', (err) => this.onUpstreamError(up, err));
@@ -188,7 +191,7 @@ export class UpstreamExchange implements StallWatched {
       return;
     }
     this.started = true;
-    this.pools.stalls.delete(this);
+    this.watching = false;
     this.owner.connected();
     const res = this.res;
     const headers = withExtra(responseHeaders(r.rawHeaders), this.req.responseExtra);
@@ -304,7 +307,7 @@ export class UpstreamExchange implements StallWatched {
   }
 
   private detach(): void {
-    this.pools.stalls.delete(this);
+    this.watching = false;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     if (this.owner.exchange === this) this.owner.exchange = null;

@@ -1,6 +1,8 @@
 import type http from 'node:http';
-import { StallWatch } from '../routing/target-liveness.js';
+import type { Socket } from 'node:net';
+import { StallWatch, type StallWatched } from '../routing/target-liveness.js';
 import { UpstreamAgent } from './upstream-agent.js';
+import { exchangeOn } from './request-marks.js';
 
 export interface UpstreamOptions {
   /** max connections per target and worker (keep-alive ones included) */
@@ -62,6 +64,19 @@ export class UpstreamPools {
   private sweep(): void {
     const now = Date.now();
     for (const agent of this.agents.values()) agent.sweep(now);
+    this.stalls.sweep(now, this.busy());
+  }
+
+  /** The exchanges running on busy connections (requests queued for a connection wait on the pool, not a target). */
+  private *busy(): Generator<StallWatched> {
+    for (const agent of this.agents.values()) {
+      for (const list of Object.values(agent.sockets)) {
+        for (const socket of list ?? []) {
+          const ex = exchangeOn(socket as Socket);
+          if (ex !== undefined) yield ex;
+        }
+      }
+    }
   }
 
   /** Connections in use and idle per origin, for proxy:report. */
@@ -91,7 +106,6 @@ export class UpstreamPools {
   async close(): Promise<void> {
     if (this.sweeping !== null) clearInterval(this.sweeping);
     this.sweeping = null;
-    this.stalls.close();
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
   }

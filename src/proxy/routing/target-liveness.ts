@@ -39,7 +39,9 @@ function alive(target: Target, probe: Probe, timeoutMs: number, reuseMs: number)
 
 /** A request the watch follows while it waits for its response (an UpstreamExchange). */
 export interface StallWatched {
-  /** when it started waiting (Date.now()), set by the watch */
+  /** whether it waits for a response and could still move (a GET or HEAD not yet retried) */
+  watching: boolean;
+  /** when it started waiting (Date.now()) */
   watchedSince: number;
   /** the target it waits on */
   readonly watchTarget: Target | null;
@@ -54,71 +56,51 @@ export interface StallWatchOptions {
   timeoutMs?: number;
   /** how long one check's answer is reused by every request on that target */
   reuseMs?: number;
-  /** how often waiting requests are looked at */
-  periodMs?: number;
   probe?: Probe;
 }
 
 /**
- * Follows the requests that could still go to another target (a GET or HEAD not yet retried)
+ * Looks at the requests that could still go to another target (a GET or HEAD not yet retried)
  * while they wait for their response: one that has waited `stallMs` gets its target checked (does
  * it still accept a TCP connection?). A host that vanished (a Swarm node powered off or cut from
  * the network) neither answers nor resets the connections it had, so a request sent on a
  * kept-alive connection to it would wait for the 60 s idle timeout; this finds it in about two
  * seconds and the request moves. A slow target that still accepts connections is left alone.
- * The request path pays a Set add and delete; one interval per worker does the looking (no timer
- * per request: see upstream-agent.ts for why that matters).
+ * Nothing is registered per request: the caller (upstream-pools.ts, on its idle sweep) hands the
+ * requests on its busy connections to `sweep`. Measured: a timer per request, and even a Set
+ * add and delete per request, cost the proxy 10-20% of its throughput (the Set's churn tripled GC).
  */
 export class StallWatch {
-  private readonly waiting = new Set<StallWatched>();
   private readonly checking = new Set<StallWatched>();
-  private timer: NodeJS.Timeout | null = null;
   private readonly stallMs: number;
   private readonly timeoutMs: number;
   private readonly reuseMs: number;
-  private readonly periodMs: number;
   private readonly probe: Probe;
 
   constructor(opts: StallWatchOptions = {}) {
     this.stallMs = opts.stallMs ?? STALL_MS;
     this.timeoutMs = opts.timeoutMs ?? LIVENESS_TIMEOUT_MS;
     this.reuseMs = opts.reuseMs ?? this.stallMs / 2;
-    this.periodMs = opts.periodMs ?? STALL_MS / 4;
     this.probe = opts.probe ?? acceptsConnections;
   }
 
-  add(w: StallWatched): void {
-    w.watchedSince = Date.now();
-    this.waiting.add(w);
-    this.timer ??= setInterval(() => this.sweep(Date.now()), this.periodMs).unref();
-  }
-
-  delete(w: StallWatched): void {
-    this.waiting.delete(w);
-  }
-
-  /** Checks the targets of the requests that have waited long enough; exposed for tests. */
-  sweep(now: number): void {
-    for (const w of this.waiting) {
+  /** Checks the targets of the `waiting` requests that have waited long enough. */
+  sweep(now: number, waiting: Iterable<StallWatched>): void {
+    for (const w of waiting) {
+      if (!w.watching || now - w.watchedSince < this.stallMs || this.checking.has(w)) continue;
       const t = w.watchTarget;
-      if (now - w.watchedSince < this.stallMs || t === null || this.checking.has(w) || !w.canMove()) continue;
+      if (t === null || !w.canMove()) continue;
       this.checking.add(w);
       void alive(t, this.probe, this.timeoutMs, this.reuseMs).then((ok) => {
         this.checking.delete(w);
-        if (!this.waiting.has(w)) return;
+        if (!w.watching) return;
         if (ok) {
           w.watchedSince = Date.now();
           return;
         }
-        this.waiting.delete(w);
+        w.watching = false;
         w.targetGone();
       });
     }
-  }
-
-  close(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
-    this.waiting.clear();
   }
 }

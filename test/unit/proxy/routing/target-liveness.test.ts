@@ -17,7 +17,7 @@ test('acceptsConnections: a listening port is alive, a closed one is not', async
 
 /** A waiting request as the watch sees it; `moves` says whether another target could take it. */
 function waiting(t: Target, told: string[], name: string, moves = true): StallWatched {
-  return { watchedSince: 0, watchTarget: t, canMove: () => moves, targetGone: () => told.push(name) };
+  return { watching: true, watchedSince: 0, watchTarget: t, canMove: () => moves, targetGone: () => told.push(name) };
 }
 
 test('a stalled request on a target that stopped accepting connections is moved once', async () => {
@@ -32,17 +32,16 @@ test('a stalled request on a target that stopped accepting connections is moved 
     },
   });
   const w = waiting(t, told, 'a');
-  watch.add(w);
-  watch.sweep(w.watchedSince + 5);
+  watch.sweep(5, [w]);
   await tick(1);
   assert.deepEqual(probes, [], 'not checked before it stalled');
-  watch.sweep(w.watchedSince + 10);
+  watch.sweep(10, [w]);
   await tick(1);
-  watch.sweep(w.watchedSince + 20);
+  watch.sweep(20, [w]);
   await tick(1);
   assert.deepEqual(told, ['a']);
+  assert.equal(w.watching, false);
   assert.deepEqual(probes, ['10.0.0.1:80']);
-  watch.close();
 });
 
 test('a slow target that still accepts connections is checked again while the request waits, and never moved', async () => {
@@ -58,19 +57,18 @@ test('a slow target that still accepts connections is checked again while the re
     },
   });
   const w = waiting(t, told, 'a');
-  watch.add(w);
-  watch.sweep(w.watchedSince + 10);
+  watch.sweep(10, [w]);
   await tick(1);
   assert.equal(probes, 1);
-  watch.sweep(w.watchedSince + 10);
+  assert.ok(w.watchedSince > 10, 'waits another stall time before the next check');
+  watch.sweep(w.watchedSince + 10, [w]);
   await tick(1);
-  assert.equal(probes, 2, 'checked again once it waited another stall time');
-  watch.delete(w);
-  watch.sweep(w.watchedSince + 100);
+  assert.equal(probes, 2);
+  w.watching = false;
+  watch.sweep(w.watchedSince + 100, [w]);
   await tick(1);
   assert.equal(probes, 2, 'no check after it was answered');
   assert.deepEqual(told, []);
-  watch.close();
 });
 
 test('requests waiting on one target share its check; one answered meanwhile is not moved; one with nowhere to go waits', async () => {
@@ -85,24 +83,12 @@ test('requests waiting on one target share its check; one answered meanwhile is 
   };
   const told: string[] = [];
   const watch = new StallWatch({ stallMs: 5, probe });
-  const [a, b, c, d] = [waiting(t, told, 'a'), waiting(t, told, 'b'), waiting(t, told, 'c'), waiting(t, told, 'd', false)];
-  for (const w of [a, b, c, d]) watch.add(w);
-  watch.sweep(Date.now() + 10);
-  assert.equal(probes, 1, 'one check for the three requests that could move');
-  watch.delete(b);
+  const all = [waiting(t, told, 'a'), waiting(t, told, 'b'), waiting(t, told, 'c'), waiting(t, told, 'd', false)];
+  watch.sweep(10, all);
+  watch.sweep(20, all);
+  assert.equal(probes, 1, 'one check for the three requests that could move, none again while it runs');
+  all[1]!.watching = false;
   release(false);
   await tick(1);
   assert.deepEqual(told.sort(), ['a', 'c']);
-  watch.close();
-});
-
-test('the watch arms one interval for all requests, not a timer per request', (t) => {
-  const intervals = t.mock.method(globalThis, 'setInterval');
-  const timeouts = t.mock.method(globalThis, 'setTimeout');
-  const watch = new StallWatch({ probe: async () => true });
-  const target = new Target('10.0.0.4:80');
-  for (let i = 0; i < 100; i++) watch.add(waiting(target, [], String(i)));
-  assert.equal(intervals.mock.callCount(), 1);
-  assert.equal(timeouts.mock.callCount(), 0);
-  watch.close();
 });
