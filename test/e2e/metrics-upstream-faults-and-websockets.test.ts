@@ -5,12 +5,13 @@ import http2 from 'node:http2';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { execa } from 'execa';
 import { WebSocket } from 'ws';
 import { commitFiles, push, viaProxy } from '../helpers/app-repo.js';
 import { ensureNodeImage, NODE_IMAGE } from '../helpers/base-images.js';
 import { requireDocker } from '../helpers/docker.js';
 import { metricSeries, metricSum, scrapeMetrics } from '../helpers/metrics-text.js';
-import { PaasServer } from '../helpers/paas-server.js';
+import { PaasServer, sshOptions } from '../helpers/paas-server.js';
 import { waitFor } from '../helpers/wait.js';
 
 // Issue 24, the proxy's figures where requests go wrong or are not plain HTTP/1: a real `paas
@@ -286,5 +287,27 @@ test("a client's valid X-Request-Id reaches the app and the access log; an inval
     assert.notEqual(seen, bad);
     assert.match(seen, /^[0-9a-f]{8}-[0-9a-z]+$/, 'a generated id');
     assert.match(await accessLine(`/bad-id-${i}`), new RegExp(`id=${seen}$`));
+  }
+});
+
+test('ps:top -w redraws the table in place every 2 s, on a terminal, until the session ends', async () => {
+  const started = Date.now();
+  const child = execa('ssh', ['-tt', ...sshOptions(paas.key.priv, paas.ports.ssh), 'paas@127.0.0.1', `ps:top ${APP} -w`], {
+    reject: false,
+    stdin: 'pipe',
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  const frames = () => out.split('\u001b[H\u001b[J').slice(1);
+  try {
+    await waitFor('three frames', async () => frames().length >= 3, 15_000, 100);
+  } finally {
+    child.kill();
+    await child;
+  }
+  assert.ok(Date.now() - started >= 4000, 'one frame every 2 s');
+  for (const f of frames().slice(0, 3)) {
+    assert.match(f, /APP\s+PROCESS\s+REPLICAS/);
+    assert.match(f, new RegExp(`${APP}\\s+web\\s+1\\s`));
   }
 });

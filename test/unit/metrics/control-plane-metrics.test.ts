@@ -133,6 +133,8 @@ test('container figures per app and process type from the latest reading; a proc
     memoryLimitBytes: 256e6,
     networkRxBytes: 1000,
     networkTxBytes: 2000,
+    networkRxRate: null,
+    networkTxRate: null,
   });
   let text = await s.registry.metrics();
   const l = '{app="web",process="web"}';
