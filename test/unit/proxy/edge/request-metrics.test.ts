@@ -15,6 +15,7 @@ import {
 } from '../../../../src/proxy/edge/request-figures.js';
 import { RequestMetrics, upstreamReason } from '../../../../src/proxy/edge/request-metrics.js';
 import { TrustedProxies } from '../../../../src/util/trusted-proxies.js';
+import { openAndEcho, refusedStatus } from '../../../helpers/ws-client.js';
 
 /** A real server whose handler counts every request for service `svc` and answers with the path's status. */
 async function serve(metrics: RequestMetrics, t: { after: (fn: () => void) => void }): Promise<number> {
@@ -211,13 +212,7 @@ test('a websocket is in flight while open and counted once closed: GET 1xx, its 
   const metrics = new RequestMetrics(new TrustedProxies([]));
   const port = await wsServer(metrics, t);
   const ws = new WebSocket(`ws://127.0.0.1:${port}/chat`);
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  const reply = new Promise<string>((resolve) => ws.once('message', (m) => resolve(String(m))));
-  ws.send('x'.repeat(5000));
-  assert.equal((await reply).length, 5005);
+  assert.equal((await openAndEcho(ws, 'x'.repeat(5000))).length, 5005);
   let f = metrics.snapshot().apps.wsapp;
   assert.equal(f.inFlight, 1, 'open: in flight');
   assert.equal(requestCount(f), 0, 'counted when it closes');
@@ -242,13 +237,7 @@ test('a websocket upgrade refused by the proxy counts with its status; one never
   const metrics = new RequestMetrics(new TrustedProxies([]));
   const port = await wsServer(metrics, t);
   const refused = new WebSocket(`ws://127.0.0.1:${port}/refuse`);
-  refused.on('error', () => {});
-  const status = await new Promise<number>((resolve) =>
-    refused.once('unexpected-response', (req, res) => {
-      resolve(res.statusCode ?? 0);
-      req.destroy();
-    }),
-  );
+  const status = await refusedStatus(refused);
   assert.equal(status, 503);
   const silent = new WebSocket(`ws://127.0.0.1:${port}/silent`, { handshakeTimeout: 200 });
   await new Promise((r) => silent.once('error', r));
