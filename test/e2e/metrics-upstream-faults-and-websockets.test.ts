@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
+import https from 'node:https';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -193,6 +194,7 @@ test('a websocket through the proxy is in flight while open and counts as one GE
   assert.equal((await openAndEcho(ws, 'w'.repeat(20_000))).length, 20_005);
   const open = await scrape();
   assert.equal(of(open, 'paas_http_in_flight_requests'), 1, 'the open websocket is in flight');
+  assert.ok(metricSum(open, 'paas_proxy_open_connections') >= 1, 'its connection is open');
   assert.equal(
     of(open, 'paas_http_requests_total', ',method="GET",code="1xx"'),
     of(before, 'paas_http_requests_total', ',method="GET",code="1xx"'),
@@ -222,7 +224,7 @@ test('a websocket to a host no app serves is refused and counts for no app; no s
   );
 });
 
-test('an HTTP/2 request over the HTTPS port counts its request and response bytes', async () => {
+test('an HTTP/2 request over the HTTPS port counts its request and response bytes; TLS handshakes count by protocol', async () => {
   const before = await scrape();
   const session = http2.connect(`https://127.0.0.1:${paas.ports.https}`, { rejectUnauthorized: false, servername: HOST });
   try {
@@ -243,6 +245,34 @@ test('an HTTP/2 request over the HTTPS port counts its request and response byte
   } finally {
     session.close();
   }
+  // an HTTP/1.1 client over TLS (no ALPN) counts as an h1 handshake
+  const h1 = (t: string) => metricSum(t, 'paas_proxy_tls_handshakes_total', 'protocol="h1"');
+  const h2 = (t: string) => metricSum(t, 'paas_proxy_tls_handshakes_total', 'protocol="h2"');
+  const tlsBefore = await scrape();
+  const r = await new Promise<number>((resolve, reject) => {
+    https
+      .get(
+        {
+          host: '127.0.0.1',
+          port: paas.ports.https,
+          path: '/tls-h1',
+          servername: HOST,
+          headers: { host: HOST },
+          rejectUnauthorized: false,
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      )
+      .on('error', reject);
+  });
+  assert.equal(r, 200);
+  const tlsAfter = await counted(tlsBefore, ',method="GET",code="2xx"');
+  assert.equal(h1(tlsAfter), h1(tlsBefore) + 1);
+  assert.equal(h2(tlsAfter), h2(tlsBefore));
+  assert.ok(h2(tlsBefore) >= 1, 'the HTTP/2 connection above was an h2 handshake');
   const line = await accessLine('/big');
   assert.match(line, /POST \/big 200 [\d.]+ms (\d+)B /);
   assert.ok(Number(/ (\d+)B /.exec(line)?.[1]) >= 30_000, line);
