@@ -175,7 +175,10 @@ export class RequestMetrics {
     u.answered = performance.now();
   }
 
-  /** An upstream exchange for `service` failed before answering (refused, timed out, reset). */
+  /**
+   * An upstream exchange for `service` failed (refused, timed out, reset): before the app answered
+   * (the client got a 502/503/504 page), or in the middle of its body (the client's connection was cut).
+   */
   upstreamFailed(service: WithSlot, code: string | undefined): void {
     this.slot(service).f.upstreamErrors[upstreamReason(code)]++;
   }
