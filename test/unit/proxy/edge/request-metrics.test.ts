@@ -256,3 +256,31 @@ test('a websocket upgrade refused by the proxy counts with its status; one never
     ],
   );
 });
+
+/** GET /200 with an X-Forwarded-For header. */
+function getWithXff(port: number, xff: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/200', agent: false, headers: { 'x-forwarded-for': xff } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+      })
+      .on('error', reject);
+  });
+}
+
+test("the access log's client is the address behind trusted proxies, and the peer itself when it is not one", async (t) => {
+  const metrics = new RequestMetrics(new TrustedProxies(['127.0.0.1/32']));
+  const port = await serve(metrics, t);
+  await getWithXff(port, '203.0.113.9');
+  await getWithXff(port, '198.51.100.7, 203.0.113.10');
+  await until(() => metrics.accessLog('web1', 0, 10).length === 2, 'both logged');
+  assert.deepEqual(
+    metrics.accessLog('web1', 0, 10).map((e) => e.client),
+    ['203.0.113.9', '203.0.113.10'],
+  );
+  const untrusted = new RequestMetrics(new TrustedProxies(['10.0.0.0/8']));
+  await getWithXff(await serve(untrusted, t), '203.0.113.9');
+  await until(() => untrusted.accessLog('web1', 0, 10).length === 1, 'logged');
+  assert.equal(untrusted.accessLog('web1', 0, 10)[0].client, '127.0.0.1', 'a peer that is no trusted proxy cannot choose its address');
+});
