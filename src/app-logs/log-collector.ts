@@ -19,6 +19,12 @@ export interface CollectorDeps {
   log: Logger;
   /** how often retention runs besides at each segment rotation (default 10 min) */
   retentionEveryMs?: number;
+  /**
+   * this server's own container labels (PAAS_CONTAINER_LABELS, as the runtime scopes its lists):
+   * only containers carrying all of them are followed, so another paas (or test server) on the
+   * same engine never has its apps' output stored here, under an app of the same name
+   */
+  labels?: Record<string, string>;
 }
 
 interface Attached {
@@ -98,11 +104,20 @@ export class LogCollector {
 
   private async scan(): Promise<void> {
     try {
-      const list = await this.deps.docker.listContainers({ all: true, filters: { label: [LABELS.app] } });
+      const own = Object.entries(this.deps.labels ?? {}).map(([k, v]) => (v ? `${k}=${v}` : k));
+      const list = await this.deps.docker.listContainers({ all: true, filters: { label: [LABELS.app, ...own] } });
       for (const c of list) void this.attach(c.Id);
     } catch (err) {
       this.deps.log.warn({ err: (err as Error).message }, 'listing containers for their logs failed');
     }
+  }
+
+  /** Whether a container is this server's: it carries every one of its own labels (a label given without a value: any value). */
+  private owns(labels: Record<string, string>): boolean {
+    for (const [k, v] of Object.entries(this.deps.labels ?? {})) {
+      if (labels[k] === undefined || (v !== '' && labels[k] !== v)) return false;
+    }
+    return true;
   }
 
   private cursorsOf(app: string): Map<string, LogCursor> {
@@ -128,7 +143,7 @@ export class LogCollector {
       const lb = info.Config.Labels ?? {};
       const app = lb[LABELS.app];
       const process = lb[LABELS.process] ?? 'app';
-      if (!app || (lb[LABELS.oneOff] === '1' && process === 'run') || this.stopped) return;
+      if (!app || (lb[LABELS.oneOff] === '1' && process === 'run') || !this.owns(lb) || this.stopped) return;
       entry.app = app;
       const c12 = id.slice(0, 12);
       const cursors = this.cursorsOf(app);

@@ -29,12 +29,14 @@ export function controlPlaneRegistry(src: ControlPlaneSources): Registry {
     { version: src.version },
     1,
   );
+  // registered after the deploys counter, whose collect() observes into it: a registry renders
+  // in order, so a deploy's stages are in the same scrape as the deploy (not one scrape later)
   const stageDuration = new Histogram({
     name: 'paas_deploy_stage_duration_seconds',
     help: 'Time each deploy stage took (build, release, health check, ...)',
     labelNames: ['stage'],
     buckets: STAGE_BUCKETS,
-    registers,
+    registers: [],
   });
   new Counter({
     name: 'paas_deploys_total',
@@ -48,6 +50,7 @@ export function controlPlaneRegistry(src: ControlPlaneSources): Registry {
       }
     },
   });
+  registry.registerMetric(stageDuration);
   new Gauge({
     name: 'paas_build_queue_length',
     help: 'Builds waiting for a build slot',

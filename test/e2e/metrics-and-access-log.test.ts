@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { busyboxApp, commitFiles, healthAppJson, push, viaProxy } from '../helpers/app-repo.js';
 import { ensureBusyboxImage } from '../helpers/base-images.js';
 import { dockerClient, requireDocker, runFilter } from '../helpers/docker.js';
+import { metricSeries, metricSum, scrapeMetrics } from '../helpers/metrics-text.js';
 import { PaasServer } from '../helpers/paas-server.js';
 import { Prometheus } from '../helpers/prometheus.js';
 import { waitFor } from '../helpers/wait.js';
@@ -48,39 +49,9 @@ after(async () => {
   await paas?.destroy();
 });
 
-function scrape(port = metricsPort): Promise<{ status: number; type: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: '/metrics', agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
-      })
-      .on('error', reject);
-  });
-}
-
-/** The sum of a metric's samples whose labels include `labels` (e.g. `app="metered"`). */
-function sum(text: string, name: string, labels = ''): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (labels && !line.includes(labels)) continue;
-    total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}
-
-/** The series (name and labels, no value) in a scrape. */
-function series(text: string): Set<string> {
-  return new Set(
-    text
-      .split('\n')
-      .filter((l) => l !== '' && !l.startsWith('#'))
-      .map((l) => l.slice(0, l.lastIndexOf(' '))),
-  );
-}
+const scrape = (port = metricsPort) => scrapeMetrics(port);
+const sum = metricSum;
+const series = metricSeries;
 
 const appRequests = async () => sum((await scrape()).body, 'paas_http_requests_total', `app="${APP}"`);
 

@@ -39,8 +39,13 @@ test('keeps the original Host and sets X-Forwarded-For/Proto/Host and a request 
   assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1');
   assert.equal(seen.headers['x-real-ip'], '127.0.0.1');
   assert.match(seen.headers['x-request-id'], /^[0-9a-f]{8}-[0-9a-z]+$/);
-  const replaced = await request(proxy.port, { host: 'a.test', headers: { 'x-request-id': 'abc-123' } });
-  assert.match(replaced.json<{ headers: Record<string, string> }>().headers['x-request-id'], /^[0-9a-f]{8}-[0-9a-z]+$/);
+  // a client's own id is kept when it is valid (1-128 of A-Z a-z 0-9 . _ : -), replaced when not
+  const kept = await request(proxy.port, { host: 'a.test', headers: { 'x-request-id': 'abc-123.4_5:6' } });
+  assert.equal(kept.json<{ headers: Record<string, string> }>().headers['x-request-id'], 'abc-123.4_5:6');
+  for (const bad of ['abc/123', 'a'.repeat(129), 'x"y', 'a,b']) {
+    const replaced = await request(proxy.port, { host: 'a.test', headers: { 'x-request-id': bad } });
+    assert.match(replaced.json<{ headers: Record<string, string> }>().headers['x-request-id'], /^[0-9a-f]{8}-[0-9a-z]+$/, bad);
+  }
 });
 
 test('answers 503 with the HTML page for an unknown host', async () => {

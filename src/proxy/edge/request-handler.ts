@@ -122,6 +122,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
         (status, reason, err) => {
           if (status >= 500) log.warn({ target: ctx.target?.address, err: err?.message ?? reason, status }, 'upstream request failed');
           metrics?.upstreamFailed(svc, (err as NodeJS.ErrnoException | undefined)?.code);
+          if (status === 0) return; // cut mid-response: the client connection is closed already
           const page = status === 503 ? errorPages.busy(id) : errorPages.render(status, id);
           writePage(res, status, page, id, !req.complete, extra);
         },
@@ -133,7 +134,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
   };
 
   return (req, res) => {
-    const id = requestIdFor(req, trusted, nextId);
+    const id = requestIdFor(req, nextId);
     const extra = gate === undefined ? NO_HEADERS : gate(req, res);
     if (extra === null) return;
     const url = req.url ?? '';

@@ -23,7 +23,7 @@ const DROPPED_LENGTHS = new Set([...DROPPED].map((h) => h.length));
 const KEPT_FROM_TRUSTED = new Set(['x-forwarded-proto', 'x-forwarded-host', 'forwarded']);
 
 export interface ForwardInfo {
-  /** the request id (generated, or a trusted proxy's X-Request-Id) */
+  /** the request id (the client's valid X-Request-Id, or a generated one) */
   requestId: string;
   /** the connection is TLS */
   https: boolean;
@@ -74,17 +74,27 @@ export function upstreamRequestHeaders(req: http.IncomingMessage, trusted: Trust
   return out;
 }
 
-/** The request id: a trusted proxy's X-Request-Id when it sent a sane one, else `generate()`. */
-export function requestIdFor(req: http.IncomingMessage, trusted: TrustedProxies, generate: () => string): string {
-  const given = req.headers['x-request-id'];
-  if (
-    typeof given === 'string' &&
-    given.length > 0 &&
-    given.length <= 200 &&
-    !trusted.empty &&
-    trusted.has(plainAddress(req.socket.remoteAddress))
-  ) {
-    return given;
+/** The longest X-Request-Id a client may choose. */
+export const MAX_REQUEST_ID = 128;
+
+/**
+ * A request id a client may choose: 1 to 128 characters of `A-Z a-z 0-9 . _ : -` (what UUIDs,
+ * ULIDs, Heroku's and most load balancers' ids are made of). Nothing else reaches the app or the
+ * access log: no spaces, commas (two headers joined), quotes or control characters.
+ */
+export function isValidRequestId(id: string): boolean {
+  const n = id.length;
+  if (n === 0 || n > MAX_REQUEST_ID) return false;
+  for (let i = 0; i < n; i++) {
+    const c = id.charCodeAt(i);
+    // 0-9 and ':' (48-58), A-Z, a-z, '-', '.', '_'
+    if (!((c >= 48 && c <= 58) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46 || c === 95)) return false;
   }
-  return generate();
+  return true;
+}
+
+/** The request id: the client's X-Request-Id when it is a valid one (isValidRequestId), else `generate()`. */
+export function requestIdFor(req: http.IncomingMessage, generate: () => string): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && isValidRequestId(given) ? given : generate();
 }

@@ -1,4 +1,6 @@
 import type http from 'node:http';
+import type http2 from 'node:http2';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import { plainAddress, type TrustedProxies } from '../../util/trusted-proxies.js';
@@ -26,10 +28,30 @@ const kStart = Symbol('paasMetricsStart');
 const kId = Symbol('paasMetricsId');
 const kRead = Symbol('paasMetricsRead');
 const kWritten = Symbol('paasMetricsWritten');
+const kSession = Symbol('paasMetricsSession');
+const kUpgrade = Symbol('paasMetricsUpgrade');
 
-type Tracked = http.ServerResponse & { [kSlot]?: AppSlot; [kStart]?: number; [kId]?: string };
-type MarkedSocket = { bytesRead: number; bytesWritten: number; [kRead]?: number; [kWritten]?: number };
+/** Where a connection keeps how far the requests that ended on it took its byte counters. */
+type Marks = { [kRead]?: number; [kWritten]?: number };
+type MarkedSocket = Marks & { bytesRead: number; bytesWritten: number };
+/** An HTTP/2 session: the marks are kept on it (its socket is reached through a proxy object). */
+type MarkedSession = http2.Http2Session & Marks;
+type Tracked = http.ServerResponse & { [kSlot]?: AppSlot; [kStart]?: number; [kId]?: string; [kSession]?: MarkedSession };
 type WithSlot = { readonly name: string; [kSlot]?: AppSlot };
+
+/** A websocket upgrade in flight: the connection it took over is counted until it closes. */
+interface Upgrade {
+  slot: AppSlot;
+  req: http.IncomingMessage;
+  id: string;
+  /** the peer's address, read while the socket is open */
+  peer: string;
+  start: number;
+  /** when the proxy answered the upgrade (101, or a refusal), 0 before */
+  answered: number;
+  status: number;
+}
+type UpgradeSocket = Socket & MarkedSocket & { [kUpgrade]?: Upgrade };
 
 const CLASSES = STATUS_CLASSES.length;
 const BUCKETS: readonly number[] = DURATION_BUCKETS;
@@ -88,6 +110,7 @@ export class RequestMetrics {
   /** open client connections, read at snapshot time */
   connections: () => number = () => 0;
   private readonly onClose: (this: Tracked) => void;
+  private readonly onUpgradeClose: (this: UpgradeSocket) => void;
 
   constructor(trusted: TrustedProxies, logSize = 1000) {
     this.trusted = trusted;
@@ -95,6 +118,9 @@ export class RequestMetrics {
     const self = this;
     this.onClose = function (this: Tracked) {
       self.end(this);
+    };
+    this.onUpgradeClose = function (this: UpgradeSocket) {
+      self.endUpgrade(this);
     };
   }
 
@@ -118,11 +144,41 @@ export class RequestMetrics {
     t[kSlot] = s;
     t[kStart] = performance.now();
     t[kId] = requestId;
+    // an HTTP/2 stream has no byte counters and has left its session by the time it closes: the
+    // session is kept to read its connection's counters then (an HTTP/1 request reads its socket's)
+    const req = res.req as http.IncomingMessage | undefined;
+    if (req !== undefined && req.httpVersionMajor === 2) t[kSession] = (req as unknown as http2.Http2ServerRequest).stream.session;
     // `on`, not `once` (no wrapper per request): a response closes once, and end() clears the slot
     res.on('close', this.onClose);
   }
 
-  /** An upstream exchange for `service` failed before answering (refused, timed out, reset). */
+  /**
+   * A websocket upgrade routed to `service` starts: in flight until the connection closes, then
+   * counted as one request with the status the upgrade was answered with (101 when accepted; see
+   * upgradeAnswered), and all the bytes the connection carried.
+   */
+  beginUpgrade(service: WithSlot, req: http.IncomingMessage, socket: Socket, requestId: string): void {
+    const sock = socket as UpgradeSocket;
+    if (sock[kUpgrade] !== undefined) return;
+    const s = this.slot(service);
+    s.f.inFlight++;
+    const peer = plainAddress(socket.remoteAddress);
+    sock[kUpgrade] = { slot: s, req, id: requestId, peer, start: performance.now(), answered: 0, status: 0 };
+    sock.once('close', this.onUpgradeClose);
+  }
+
+  /** The proxy answered the upgrade on `socket`: 101 (it goes on as a websocket) or a refusal. The first answer counts. */
+  upgradeAnswered(socket: Socket, status: number): void {
+    const u = (socket as UpgradeSocket)[kUpgrade];
+    if (u === undefined || u.status !== 0) return;
+    u.status = status;
+    u.answered = performance.now();
+  }
+
+  /**
+   * An upstream exchange for `service` failed (refused, timed out, reset): before the app answered
+   * (the client got a 502/503/504 page), or in the middle of its body (the client's connection was cut).
+   */
   upstreamFailed(service: WithSlot, code: string | undefined): void {
     this.slot(service).f.upstreamErrors[upstreamReason(code)]++;
   }
@@ -136,41 +192,103 @@ export class RequestMetrics {
     const s = res[kSlot];
     if (s === undefined) return;
     res[kSlot] = undefined;
-    const f = s.f;
-    f.inFlight--;
+    s.f.inFlight--;
     const seconds = (performance.now() - (res[kStart] ?? 0)) / 1000;
     // a client that left before any answer: nginx's 499
     const status = res.headersSent ? res.statusCode : 499;
     const req = res.req as http.IncomingMessage | undefined;
+    if (req !== undefined && req.httpVersionMajor === 1) {
+      const sock = req.socket as unknown as MarkedSocket;
+      this.record(s, req, status, seconds, seconds, sock, sock.bytesRead, sock.bytesWritten, res[kId] ?? '', undefined);
+      return;
+    }
+    // HTTP/2: the connection's bytes since the previous stream on it ended (concurrent streams
+    // share them; their sum is the connection's); none once the session is gone
+    const session = res[kSession];
+    let read = -1;
+    let written = 0;
+    try {
+      if (session !== undefined && !session.destroyed) {
+        const sock = session.socket;
+        read = sock.bytesRead;
+        written = sock.bytesWritten;
+      }
+    } catch {
+      // the session let go of its socket (ERR_HTTP2_SOCKET_UNBOUND)
+    }
+    if (read < 0) this.record(s, req, status, seconds, seconds, undefined, 0, 0, res[kId] ?? '', undefined);
+    else this.record(s, req, status, seconds, seconds, session, read, written, res[kId] ?? '', undefined);
+  }
+
+  /** A websocket connection closed: counted as the request that opened it. */
+  private endUpgrade(socket: UpgradeSocket): void {
+    const u = socket[kUpgrade];
+    if (u === undefined) return;
+    socket[kUpgrade] = undefined;
+    u.slot.f.inFlight--;
+    const now = performance.now();
+    // never answered by the proxy: ws refused a malformed handshake itself (400), or the client left
+    const status = u.status !== 0 ? u.status : socket.bytesWritten > (socket[kWritten] ?? 0) ? 400 : 499;
+    // the histogram takes the time to the answer (the latency), the access log the connection's whole life
+    const answered = u.answered !== 0 ? u.answered : now;
+    this.record(
+      u.slot,
+      u.req,
+      status,
+      (answered - u.start) / 1000,
+      (now - u.start) / 1000,
+      socket,
+      socket.bytesRead,
+      socket.bytesWritten,
+      u.id,
+      u.peer,
+    );
+  }
+
+  /**
+   * Counts one request that ended: method and status class, the duration histogram, the bytes the
+   * connection carried (`read`, `written`: its counters now) since the previous request on it
+   * ended (`marks`; headers included), an access log entry.
+   */
+  private record(
+    s: AppSlot,
+    req: http.IncomingMessage | undefined,
+    status: number,
+    seconds: number,
+    totalSeconds: number,
+    marks: Marks | undefined,
+    read: number,
+    written: number,
+    id: string,
+    /** the peer's address when the connection is closed already; undefined: read it from the request's socket */
+    peerAddress: string | undefined,
+  ): void {
+    const f = s.f;
     f.requests[methodIndex(req?.method) * CLASSES + Math.min(Math.max(Math.floor(status / 100), 1), 5) - 1]++;
     let b = 0;
     while (b < BUCKETS.length && seconds > BUCKETS[b]) b++;
     f.buckets[b]++;
     f.durationSum += seconds;
     let sent = 0;
-    if (req !== undefined && req.httpVersionMajor === 1) {
-      // bytes on the wire since the previous request on this connection ended (headers included)
-      const sock = req.socket as unknown as MarkedSocket;
-      const read = sock.bytesRead;
-      const written = sock.bytesWritten;
-      f.requestBytes += read - (sock[kRead] ?? 0);
-      sent = written - (sock[kWritten] ?? 0);
+    if (marks !== undefined) {
+      f.requestBytes += read - (marks[kRead] ?? 0);
+      sent = written - (marks[kWritten] ?? 0);
       f.responseBytes += sent;
-      sock[kRead] = read;
-      sock[kWritten] = written;
+      marks[kRead] = read;
+      marks[kWritten] = written;
     }
     if (req !== undefined) {
-      const peer = plainAddress(req.socket?.remoteAddress);
+      const peer = peerAddress ?? plainAddress(req.socket?.remoteAddress);
       s.log.write(
         Date.now(),
         s.app,
         req.method ?? '',
         pathOf(req.url),
         status,
-        Math.round(seconds * 10000) / 10,
+        Math.round(totalSeconds * 10000) / 10,
         sent,
         this.trusted.empty ? peer : this.clientBehind(peer, req.headers['x-forwarded-for']),
-        res[kId] ?? '',
+        id,
       );
     }
   }

@@ -24,7 +24,11 @@ export interface ExchangeOwner {
   exchange: UpstreamExchange | null;
 }
 
-/** How an exchange that produced no response ends: the page status the client is answered with. */
+/**
+ * How an exchange fails: before any response, with the page status the client is to be answered
+ * with; after the response started (the upstream reset or went idle past the timeout mid-body),
+ * with status 0: the client connection has been cut already, there is nothing left to answer.
+ */
 export type ExchangeFailure = (status: number, reason: string, err?: Error) => void;
 
 export interface ExchangeRequest {
@@ -218,7 +222,8 @@ export class UpstreamExchange implements StallWatched {
       res.end();
     });
     r.on('error', (err) => this.onUpstreamError(up, err));
-    r.on('aborted', () => this.onUpstreamError(up, new Error('upstream response aborted')));
+    // the upstream connection closed before the end of the body: a reset, as Node's own 'error' says
+    r.on('aborted', () => this.onUpstreamError(up, Object.assign(new Error('upstream response aborted'), { code: 'ECONNRESET' })));
   }
 
   private onUpstreamError(up: http.ClientRequest, err: Error): void {
@@ -230,6 +235,7 @@ export class UpstreamExchange implements StallWatched {
       this.finished = true;
       this.detach();
       this.res.destroy(err);
+      this.fail(0, err.message, err);
       return;
     }
     const idempotent = this.idempotent();

@@ -6,6 +6,7 @@ import type { WebSocket } from 'ws';
 import { ProxyErrors } from '../proxy-errors.js';
 import { isTls } from './request-handler.js';
 import { requestIdFor, upstreamRequestHeaders } from './request-headers.js';
+import type { RequestMetrics } from './request-metrics.js';
 import type { Router } from '../routing/router.js';
 import type { Target } from '../routing/target.js';
 import type { TrustedProxies } from '../../util/trusted-proxies.js';
@@ -15,7 +16,12 @@ export interface WebSocketAppDeps {
   trusted: TrustedProxies;
   /** prefix of generated request ids (unique per worker) */
   idPrefix: string;
+  /** request figures and access log (request-metrics.ts); null: off */
+  metrics?: RequestMetrics | null;
 }
+
+const kRequestId = Symbol('paasWsRequestId');
+type WithId = http.IncomingMessage & { [kRequestId]?: string };
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -27,15 +33,29 @@ type Headers = Record<string, string | string[] | undefined>;
  */
 export async function buildWebSocketApp(deps: WebSocketAppDeps): Promise<FastifyInstance> {
   const { router, trusted } = deps;
+  const metrics = deps.metrics ?? null;
   const upgradeTargets = new WeakMap<Socket, Target>();
   let idCounter = 0;
   const nextId = () => `${deps.idPrefix}ws${(++idCounter).toString(36)}`;
   const app = Fastify({
     logger: false,
     requestIdHeader: false,
-    genReqId: (req) => requestIdFor(req as http.IncomingMessage, trusted, nextId),
+    genReqId: (req) => (req as WithId)[kRequestId] ?? requestIdFor(req as http.IncomingMessage, nextId),
     serverFactory: (handler) => http.createServer(handler),
   });
+  /** The status the proxy answers an upgrade with, for the figures. */
+  const answered = (req: http.IncomingMessage, status: number): void => metrics?.upgradeAnswered(req.socket, status);
+  if (metrics !== null) {
+    // before @fastify/http-proxy's own listener: an upgrade routed to an app is in flight from here
+    // until its connection closes, and counted then (request-metrics.ts)
+    app.server.prependListener('upgrade', (req: http.IncomingMessage, socket: Socket) => {
+      const svc = router.match(req.headers.host);
+      if (svc === undefined) return;
+      const id = requestIdFor(req, nextId);
+      (req as WithId)[kRequestId] = id;
+      metrics.beginUpgrade(svc, req, socket, id);
+    });
+  }
 
   /** The upstream of an upgrade: picks a target and tracks the upgraded socket under it. */
   const upgradeTarget = (request: FastifyRequest): Target => {
@@ -48,8 +68,10 @@ export async function buildWebSocketApp(deps: WebSocketAppDeps): Promise<Fastify
     return target;
   };
 
-  app.setErrorHandler((err: Error & { code?: string }, _request, reply) => {
-    reply.code(err.code === ProxyErrors.noRoute.code ? 503 : 502).send();
+  app.setErrorHandler((err: Error & { code?: string }, request, reply) => {
+    const status = err.code === ProxyErrors.noRoute.code ? 503 : 502;
+    answered(request.raw, status);
+    reply.code(status).send();
   });
   await app.register(httpProxy, {
     upstream: '',
@@ -58,13 +80,19 @@ export async function buildWebSocketApp(deps: WebSocketAppDeps): Promise<Fastify
     disableRequestLogging: true,
     httpMethods: ['GET'],
     // only upgrades reach this app; anything else was answered by the plain path
-    preHandler: (_request: FastifyRequest, reply: FastifyReply, next: () => void) =>
-      _request.raw.headers.upgrade?.toLowerCase() === 'websocket' ? next() : void reply.code(400).send(),
+    preHandler: (request: FastifyRequest, reply: FastifyReply, next: () => void) => {
+      if (request.raw.headers.upgrade?.toLowerCase() === 'websocket') return next();
+      answered(request.raw, 400);
+      reply.code(400).send();
+    },
     replyOptions: { getUpstream: (request: FastifyRequest) => upgradeTarget(request).origin, retryDelay: () => null },
     wsServerOptions: {
       verifyClient: (info: { req: http.IncomingMessage }, cb: (ok: boolean, code?: number, message?: string) => void) => {
         const svc = router.match(info.req.headers.host);
-        if (svc && svc.balancer.size > 0 && svc.maintenance === null) cb(true);
+        // ws checked the handshake before asking: accepted, it answers 101 at once
+        const ok = svc !== undefined && svc.balancer.size > 0 && svc.maintenance === null;
+        answered(info.req, ok ? 101 : 503);
+        if (ok) cb(true);
         else cb(false, 503, 'Service Unavailable');
       },
     },

@@ -224,7 +224,7 @@ export class ProxyWorker {
     }
     // the socket stays unread (Node leaves an upgraded socket not flowing) until ws takes it
     this.wsApp ??= import('../edge/websocket-app.js').then((m) =>
-      m.buildWebSocketApp({ router: this.router, trusted: this.opts.trusted, idPrefix: this.idPrefix }),
+      m.buildWebSocketApp({ router: this.router, trusted: this.opts.trusted, idPrefix: this.idPrefix, metrics: this.metrics }),
     );
     this.wsApp.then(
       (app) => app.server.emit('upgrade', req, socket, head),

@@ -35,6 +35,7 @@ export function wireAppLogs(paths: DataPaths, state: State, rt: RuntimeBundle, k
     events: (onEvent, signal, onConnect) => rt.runtime.events(onEvent, signal, onConnect),
     ship: (app, records) => drains.ship(app, records),
     log: log.child({ module: 'log-collector' }),
+    labels: rt.labels,
   });
   return { store, collector, logSettings, drains };
 }

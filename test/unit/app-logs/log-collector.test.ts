@@ -49,7 +49,15 @@ class FakeDocker {
   }
   asDockerode(): Dockerode {
     return {
-      listContainers: async () => [...this.containers.keys()].map((Id) => ({ Id })),
+      listContainers: async (o?: { filters?: { label?: string[] } }) =>
+        [...this.containers.entries()]
+          .filter(([, c]) =>
+            (o?.filters?.label ?? []).every((f) => {
+              const [k, v] = f.split('=');
+              return c.labels[k!] !== undefined && (v === undefined || c.labels[k!] === v);
+            }),
+          )
+          .map(([Id]) => ({ Id })),
       getContainer: (id: string) => ({
         inspect: async () => ({ Config: { Labels: this.containers.get(id)!.labels } }),
         logs: async (o: { since?: string }) => {
@@ -73,7 +81,7 @@ after(() => {
   for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
 });
 
-function setup(root = fs.mkdtempSync(path.join(os.tmpdir(), 'paas-collector-'))) {
+function setup(root = fs.mkdtempSync(path.join(os.tmpdir(), 'paas-collector-')), labels?: Record<string, string>) {
   roots.push(root);
   const docker = new FakeDocker();
   const store = new AppLogStore(root, () => DEFAULT_RETENTION, silentLogger());
@@ -88,6 +96,7 @@ function setup(root = fs.mkdtempSync(path.join(os.tmpdir(), 'paas-collector-')))
     },
     ship: (_app, rs) => shipped.push(...rs),
     log: silentLogger(),
+    labels,
   });
   const stop = new AbortController();
   return { root, docker, store, collector, shipped, stop, event: (e: DockerEvent) => onEvent(e) };
@@ -130,6 +139,25 @@ describe('LogCollector', () => {
     s.stop.abort();
     await settle();
     assert.equal(s.collector.following('a'), 0);
+  });
+
+  test("only this server's containers are followed: another paas on the engine with an app of the same name stores nothing here", async () => {
+    const s = setup(undefined, { 'paas.test-run': 'mine', 'paas.test-mark': '' });
+    s.docker.add('mine', { 'paas.process': 'web', 'paas.test-run': 'mine', 'paas.test-mark': 'x' });
+    s.docker.add('theirs', { 'paas.process': 'web', 'paas.test-run': 'theirs', 'paas.test-mark': 'x' });
+    s.docker.add('unmarked', { 'paas.process': 'web' });
+    for (const id of ['mine', 'theirs', 'unmarked']) s.docker.write(id, T(1), `from ${id}`);
+    s.collector.start(s.stop.signal);
+    await settle();
+    // a start event of another server's container is not followed either
+    s.docker.add('theirs2', { 'paas.process': 'worker', 'paas.test-run': 'theirs' });
+    s.docker.write('theirs2', T(2), 'from theirs2');
+    s.event({ action: 'start', id: 'theirs2', app: 'a' } as DockerEvent);
+    await settle();
+    assert.deepEqual(await texts(s.store), ['web.1@v1 o from mine']);
+    assert.equal(s.collector.following('a'), 1);
+    s.stop.abort();
+    await settle();
   });
 
   test('a container started again is resumed where its stored lines end: none doubled, none lost', async () => {
