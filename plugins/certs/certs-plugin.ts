@@ -13,8 +13,8 @@ export default definePlugin({
       app: 'required',
       access: 'app',
       maxArgs: 0,
-      async run({ app, api, stdin, stdout, stderr, signal }) {
-        const { cert, warnings } = await api.certs.add(app, await readStdin(stdin, MAX_PEM_BUNDLE_BYTES, signal));
+      async run({ app, api, stdin, stdout, stderr, signal, identity }) {
+        const { cert, warnings } = await api.certs.add(app, await readStdin(stdin, MAX_PEM_BUNDLE_BYTES, signal), identity);
         for (const w of warnings) stderr.write(`warning: ${w}\n`);
         stdout.write(
           `Added a custom certificate to ${app} for ${cert.names.join(', ')} (expires ${cert.notAfter}); serving ${cert.serves.join(', ') || 'no host yet'}\n`,

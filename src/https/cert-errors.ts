@@ -10,4 +10,6 @@ export const CertErrors = {
   notFound: errorFactory('PAAS_ERR_CERT_NOT_FOUND'),
   /** certs:set with an unknown key or a value other than on/off */
   invalidOption: errorFactory('PAAS_ERR_CERT_INVALID_OPTION', 2),
+  /** a developer key's certificate names a host of paas itself (the apex, paas.<domain>, the dashboard's) */
+  platformHost: errorFactory('PAAS_ERR_CERT_PLATFORM_HOST'),
 };

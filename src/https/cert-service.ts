@@ -1,4 +1,5 @@
 import type { CertificatesRepository, CertSource, StoredCert, TlsOptions } from '../state/certificates-repository.js';
+import type { Identity } from '../contracts/command-io.js';
 import { CertErrors } from './cert-errors.js';
 import { parsePemBundle } from './pem-bundle.js';
 import { namesCover } from '../util/x509-names.js';
@@ -8,6 +9,8 @@ export interface CertServiceDeps {
   certs: CertificatesRepository;
   hosts: (app: string) => string[];
   sync: TlsSync;
+  /** the global domain (its apex and `paas.<domain>` are paas's own hosts) */
+  globalDomain: () => string;
 }
 
 export interface CertReportEntry {
@@ -42,8 +45,16 @@ export class CertService {
   constructor(private readonly deps: CertServiceDeps) {}
 
   /** Stores a custom certificate (PEM chain + key) and swaps it in; returns its report and warnings. */
-  async add(app: string, bundle: string): Promise<{ cert: CertReportEntry; warnings: string[] }> {
+  async add(app: string, bundle: string, identity?: Identity): Promise<{ cert: CertReportEntry; warnings: string[] }> {
     const parsed = parsePemBundle(bundle);
+    if (identity?.role === 'developer') {
+      // the dashboard's host is served with any stored certificate that covers it (tls-sync.ts):
+      // a developer's own (even self-signed) one must not take over paas's hosts
+      const platform = this.platformHosts().find((h) => namesCover(parsed.names, h));
+      if (platform !== undefined) {
+        throw CertErrors.platformHost(`the certificate covers ${platform}, a host of paas itself: only an admin key may add it`);
+      }
+    }
     const warnings: string[] = [];
     const now = Date.now();
     if (Date.parse(parsed.notAfter) <= now) warnings.push(`the certificate expired on ${parsed.notAfter}; clients will refuse it`);
@@ -65,6 +76,12 @@ export class CertService {
     await this.deps.sync.sync();
     const entry = this.report(app).certificates.find((c) => c.source === 'custom')!;
     return { cert: entry, warnings };
+  }
+
+  /** paas's own hosts: the apex and `paas.<domain>` of the global domain, and the dashboard's. */
+  private platformHosts(): string[] {
+    const g = this.deps.globalDomain();
+    return [...(g ? [g, `paas.${g}`] : []), ...this.deps.sync.alsoServed()];
   }
 
   /** Sends the proxy the TLS state again (after domains:set-global changed every app's host). */

@@ -50,6 +50,11 @@ export class TlsSync {
     this.extraHosts = hosts;
   }
 
+  /** The hosts of paas itself given to serveAlso (the dashboard's). */
+  alsoServed(): string[] {
+    return this.extraHosts();
+  }
+
   state(): TlsState {
     const all = this.deps.certs.all();
     const byApp = new Map<string, StoredCert[]>();

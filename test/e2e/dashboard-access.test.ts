@@ -349,6 +349,10 @@ describe('dashboard access', () => {
   test('a certificate added with certs:add for the dashboard host serves it over HTTPS', async () => {
     const ca = await makeCa(path.join(paas.dataDir, 'ca'));
     const cert = await makeCert(ca, [HOST]);
+    // a developer key of that app may not hand paas's own host a certificate of its choosing
+    const refused = await paas.ssh('certs:add mine', { input: cert.bundle, key: dev.priv });
+    assert.equal(refused.exitCode, 1, refused.stderr);
+    assert.equal(refused.stderr, `error: the certificate covers ${HOST}, a host of paas itself: only an admin key may add it\n`);
     const added = await paas.ssh('certs:add mine', { input: cert.bundle });
     assert.equal(added.exitCode, 0, added.stderr);
     const r = await waitFor(

@@ -26,14 +26,14 @@ export function wireHttps(
   paths: DataPaths,
   state: State,
   proxy: TlsProxyPort,
-  hosts: Pick<AppHosts, 'hosts'>,
+  hosts: Pick<AppHosts, 'hosts' | 'globalDomain'>,
   knobs: ControlPlaneKnobs,
   log: Logger,
   notify: NotificationSink = NO_NOTIFICATIONS,
 ): HttpsBundle {
   const appHosts = (app: string) => hosts.hosts(app);
   const tls = new TlsSync({ certs: state.certificates, hosts: appHosts, proxy, log: log.child({ module: 'tls' }) });
-  const certs = new CertService({ certs: state.certificates, hosts: appHosts, sync: tls });
+  const certs = new CertService({ certs: state.certificates, hosts: appHosts, sync: tls, globalDomain: () => hosts.globalDomain() });
   const letsencrypt = new LetsEncryptService({
     acme: state.acme,
     certs: state.certificates,

@@ -14,10 +14,12 @@ import { makeCa, makeCert } from '../../helpers/test-certs.js';
 
 // certificates from a throwaway CA (test/helpers/test-certs.ts), made in parallel once for the file
 const ca = await makeCa(fs.mkdtempSync(path.join(os.tmpdir(), 'paas-cert-unit-')));
-const [web, wildcard, elsewhere] = await Promise.all([
+const [web, wildcard, elsewhere, platformWild, dash] = await Promise.all([
   makeCert(ca, ['web.example.test']),
   makeCert(ca, ['*.shop.test', 'shop.test']),
   makeCert(ca, ['elsewhere.test']),
+  makeCert(ca, ['*.example.test']),
+  makeCert(ca, ['admin.board.test']),
 ]);
 const HOSTS: Record<string, string[]> = { web: ['web.example.test', 'www.shop.test', 'api.example.test'] };
 
@@ -28,7 +30,8 @@ function setup() {
   const proxy = { setTls: async (s: TlsState) => sent.push(s), setChallenge: async () => {}, removeChallenge: async () => {} };
   const hosts = (app: string) => HOSTS[app] ?? [];
   const sync = new TlsSync({ certs: state.certificates, hosts, proxy, log: silentLogger() });
-  return { state, sent, service: new CertService({ certs: state.certificates, hosts, sync }) };
+  sync.serveAlso(() => ['admin.board.test']);
+  return { state, sent, service: new CertService({ certs: state.certificates, hosts, sync, globalDomain: () => 'example.test' }) };
 }
 
 /** Date.now at `iso` for the rest of the test. */
@@ -123,6 +126,25 @@ describe('CertService.add', () => {
     assert.deepEqual(s.state.certificates.forApp('web'), []);
     assert.equal(s.sent.length, 0);
   });
+});
+
+test("a developer key's certificate covering a host of paas itself (paas.<domain> by wildcard, the dashboard's) is refused; an admin's is stored", async () => {
+  const s = setup();
+  const dev = { keyName: 'dev', role: 'developer' as const, apps: ['web'], canCreate: false };
+  const admin = { keyName: 'root', role: 'admin' as const, apps: [], canCreate: true };
+  await assert.rejects(s.service.add('web', platformWild.cert + platformWild.key, dev), {
+    code: 'PAAS_ERR_CERT_PLATFORM_HOST',
+    message: 'the certificate covers paas.example.test, a host of paas itself: only an admin key may add it',
+  });
+  await assert.rejects(s.service.add('web', dash.cert + dash.key, dev), { message: /covers admin\.board\.test/ });
+  assert.equal(s.state.certificates.all().length, 0);
+  assert.equal(s.sent.length, 0);
+  await s.service.add('web', web.cert + web.key, dev);
+  await s.service.add('web', dash.cert + dash.key, admin);
+  assert.deepEqual(
+    s.state.certificates.all().map((c) => c.names),
+    [['admin.board.test']],
+  );
 });
 
 describe('CertService.report', () => {
