@@ -7,7 +7,7 @@ export function plainAddress(address: string | undefined): string {
 }
 
 /**
- * The proxies in front of paas whose X-Forwarded-* / X-Real-IP / X-Request-Id / Forwarded headers
+ * The proxies in front of paas whose X-Forwarded-* / X-Real-IP / Forwarded headers
  * are believed (`--trusted-proxies CIDR,...`, e.g. Cloudflare's ranges). Everyone else's are replaced.
  */
 export class TrustedProxies {
