@@ -41,7 +41,8 @@ export function deployLogSection(ctx) {
           try {
             r = JSON.parse(data);
           } catch {}
-          if (r.ok) set('done', `Deployed ${r.release ?? ''}`.trim());
+          const release = r.release === null || r.release === undefined ? '' : String(r.release).replace(/^(?!v)/, 'v');
+          if (r.ok) set('done', `Deployed ${release}`.trim());
           else set('failed', `Deploy failed: ${r.error ?? 'see the output'}`);
           ctx.refresh();
         },

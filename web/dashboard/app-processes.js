@@ -30,9 +30,12 @@ export function processesSection(ctx) {
     const entries = Object.entries(report.formation);
     if (document.activeElement?.closest?.('.types')) {
       // the user is typing a count: refresh only the figures, not the inputs
-      for (const [p] of entries) {
-        const cell = types.querySelector(`[data-process="${CSS.escape(p)}"] [data-running]`);
+      for (const [p, n] of entries) {
+        const row = types.querySelector(`[data-process="${CSS.escape(p)}"]`);
+        const cell = row?.querySelector('[data-running]');
+        const wanted = row?.querySelector('[data-wanted]');
         if (cell) cell.textContent = String(running[p] ?? 0);
+        if (wanted) wanted.textContent = String(n);
       }
     } else {
       fill(
