@@ -94,10 +94,10 @@ test('a login link works once: opened again it shows the expired page and no ses
   const first = await browser.createBrowserContext();
   const again = await browser.createBrowserContext();
   try {
-    const p1 = await first.newPage();
+    const p1 = await first.newPage({ type: 'window' });
     await p1.goto(link);
     assert.equal(new URL(p1.url()).pathname, '/');
-    const p2 = await again.newPage();
+    const p2 = await again.newPage({ type: 'window' });
     const res = await p2.goto(link);
     assert.ok(res?.status() === 410 || res?.status() === 401, `status ${res?.status()}`);
     assert.match(await p2.$eval('body', (b) => b.textContent ?? ''), /This login link was used or has expired/);
@@ -155,6 +155,22 @@ test('a log line holding markup renders as text in the live log tail', async () 
   );
   assert.deepEqual(await injected(page), { imgs: 0, scripts: 1, pwned: false });
   assert.deepEqual(watch.dialogs, []);
+});
+
+test('the live streams close while the page is hidden and open again when it is shown', async () => {
+  await page.bringToFront();
+  await page.waitForFunction(() => document.querySelector('[data-logs-status]')?.textContent === 'following');
+  // another tab in front of it hides the page
+  const other = await browser.newPage();
+  try {
+    await page.waitForFunction(() => document.visibilityState === 'hidden');
+    await page.waitForFunction(() => document.querySelector('[data-logs-status]')?.textContent === 'paused while the page is hidden');
+  } finally {
+    await other.close();
+  }
+  await page.bringToFront();
+  await page.waitForFunction(() => document.visibilityState === 'visible');
+  await page.waitForFunction(() => document.querySelector('[data-logs-status]')?.textContent === 'following');
 });
 
 test('edit config from the page: set, masked until revealed; a hostile value is only text', async () => {
@@ -223,7 +239,7 @@ test('the host page (admin) and every page at phone width without sideways scrol
     assert.equal(await overflowsSideways(page), false, `${p} scrolls sideways at 390 px`);
   }
   await page.setViewport({ width: 1280, height: 800 });
-  const pageOf = await browser.newPage();
+  const pageOf = await browser.newPage({ type: 'window' });
   await pageOf.goto(`${base}/login-needed`);
   await screenshots(pageOf, 'login-needed');
   await pageOf.close();
@@ -235,7 +251,7 @@ test('a developer key sees only its own apps in the dashboard', async () => {
   const dev = await paas.addDeveloper('dev', ['other']);
   const ctx = await browser.createBrowserContext();
   try {
-    const p = await ctx.newPage();
+    const p = await ctx.newPage({ type: 'window' });
     await p.goto(await loginLink(dev.priv));
     await p.waitForSelector('#apps');
     await p.waitForFunction(() => !document.querySelector('#apps .loading'));
@@ -255,7 +271,7 @@ test('the dashboard cannot be framed by another origin', async () => {
     res.end(`<!doctype html><iframe id="f" src="${base}/" onload="document.title='loaded'"></iframe>`);
   });
   await new Promise<void>((r) => framer.listen(0, '127.0.0.1', r));
-  const p = await browser.newPage();
+  const p = await browser.newPage({ type: 'window' });
   const w = watchPage(p);
   try {
     await p.goto(`http://127.0.0.1:${(framer.address() as AddressInfo).port}/`);
