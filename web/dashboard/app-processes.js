@@ -21,6 +21,8 @@ export function processesSection(ctx) {
   const controls = h('div', { class: 'row' });
   const el = section('processes', 'Processes', err, types, controls, containers);
   let report = null;
+  /** scales running: the controls are kept (with their spinner) and only the figures change */
+  let scaling = 0;
 
   const render = () => {
     if (!report) return;
@@ -28,8 +30,9 @@ export function processesSection(ctx) {
     const running = {};
     for (const c of report.containers) if (!c.oneOff && c.state === 'running') running[c.process] = (running[c.process] ?? 0) + 1;
     const entries = Object.entries(report.formation);
-    if (document.activeElement?.closest?.('.types')) {
-      // the user is typing a count: refresh only the figures, not the inputs
+    const sameTypes = entries.length > 0 && entries.every(([p]) => types.querySelector(`[data-process="${CSS.escape(p)}"]`));
+    if (sameTypes && (scaling > 0 || document.activeElement?.closest?.('.types'))) {
+      // a scale runs or the user is typing a count: refresh only the figures, not the controls
       for (const [p, n] of entries) {
         const row = types.querySelector(`[data-process="${CSS.escape(p)}"]`);
         const cell = row?.querySelector('[data-running]');
@@ -112,11 +115,13 @@ export function processesSection(ctx) {
 
   const scale = (button, process, value) =>
     busy(button, 'Scaling…', err, async () => {
+      scaling++;
       const watch = setInterval(load, 1500);
       try {
         await act(['ps:scale', ctx.app, `${process}=${value}`]);
       } finally {
         clearInterval(watch);
+        scaling--;
         await ctx.refresh();
       }
     });
