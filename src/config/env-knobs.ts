@@ -42,6 +42,9 @@ export interface ControlPlaneKnobs {
   /** the renewal check's interval and its first run after start */
   acmeRenewIntervalMs: number;
   acmeRenewFirstMs: number;
+  /** how long a dashboard login link stays valid (`PAAS_DASHBOARD_LOGIN_TTL_MS`, 5 min) and how often the chart history samples (`PAAS_DASHBOARD_SAMPLE_MS`, 60 s) */
+  dashboardLoginTtlMs: number;
+  dashboardSampleMs: number;
 }
 
 export function controlPlaneKnobs(env: NodeJS.ProcessEnv = process.env): ControlPlaneKnobs {
@@ -66,6 +69,8 @@ export function controlPlaneKnobs(env: NodeJS.ProcessEnv = process.env): Control
     acmeForceSpacingMs: envInt(env, 'PAAS_ACME_FORCE_SPACING_MS', undefined),
     acmeRenewIntervalMs: envInt(env, 'PAAS_ACME_RENEW_INTERVAL_MS', 3_600_000),
     acmeRenewFirstMs: envInt(env, 'PAAS_ACME_RENEW_FIRST_MS', 60_000),
+    dashboardLoginTtlMs: envInt(env, 'PAAS_DASHBOARD_LOGIN_TTL_MS', 5 * 60_000) || 1000,
+    dashboardSampleMs: envInt(env, 'PAAS_DASHBOARD_SAMPLE_MS', 60_000) || 1000,
   };
 }
 

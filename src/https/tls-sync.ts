@@ -38,8 +38,17 @@ export function certId(c: Pick<StoredCert, 'app' | 'source'>): string {
  */
 export class TlsSync {
   private chain: Promise<unknown> = Promise.resolve();
+  private extraHosts: () => string[] = () => [];
 
   constructor(private readonly deps: TlsSyncDeps) {}
+
+  /**
+   * Hosts of paas itself (the dashboard's) served with any stored certificate that covers them
+   * (a custom one first, as for apps), with the HTTP to HTTPS redirect on.
+   */
+  serveAlso(hosts: () => string[]): void {
+    this.extraHosts = hosts;
+  }
 
   state(): TlsState {
     const all = this.deps.certs.all();
@@ -52,6 +61,10 @@ export class TlsSync {
         const c = certFor(certs, host);
         if (c) hosts[host] = { cert: certId(c), redirect: opts.redirect, hsts: opts.hsts };
       }
+    }
+    for (const host of this.extraHosts()) {
+      const c = hosts[host] === undefined ? certFor(all, host) : undefined;
+      if (c) hosts[host] = { cert: certId(c), redirect: true, hsts: false };
     }
     // custom certificates first: their wildcard names win the proxy's wildcard fallback
     const ordered = [...all.filter((c) => c.source === 'custom'), ...all.filter((c) => c.source !== 'custom')];

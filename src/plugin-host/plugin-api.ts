@@ -6,6 +6,7 @@ import type { AddonUpgradeService } from '../addons/addon-upgrade-service.js';
 import type { AppService } from '../services/app-service.js';
 import type { CertService } from '../https/cert-service.js';
 import type { CronService } from '../cron/cron-service.js';
+import type { DashboardService } from '../dashboard/dashboard-service.js';
 import type { BuilderService } from '../services/builder-service.js';
 import type { ConfigService } from '../services/config-service.js';
 import type { DeployService } from '../services/deploy-service.js';
@@ -70,4 +71,6 @@ export interface PluginApi {
   nodes: NodeService;
   /** ps:top, logs --proxy, metrics:set / metrics:report */
   metrics: MetricsService;
+  /** the web dashboard: login links, sessions, its settings (dashboard:*) */
+  dashboard: DashboardService;
 }

@@ -12,6 +12,7 @@ import type { Logger } from '../log/logger.js';
 import { CommandHost } from '../plugin-host/command-host.js';
 import { CommandRegistry } from '../plugin-host/command-registry.js';
 import type { PluginApi } from '../plugin-host/plugin-api.js';
+import type { CommandCatalog } from '../plugin-host/plugin.js';
 import type { AddonScheduler } from '../addons/addon-scheduler.js';
 import type { CronScheduler } from '../cron/cron-scheduler.js';
 import type { SchedulerRouter } from '../swarm/scheduler/scheduler-router.js';
@@ -32,6 +33,7 @@ import { wireRuntime } from './wiring/runtime-wiring.js';
 import { wireServices } from './wiring/services-wiring.js';
 import type { NotificationService } from '../notifications/notification-service.js';
 import { wireNotifications } from './wiring/notifications-wiring.js';
+import { type DashboardBundle, wireDashboard } from './wiring/dashboard-wiring.js';
 
 /** Every long-lived piece of the control plane, built once and wired here (no singletons). */
 export interface ControlPlane {
@@ -60,6 +62,10 @@ export interface ControlPlane {
   logCollector: LogCollector;
   /** the ps:top window and crash counting, started by BackgroundJobs */
   metricsBackground: (signal: AbortSignal) => void;
+  /** the web dashboard (its listener starts with `paas server`) */
+  dashboard: DashboardBundle;
+  /** the loaded commands (the dashboard checks its allowlist against them) */
+  commands: CommandCatalog;
 }
 
 /**
@@ -86,10 +92,26 @@ export async function buildControlPlane(
   const repos = new RepoStore(paths.repos);
   const appLogs = wireAppLogs(paths, state, rt, knobs, log);
   const services = wireServices({ config, paths, state, proxy, rt, pipeline, https, repos, knobs, appLogs, log, notify: notifications });
+  const dashboard = wireDashboard({
+    config,
+    paths,
+    state,
+    proxy,
+    tls: https.tls,
+    hosts: pipeline.hosts,
+    keys: services.keys,
+    keyRemoved: services.keyRemoved,
+    metrics,
+    pipeline,
+    nodes: () => swarm.nodes.list(),
+    knobs,
+    log,
+  });
   const git = new GitService({
     reposDir: paths.repos,
     hooksDir: paths.hooks,
-    onPush: (session, req, out) => pipeline.push.handle(session, req, out),
+    // the push's output also goes to the dashboard's live deploy log of the app
+    onPush: (session, req, out) => dashboard.teePush(session.app, out, (o) => pipeline.push.handle(session, req, o)),
     ensureApp: (app, by) => services.apps.ensure(app, by),
     appExists: (app) => state.apps.exists(app),
     audit: (e) => state.events.record(e),
@@ -108,9 +130,11 @@ export async function buildControlPlane(
     cluster: swarm.cluster,
     nodes: swarm.nodes,
     metrics: metrics.metrics,
+    dashboard: dashboard.service,
   };
+  const commands = new CommandRegistry(await loadPlugins());
   const host = new CommandHost({
-    commands: new CommandRegistry(await loadPlugins()),
+    commands,
     api,
     appExists: (app) => state.apps.exists(app),
     audit: (e) => state.events.record(e),
@@ -134,5 +158,7 @@ export async function buildControlPlane(
     registry: swarm.registry,
     logCollector: appLogs.collector,
     metricsBackground: (signal) => metrics.startBackground(signal),
+    dashboard,
+    commands,
   };
 }

@@ -52,6 +52,10 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
 
   const jobs = new BackgroundJobs(cp, state, log);
   jobs.start();
+  const dashboardStop = new AbortController();
+  const stopDashboard = await cp.dashboard
+    .start(cp.host, cp.commands, dashboardStop.signal)
+    .catch((err) => (log.error({ err: (err as Error).message }, 'dashboard not started'), async () => {}));
   // paas's Swarm registry runs beside the control plane once cluster:init prepared it
   cp.registrySupervisor.enable();
   const platformBackups = platformBackupScheduler(config, paths, state, cp, log);
@@ -66,7 +70,7 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
     const force = setTimeout(() => process.exit(1), 4500);
     force.unref();
     platformBackups.stop();
-    await Promise.allSettled([ssh.close(), admin.close(), jobs.stop(), cp.registrySupervisor.stop()]);
+    await Promise.allSettled([ssh.close(), admin.close(), jobs.stop(), cp.registrySupervisor.stop(), stopDashboard()]);
     if (withProxy) await stopProxy(proxy.status.pid, paths);
     state.close();
     removeOwnPidFile(paths.controlPid);

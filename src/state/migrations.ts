@@ -265,4 +265,26 @@ export const MIGRATIONS: readonly string[] = [
     recorded_at TEXT NOT NULL
   );
   `,
+  // vNEXT (dash-server): the web dashboard's one-time login links and its sessions, both stored
+  // as SHA-256 hashes of their secrets; a removed key takes its links and sessions with it
+  `
+  CREATE TABLE dashboard_logins (
+    token_hash TEXT PRIMARY KEY,
+    key_id INTEGER NOT NULL REFERENCES ssh_keys(id) ON DELETE CASCADE,
+    next TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE TABLE dashboard_sessions (
+    id TEXT PRIMARY KEY,
+    secret_hash TEXT NOT NULL UNIQUE,
+    key_id INTEGER NOT NULL REFERENCES ssh_keys(id) ON DELETE CASCADE,
+    csrf TEXT NOT NULL,
+    client TEXT NOT NULL,
+    user_agent TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL
+  );
+  CREATE INDEX dashboard_sessions_key ON dashboard_sessions (key_id);
+  `,
 ];

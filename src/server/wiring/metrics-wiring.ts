@@ -20,6 +20,9 @@ export interface MetricsBundle {
   metrics: MetricsService;
   /** starts what runs in the background of `paas server`: the ps:top window, crash and OOM counting */
   startBackground(signal: AbortSignal): void;
+  /** what the dashboard's chart history samples */
+  sampler: ContainerSampler;
+  events: ContainerEventCounts;
 }
 
 /** The metrics feature: one registry, the container sampler, the proxy window, the endpoint. */
@@ -62,6 +65,8 @@ export function wireMetrics(
   const metrics = new MetricsService({ sampler, window, proxy, endpoint, settings: state.settings, flagListen: config.metricsListen });
   return {
     metrics,
+    sampler,
+    events,
     startBackground(signal) {
       events.start(rt.runtime, signal);
       const step = () =>
