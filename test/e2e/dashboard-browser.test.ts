@@ -264,12 +264,11 @@ test('a developer key sees only its own apps in the dashboard', async () => {
     await p.waitForSelector('[data-app="other"]');
     assert.equal(await p.$(`[data-app="${APP}"]`), null);
     assert.equal(await p.$eval('#nav-host', (a) => (a as HTMLElement).hidden), true);
-    await p.goto(`${base}/apps/${APP}`);
-    await p.waitForSelector('#processes .error');
-    // the CLI's own line, as `ssh ... ps:report dash` prints it for this key
-    const cli = await paas.ssh(`ps:report ${APP}`, { key: dev.priv });
-    assert.equal(await text(p, '#processes .error'), cli.stderr.trim());
-    assert.match(cli.stderr, new RegExp(`key 'dev' has no access to app '${APP}'`));
+    // the page of another app is refused with the CLI's words, before any script runs
+    const res = await p.goto(`${base}/apps/${APP}`);
+    assert.equal(res?.status(), 403);
+    assert.match(await p.$eval('body', (b) => b.textContent ?? ''), new RegExp(`key 'dev' has no access to app '${APP}'`));
+    assert.equal((await p.goto(`${base}/host`))?.status(), 403);
   } finally {
     await ctx.close();
   }
