@@ -139,7 +139,7 @@ async function main() {
     const login = await browser.createBrowserContext();
     const first = await login.newPage();
     await first.goto(link, { waitUntil: 'load' });
-    const cookie = (await browser.cookies()).find((c) => c.name === 'paas_session');
+    const cookie = (await login.cookies()).find((c) => c.name === 'paas_session');
     if (!cookie) throw new Error(`no session after ${link}`);
 
     for (const [p, ready] of Object.entries(READY)) {
@@ -148,7 +148,15 @@ async function main() {
       for (let i = 0; i < RUNS; i++) {
         // cold: a fresh context has an empty cache; then warm: a reload of the same page
         const ctx = await browser.createBrowserContext();
-        await ctx.setCookie(cookie);
+        await ctx.setCookie({
+          name: cookie.name,
+          value: cookie.value,
+          domain: cookie.domain,
+          path: cookie.path,
+          secure: cookie.secure,
+          httpOnly: cookie.httpOnly,
+          sameSite: cookie.sameSite,
+        });
         const page = await markWhenShown(ctx, ready);
         cold.push(await measure(page, `${base}${p}`, ready, false));
         warm.push(await measure(page, `${base}${p}`, ready, true));
