@@ -87,7 +87,7 @@ function render(box, r) {
       'Add-on backups',
       r.addonBackups?.length
         ? table(
-            ['service', 'last success'],
+            ['service', 'last success', 'last error'],
             r.addonBackups.map((b) => {
               const stale = !b.lastSuccess || Date.now() - Date.parse(b.lastSuccess) > BACKUP_STALE_MS;
               return h(
@@ -95,6 +95,7 @@ function render(box, r) {
                 { class: stale ? 'bad' : '' },
                 h('td', null, b.service),
                 h('td', { title: b.lastSuccess ?? '' }, b.lastSuccess ? ago(b.lastSuccess) : 'never'),
+                h('td', null, b.lastError ?? '–'),
               );
             }),
           )
