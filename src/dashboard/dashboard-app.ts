@@ -5,14 +5,12 @@ import { canReach, refusal } from '../contracts/access.js';
 import type { Identity } from '../contracts/command-io.js';
 import { isAppName } from '../contracts/names.js';
 import type { Logger } from '../log/logger.js';
-import type { CommandCatalog } from '../plugin-host/plugin.js';
 import type { CommandRunner } from './command-runner.js';
 import type { DashboardPages } from './dashboard-assets.js';
 import type { AuthenticatedSession, DashboardService } from './dashboard-service.js';
 import { csrfRefusal } from './csrf-check.js';
 import type { DeployHub } from './deploy-hub.js';
 import type { MetricsHistory } from './metrics-history.js';
-import { dashboardRefusal } from './run-allowlist.js';
 import { SECURITY_HEADERS, SESSION_COOKIE, sessionCookieOptions } from './security-headers.js';
 import type { SessionStreams } from './session-streams.js';
 import { SseStream } from './sse-stream.js';
@@ -20,7 +18,8 @@ import { SseStream } from './sse-stream.js';
 export interface DashboardAppDeps {
   access: Pick<DashboardService, 'authenticate' | 'login' | 'settings'>;
   runner: Pick<CommandRunner, 'capture' | 'follow'>;
-  commands: Pick<CommandCatalog, 'find'>;
+  /** null when `argv` may run from the dashboard (the allowlist), else the refusal */
+  gate(argv: unknown): string | null;
   appNames(): string[];
   hub: Pick<DeployHub, 'subscribe'>;
   history: Pick<MetricsHistory, 'overview' | 'app'>;
@@ -31,6 +30,8 @@ export interface DashboardAppDeps {
   pages: DashboardPages;
   httpsPort: number;
   log: Logger;
+  /** told every route registered (method, URL pattern): the e2e tests walk them all */
+  onRoute?: (method: string, url: string) => void;
 }
 
 const RANGES: Record<string, number> = { '1h': 3600, '1d': 86_400, '1w': 7 * 86_400 };
@@ -51,6 +52,11 @@ declare module 'fastify' {
 export async function buildDashboardApp(deps: DashboardAppDeps): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024, trustProxy: false, return503OnClosing: false });
   app.decorateRequest('session', null);
+  const onRoute = deps.onRoute;
+  if (onRoute)
+    app.addHook('onRoute', (r) => {
+      for (const m of [r.method].flat()) onRoute(m, r.url);
+    });
   // its onRequest hook parses the cookie header before ours reads the session
   await app.register(fastifyCookie);
 
@@ -150,10 +156,11 @@ export async function buildDashboardApp(deps: DashboardAppDeps): Promise<Fastify
       const csrf = csrfRefusal(req, s.csrf, deps.access.settings().host);
       if (csrf) return reply.code(403).send({ error: csrf });
       const argv = (req.body as { argv?: unknown } | null)?.argv;
-      const why = dashboardRefusal(argv, deps.commands);
+      const why = deps.gate(argv);
       if (why) return reply.code(argv === undefined || !Array.isArray(argv) ? 400 : 403).send({ error: why });
+      // the client went away before the answer: the command is interrupted as ssh's would be
       const ac = new AbortController();
-      req.raw.once('close', () => {
+      reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) ac.abort();
       });
       return deps.runner.capture(argv as string[], s.identity, ac.signal);
@@ -169,7 +176,7 @@ export async function buildDashboardApp(deps: DashboardAppDeps): Promise<Fastify
         words.push('-p', req.query.process);
       }
       const ac = deps.streams.add(s.id, s.fingerprint);
-      req.raw.once('close', () => ac.abort());
+      reply.raw.once('close', () => ac.abort());
       reply.hijack();
       const sse = new SseStream(reply.raw, headersOf(reply), ac.signal);
       const code = await deps.runner.follow(words, s.identity, ac.signal, (line) => sse.send('line', line));
@@ -182,7 +189,7 @@ export async function buildDashboardApp(deps: DashboardAppDeps): Promise<Fastify
       const why = appRefusal(s.identity, 'logs', req.params.app);
       if (why) return reply.code(why.startsWith('key ') ? 403 : 404).send({ error: why });
       const ac = deps.streams.add(s.id, s.fingerprint);
-      req.raw.once('close', () => ac.abort());
+      reply.raw.once('close', () => ac.abort());
       reply.hijack();
       const sse = new SseStream(reply.raw, headersOf(reply), ac.signal);
       const off = deps.hub.subscribe(req.params.app, (e) => {
@@ -222,7 +229,7 @@ export async function buildDashboardApp(deps: DashboardAppDeps): Promise<Fastify
     const exists = deps.appNames().includes(name);
     const why = refusal(identity, command, 'app', name, exists);
     if (why) return why;
-    return exists ? null : `app '${name}' not found`;
+    return exists ? null : `app '${name}' does not exist`;
   }
 
   function visibleApps(identity: Identity): string[] {

@@ -13,9 +13,9 @@ export const DEFAULT_SESSION_TTL_MS = 12 * 3_600_000;
 const MIN_SESSION_TTL_MS = 10_000;
 export const DEFAULT_LOGIN_TTL_MS = 5 * 60_000;
 /** login links a key may ask for per minute */
-const LINKS_PER_KEY_PER_MINUTE = 10;
-/** /login attempts (good or bad) one client address may make per minute */
-const LOGINS_PER_ADDRESS_PER_MINUTE = 20;
+const LINKS_PER_KEY_PER_MINUTE = 20;
+/** failed /login attempts (unknown, used or expired tokens) one client address may make per minute */
+const FAILED_LOGINS_PER_ADDRESS_PER_MINUTE = 20;
 
 const SETTING = { host: 'dashboard.host', enabled: 'dashboard.enabled', ttl: 'dashboard.session-ttl' } as const;
 
@@ -56,7 +56,7 @@ export interface DashboardServiceDeps {
   /** the app that answers on `host` (its default host or a custom domain), if any */
   hostOwner(host: string): string | null;
   /** the port the proxy serves HTTPS on (omitted from links when 443) */
-  httpsPort: number;
+  httpsPort(): number;
   /** sends the proxy the dashboard's route again (host or enabled changed) */
   applyRoute(): Promise<void>;
   /** told the ids of sessions that just ended, so their open streams close */
@@ -79,7 +79,7 @@ export class DashboardService {
   constructor(private readonly deps: DashboardServiceDeps) {
     this.now = deps.now ?? Date.now;
     this.linkLimiter = new RateLimiter(LINKS_PER_KEY_PER_MINUTE, 60_000, 10_000, this.now);
-    this.loginLimiter = new RateLimiter(LOGINS_PER_ADDRESS_PER_MINUTE, 60_000, 10_000, this.now);
+    this.loginLimiter = new RateLimiter(FAILED_LOGINS_PER_ADDRESS_PER_MINUTE, 60_000, 10_000, this.now);
   }
 
   settings(): DashboardSettings {
@@ -134,20 +134,24 @@ export class DashboardService {
     const now = this.now();
     this.deps.logins.prune(now);
     this.deps.logins.add(hashSecret(token), key.id, next, now + (this.deps.loginTtlMs ?? DEFAULT_LOGIN_TTL_MS));
-    const port = this.deps.httpsPort === 443 ? '' : `:${this.deps.httpsPort}`;
+    const httpsPort = this.deps.httpsPort();
+    const port = httpsPort === 443 ? '' : `:${httpsPort}`;
     return `https://${s.host}${port}/login/${token}?next=${encodeURIComponent(next)}`;
   }
 
   /**
    * Opens a session with a login link's token (once: the link is gone after this call, used or not).
-   * Null when the token is unknown, used or expired. Throws rateLimited past the address's budget.
+   * Null when the token is unknown, used or expired. Throws rateLimited once the address failed too often this minute.
    */
   login(token: string, client: string, userAgent: string): { secret: string; next: string; id: string } | null {
-    if (!this.loginLimiter.allow(client)) throw DashboardErrors.rateLimited('too many login attempts from this address; wait a minute');
-    if (!looksLikeSecret(token)) return null;
+    if (this.loginLimiter.blocked(client))
+      throw DashboardErrors.rateLimited('too many failed login attempts from this address; wait a minute');
     const now = this.now();
-    const link = this.deps.logins.take(hashSecret(token));
-    if (link === undefined || link.expires_at <= now) return null;
+    const link = looksLikeSecret(token) ? this.deps.logins.take(hashSecret(token)) : undefined;
+    if (link === undefined || link.expires_at <= now) {
+      this.loginLimiter.allow(client);
+      return null;
+    }
     const secret = newSecret();
     const id = newSessionId();
     this.deps.sessions.prune(now);

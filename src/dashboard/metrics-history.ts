@@ -40,7 +40,8 @@ class SeriesRing {
     const i = slot % this.capacity;
     if (this.slots[i] !== slot) return null;
     const v = this.data[i * COLS + col];
-    return Number.isNaN(v) ? null : v;
+    // float32 storage: 7 significant digits is all it holds
+    return Number.isNaN(v) ? null : Number(v.toPrecision(7));
   }
 
   toJSON(): { slots: number[]; data: (number | null)[] } {

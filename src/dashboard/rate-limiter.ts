@@ -27,6 +27,12 @@ export class RateLimiter {
     return e.count <= this.max;
   }
 
+  /** Whether `key` used up its window's attempts (without counting one). */
+  blocked(key: string): boolean {
+    const e = this.hits.get(key);
+    return e !== undefined && this.now() - e.start < this.windowMs && e.count >= this.max;
+  }
+
   size(): number {
     return this.hits.size;
   }

@@ -1,6 +1,3 @@
-import { parseCommandArgs } from '../plugin-host/argv-parser.js';
-import type { CommandCatalog } from '../plugin-host/plugin.js';
-
 /**
  * The commands the dashboard may run through the CommandHost: reads (with --json) and the
  * everyday actions, none interactive. Anything else is for the CLI. The access rules are not
@@ -11,7 +8,7 @@ export const DASHBOARD_COMMANDS: ReadonlySet<string> = new Set([
   'apps:info',
   'ps:report',
   'ps:top',
-  'ps:scale',
+  'apps:scale',
   'ps:restart',
   'ps:start',
   'ps:stop',
@@ -20,6 +17,7 @@ export const DASHBOARD_COMMANDS: ReadonlySet<string> = new Set([
   'ps:resume',
   'releases',
   'releases:rollback',
+  'releases:log',
   'config:show',
   'config:set',
   'config:unset',
@@ -35,40 +33,5 @@ export const DASHBOARD_COMMANDS: ReadonlySet<string> = new Set([
   'redis:backups',
   'cron:list',
   'metrics:report',
+  'proxy:report',
 ]);
-
-/** Flags that make an allowlisted command follow output until interrupted (streams have their own routes). */
-const FOLLOWING_FLAGS = ['tail', 'watch', 'follow'];
-
-const MAX_WORDS = 64;
-const MAX_WORD_LENGTH = 4096;
-
-/**
- * Null when `argv` may run from the dashboard; otherwise the one-line refusal. The command is
- * resolved as the CommandHost resolves it (an alias runs only if its command is allowlisted).
- */
-export function dashboardRefusal(argv: unknown, commands: Pick<CommandCatalog, 'find'>): string | null {
-  if (
-    !Array.isArray(argv) ||
-    argv.length === 0 ||
-    argv.length > MAX_WORDS ||
-    !argv.every((w) => typeof w === 'string' && w.length <= MAX_WORD_LENGTH)
-  ) {
-    return 'argv must be a non-empty array of at most 64 strings';
-  }
-  const name = argv[0] as string;
-  const shown = name.slice(0, 64).replace(/[^\x20-\x7e]/g, '?');
-  const cmd = commands.find(name);
-  if (cmd === undefined || !DASHBOARD_COMMANDS.has(cmd.name)) return `'${shown}' is not available in the dashboard; use the CLI`;
-  let parsed: ReturnType<typeof parseCommandArgs>;
-  try {
-    parsed = parseCommandArgs((argv as string[]).slice(1), cmd.spec);
-  } catch {
-    // a usage error: the CommandHost prints the CLI's own line for it
-    return null;
-  }
-  const follows = FOLLOWING_FLAGS.some((f) => parsed.flags[f] === true);
-  const tty = typeof cmd.spec.wantsTty === 'function' ? cmd.spec.wantsTty((argv as string[]).slice(1)) : cmd.spec.wantsTty === true;
-  if (follows || tty) return `'${shown}' with a following flag is not available in the dashboard; use the live views or the CLI`;
-  return null;
-}

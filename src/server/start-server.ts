@@ -54,7 +54,7 @@ export async function startServer(config: ServerConfig, mainScript: string, log:
   jobs.start();
   const dashboardStop = new AbortController();
   const stopDashboard = await cp.dashboard
-    .start(cp.host, cp.commands, dashboardStop.signal)
+    .start(cp.host, cp.commands, proxy.status.httpsPort, dashboardStop.signal)
     .catch((err) => (log.error({ err: (err as Error).message }, 'dashboard not started'), async () => {}));
   // paas's Swarm registry runs beside the control plane once cluster:init prepared it
   cp.registrySupervisor.enable();

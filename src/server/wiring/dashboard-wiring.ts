@@ -11,6 +11,8 @@ import { DeployHub } from '../../dashboard/deploy-hub.js';
 import { HistorySampler } from '../../dashboard/history-sampler.js';
 import { hostReport } from '../../dashboard/host-report.js';
 import { MetricsHistory } from '../../dashboard/metrics-history.js';
+import { DASHBOARD_COMMANDS } from '../../dashboard/run-allowlist.js';
+import { allowlistRefusal } from '../../plugin-host/command-allowlist.js';
 import { SessionStreams } from '../../dashboard/session-streams.js';
 import type { ProxyPort } from '../../deploy/adapter-interfaces.js';
 import type { TlsSync } from '../../https/tls-sync.js';
@@ -50,7 +52,7 @@ export interface DashboardBundle {
   /** runs a push with its output teed into the app's live deploy log */
   teePush(app: string, out: Writable, push: (out: Writable) => Promise<number>): Promise<number>;
   /** `paas server` only: the loopback listener (routed by the proxy) and the chart history sampler; resolves to what stops them */
-  start(host: CommandRunnerHost, commands: CommandCatalog, signal: AbortSignal): Promise<() => Promise<void>>;
+  start(host: CommandRunnerHost, commands: CommandCatalog, proxyHttpsPort: number, signal: AbortSignal): Promise<() => Promise<void>>;
 }
 
 /** The web dashboard: its access (login links, sessions), its listener, the live deploy log and the chart history. */
@@ -59,6 +61,8 @@ export function wireDashboard(d: DashboardWiringInput): DashboardBundle {
   const streams = new SessionStreams();
   const hub = new DeployHub();
   const history = new MetricsHistory();
+  // the configured port, until the server tells the one its proxy listens on (--https-port 0: a free one)
+  let httpsPort = d.config.httpsPort;
   const route = new DashboardRoute({ proxy: d.proxy, settings: () => service.settings(), syncTls: () => d.tls.sync(), log });
   const service: DashboardService = new DashboardService({
     logins: new DashboardLoginsRepository(d.state.db),
@@ -68,7 +72,7 @@ export function wireDashboard(d: DashboardWiringInput): DashboardBundle {
     settings: d.state.settings,
     globalDomain: () => d.hosts.globalDomain(),
     hostOwner: (host) => d.state.domains.owner(host) ?? d.hosts.defaultHostOf(host),
-    httpsPort: d.config.httpsPort,
+    httpsPort: () => httpsPort,
     applyRoute: () => route.apply(),
     onEnded: (ids) => streams.endSessions(ids),
     loginTtlMs: d.knobs.dashboardLoginTtlMs,
@@ -89,7 +93,8 @@ export function wireDashboard(d: DashboardWiringInput): DashboardBundle {
         const current = d.state.releases.current(app);
         return { type: 'done', ok: true, release: current ? `v${current.version}` : null };
       }),
-    async start(host, commands, signal) {
+    async start(host, commands, proxyHttpsPort, signal) {
+      httpsPort = proxyHttpsPort;
       try {
         history.load(JSON.parse(fs.readFileSync(historyFile, 'utf8')));
       } catch {
@@ -128,7 +133,7 @@ export function wireDashboard(d: DashboardWiringInput): DashboardBundle {
         app: {
           access: service,
           runner: new CommandRunner(host),
-          commands,
+          gate: (argv) => allowlistRefusal(argv, commands, DASHBOARD_COMMANDS),
           appNames: () => d.state.apps.list().map((a) => a.name),
           hub,
           history,
@@ -141,7 +146,7 @@ export function wireDashboard(d: DashboardWiringInput): DashboardBundle {
               nodes: () => d.nodes().catch(() => null),
             }),
           streams,
-          httpsPort: d.config.httpsPort,
+          httpsPort: proxyHttpsPort,
           log,
         },
         route,

@@ -15,6 +15,8 @@ import { DeployHub } from '../../../src/dashboard/deploy-hub.js';
 import { MetricsHistory } from '../../../src/dashboard/metrics-history.js';
 import { SessionStreams } from '../../../src/dashboard/session-streams.js';
 import { CONTENT_SECURITY_POLICY } from '../../../src/dashboard/security-headers.js';
+import { DASHBOARD_COMMANDS } from '../../../src/dashboard/run-allowlist.js';
+import { allowlistRefusal } from '../../../src/plugin-host/command-allowlist.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { State } from '../../../src/state/state.js';
 import { DashboardLoginsRepository } from '../../../src/state/dashboard-logins-repository.js';
@@ -31,6 +33,7 @@ describe('dashboard app', () => {
   let app: FastifyInstance;
   let hub: DeployHub;
   const ran: { words: string[]; key: string }[] = [];
+  const aborted: string[] = [];
   const admin = () => keys.identify(state.keys.byName('alice')!.fingerprint)!;
   const dev = () => keys.identify(state.keys.byName('dev')!.fingerprint)!;
   let keys: KeyService;
@@ -52,7 +55,7 @@ describe('dashboard app', () => {
       settings: state.settings,
       globalDomain: () => 'example.test',
       hostOwner: () => null,
-      httpsPort: 443,
+      httpsPort: () => 443,
       applyRoute: async () => {},
       onEnded: () => {},
     });
@@ -60,6 +63,13 @@ describe('dashboard app', () => {
     const host = {
       async run(words: string[], identity: Identity, io: CommandIo) {
         ran.push({ words, key: identity.keyName });
+        if (words.includes('-t')) {
+          // a following command: a line now, then until its signal aborts
+          io.stdout.write(`line of ${words[1]} <img onerror=x>\nsecond`);
+          await new Promise<void>((r) => io.signal.addEventListener('abort', () => r(), { once: true }));
+          aborted.push(words.join(' '));
+          return 130;
+        }
         if (identity.role !== 'admin' && words[1] === 'other') {
           io.stderr.write(`error: key '${identity.keyName}' has no access to app 'other'\n`);
           return 1;
@@ -76,16 +86,19 @@ describe('dashboard app', () => {
     app = await buildDashboardApp({
       access: service,
       runner: new CommandRunner(host),
-      commands: {
-        find: (n: string) =>
-          ['ps:scale', 'apps:list', 'ps:stop', 'logs', 'ssh-keys:add'].includes(n)
-            ? ({
-                name: n,
-                plugin: 'x',
-                spec: { summary: '', usage: '', flags: { tail: { type: 'boolean', short: 't', description: '' } }, run: () => 0 },
-              } as never)
-            : undefined,
-      },
+      gate: (argv) =>
+        allowlistRefusal(
+          argv,
+          {
+            find: (n: string) => {
+              const name = n === 'ps:scale' ? 'apps:scale' : n;
+              if (!['apps:scale', 'apps:list', 'ps:stop', 'logs', 'ssh-keys:add'].includes(name)) return undefined;
+              const flags = { tail: { type: 'boolean' as const, short: 't', description: '' } };
+              return { name, plugin: 'x', spec: { summary: '', usage: '', flags, run: () => 0 } };
+            },
+          },
+          DASHBOARD_COMMANDS,
+        ),
       appNames: () => state.apps.list().map((a) => a.name),
       hub,
       history: new MetricsHistory(),
@@ -170,7 +183,7 @@ describe('dashboard app', () => {
       { 'x-csrf-token': csrf, origin: 'https://evil.example' },
       { 'x-csrf-token': csrf, 'sec-fetch-site': 'cross-site' },
     ]) {
-      const r = await post(h);
+      const r = await post(h as Record<string, string>);
       assert.equal(r.statusCode, 403, JSON.stringify(h));
       assert.ok(r.json().error);
     }
@@ -241,5 +254,27 @@ describe('dashboard app', () => {
     assert.match(text, /event: line\ndata: -----> Building <script>\n\n/);
     assert.match(text, /event: done\ndata: \{"ok":true,"release":"v2"\}\n\n/);
     ac.abort();
+  });
+
+  test('the log tail runs logs -t for the session key and stops when the client goes away', async () => {
+    const { cookie } = await login(dev());
+    const address = app.server.listening
+      ? `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+      : await app.listen({ host: '127.0.0.1', port: 0 });
+    const bad = await fetch(`${address}/api/apps/mine/logs?process=../x`, { headers: { cookie } });
+    assert.equal(bad.status, 400);
+    const ac = new AbortController();
+    const res = await fetch(`${address}/api/apps/mine/logs?process=web`, { headers: { cookie }, signal: ac.signal });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-frame-options'), 'DENY');
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes('data: line of mine')) text += Buffer.from((await reader.read()).value!).toString();
+    assert.match(text, /^event: line\ndata: line of mine <img onerror=x>\n\n/);
+    assert.deepEqual(ran.at(-1), { words: ['logs', 'mine', '-t', '-p', 'web'], key: 'dev' });
+    ac.abort();
+    const deadline = Date.now() + 5000;
+    while (!aborted.includes('logs mine -t -p web') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(aborted.includes('logs mine -t -p web'), 'the command was interrupted');
   });
 });
