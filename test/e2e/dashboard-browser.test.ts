@@ -52,6 +52,19 @@ function injected(p: Page): Promise<{ imgs: number; scripts: number; pwned: bool
 
 const text = (p: Page, selector: string) => p.$eval(selector, (el) => el.textContent ?? '');
 
+/** Waits until `selector`'s text is `want`; a timeout says what the page showed instead */
+async function waitText(p: Page, selector: string, want: string, timeout = 30_000): Promise<void> {
+  try {
+    await p.waitForFunction((s, w) => document.querySelector(s)?.textContent === w, { timeout }, selector, want);
+  } catch (e) {
+    const got = await p.$eval(selector, (el) => el.textContent).catch(() => '(no such element)');
+    const errors = await p.$$eval('.error', (els) => els.map((el) => el.textContent)).catch(() => []);
+    throw new Error(
+      `${selector} shows ${JSON.stringify(got)}, not ${JSON.stringify(want)}; errors on the page: ${JSON.stringify(errors)} (${e})`,
+    );
+  }
+}
+
 before(async () => {
   await requireDocker();
   await ensureBusyboxImage();
@@ -82,7 +95,7 @@ test('a link from dashboard:login over SSH opens a session on the apps overview,
   assert.ok(cookie, 'the session cookie is set');
   assert.ok(cookie.httpOnly && cookie.secure && cookie.sameSite === 'Strict', JSON.stringify(cookie));
   await page.waitForSelector(`[data-app="${APP}"] [data-release]`);
-  await page.waitForFunction((app) => document.querySelector(`[data-app="${app}"] [data-replicas]`)?.textContent === 'web 1/1', {}, APP);
+  await waitText(page, `[data-app="${APP}"] [data-replicas]`, 'web 1/1');
   assert.equal(await text(page, `[data-app="${APP}"] [data-release]`), 'v1');
   assert.equal(await text(page, `[data-app="${APP}"] [data-state]`), 'running');
   assert.deepEqual(watch.csp, [], 'no CSP refusal on the overview');
@@ -111,7 +124,7 @@ test('a login link works once: opened again it shows the expired page and no ses
 test('scale from the app page: the button shows progress and the replicas change', async () => {
   await page.goto(`${base}/apps/${APP}`);
   const running = `#processes [data-process="web"] [data-running]`;
-  await page.waitForFunction((s) => document.querySelector(s)?.textContent === '1', {}, running);
+  await waitText(page, running, '1');
   const input = await page.$('#processes [data-process="web"] input');
   await input!.click();
   await page.keyboard.down('Control');
@@ -120,7 +133,7 @@ test('scale from the app page: the button shows progress and the replicas change
   await input!.type('2');
   await page.click('#processes [data-process="web"] button');
   await page.waitForSelector('#processes [data-process="web"] button[aria-busy="true"]', { timeout: 5000 });
-  await page.waitForFunction((s) => document.querySelector(s)?.textContent === '2', { timeout: 60_000 }, running);
+  await waitText(page, running, '2', 60_000);
   const r = await paas.ssh(`ps:report ${APP} --json`);
   assert.deepEqual(JSON.parse(r.stdout).formation, { web: 2 });
   await page.waitForSelector('#processes [data-process="web"] button:not([aria-busy])');
@@ -135,7 +148,7 @@ test('a git push started from a terminal streams its log into the open app page'
   await page.waitForSelector('#deploy .log-line');
   const r = await pushing;
   assert.equal(r.exitCode, 0, r.output);
-  const release = /Release (v\d+) live/.exec(r.output)?.[1];
+  const release = /Building paas\/dash:(v\d+)/.exec(r.output)?.[1];
   assert.ok(release, r.output);
   await page.waitForSelector('#deploy [data-deploy-status="done"]', { timeout: 30_000 });
   assert.match(await text(page, '#deploy [data-deploy-status]'), new RegExp(`Deployed ${release}\\b`));
@@ -160,18 +173,18 @@ test('a log line holding markup renders as text in the live log tail', async () 
 
 test('the live streams close while the page is hidden and open again when it is shown', async () => {
   await page.bringToFront();
-  await page.waitForFunction(() => document.querySelector('[data-logs-status]')?.textContent === 'following');
+  await waitText(page, '[data-logs-status]', 'following');
   // another tab in front of it hides the page
   const other = await browser.newPage();
   try {
     await page.waitForFunction(() => document.visibilityState === 'hidden');
-    await page.waitForFunction(() => document.querySelector('[data-logs-status]')?.textContent === 'paused while the page is hidden');
+    await waitText(page, '[data-logs-status]', 'paused while the page is hidden');
   } finally {
     await other.close();
   }
   await page.bringToFront();
   await page.waitForFunction(() => document.visibilityState === 'visible');
-  await page.waitForFunction(() => document.querySelector('[data-logs-status]')?.textContent === 'following');
+  await waitText(page, '[data-logs-status]', 'following');
 });
 
 test('edit config from the page: set, masked until revealed; a hostile value is only text', async () => {
