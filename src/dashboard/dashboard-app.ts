@@ -67,7 +67,8 @@ export async function buildDashboardApp(deps: DashboardAppDeps): Promise<Fastify
       const port = deps.httpsPort === 443 ? '' : `:${deps.httpsPort}`;
       return reply.code(308).header('location', `https://${deps.access.settings().host}${port}${req.url}`).send();
     }
-    req.session = deps.access.authenticate(req.cookies[SESSION_COOKIE]);
+    // assets and the health probe need no session: no database read for them
+    if (!req.url.startsWith('/assets/') && req.url !== '/healthz') req.session = deps.access.authenticate(req.cookies[SESSION_COOKIE]);
   });
   app.addHook('onSend', async (_req, reply, payload) => {
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
@@ -115,6 +116,8 @@ export async function buildDashboardApp(deps: DashboardAppDeps): Promise<Fastify
   });
   app.get('/login-needed', async (_req, reply) => reply.type('text/html; charset=utf-8').send(deps.pages.loginNeeded));
   app.get<{ Params: { token: string }; Querystring: { next?: string } }>('/login/:token', async (req, reply) => {
+    // a HEAD (a link checker, a chat preview) never uses the link up
+    if (req.method === 'HEAD') return reply.type('text/html; charset=utf-8').send('');
     let opened: ReturnType<DashboardService['login']>;
     try {
       opened = deps.access.login(req.params.token, clientOf(req), String(req.headers['user-agent'] ?? ''));

@@ -45,6 +45,7 @@ export class DashboardRoute {
         hosts: [s.host],
         targets: [`127.0.0.1:${this.port}`],
         healthCheck: { path: '/healthz', intervalMs: 30_000, timeoutMs: 2000 },
+        deployTimeoutMs: 10_000,
         drainTimeoutMs: 1000,
       });
     }

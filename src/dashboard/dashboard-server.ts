@@ -33,7 +33,8 @@ export class DashboardServer {
     const address = this.app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : opts.port;
     opts.log.info({ port, assetBytes: assets.bytes, compressedBytes: assets.compressedBytes }, 'dashboard listening');
-    await opts.route.attach(port).catch((err) => opts.log.error({ err: (err as Error).message }, 'routing the dashboard host failed'));
+    // not awaited: the server's start never waits on the proxy's health gate for the dashboard
+    void opts.route.attach(port).catch((err) => opts.log.error({ err: (err as Error).message }, 'routing the dashboard host failed'));
     return port;
   }
 

@@ -128,6 +128,8 @@ describe('dashboard app', () => {
   test('a login link opens a session once, with a strict cookie, and lands on next', async () => {
     const link = new URL(service.loginLink(admin(), '/apps/mine'));
     assert.equal(link.origin, ORIGIN);
+    const head = await app.inject({ method: 'HEAD', url: link.pathname + link.search });
+    assert.equal(head.statusCode, 200, 'a HEAD does not use the link up');
     const res = await app.inject({ method: 'GET', url: link.pathname + link.search });
     assert.equal(res.statusCode, 303);
     assert.equal(res.headers.location, '/apps/mine');
