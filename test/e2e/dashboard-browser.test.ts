@@ -71,7 +71,7 @@ before(async () => {
   paas = await new PaasServer().start();
   dir = path.join(paas.dataDir, 'work', APP);
   await commitFiles(dir, appFiles('first'));
-  const [r, b] = await Promise.all([push(paas, dir, APP), launchChromium([DASH_HOST])]);
+  const [r, b] = await Promise.all([push(paas, dir, APP), launchChromium([DASH_HOST], { http2: false })]);
   browser = b;
   assert.equal(r.exitCode, 0, r.output);
   base = `https://${DASH_HOST}:${paas.ports.https}`;

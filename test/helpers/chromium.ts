@@ -18,8 +18,13 @@ export const VIEWPORTS = {
 /**
  * Headless chromium driven by puppeteer-core: `hosts` resolve to 127.0.0.1 (the dashboard host
  * through paas's proxy), and the test CA's certificates are accepted.
+ *
+ * `http2: false` when Docker changes this host's interfaces during the test: chromium sees every
+ * new container's veth as a network change and fails the requests of its HTTP/2 sessions with
+ * net::ERR_NETWORK_CHANGED (a scale or a deploy through the page would fail for the browser being
+ * on the Docker host, which a user's browser is not). HTTP/1.1 requests in flight are left alone.
  */
-export async function launchChromium(hosts: string[] = []): Promise<Browser> {
+export async function launchChromium(hosts: string[] = [], opts: { http2?: boolean } = {}): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (test/ensure-test-packages.sh does)`);
   const rules = hosts.map((h) => `MAP ${h} 127.0.0.1`).join(', ');
   return puppeteer.launch({
@@ -35,6 +40,7 @@ export async function launchChromium(hosts: string[] = []): Promise<Browser> {
       '--disable-background-networking',
       '--ignore-certificate-errors',
       ...(rules ? [`--host-resolver-rules=${rules}`] : []),
+      ...(opts.http2 === false ? ['--disable-http2'] : []),
     ],
   });
 }

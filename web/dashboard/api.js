@@ -53,12 +53,18 @@ export function session() {
 /** Runs a command as the session's key: resolves to {exitCode, stdout, stderr} */
 export async function run(argv) {
   const s = await session();
-  const res = await fetch('/api/run', {
-    method: 'POST',
-    credentials: 'same-origin',
-    headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrf, accept: 'application/json' },
-    body: JSON.stringify({ argv }),
-  });
+  let res;
+  try {
+    res = await fetch('/api/run', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrf, accept: 'application/json' },
+      body: JSON.stringify({ argv }),
+    });
+  } catch {
+    // the connection dropped while the command ran: the server stops a command whose caller is gone
+    throw new ApiError(`the connection to the server was lost during ${argv[0]}; check the state below before trying again`, 0);
+  }
   return handle(res);
 }
 
