@@ -198,6 +198,8 @@ test('edit config from the page: set, masked until revealed; a hostile value is 
   const got = await paas.ssh(`config:get ${APP} GREETING`);
   assert.equal(got.stdout.trim(), 'hello');
 
+  // the form is free again once the change and the re-reads after it are done
+  await page.waitForSelector('#config button[type="submit"]:not([disabled])');
   await page.type('#config input[name="key"]', 'EVIL');
   await page.type('#config input[name="value"]', HOSTILE);
   await page.click('#config input[name="no-restart"]');
@@ -211,6 +213,7 @@ test('edit config from the page: set, masked until revealed; a hostile value is 
 });
 
 test('a refused action shows the CLI one line and changes nothing', async () => {
+  await page.waitForSelector('#config button[type="submit"]:not([disabled])');
   await page.type('#config input[name="key"]', '1BAD');
   await page.type('#config input[name="value"]', 'x');
   await page.click('#config button[type="submit"]');
