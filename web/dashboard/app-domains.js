@@ -1,7 +1,7 @@
 // An app's domains, each with the certificate that serves it (source, expiry, days left) or the
 // default certificate when none covers it; plus the app's redirect and HSTS choices.
 import { read } from './api.js';
-import { ago, fill, h, section } from './dom.js';
+import { ago, fill, h, section, table } from './dom.js';
 
 const SOON_DAYS = 14;
 
@@ -22,34 +22,20 @@ export function domainsSection(ctx) {
     const certOf = (d) => certs?.certificates.find((c) => c.serves.includes(d) || c.names.includes(d));
     fill(
       box,
-      h(
-        'table',
-        { class: 'table' },
-        h(
-          'thead',
-          null,
-          h(
+      table(
+        ['domain', 'kind', 'certificate', 'expires'],
+        domains.map((d) => {
+          const c = certOf(d.domain);
+          const soon = c && c.daysLeft < SOON_DAYS;
+          return h(
             'tr',
-            null,
-            ['domain', 'kind', 'certificate', 'expires'].map((t) => h('th', null, t)),
-          ),
-        ),
-        h(
-          'tbody',
-          null,
-          domains.map((d) => {
-            const c = certOf(d.domain);
-            const soon = c && c.daysLeft < SOON_DAYS;
-            return h(
-              'tr',
-              { 'data-domain': d.domain, class: soon ? 'bad' : '' },
-              h('td', null, d.domain),
-              h('td', null, d.kind),
-              h('td', null, c ? `${c.source} (${c.issuer})` : certs ? 'default certificate' : '–'),
-              h('td', { title: c?.notAfter ?? '' }, c ? `${c.notAfter.slice(0, 10)} (${c.daysLeft} days, ${ago(c.notAfter)})` : '–'),
-            );
-          }),
-        ),
+            { 'data-domain': d.domain, class: soon ? 'bad' : '' },
+            h('td', null, d.domain),
+            h('td', null, d.kind),
+            h('td', null, c ? `${c.source} (${c.issuer})` : certs ? 'default certificate' : '–'),
+            h('td', { title: c?.notAfter ?? '' }, c ? `${c.notAfter.slice(0, 10)} (${c.daysLeft} days, ${ago(c.notAfter)})` : '–'),
+          );
+        }),
       ),
     );
     fill(flags, certs ? `HTTPS redirect ${certs.redirect ? 'on' : 'off'} · HSTS ${certs.hsts ? 'on' : 'off'}` : '');

@@ -2,7 +2,7 @@
 // containers (state, uptime, restarts, CPU, memory). While a scale runs the replicas are re-read
 // every 1.5 s, so the page shows them change.
 import { act, read } from './api.js';
-import { busy, bytes, errorBox, fill, h, num, section } from './dom.js';
+import { busy, bytes, errorBox, fill, h, num, section, table } from './dom.js';
 
 const MAX_REPLICAS = 50;
 
@@ -71,33 +71,19 @@ export function processesSection(ctx) {
       containers,
       rows.length === 0
         ? h('p', { class: 'muted' }, report.stopped ? 'Stopped: no containers run.' : 'No containers.')
-        : h(
-            'table',
-            { class: 'table' },
-            h(
-              'thead',
-              null,
+        : table(
+            ['process', 'release', 'state', 'uptime', 'restarts', 'CPU', 'memory'],
+            rows.map((c) =>
               h(
                 'tr',
-                null,
-                ['process', 'release', 'state', 'uptime', 'restarts', 'CPU', 'memory'].map((t) => h('th', null, t)),
-              ),
-            ),
-            h(
-              'tbody',
-              null,
-              rows.map((c) =>
-                h(
-                  'tr',
-                  { class: c.state !== 'running' || c.restarts > 0 ? 'bad' : '' },
-                  h('td', null, `${c.process}.${c.replica}`, c.node ? ` on ${c.node}` : ''),
-                  h('td', null, `v${c.release}`),
-                  h('td', null, c.state),
-                  h('td', null, uptime(c.uptimeSeconds)),
-                  h('td', null, String(c.restarts)),
-                  h('td', null, c.cpuPercent === null ? '–' : `${num(c.cpuPercent)}%`),
-                  h('td', null, bytes(c.memoryBytes), c.memoryLimitBytes ? ` / ${bytes(c.memoryLimitBytes)}` : ''),
-                ),
+                { class: c.state !== 'running' || c.restarts > 0 ? 'bad' : '' },
+                h('td', null, `${c.process}.${c.replica}`, c.node ? ` on ${c.node}` : ''),
+                h('td', null, `v${c.release}`),
+                h('td', null, c.state),
+                h('td', null, uptime(c.uptimeSeconds)),
+                h('td', null, String(c.restarts)),
+                h('td', null, c.cpuPercent === null ? '–' : `${num(c.cpuPercent)}%`),
+                h('td', null, bytes(c.memoryBytes), c.memoryLimitBytes ? ` / ${bytes(c.memoryLimitBytes)}` : ''),
               ),
             ),
           ),

@@ -1,7 +1,7 @@
 // One app's releases, newest first, each with what changed against the one before it (image,
 // config keys added or removed, formation) and a rollback to it (a second click confirms).
 import { act, read } from './api.js';
-import { ago, busy, errorBox, fill, h, section } from './dom.js';
+import { ago, busy, errorBox, fill, h, section, table } from './dom.js';
 
 const SHOWN = 15;
 
@@ -68,50 +68,37 @@ export function releasesSection(ctx) {
     }
     fill(
       box,
-      h(
-        'table',
-        { class: 'table releases' },
-        h(
-          'thead',
-          null,
+      table(
+        ['release', 'status', 'created', 'what changed', ''],
+        list.slice(0, SHOWN).map((r, i) =>
           h(
             'tr',
-            null,
-            ['release', 'status', 'created', 'what changed', ''].map((t) => h('th', null, t)),
-          ),
-        ),
-        h(
-          'tbody',
-          null,
-          list.slice(0, SHOWN).map((r, i) =>
+            { 'data-version': `v${r.version}`, class: r.status === 'failed' ? 'bad' : r.status === 'live' ? 'live' : '' },
+            h('td', null, `v${r.version}`),
             h(
-              'tr',
-              { 'data-version': `v${r.version}`, class: r.status === 'failed' ? 'bad' : r.status === 'live' ? 'live' : '' },
-              h('td', null, `v${r.version}`),
+              'td',
+              null,
               h(
-                'td',
-                null,
-                h(
-                  'span',
-                  { class: ['badge', r.status === 'live' ? 'badge-good' : r.status === 'failed' ? 'badge-bad' : 'badge-muted'] },
-                  r.status,
-                ),
+                'span',
+                { class: ['badge', r.status === 'live' ? 'badge-good' : r.status === 'failed' ? 'badge-bad' : 'badge-muted'] },
+                r.status,
               ),
-              h('td', { title: r.createdAt }, ago(r.createdAt)),
-              h(
-                'td',
-                null,
-                h('div', null, r.description ?? ''),
-                h(
-                  'ul',
-                  { class: 'changes' },
-                  changes(r, list[i + 1]).map((c) => h('li', null, c)),
-                ),
-              ),
-              h('td', null, r.status === 'superseded' ? rollbackButton(r.version) : null),
             ),
+            h('td', { title: r.createdAt }, ago(r.createdAt)),
+            h(
+              'td',
+              null,
+              h('div', null, r.description ?? ''),
+              h(
+                'ul',
+                { class: 'changes' },
+                changes(r, list[i + 1]).map((c) => h('li', null, c)),
+              ),
+            ),
+            h('td', null, r.status === 'superseded' ? rollbackButton(r.version) : null),
           ),
         ),
+        'table releases',
       ),
     );
   };

@@ -125,3 +125,21 @@ export function errorBox() {
 export function section(id, title, ...children) {
   return h('section', { class: 'card', id }, h('h2', null, title), ...children);
 }
+
+/** A table with a header row and `rows` (tr elements) */
+export function table(headers, rows, cls = 'table') {
+  return h(
+    'table',
+    { class: cls },
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        headers.map((t) => h('th', null, t)),
+      ),
+    ),
+    h('tbody', null, rows),
+  );
+}

@@ -1,7 +1,7 @@
 // The host (/host, admin): CPU, memory, disk, build queue, certificates expiring soon, add-on
 // backups with their last success, and the Swarm nodes when the Swarm scheduler is in.
 import { getJson } from './api.js';
-import { ago, bytes, fill, h, num, section } from './dom.js';
+import { ago, bytes, fill, h, num, section, table } from './dom.js';
 import { whileVisible } from './live-stream.js';
 
 const REFRESH_MS = 15_000;
@@ -17,25 +17,8 @@ function gauge(label, used, total, text) {
   );
 }
 
-function table(headers, rows) {
-  return h(
-    'div',
-    { class: 'scroll' },
-    h(
-      'table',
-      { class: 'table' },
-      h(
-        'thead',
-        null,
-        h(
-          'tr',
-          null,
-          headers.map((t) => h('th', null, t)),
-        ),
-      ),
-      h('tbody', null, rows),
-    ),
-  );
+function scrollTable(headers, rows) {
+  return h('div', { class: 'scroll' }, table(headers, rows));
 }
 
 function cell(v) {
@@ -69,7 +52,7 @@ function render(box, r) {
       'certs',
       'Certificates expiring soon',
       r.certsExpiring?.length
-        ? table(
+        ? scrollTable(
             ['host', 'expires'],
             r.certsExpiring.map((c) =>
               h(
@@ -86,7 +69,7 @@ function render(box, r) {
       'backups',
       'Add-on backups',
       r.addonBackups?.length
-        ? table(
+        ? scrollTable(
             ['service', 'last success', 'last error'],
             r.addonBackups.map((b) => {
               const stale = !b.lastSuccess || Date.now() - Date.parse(b.lastSuccess) > BACKUP_STALE_MS;
@@ -107,7 +90,7 @@ function render(box, r) {
           'nodes',
           'Nodes',
           r.nodes.length
-            ? table(
+            ? scrollTable(
                 nodeKeys,
                 r.nodes.map((n) =>
                   h(
