@@ -74,16 +74,16 @@ async function measure(page: Page, url: string, ready: string, reload: boolean):
 async function markWhenShown(ctx: BrowserContext, ready: string): Promise<Page> {
   const page = await ctx.newPage();
   await page.setViewport({ width: 1280, height: 800 });
-  await page.evaluateOnNewDocument((sel: string) => {
+  // a string, not a function: the bench runs through tsx, whose output a serialized function may not survive
+  await page.evaluateOnNewDocument(`(() => {
+    const sel = ${JSON.stringify(ready)};
     const seen = () => {
       if (!document.querySelector(sel)) return false;
-      (window as unknown as { firstData: number }).firstData = performance.now();
+      window.firstData = performance.now();
       return true;
     };
-    new MutationObserver((_m, o) => {
-      if (seen()) o.disconnect();
-    }).observe(document, { childList: true, subtree: true });
-  }, ready);
+    new MutationObserver((_m, o) => { if (seen()) o.disconnect(); }).observe(document, { childList: true, subtree: true });
+  })();`);
   return page;
 }
 

@@ -22,6 +22,23 @@ export function appState(report, newest) {
   return { label: 'running', bad: false, good: true };
 }
 
+/**
+ * apps:info read as the report the overview needs: it lists containers without their CPU and
+ * memory (ps:report's per-container stats take Docker a second or two), so the page shows at once.
+ * Containers of no formation type are one-off runs.
+ */
+export function fromInfo(info) {
+  const formation = info.formation ?? {};
+  const containers = (info.containers ?? []).map((c) => ({
+    process: c.process,
+    state: c.state,
+    restarts: c.restartCount ?? 0,
+    oneOff: !(c.process in formation),
+  }));
+  const wanted = Object.values(formation).some((n) => n > 0);
+  return { release: info.release, formation, containers, stopped: info.release !== null && wanted && containers.every((c) => c.oneOff) };
+}
+
 /** "web 2/2 · worker 1/1": wanted replicas per type, and how many run */
 export function replicas(report) {
   const running = {};
@@ -88,10 +105,11 @@ async function load(list, err) {
   }
   const cards = await Promise.all(
     apps.map(async (a) => {
-      const [report, releases] = await Promise.all([
-        read(['ps:report', a.name]).catch(() => null),
+      const [info, releases] = await Promise.all([
+        read(['apps:info', a.name]).catch(() => null),
         read(['releases', a.name, '-n', '1']).catch(() => []),
       ]);
+      const report = info && fromInfo(info);
       return card(a.name, report, releases[0], metrics?.apps?.[a.name]);
     }),
   );

@@ -24,7 +24,12 @@ interface Report {
   containers: { process: string; state: string; restarts: number; oneOff: boolean }[];
 }
 const { changes } = await load<{ changes: (r: Release, older?: Release) => string[] }>('app-releases.js');
-const { appState, replicas } = await load<{
+const { appState, replicas, fromInfo } = await load<{
+  fromInfo: (info: {
+    release: number | null;
+    formation: Record<string, number>;
+    containers: { process: string; state: string; restartCount: number }[];
+  }) => Report;
   appState: (r: Report | null, newest?: { status: string; version: number } | null) => { label: string; bad: boolean };
   replicas: (r: Report | null) => string;
 }>('overview-page.js');
@@ -75,4 +80,19 @@ test('replicas read as running of wanted per process type', () => {
   };
   assert.equal(replicas(r), 'web 1/2 · worker 1/1');
   assert.equal(replicas({ ...r, formation: {} }), '–');
+});
+
+test('apps:info reads as a report: one-off containers apart, and no app container at all while some are wanted is stopped', () => {
+  const r = fromInfo({
+    release: 3,
+    formation: { web: 1 },
+    containers: [
+      { process: 'web', state: 'running', restartCount: 2 },
+      { process: 'run', state: 'exited', restartCount: 0 },
+    ],
+  });
+  assert.deepEqual(r.containers, [running('web', { restarts: 2 }), running('run', { state: 'exited', oneOff: true })]);
+  assert.equal(r.stopped, false);
+  assert.equal(fromInfo({ release: 3, formation: { web: 1 }, containers: [] }).stopped, true);
+  assert.equal(fromInfo({ release: null, formation: {}, containers: [] }).stopped, false);
 });
