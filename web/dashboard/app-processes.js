@@ -3,6 +3,7 @@
 // every 1.5 s, so the page shows them change.
 import { act, read } from './api.js';
 import { busy, bytes, errorBox, fill, h, num, section, table } from './dom.js';
+import { fromInfo } from './overview-page.js';
 
 const MAX_REPLICAS = 50;
 
@@ -12,6 +13,24 @@ function uptime(s) {
   if (s < 3600) return `${Math.floor(s / 60)}m`;
   if (s < 86400) return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
   return `${Math.floor(s / 86400)}d`;
+}
+
+/** apps:info as a ps:report without the usage figures, to show something while ps:report runs */
+function quickReport(info) {
+  const r = fromInfo(info);
+  return {
+    ...r,
+    canScale: true,
+    fixedBy: [],
+    containers: info.containers.map((c, i) => ({
+      ...c,
+      ...r.containers[i],
+      uptimeSeconds: null,
+      cpuPercent: null,
+      memoryBytes: null,
+      memoryLimitBytes: null,
+    })),
+  };
 }
 
 export function processesSection(ctx) {
@@ -92,6 +111,14 @@ export function processesSection(ctx) {
 
   const load = async () => {
     try {
+      if (!report) {
+        // apps:info answers at once; ps:report waits on Docker's per-container stats (a second or two)
+        const info = await read(['apps:info', ctx.app]).catch(() => null);
+        if (info && !report) {
+          report = quickReport(info);
+          render();
+        }
+      }
       report = await read(['ps:report', ctx.app]);
       render();
     } catch (e) {
