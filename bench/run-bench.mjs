@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench <name>` runs bench/<name>-bench.mjs or bench/<name>-bench.ts (through tsx),
 // e.g. `npm run bench proxy`, `npm run bench ssh`, `npm run bench deploy`, `npm run bench scale`,
-// `npm run bench rollback`. Each writes its table to bench/results/<name>.md; `npm run bench readme`
+// `npm run bench rollback`, `npm run bench dashboard` (chromium page loads, asset bytes, control-plane CPU/RSS). Each writes its table to bench/results/<name>.md; `npm run bench readme`
 // splices those into docs/benchmarks.md between <!-- bench:begin --> and <!-- bench:end -->.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
