@@ -101,12 +101,17 @@ export default definePlugin({
       maxArgs: 0,
       async run({ app, api, stdout, json }) {
         const { release, stopped, formation, canScale, fixedBy, containers: rows } = await api.processes.status(app);
+        // a Swarm app: the nodes the manager marks down (their replicas are being moved)
+        const nodesDown = rows.some((c) => c.node)
+          ? (await api.nodes.list().catch(() => [])).filter((n) => n.state !== 'ready').map((n) => n.name)
+          : [];
         if (json) {
-          writeJson(stdout, { app, release, stopped, formation, canScale, fixedBy, containers: rows });
+          writeJson(stdout, { app, release, stopped, formation, canScale, fixedBy, containers: rows, nodesDown });
           return 0;
         }
         stdout.write(`=== ${app}${release !== null ? ` v${release}` : ''}${stopped ? ' (stopped)' : ''}: ${fmt(formation)}\n`);
         stdout.write(`can-scale ${canScale}${canScale ? '' : ` (app.json formation sets ${fixedBy.join(', ')})`}\n`);
+        for (const n of nodesDown) stdout.write(`node ${n} is down: Swarm moves its replicas to the other nodes\n`);
         if (rows.length === 0) stdout.write('no containers\n');
         else
           stdout.write(

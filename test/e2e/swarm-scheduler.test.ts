@@ -412,6 +412,7 @@ test('failover drill: the worker goes silent under load; its replicas come back 
   const load = startLoad({ port: paas.ports.http, host: HOST, clients: 4 });
   let back = 0;
   let sawDown = false;
+  let psSawDown = false;
   try {
     await load.more(20);
     const t0 = Date.now();
@@ -421,10 +422,13 @@ test('failover drill: the worker goes silent under load; its replicas come back 
     await silence(WORKER, true);
     for (;;) {
       const [ps, nodes] = await Promise.all([
-        ok(`ps:report ${APP} --json`).then((o) => JSON.parse(o) as { containers: Array<{ state: string; node?: string }> }),
+        ok(`ps:report ${APP} --json`).then(
+          (o) => JSON.parse(o) as { containers: Array<{ state: string; node?: string }>; nodesDown: string[] },
+        ),
         ok('nodes:list --json').then((o) => JSON.parse(o) as Array<{ name: string; state: string }>),
       ]);
       if (nodes.find((n) => n.name === `n${WORKER}`)?.state === 'down') sawDown = true;
+      if (ps.nodesDown.includes(`n${WORKER}`)) psSawDown = true;
       const running = ps.containers.filter((c) => c.state === 'running' && c.node !== `n${WORKER}`);
       process.stdout.write(
         `# drill t+${((Date.now() - t0) / 1000).toFixed(1)}s: ${JSON.stringify(ps.containers.map((c) => [c.state, c.node]))} requests ${load.report.requests}\n`,
@@ -445,6 +449,7 @@ test('failover drill: the worker goes silent under load; its replicas come back 
     assert.equal(report.non2xx, 0, `non-2xx: ${JSON.stringify(report.statuses)}`);
   }
   assert.ok(sawDown, `nodes:list showed n${WORKER} down during the outage`);
+  assert.ok(psSawDown, `ps:report named n${WORKER} down during the outage`);
   // the issue's target: every replica serving again from the remaining nodes in under 15 s
   assert.ok(back < 15, `back to full replica count in ${back.toFixed(1)} s (target < 15 s)`);
 });
