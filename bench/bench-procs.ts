@@ -3,6 +3,7 @@
  * stopped at the end, the proxy's control socket, and wrk runs parsed into numbers.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 
@@ -88,4 +89,20 @@ export function pinTree(pid: number, cpus: string): void {
     .filter(Boolean)
     .map(Number);
   for (const p of [pid, ...children]) spawnSync('taskset', ['-a', '-p', '-c', cpus, String(p)], { stdio: 'ignore' });
+}
+
+/** CPU time (user + system, in clock ticks of 10 ms) of a process and its children so far. */
+export function treeTicks(pid: number): number {
+  const children = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean)
+    .map(Number);
+  let sum = 0;
+  for (const p of [pid, ...children]) {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      sum += Number(f[11]) + Number(f[12]);
+    } catch {}
+  }
+  return sum;
 }

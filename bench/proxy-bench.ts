@@ -19,7 +19,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { control, freePort, pinTree, procs, start as startIn, stop, type WrkResult, wrk as wrkUrl } from './bench-procs.js';
+import { control, freePort, pinTree, procs, start as startIn, stop, treeTicks, type WrkResult, wrk as wrkUrl } from './bench-procs.js';
 import { proxyProcessArgs } from '../test/proxy/helpers/proxy.js';
 import { fmtStats, median, plural, ratio, Results, sleep, treeRssKb, waitForQuiet } from './bench-stats.js';
 
@@ -301,10 +301,14 @@ async function main() {
     wrk(bareFwd.port);
     const sides: Side[] = [{ name: 'direct', port: upstreamPort, pid: 0, child: null }, nginx, paas, noLimits, bare, bareFwd];
     const runs: WrkResult[][] = sides.map(() => []);
+    /** µs of the side's CPU (its process tree, user + system) per request, per run */
+    const cpu: number[][] = sides.map(() => []);
     for (let i = 0; i < RUNS; i++) {
       for (let k = 0; k < sides.length; k++) {
         const j = (i + k) % sides.length;
+        const t0 = sides[j].pid ? treeTicks(sides[j].pid) : 0;
         const r = wrk(sides[j].port);
+        if (sides[j].pid) cpu[j].push(((treeTicks(sides[j].pid) - t0) * 10_000) / (r.rps * DURATION));
         if (r.non2xx || r.errors) console.log(`  ${sides[j].name} run ${i}: ${r.non2xx} non-2xx ${r.errors}`);
         runs[j].push(r);
       }
@@ -341,6 +345,15 @@ async function main() {
       reference: `bare Node proxy ${fmtStats(rps(b), 'req/s', 0)}`,
       ratio: ratio(median(rps(p)), median(rps(b))),
       conditions: `${cond}; bare Node proxy: ${bareIs}; target ≥ 0.95x`,
+    });
+    const [, , cp, , cb, cbf] = cpu;
+    res.add({
+      figure: `proxy CPU per request against the bare Node proxy, ${workers} worker(s)`,
+      paas: fmtStats(cp, 'µs', 1),
+      reference: `bare Node proxy ${fmtStats(cb, 'µs', 1)}; with paas's forwarding headers ${fmtStats(cbf, 'µs', 1)}`,
+      ratio: ratio(median(cp), median(cb)),
+      conditions:
+        'the same runs; user + system CPU of the proxy processes (/proc) over the requests wrk counted; a ratio near 1 with a lower req/s means the proxy waited, not worked',
     });
     res.add({
       figure: `proxy p99 latency against the bare Node proxy, ${workers} worker(s)`,
