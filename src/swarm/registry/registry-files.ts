@@ -32,7 +32,10 @@ function run(cmd: string, args: string[], input?: string): Promise<string> {
     child.once('exit', (code) =>
       code === 0 ? resolve(out) : reject(RegistryErrors.setupFailed(`${cmd} exited ${code}: ${err.trim().split('\n').pop() ?? ''}`)),
     );
-    child.stdin.end(input ?? '');
+    // a tool that exits without reading its stdin closes the pipe: EPIPE here is no error of ours
+    // (the exit code decides), and unhandled it would crash the control plane
+    child.stdin.on('error', () => {});
+    child.stdin.end(input);
   });
 }
 
