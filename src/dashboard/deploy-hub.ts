@@ -45,11 +45,19 @@ export class DeployHub {
         out.write(chunk, enc, cb);
       },
     });
+    // a client gone mid-push fails its writes: the push goes on, its output only to the hub
+    both.on('error', () => {});
     let code = 1;
     try {
       code = await push(both);
       return code;
     } finally {
+      // `both` hands `out` one chunk at a time: the push's last lines may still be queued here, and
+      // the caller closes the session once this returns, so they are passed on first
+      await new Promise<void>((resolve) => {
+        both.once('error', () => resolve());
+        both.end(() => resolve());
+      });
       splitter.flushRest();
       this.end(app, outcome(code, last));
     }

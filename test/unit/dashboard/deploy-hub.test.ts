@@ -71,3 +71,43 @@ test('the rate limiter counts per key per window and stays bounded', () => {
   for (const k of ['c', 'd', 'e', 'f']) r.allow(k);
   assert.ok(r.size() <= 3);
 });
+
+test('every line reaches a slow client before tee returns (the caller then closes the session); a gone client fails nothing', async () => {
+  const hub = new DeployHub();
+  let out = '';
+  const slow = new Writable({
+    write(c, _e, cb) {
+      setTimeout(() => {
+        out += c.toString();
+        cb();
+      }, 2);
+    },
+  });
+  const code = await hub.tee(
+    'shop',
+    slow,
+    async (o) => {
+      for (let i = 1; i <= 20; i++) o.write(`line ${i}\n`);
+      o.write('-----> Release v2 live\n');
+      return 0;
+    },
+    () => ({ type: 'done', ok: true, release: 'v2' }),
+  );
+  assert.equal(code, 0);
+  assert.match(out, /line 20\n-----> Release v2 live\n$/);
+  const gone = new Writable({
+    write(_c, _e, cb) {
+      cb(new Error('channel closed'));
+    },
+  });
+  gone.on('error', () => {}); // the session's own stream handles its errors
+  assert.equal(
+    await hub.tee(
+      'shop',
+      gone,
+      async (o) => (o.write('x\n'), o.write('y\n'), 0),
+      () => ({ type: 'idle' }),
+    ),
+    0,
+  );
+});
