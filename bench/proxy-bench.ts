@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { control, freePort, pinTree, procs, start as startIn, stop, treeTicks, type WrkResult, wrk as wrkUrl } from './bench-procs.js';
 import { proxyProcessArgs } from '../test/proxy/helpers/proxy.js';
+import { PROXY_NODE_FLAGS } from '../src/proxy/process/proxy-node-flags.js';
 import { fmtStats, median, plural, ratio, Results, sleep, treeRssKb, waitForQuiet } from './bench-stats.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -82,7 +83,9 @@ async function startPaas(workers: number, upstreamPort: number, limits = true, m
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmp, 'paas-'));
   const env = { ...(limits ? {} : { PAAS_PROXY_BENCH_NO_LIMITS: '1' }), ...(metrics ? {} : { PAAS_PROXY_METRICS: 'off' }) };
+  // with the node options the control plane starts the proxy with (proxy-node-flags.ts)
   const child = startWith(env, process.execPath, [
+    ...PROXY_NODE_FLAGS,
     MAIN,
     'proxy',
     ...proxyProcessArgs({ dataDir, httpPort: port, workers, logLevel: 'warn' }),

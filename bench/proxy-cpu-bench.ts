@@ -1,7 +1,10 @@
 /**
- * `npm run bench proxy-cpu [-- --rounds 4 --seconds 5 --baseline DIST]`: the proxy's CPU per request and
+ * `npm run bench proxy-cpu [-- --rounds 4 --seconds 5 --idle 20 --baseline DIST]`: the proxy's CPU per request and
  * req/s with 1 worker, pinned (every proxy on core 0, wrk and the upstream on core 1), against the
  * bare Node proxy (plain, and sending paas's forwarding headers) in the same rounds, order rotated.
+ * Every process first sits idle for `--idle` seconds (a proxy after a deploy: health checks only),
+ * and the same build also runs without the proxy's node options (proxy-node-flags.ts), which an
+ * idle start put in a slow state.
  * CPU is user + system of each proxy's process (/proc) over the requests wrk counted; core 0's busy
  * share shows whether a proxy worked or waited. `--baseline DIST` adds another build (a dist/ dir
  * with node_modules reachable) for an A/B. Small and alone on its core, this is the bench that
@@ -12,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { proxyProcessArgs } from '../test/proxy/helpers/proxy.js';
+import { PROXY_NODE_FLAGS } from '../src/proxy/process/proxy-node-flags.js';
 import { control, freePort, pinTree, procs, start, stop, treeTicks, wrk } from './bench-procs.js';
 import { fmtStats, median, ratio, Results, sleep, waitForQuiet } from './bench-stats.js';
 
@@ -23,6 +27,7 @@ const arg = (n: string, d: string) => {
 const ROUNDS = Number(arg('rounds', '4'));
 const SECONDS = Number(arg('seconds', '5'));
 const BASELINE = arg('baseline', '');
+const IDLE = Number(arg('idle', '20'));
 const CONNS = 50;
 
 interface Side {
@@ -43,11 +48,11 @@ function core0(): { idle: number; all: number } {
   return { idle: f[3]! + f[4]!, all: f.reduce((a, b) => a + b, 0) };
 }
 
-async function paas(dist: string, name: string, upstream: number, tmp: string): Promise<Side> {
+async function paas(dist: string, name: string, upstream: number, tmp: string, nodeFlags = PROXY_NODE_FLAGS): Promise<Side> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmp, 'p-'));
   const args = ['proxy', ...proxyProcessArgs({ dataDir, httpPort: port, workers: 1, logLevel: 'warn' })];
-  const child = start(process.execPath, [path.join(dist, 'src', 'main.js'), ...args, '--proxy-max-connections-per-ip', '4000'], root);
+  const child = start(process.execPath, [...nodeFlags, path.join(dist, 'src', 'main.js'), ...args, '--proxy-max-connections-per-ip', '4000'], root);
   const sock = path.join(dataDir, 'run', 'proxy.sock');
   for (let i = 0; ; i++) {
     try {
@@ -78,14 +83,15 @@ async function main(): Promise<void> {
     root,
   );
   await sleep(500);
-  const sides: Side[] = [await paas(path.join(root, 'dist'), 'paas', upstream, tmp)];
+  const dist = path.join(root, 'dist');
+  const sides: Side[] = [await paas(dist, 'paas', upstream, tmp), await paas(dist, `paas without ${PROXY_NODE_FLAGS.join(' ')}`, upstream, tmp, [])];
   if (BASELINE) sides.push(await paas(path.resolve(BASELINE), `baseline (${BASELINE})`, upstream, tmp));
   for (const mode of ['plain', 'forward']) {
     const port = await freePort();
     const b = start(process.execPath, [path.join(root, 'bench', 'bare-node-proxy.cjs'), String(port), String(upstream), '1', mode], root);
     sides.push({ name: mode === 'plain' ? 'bare Node proxy' : "bare Node proxy with paas's forwarding headers", port, pid: b.pid! });
   }
-  await sleep(1000);
+  await sleep(IDLE * 1000);
   for (const s of sides) pinTree(s.pid, '0');
   pinTree(up.pid!, '1');
   for (const s of sides) wrk(`http://127.0.0.1:${s.port}/`, { connections: CONNS, seconds: 3, cpus: '1' });
@@ -104,7 +110,7 @@ async function main(): Promise<void> {
     }
   }
   const res = new Results('proxy-cpu', "the proxy's CPU per request and req/s, 1 worker, pinned");
-  const cond = `1 worker each; every proxy pinned to core 0, wrk -t2 -c${CONNS} and the upstream (node http, 12-byte body) to core 1; ${ROUNDS} rounds of ${SECONDS} s each, order rotated, after a 3 s warm-up each; ${load}`;
+  const cond = `1 worker each; every proxy pinned to core 0, wrk -t2 -c${CONNS} and the upstream (node http, 12-byte body) to core 1; ${ROUNDS} rounds of ${SECONDS} s each, order rotated, after ${IDLE} s idle (health checks every 100 ms) and a 3 s warm-up each; ${load}`;
   const bare = got[sides.length - 2]!;
   for (let j = 0; j < sides.length - 2; j++) {
     const g = got[j]!;

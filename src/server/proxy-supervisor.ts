@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { proxyLimitArgs, type ServerConfig } from '../config/server-config.js';
 import type { Logger } from '../log/logger.js';
 import { ProxyClient, type ProxyStatus } from '../proxy/control/proxy-client.js';
+import { proxyExecArgv } from '../proxy/process/proxy-node-flags.js';
 import { resolveProxyUser, unreachableMessage } from '../proxy/process/proxy-user.js';
 import { buildVersion } from '../util/package-info.js';
 import { livePid, removeOwnPidFile } from '../util/pid-file.js';
@@ -19,7 +20,7 @@ export async function ensureProxy(
   log: Logger,
 ): Promise<{ client: ProxyClient; status: ProxyStatus; started: boolean }> {
   const client = new ProxyClient(paths.proxySocket);
-  const execArgv = process.execArgv.filter((a) => a !== '--test');
+  const execArgv = proxyExecArgv(process.execArgv.filter((a) => a !== '--test'));
   const proxyArgs = proxyFlags(config);
   const logFile = `${paths.logs}/proxy.log`;
   if (livePid(paths.proxyPid)) {

@@ -14,6 +14,7 @@ import { PaasServer } from '../helpers/paas-server.js';
 import { fastCheck, request } from '../proxy/helpers/proxy.js';
 import { startUpstream, type Upstream } from '../proxy/helpers/upstream.js';
 import { DASHBOARD_SERVICE } from '../../src/dashboard/dashboard-route.js';
+import { PROXY_NODE_FLAGS } from '../../src/proxy/process/proxy-node-flags.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -80,6 +81,15 @@ describe('the proxy drops root', { skip: isRoot ? false : 'needs root' }, () => 
     }
     // and the control plane, which spawned it, is still root
     assert.deepEqual(threadIds(server.pid)[0].slice(1), ids({ uid: 0, gid: 0 }));
+  });
+
+  test("both proxy processes run with the proxy's node options (the control plane's spawn, inherited by the cluster worker)", () => {
+    const primary = server.proxyPid()!;
+    for (const pid of [primary, ...children(primary)]) {
+      const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const before = argv.slice(1, argv.indexOf('proxy'));
+      for (const flag of PROXY_NODE_FLAGS) assert.ok(before.includes(flag), `pid ${pid}: ${argv.join(' ')}`);
+    }
   });
 
   test('the proxy user owns its folders and cannot read the database or the host key', () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -9,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { dataPaths } from '../../src/config/server-config.js';
 import { ProxyClient } from '../../src/proxy/control/proxy-client.js';
 import { fastCheck, proxyProcessArgs } from './helpers/proxy.js';
+import { PROXY_NODE_FLAGS } from '../../src/proxy/process/proxy-node-flags.js';
 import { startUpstream, type Upstream } from './helpers/upstream.js';
 
 // An upgrade hands the running proxy's listening sockets (and control socket) to the new one,
@@ -33,6 +35,25 @@ after(async () => {
   await up?.close();
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
+
+/** The node options of `pid` and of the processes it forked (its cluster workers): argv before the script. */
+function nodeOptions(pid: number): string[][] {
+  const kids = fs
+    .readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+      } catch {
+        return false;
+      }
+    });
+  return [pid, ...kids.map(Number)].map((p) => {
+    const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+    return argv.slice(1, argv.indexOf(MAIN));
+  });
+}
 
 function alive(pid: number): boolean {
   try {
@@ -114,6 +135,10 @@ for (const workers of [1, 2]) {
     const { ok, failures } = await load.stop();
     assert.deepEqual(failures, [], `${failures.length} failed of ${ok + failures.length}`);
     assert.ok(ok > 20, `only ${ok} requests`);
+    // the request did not name the proxy's node options: the successor and its workers run with them anyway
+    const options = nodeOptions(pid);
+    assert.equal(options.length, workers, `the successor and its ${workers - 1} forked worker(s)`);
+    for (const o of options) for (const flag of PROXY_NODE_FLAGS) assert.ok(o.includes(flag), `${flag} in ${o.join(' ')}`);
     // the successor routes, keeps the routes and takes deploys
     const report = await p.client.report();
     assert.deepEqual(

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import type { Logger } from '../../log/logger.js';
 import { holdConnections } from './held-connections.js';
+import { proxyExecArgv } from './proxy-node-flags.js';
 import type { ListenSockets } from './listen-sockets.js';
 import { ProxyErrors } from '../proxy-errors.js';
 
@@ -37,7 +38,8 @@ export function startSuccessor(
   timeoutMs = 30_000,
 ): Promise<number> {
   // the successor writes where this proxy writes (the proxy log the control plane opened for it)
-  const child = spawn(process.execPath, [...req.execArgv, req.main, 'proxy', ...req.args, '--takeover'], {
+  // the proxy's own node options even when the request lacks them (a control plane of an older build)
+  const child = spawn(process.execPath, [...proxyExecArgv(req.execArgv), req.main, 'proxy', ...req.args, '--takeover'], {
     detached: true,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: process.env,
