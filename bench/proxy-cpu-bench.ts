@@ -52,7 +52,11 @@ async function paas(dist: string, name: string, upstream: number, tmp: string, n
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmp, 'p-'));
   const args = ['proxy', ...proxyProcessArgs({ dataDir, httpPort: port, workers: 1, logLevel: 'warn' })];
-  const child = start(process.execPath, [...nodeFlags, path.join(dist, 'src', 'main.js'), ...args, '--proxy-max-connections-per-ip', '4000'], root);
+  const child = start(
+    process.execPath,
+    [...nodeFlags, path.join(dist, 'src', 'main.js'), ...args, '--proxy-max-connections-per-ip', '4000'],
+    root,
+  );
   const sock = path.join(dataDir, 'run', 'proxy.sock');
   for (let i = 0; ; i++) {
     try {
@@ -84,7 +88,10 @@ async function main(): Promise<void> {
   );
   await sleep(500);
   const dist = path.join(root, 'dist');
-  const sides: Side[] = [await paas(dist, 'paas', upstream, tmp), await paas(dist, `paas without ${PROXY_NODE_FLAGS.join(' ')}`, upstream, tmp, [])];
+  const sides: Side[] = [
+    await paas(dist, 'paas', upstream, tmp),
+    await paas(dist, `paas without ${PROXY_NODE_FLAGS.join(' ')}`, upstream, tmp, []),
+  ];
   if (BASELINE) sides.push(await paas(path.resolve(BASELINE), `baseline (${BASELINE})`, upstream, tmp));
   for (const mode of ['plain', 'forward']) {
     const port = await freePort();
