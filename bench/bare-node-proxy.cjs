@@ -1,6 +1,7 @@
 // The smallest reverse proxy Node's HTTP stack allows, as a reference for `npm run bench proxy`:
 // http.createServer in front of one upstream through a keep-alive http.Agent, no routing, no
-// limits, no header rewriting beyond X-Forwarded-For. What Node itself costs per request.
+// limits, no header rewriting beyond X-Forwarded-For. What Node itself costs per request. Its
+// keep-alive timeout is paas's, so idle connections are measured open on both.
 //
 // With WORKERS > 1 it runs as paas's proxy does (src/proxy/process/cluster-workers.ts): the
 // primary binds the port (pauseOnConnect), forks WORKERS - 1 node:cluster workers, serves as one
@@ -47,6 +48,10 @@ const server = http.createServer((req, res) => {
   });
   req.pipe(up);
 });
+
+// paas's (and nginx's) keep-alive timeout, 75 s, instead of Node's 5 s: the bench's idle
+// connections must stay open while their memory is measured (settling takes up to 20 s)
+server.keepAliveTimeout = 75_000;
 
 /** A connection the primary accepted, served here. */
 function serve(socket) {

@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { control, freePort, procs, start, stop, type WrkResult, wrk } from './bench-procs.js';
 import { fmtStats, median, plural, ratio, Results, sleep, waitForQuiet } from './bench-stats.js';
+import { PROXY_NODE_FLAGS } from '../src/proxy/process/proxy-node-flags.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const MAIN = path.join(root, 'dist', 'src', 'main.js');
@@ -87,6 +88,8 @@ async function startPaas(workers: number, upstreamPort: number, tls: { cert: str
   const child = start(
     process.execPath,
     [
+      // the node options the control plane starts the proxy with (proxy-node-flags.ts)
+      ...PROXY_NODE_FLAGS,
       MAIN,
       'proxy',
       '--data-dir',
