@@ -3,9 +3,12 @@
  * stopped at the end, the proxy's control socket, and wrk runs parsed into numbers.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import path from 'node:path';
+import { PROXY_NODE_FLAGS } from '../src/proxy/process/proxy-node-flags.js';
+import { proxyProcessArgs } from '../test/proxy/helpers/proxy.js';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -105,4 +108,53 @@ export function treeTicks(pid: number): number {
     } catch {}
   }
   return sum;
+}
+
+export interface BenchProxy {
+  port: number;
+  pid: number;
+  child: ChildProcess;
+  /** its control socket */
+  sock: string;
+}
+
+/**
+ * `paas proxy` from a dist dir (`dist/src/main.js`) on loopback with 1 route, host 127.0.0.1, to
+ * the upstream (health check every 100 ms), started as the control plane starts it: with the
+ * proxy's node options (proxy-node-flags.ts) unless `nodeFlags` says otherwise. Resolves once
+ * its control socket reports the bound port and the route is in.
+ */
+export async function startBenchProxy(o: {
+  dist: string;
+  cwd: string;
+  /** parent of the proxy's data dir (must be reachable by the proxy user) */
+  tmp: string;
+  workers: number;
+  upstreamPort: number;
+  env?: Record<string, string>;
+  nodeFlags?: readonly string[];
+}): Promise<BenchProxy> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(o.tmp, 'paas-'));
+  const args = [
+    ...proxyProcessArgs({ dataDir, httpPort: port, workers: o.workers, logLevel: 'warn' }),
+    '--proxy-max-connections-per-ip',
+    '4000',
+  ];
+  const main = path.join(o.dist, 'src', 'main.js');
+  const child = start(process.execPath, [...(o.nodeFlags ?? PROXY_NODE_FLAGS), main, 'proxy', ...args], o.cwd, o.env);
+  const sock = path.join(dataDir, 'run', 'proxy.sock');
+  for (let i = 0; ; i++) {
+    try {
+      if (((await control(sock, 'GET', '/status')).httpPort as number) > 0) break;
+    } catch {}
+    if (i > 300) throw new Error(`the proxy from ${o.dist} did not start`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await control(sock, 'PUT', '/services/bench', {
+    hosts: ['127.0.0.1'],
+    targets: [`127.0.0.1:${o.upstreamPort}`],
+    healthCheck: { path: '/', intervalMs: 100 },
+  });
+  return { port, pid: child.pid!, child, sock };
 }

@@ -19,13 +19,21 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { control, freePort, pinTree, procs, start as startIn, stop, treeTicks, type WrkResult, wrk as wrkUrl } from './bench-procs.js';
-import { proxyProcessArgs } from '../test/proxy/helpers/proxy.js';
-import { PROXY_NODE_FLAGS } from '../src/proxy/process/proxy-node-flags.js';
+import {
+  control,
+  freePort,
+  pinTree,
+  procs,
+  start as startIn,
+  startBenchProxy,
+  stop,
+  treeTicks,
+  type WrkResult,
+  wrk as wrkUrl,
+} from './bench-procs.js';
 import { fmtStats, median, plural, ratio, Results, sleep, treeRssKb, waitForQuiet } from './bench-stats.js';
 
 const root = path.resolve(import.meta.dirname, '..');
-const MAIN = path.join(root, 'dist', 'src', 'main.js');
 const arg = (n: string, d: number) => {
   const i = process.argv.indexOf(`--${n}`);
   return i === -1 ? d : Number(process.argv[i + 1]);
@@ -44,7 +52,6 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'paas-proxy-bench-'));
 // the proxy drops root to its own user (paas-proxy), which must reach the data dirs below
 chmodSync(tmp, 0o755);
 const start = (cmd: string, args: string[]) => startIn(cmd, args, root);
-const startWith = (env: Record<string, string>, cmd: string, args: string[]) => startIn(cmd, args, root, env);
 /** with 1 worker on 2+ cores: the proxies on core 0, wrk and the upstream on core 1 (set per section) */
 let loadCpus: string | undefined;
 const wrk = (port: number, seconds = DURATION) =>
@@ -80,34 +87,10 @@ interface Side {
  * (PAAS_PROXY_BENCH_NO_LIMITS) to measure what they cost.
  */
 async function startPaas(workers: number, upstreamPort: number, limits = true, metrics = true): Promise<Side> {
-  const port = await freePort();
-  const dataDir = mkdtempSync(path.join(tmp, 'paas-'));
   const env = { ...(limits ? {} : { PAAS_PROXY_BENCH_NO_LIMITS: '1' }), ...(metrics ? {} : { PAAS_PROXY_METRICS: 'off' }) };
-  // with the node options the control plane starts the proxy with (proxy-node-flags.ts)
-  const child = startWith(env, process.execPath, [
-    ...PROXY_NODE_FLAGS,
-    MAIN,
-    'proxy',
-    ...proxyProcessArgs({ dataDir, httpPort: port, workers, logLevel: 'warn' }),
-    '--proxy-max-connections-per-ip',
-    String(IDLE * 4),
-  ]);
-  const sock = path.join(dataDir, 'run', 'proxy.sock');
-  for (let i = 0; ; i++) {
-    try {
-      const s = await control(sock, 'GET', '/status');
-      if ((s.httpPort as number) > 0) break;
-    } catch {}
-    if (i > 300) throw new Error('proxy did not start');
-    await sleep(100);
-  }
-  await control(sock, 'PUT', '/services/bench', {
-    hosts: ['127.0.0.1'],
-    targets: [`127.0.0.1:${upstreamPort}`],
-    healthCheck: { path: '/', intervalMs: 100 },
-  });
-  await waitHttp(port);
-  return { name: !limits ? 'paas-no-limits' : metrics ? 'paas' : 'paas-no-metrics', port, pid: child.pid!, child, sock };
+  const p = await startBenchProxy({ dist: path.join(root, 'dist'), cwd: root, tmp, workers, upstreamPort, env });
+  await waitHttp(p.port);
+  return { name: !limits ? 'paas-no-limits' : metrics ? 'paas' : 'paas-no-metrics', ...p };
 }
 
 /**

@@ -14,9 +14,8 @@ import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { proxyProcessArgs } from '../test/proxy/helpers/proxy.js';
 import { PROXY_NODE_FLAGS } from '../src/proxy/process/proxy-node-flags.js';
-import { control, freePort, pinTree, procs, start, stop, treeTicks, wrk } from './bench-procs.js';
+import { freePort, pinTree, procs, start, startBenchProxy, stop, treeTicks, wrk } from './bench-procs.js';
 import { fmtStats, median, ratio, Results, sleep, waitForQuiet } from './bench-stats.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -48,29 +47,9 @@ function core0(): { idle: number; all: number } {
   return { idle: f[3]! + f[4]!, all: f.reduce((a, b) => a + b, 0) };
 }
 
-async function paas(dist: string, name: string, upstream: number, tmp: string, nodeFlags = PROXY_NODE_FLAGS): Promise<Side> {
-  const port = await freePort();
-  const dataDir = mkdtempSync(path.join(tmp, 'p-'));
-  const args = ['proxy', ...proxyProcessArgs({ dataDir, httpPort: port, workers: 1, logLevel: 'warn' })];
-  const child = start(
-    process.execPath,
-    [...nodeFlags, path.join(dist, 'src', 'main.js'), ...args, '--proxy-max-connections-per-ip', '4000'],
-    root,
-  );
-  const sock = path.join(dataDir, 'run', 'proxy.sock');
-  for (let i = 0; ; i++) {
-    try {
-      if (((await control(sock, 'GET', '/status')).httpPort as number) > 0) break;
-    } catch {}
-    if (i > 300) throw new Error(`${name} did not start`);
-    await sleep(100);
-  }
-  await control(sock, 'PUT', '/services/bench', {
-    hosts: ['127.0.0.1'],
-    targets: [`127.0.0.1:${upstream}`],
-    healthCheck: { path: '/', intervalMs: 100 },
-  });
-  return { name, port, pid: child.pid! };
+async function paas(dist: string, name: string, upstreamPort: number, tmp: string, nodeFlags = PROXY_NODE_FLAGS): Promise<Side> {
+  const p = await startBenchProxy({ dist, cwd: root, tmp, workers: 1, upstreamPort, nodeFlags });
+  return { name, port: p.port, pid: p.pid };
 }
 
 async function main(): Promise<void> {
