@@ -3,7 +3,7 @@ import type { Logger } from '../../log/logger.js';
 import type { ErrorPages } from './error-pages.js';
 import { ProxyContext, type TargetDownListener } from './proxy-context.js';
 import { RequestBody } from './request-body.js';
-import { requestIdFor, upstreamRequestHeaders } from './request-headers.js';
+import { givenRequestId, upstreamRequestHeaders } from './request-headers.js';
 import type { RequestMetrics } from './request-metrics.js';
 import type { Router } from '../routing/router.js';
 import type { Service } from '../routing/service.js';
@@ -81,7 +81,6 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
   const { router, pools, errorPages, log, trusted, onTargetDown, gate } = deps;
   const metrics = deps.metrics ?? null;
   let idCounter = 0;
-  const nextId = () => deps.idPrefix + (++idCounter).toString(36);
 
   /**
    * Sends the request to a target of `svc` (once a pause lets it go on). A body is read first up
@@ -134,7 +133,10 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
   };
 
   return (req, res) => {
-    const id = requestIdFor(req, nextId);
+    // the worker's own ids are its prefix and a counter: the access log keeps the counter (a number, not a string to retain)
+    const given = givenRequestId(req);
+    const n = given === undefined ? ++idCounter : 0;
+    const id = given ?? deps.idPrefix + n.toString(36);
     const extra = gate === undefined ? NO_HEADERS : gate(req, res);
     if (extra === null) return;
     const url = req.url ?? '';
@@ -149,7 +151,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
     }
     const host = req.headers.host;
     const svc = router.match(host);
-    if (metrics !== null && svc !== undefined) metrics.begin(svc, res, id);
+    if (metrics !== null && svc !== undefined) metrics.begin(svc, res, given ?? n);
     if (svc === undefined || svc.balancer.size === 0) {
       log.debug({ host }, 'no healthy target for host');
       writePage(res, 503, errorPages.render(503, id), id, !req.complete, extra);

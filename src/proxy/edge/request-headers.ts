@@ -93,8 +93,13 @@ export function isValidRequestId(id: string): boolean {
   return true;
 }
 
+/** The client's X-Request-Id when it is a valid one (isValidRequestId). */
+export function givenRequestId(req: http.IncomingMessage): string | undefined {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && isValidRequestId(given) ? given : undefined;
+}
+
 /** The request id: the client's X-Request-Id when it is a valid one (isValidRequestId), else `generate()`. */
 export function requestIdFor(req: http.IncomingMessage, generate: () => string): string {
-  const given = req.headers['x-request-id'];
-  return typeof given === 'string' && isValidRequestId(given) ? given : generate();
+  return givenRequestId(req) ?? generate();
 }

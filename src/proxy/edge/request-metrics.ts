@@ -36,7 +36,7 @@ type Marks = { [kRead]?: number; [kWritten]?: number };
 type MarkedSocket = Marks & { bytesRead: number; bytesWritten: number };
 /** An HTTP/2 session: the marks are kept on it (its socket is reached through a proxy object). */
 type MarkedSession = http2.Http2Session & Marks;
-type Tracked = http.ServerResponse & { [kSlot]?: AppSlot; [kStart]?: number; [kId]?: string; [kSession]?: MarkedSession };
+type Tracked = http.ServerResponse & { [kSlot]?: AppSlot; [kStart]?: number; [kId]?: string | number; [kSession]?: MarkedSession };
 type WithSlot = { readonly name: string; [kSlot]?: AppSlot };
 
 /** A websocket upgrade in flight: the connection it took over is counted until it closes. */
@@ -107,13 +107,19 @@ export class RequestMetrics {
   private readonly tls = new Array<number>(TLS_PROTOCOLS.length).fill(0);
   private readonly trusted: TrustedProxies;
   private readonly logSize: number;
+  private readonly idPrefix: string;
+  /** the last peer address seen and its plain form: an IPv4-mapped one is sliced once, not per request */
+  private peerIn = '';
+  private peerOut = '';
   /** open client connections, read at snapshot time */
   connections: () => number = () => 0;
   private readonly onClose: (this: Tracked) => void;
   private readonly onUpgradeClose: (this: UpgradeSocket) => void;
 
-  constructor(trusted: TrustedProxies, logSize = 1000) {
+  /** `idPrefix`: the prefix of the worker's own request ids (passed to begin() as their number) */
+  constructor(trusted: TrustedProxies, idPrefix = '', logSize = 1000) {
     this.trusted = trusted;
+    this.idPrefix = idPrefix;
     this.logSize = logSize;
     const self = this;
     this.onClose = function (this: Tracked) {
@@ -129,15 +135,18 @@ export class RequestMetrics {
     if (s !== undefined) return s;
     s = this.slots.get(service.name);
     if (s === undefined) {
-      s = { app: service.name, f: emptyAppFigures(), log: new AccessLog(this.logSize) };
+      s = { app: service.name, f: emptyAppFigures(), log: new AccessLog(this.logSize, this.idPrefix) };
       this.slots.set(service.name, s);
     }
     service[kSlot] = s;
     return s;
   }
 
-  /** A request routed to `service` starts: counted in flight until its response closes. */
-  begin(service: WithSlot, res: http.ServerResponse, requestId: string): void {
+  /**
+   * A request routed to `service` starts: counted in flight until its response closes.
+   * `requestId`: the client's, or the number of the worker's own (`idPrefix` + its base 36).
+   */
+  begin(service: WithSlot, res: http.ServerResponse, requestId: string | number): void {
     const s = this.slot(service);
     s.f.inFlight++;
     const t = res as Tracked;
@@ -259,7 +268,7 @@ export class RequestMetrics {
     marks: Marks | undefined,
     read: number,
     written: number,
-    id: string,
+    id: string | number,
     /** the peer's address when the connection is closed already; undefined: read it from the request's socket */
     peerAddress: string | undefined,
   ): void {
@@ -278,7 +287,7 @@ export class RequestMetrics {
       marks[kWritten] = written;
     }
     if (req !== undefined) {
-      const peer = peerAddress ?? plainAddress(req.socket?.remoteAddress);
+      const peer = peerAddress ?? this.plainPeer(req.socket?.remoteAddress);
       s.log.write(
         Date.now(),
         s.app,
@@ -291,6 +300,14 @@ export class RequestMetrics {
         id,
       );
     }
+  }
+
+  private plainPeer(address: string | undefined): string {
+    if (address !== this.peerIn) {
+      this.peerIn = address ?? '';
+      this.peerOut = plainAddress(address);
+    }
+    return this.peerOut;
   }
 
   /** The client's address after trusted proxies (only asked when some are configured). */

@@ -87,7 +87,7 @@ export class ProxyWorker {
     this.limiter = new ConnectionLimiter(opts.limits, opts.trusted);
     this.tlsStore = opts.tls ? new TlsStore(opts.tls, opts.logger, (host) => this.router.match(host) !== undefined) : null;
     if (opts.tlsState) this.tlsStore?.apply(opts.tlsState);
-    this.metrics = opts.metrics === false ? null : new RequestMetrics(opts.trusted);
+    this.metrics = opts.metrics === false ? null : new RequestMetrics(opts.trusted, this.idPrefix);
     if (this.metrics) this.metrics.connections = () => this.limiter.connections;
   }
 

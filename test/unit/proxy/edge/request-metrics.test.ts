@@ -3,6 +3,8 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { test } from 'node:test';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { WebSocket, WebSocketServer } from 'ws';
 import { AccessLog } from '../../../../src/proxy/edge/access-log.js';
 import {
@@ -128,6 +130,52 @@ test('the access log keeps the last entries, and counts those a following reader
     log.since(now + 5, 2).map((e) => e.requestId),
     [`r${now + 8}`, `r${now + 9}`],
   );
+});
+
+test("the access log keeps paths as bytes and the worker's own ids as numbers, and gives both back as written", () => {
+  const log = new AccessLog(4, 'ab12cd34-');
+  const long = `/${'x'.repeat(100)}?q=1`;
+  const now = Date.now();
+  const rows: Array<[string, number | string]> = [
+    ['/a/longer/path?with=query', 35],
+    ['/b', 'client-given.id_1'],
+    [long, 1295],
+    ['/caf\u00e9/\u2603', 7],
+  ];
+  for (const [i, [path, id]] of rows.entries()) log.write(now + i, 'web', 'GET', path, 200, 1.5, 10, '192.0.2.1', id);
+  // the second lap writes a shorter path over a longer one: nothing of the older path is left
+  log.write(now + 4, 'web', 'POST', '/', 201, 0.1, 0, '192.0.2.2', 36);
+  assert.deepEqual(
+    log.since(0, 10).map((e) => [e.method, e.path, e.requestId, e.status]),
+    [
+      ['GET', '/b', 'client-given.id_1', 200],
+      ['GET', long, 'ab12cd34-zz', 200],
+      ['GET', '/caf\u00e9/\u2603', 'ab12cd34-7', 200],
+      ['POST', '/', 'ab12cd34-10', 201],
+    ],
+  );
+});
+
+test('the access log keeps no path string: a ring of fresh paths costs the heap what a ring of one path does', () => {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const heapAfter = (fill: (log: AccessLog, i: number) => void): number => {
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const log = new AccessLog(20_000, 'p-');
+    for (let i = 0; i < 40_000; i++) fill(log, i);
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    assert.equal(log.since(0, 1).length, 1);
+    return grown;
+  };
+  const same = heapAfter((log, i) => log.write(i + 1, 'web', 'GET', '/', 200, 1, 1, '192.0.2.1', i));
+  // paths as the server hands them over: a new string per request
+  const fresh = heapAfter((log, i) =>
+    log.write(i + 1, 'web', 'GET', `/items/${i}/details?page=${i % 7}&sort=name`, 200, 1, 1, '192.0.2.1', i),
+  );
+  // kept, 20,000 such paths would be over 1 MB
+  assert.ok(fresh - same < 400_000, `fresh strings grew the heap ${fresh} bytes against ${same}`);
 });
 
 /** Waits until `check` holds (figures are taken when a response or connection closes, just after the client saw it). */
