@@ -195,6 +195,12 @@ test('logs --proxy shows a request with its id, the same id the app received as 
   );
 });
 
+test("the server's log has no Node process warning once its background jobs run (their shared stop signal is no leak)", () => {
+  const log = fs.readFileSync(path.join(paas.dataDir, 'server.log'), 'utf8');
+  assert.match(log, /"msg":"dashboard listening"/, 'the server is up');
+  assert.doesNotMatch(log, /\w+Warning: /);
+});
+
 test('TLS handshakes are counted by protocol, and an HTTP/2 request counts for the app', async () => {
   const before = (await scrape()).body;
   const session = http2.connect(`https://127.0.0.1:${paas.ports.https}`, { rejectUnauthorized: false, servername: HOST });
