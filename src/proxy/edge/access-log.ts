@@ -26,11 +26,12 @@ interface Slot {
  * written to disk on the request path. When the ring wraps over entries a following reader
  * (`logs APP --proxy -t`) has not fetched yet, they are lost and counted in `dropped`.
  *
- * Nothing a request made is kept as a JS object: the entries are made once and overwritten, the
- * path is copied into a byte slab (a request line's path is latin1: one byte a character), and
- * the worker's own request id is kept as its counter. Kept strings and entries would outlive the
- * young generation: every scavenge copied and promoted them (measured: 1.18 against 0.93 ms a
- * scavenge, every 500 or so requests, which is the proxy's p99), and old space filled with them.
+ * The common request leaves no JS object here: the entries are made once and overwritten, a path
+ * of up to PATH_BYTES is copied into a byte slab (a request line's path is latin1: one byte a
+ * character), and the worker's own request id is kept as its counter (a client's id, a longer or
+ * wider path stay strings). Kept strings outlive the young generation: every scavenge copied and
+ * promoted them (measured: 1.18 against 0.93 ms a scavenge, one every 500 or so requests), and
+ * old space filled with them.
  */
 export class AccessLog {
   private readonly ring: Array<Slot | undefined>;
