@@ -24,10 +24,13 @@ export class ProxyContext implements ExchangeOwner {
     target.acquire();
   }
 
-  /** Ties the context to the client's response: when it closes, the target is released. */
-  track(res: http.ServerResponse): void {
+  /**
+   * Ties the context to the client's response: when it closes, the target is released.
+   * `observed`: a close listener of the caller's calls closeContextOf(res), so none is added here.
+   */
+  track(res: http.ServerResponse, observed = false): void {
     (res as TrackedResponse)[kContext] = this;
-    res.on('close', onResponseClose);
+    if (!observed) res.on('close', onResponseClose);
   }
 
   connectFailed(): void {
@@ -81,4 +84,9 @@ function onResponseClose(this: TrackedResponse): void {
     this[kContext] = undefined;
     ctx.close();
   }
+}
+
+/** Closes the context tracked on `res`, for a caller that listens for the response's close itself (track's `observed`). */
+export function closeContextOf(res: http.ServerResponse): void {
+  onResponseClose.call(res as TrackedResponse);
 }

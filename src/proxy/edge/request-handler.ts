@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type { Logger } from '../../log/logger.js';
 import type { ErrorPages } from './error-pages.js';
-import { ProxyContext, type TargetDownListener } from './proxy-context.js';
+import { closeContextOf, ProxyContext, type TargetDownListener } from './proxy-context.js';
 import { RequestBody } from './request-body.js';
 import { givenRequestId, upstreamRequestHeaders } from './request-headers.js';
 import type { RequestMetrics } from './request-metrics.js';
@@ -80,6 +80,8 @@ export function writePage(
 export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
   const { router, pools, errorPages, log, trusted, onTargetDown, gate } = deps;
   const metrics = deps.metrics ?? null;
+  // a routed response's one close listener is the metrics' (begin): it closes the proxy context too
+  if (metrics !== null) metrics.afterClose = closeContextOf;
   let idCounter = 0;
 
   /**
@@ -108,7 +110,7 @@ export function createRequestHandler(deps: RequestHandlerDeps): RequestHandler {
         return;
       }
       const ctx = new ProxyContext(svc, target, onTargetDown);
-      ctx.track(res);
+      ctx.track(res, metrics !== null);
       // a chunked body read whole goes on with a Content-Length (small servers often refuse chunked uploads)
       const contentLength = chunked ? (body?.wholeLength() ?? null) : null;
       const headers = upstreamRequestHeaders(req, trusted, { requestId: id, https: isTls(req), chunked, contentLength });

@@ -114,6 +114,11 @@ export class RequestMetrics {
   /** open client connections, read at snapshot time */
   connections: () => number = () => 0;
   private readonly onClose: (this: Tracked) => void;
+  /**
+   * Called with each response after it is counted: the request handler closes its proxy context
+   * here, so a response has one close listener, not two (two made every close emit from an array).
+   */
+  afterClose: ((res: http.ServerResponse) => void) | null = null;
   private readonly onUpgradeClose: (this: UpgradeSocket) => void;
 
   /** `idPrefix`: the prefix of the worker's own request ids (passed to begin() as their number) */
@@ -124,6 +129,7 @@ export class RequestMetrics {
     const self = this;
     this.onClose = function (this: Tracked) {
       self.end(this);
+      self.afterClose?.(this);
     };
     this.onUpgradeClose = function (this: UpgradeSocket) {
       self.endUpgrade(this);
