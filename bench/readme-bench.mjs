@@ -12,7 +12,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const BEGIN = '<!-- bench:begin -->';
 const END = '<!-- bench:end -->';
 /** the order in docs/benchmarks.md; results of other benches follow alphabetically */
-const ORDER = ['proxy', 'proxy-cpu', 'https', 'ssh', 'deploy', 'scale', 'rollback'];
+const ORDER = ['proxy', 'proxy-cpu', 'tick-shapes', 'https', 'ssh', 'deploy', 'scale', 'rollback'];
 
 function option(name) {
   const i = process.argv.indexOf(`--${name}`);

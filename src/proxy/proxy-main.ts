@@ -3,6 +3,7 @@ import type { ProxyLimitsConfig } from '../config/server-config.js';
 import { createLogger } from '../log/logger.js';
 import { startProxy, workerOptions } from './proxy-server.js';
 import { dropPrivileges, resolveProxyUser, runsAsRoot } from './process/proxy-user.js';
+import { holdTickShapes } from './process/tick-shapes.js';
 import { runWorkerProcess } from './process/worker-process.js';
 
 interface RunProxyOptions {
@@ -31,6 +32,8 @@ const SHUTDOWN_GRACE_MS = 5000;
  * its workers are forked as that user (one still root drops before it reads anything).
  */
 export async function runProxy(opts: RunProxyOptions): Promise<void> {
+  // first, in the primary and in every worker: nextTick's object maps must outlive quiet moments
+  holdTickShapes();
   const logger = createLogger({ level: opts.logLevel }).child({ component: 'proxy' });
   const user = opts.user && runsAsRoot() ? resolveProxyUser(opts.user) : undefined;
   const { limits, ...rest } = opts;
