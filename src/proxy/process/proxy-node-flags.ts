@@ -9,7 +9,8 @@
  * (process.nextTick's tick objects, in every stream) went megamorphic and never came back, and
  * every request paid V8's runtime slow path, about 15% more CPU per request for the process's
  * whole life (docs/benchmarks.md, "the proxy's slow state"). The cost of the flag: a heap grown
- * under load is not shrunk while the proxy is idle (it is at the next GC).
+ * under load is not shrunk while the proxy is idle (it is at the next GC). Ordinary full GCs at a
+ * quiet moment did the same, less often: tick-shapes.ts keeps those maps alive.
  */
 export const PROXY_NODE_FLAGS: readonly string[] = ['--no-memory-reducer'];
 
