@@ -46,34 +46,18 @@ for (let i = 0; i < PROCESSES; i++) {
 }
 const res = new Results('tick-shapes', "process.nextTick after full GCs of a quiet process, with the proxy's held tick shapes and without");
 const conditions = `${PROCESSES} fresh processes each, alternated; ns per nextTick(fn, arg): the median of 300 batches of 2,000, before and after ${GCS} full GCs (global.gc() from setImmediate, no tick pending)`;
-res.add({
-  figure: 'nextTick after the idle GCs, holding the shapes (as every paas proxy process)',
-  paas: fmtStats(
-    held.map((r) => r.after),
-    'ns',
-    0,
-  ),
-  reference: `before the GCs ${fmtStats(
-    held.map((r) => r.before),
-    'ns',
-    0,
-  )}`,
-  ratio: ratio(median(held.map((r) => r.after)), median(held.map((r) => r.before))),
-  conditions,
-});
-res.add({
-  figure: 'nextTick after the idle GCs, without (any Node process)',
-  paas: fmtStats(
-    plain.map((r) => r.after),
-    'ns',
-    0,
-  ),
-  reference: `before the GCs ${fmtStats(
-    plain.map((r) => r.before),
-    'ns',
-    0,
-  )}`,
-  ratio: ratio(median(plain.map((r) => r.after)), median(plain.map((r) => r.before))),
-  conditions,
-});
+/** One row: nextTick after the idle GCs against before them, in the processes of one mode. */
+function row(figure: string, runs: Array<{ before: number; after: number }>): void {
+  const after = runs.map((r) => r.after);
+  const before = runs.map((r) => r.before);
+  res.add({
+    figure,
+    paas: fmtStats(after, 'ns', 0),
+    reference: `before the GCs ${fmtStats(before, 'ns', 0)}`,
+    ratio: ratio(median(after), median(before)),
+    conditions,
+  });
+}
+row('nextTick after the idle GCs, holding the shapes (as every paas proxy process)', held);
+row('nextTick after the idle GCs, without (any Node process)', plain);
 res.write();

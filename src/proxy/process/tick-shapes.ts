@@ -17,14 +17,14 @@ import { createHook } from 'node:async_hooks';
 const held: object[] = [];
 
 /**
- * Captures tick objects of both shapes `nextTick` makes (without and with arguments) through a
- * hook enabled only for the two calls, and keeps them. Idempotent; returns how many are held.
+ * Tick objects of both shapes `nextTick` makes (without and with arguments), caught by an async
+ * hook enabled only for the two calls.
  */
-export function holdTickShapes(): number {
-  if (held.length > 0) return held.length;
+export function captureTickObjects(): object[] {
+  const out: object[] = [];
   const hook = createHook({
     init(_id, type, _trigger, resource) {
-      if (type === 'TickObject') held.push(resource as object);
+      if (type === 'TickObject') out.push(resource as object);
     },
   });
   hook.enable();
@@ -34,6 +34,12 @@ export function holdTickShapes(): number {
   } finally {
     hook.disable();
   }
+  return out;
+}
+
+/** Captures the tick objects (captureTickObjects) and keeps them. Idempotent; returns how many are held. */
+export function holdTickShapes(): number {
+  if (held.length === 0) held.push(...captureTickObjects());
   return held.length;
 }
 
