@@ -25,6 +25,7 @@ import {
   runInstallAsync,
   stopPids,
 } from '../helpers/install.js';
+import { NO_KNOWN_HOSTS } from '../helpers/paas-server.js';
 
 const STEP_LINE = /^==> .+ \(\d+\.\d s\)$/m;
 
@@ -124,7 +125,7 @@ describe('install.sh', () => {
     const hostKey = () => path.join(sb.dataDir, 'keys', 'ssh_host_ed25519_key');
     const sshArgs = (...cmd: string[]) => [
       ...['-i', path.join(dir, 'admin'), '-p', String(ports[0]), '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes'],
-      ...['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'paas@127.0.0.1', ...cmd],
+      ...['-o', 'StrictHostKeyChecking=no', '-o', `UserKnownHostsFile=${NO_KNOWN_HOSTS}`, '-o', 'LogLevel=ERROR', 'paas@127.0.0.1', ...cmd],
     ];
     const servedHostKey = () => {
       const scan = execFileSync('ssh-keyscan', ['-t', 'ed25519', '-p', String(ports[0]), '127.0.0.1'], {

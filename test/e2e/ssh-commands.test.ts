@@ -5,7 +5,7 @@ import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { execa } from 'execa';
 import { freePorts } from '../helpers/install.js';
-import { makeKey, PaasServer, paasCli, sshOptions } from '../helpers/paas-server.js';
+import { makeKey, NO_KNOWN_HOSTS, PaasServer, paasCli, sshOptions } from '../helpers/paas-server.js';
 import { waitFor } from '../helpers/wait.js';
 
 let paas: PaasServer;
@@ -142,7 +142,7 @@ test('no shell and no password auth', async () => {
       '-o',
       'StrictHostKeyChecking=no',
       '-o',
-      'UserKnownHostsFile=/dev/null',
+      `UserKnownHostsFile=${NO_KNOWN_HOSTS}`,
       '-o',
       'PubkeyAuthentication=no',
       '-o',

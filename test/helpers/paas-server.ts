@@ -25,6 +25,14 @@ export interface SshResult {
   stderr: string;
 }
 
+/**
+ * The known-hosts file the test clients name: a path under /dev/null, which can never exist, so ssh
+ * reads no host key and cannot store one. `/dev/null` itself is not safe: where it is a plain file
+ * (as in some sandboxes, CI's included), ssh appends every host key to it, and a later server on a
+ * reused port then meets a "REMOTE HOST IDENTIFICATION HAS CHANGED" warning on stderr.
+ */
+export const NO_KNOWN_HOSTS = '/dev/null/known_hosts';
+
 /** A throwaway SSH key pair made by ssh-keygen. */
 export async function makeKey(dir: string, name: string): Promise<{ priv: string; pub: string }> {
   const priv = path.join(dir, name);
@@ -41,7 +49,7 @@ export function sshOptions(key: string, port: number): string[] {
     '-o',
     'StrictHostKeyChecking=no',
     '-o',
-    'UserKnownHostsFile=/dev/null',
+    `UserKnownHostsFile=${NO_KNOWN_HOSTS}`,
     '-o',
     'BatchMode=yes',
     '-o',
@@ -184,7 +192,7 @@ export class PaasServer {
     fs.writeFileSync(path.join(bin, 'ssh'), `#!/bin/sh\nexec /usr/bin/ssh -F ${config} "$@"\n`, { mode: 0o755 });
     fs.writeFileSync(
       config,
-      `Host 127.0.0.1\n  IdentityFile ${this.key.priv}\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n  BatchMode yes\n`,
+      `Host 127.0.0.1\n  IdentityFile ${this.key.priv}\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n  UserKnownHostsFile ${NO_KNOWN_HOSTS}\n  LogLevel ERROR\n  BatchMode yes\n`,
     );
     return { PATH: `${bin}:${process.env.PATH}` };
   }
