@@ -189,13 +189,38 @@ interface Memory {
   perIdle: { before: number; after: number };
 }
 
-async function memory(side: Side): Promise<Memory> {
+async function memory(side: Side, rounds = IDLE_ROUNDS): Promise<Memory> {
   const rss = (await settledRssKb(side.pid)) / 1024;
-  // a Node heap grows in steps, so one measurement can land on a GC or a heap expansion: the median of three
-  const rounds: Array<{ before: number; after: number }> = [];
-  for (let i = 0; i < IDLE_ROUNDS; i++) rounds.push(await idleConnectionsMb(side.port, side.pid));
-  rounds.sort((x, y) => x.after - x.before - (y.after - y.before));
-  return { rss, perIdle: rounds[Math.floor(rounds.length / 2)] };
+  // a Node heap grows in steps, so one measurement can land on a GC or a heap expansion: the median of the rounds
+  const perIdle: Array<{ before: number; after: number }> = [];
+  for (let i = 0; i < rounds; i++) perIdle.push(await idleConnectionsMb(side.port, side.pid));
+  return { rss, perIdle: medianRound(perIdle) };
+}
+
+const medianRound = (rounds: Array<{ before: number; after: number }>) =>
+  [...rounds].sort((x, y) => x.after - x.before - (y.after - y.before))[Math.floor(rounds.length / 2)];
+
+/**
+ * Memory of fresh processes: IDLE_ROUNDS fresh instances of each side, one idle-connection round
+ * each, the median. A second round on the same instance measures how much of the heap the first
+ * round's closed connections left behind is reused, not what connections cost: those rounds put
+ * paas between 0.36x and 2.04x the bare proxy from one run to the next, while first rounds on fresh
+ * instances of one build stay within about 1 MiB of each other.
+ */
+async function freshMemory(start: () => Promise<Record<'nginx' | 'paas' | 'bare', Side>>) {
+  const got: Record<'nginx' | 'paas' | 'bare', Memory[]> = { nginx: [], paas: [], bare: [] };
+  for (let i = 0; i < IDLE_ROUNDS; i++) {
+    const sides = await start();
+    await sleep(1000);
+    const names = Object.keys(got) as Array<keyof typeof got>;
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(i + k) % names.length];
+      got[name].push(await memory(sides[name], 1));
+    }
+    for (const side of Object.values(sides)) await stop(side.child!);
+  }
+  const pick = (ms: Memory[]): Memory => ({ rss: median(ms.map((m) => m.rss)), perIdle: medianRound(ms.map((m) => m.perIdle)) });
+  return { nginx: pick(got.nginx), paas: pick(got.paas), bare: pick(got.bare) };
 }
 
 const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
@@ -260,17 +285,11 @@ async function main() {
     // fresh memory on instances of their own: its idle-connection rounds (3 x 1,000 connections)
     // left the measured processes slower for the throughput runs that followed, and the bare
     // proxy with the headers (never measured) came out 1.18x the plain one
-    const fresh = await (async () => {
-      const m = {
-        nginx: await startNginx(workers, upstreamPort),
-        paas: await startPaas(workers, upstreamPort),
-        bare: await startBareNode(workers, upstreamPort),
-      };
-      await sleep(1000);
-      const out = { nginx: await memory(m.nginx), paas: await memory(m.paas), bare: await memory(m.bare) };
-      for (const side of Object.values(m)) await stop(side.child!);
-      return out;
-    })();
+    const fresh = await freshMemory(async () => ({
+      nginx: await startNginx(workers, upstreamPort),
+      paas: await startPaas(workers, upstreamPort),
+      bare: await startBareNode(workers, upstreamPort),
+    }));
     const nginx = await startNginx(workers, upstreamPort);
     const paas = await startPaas(workers, upstreamPort);
     const noLimits = await startPaas(workers, upstreamPort, false);
@@ -391,7 +410,7 @@ async function main() {
       paas: `${fmt(fresh.paas.rss, 1)} MiB fresh, ${fmt(after.paas.rss, 1)} MiB after load`,
       reference: `nginx ${fmt(fresh.nginx.rss, 1)} MiB fresh, ${fmt(after.nginx.rss, 1)} MiB after load; bare Node proxy ${fmt(fresh.bare.rss, 1)} MiB fresh, ${fmt(after.bare.rss, 1)} MiB after load`,
       ratio: `${ratio(fresh.paas.rss, fresh.nginx.rss)} / ${ratio(after.paas.rss, after.nginx.rss)}`,
-      conditions: `fresh: started, one route, a few requests; after load: after the last wrk run; each once RSS held still (3 samples 1 s apart within 1 MiB, at most 20 s); ${workers} worker(s) = ${workers} process(es) (the primary serves as one); ratio against nginx; target with 2 workers ≤ 130 MB (124 MiB)`,
+      conditions: `fresh: the median of ${IDLE_ROUNDS} fresh instances (started, one route, a few requests); after load: after the last wrk run; each once RSS held still (3 samples 1 s apart within 1 MiB, at most 20 s); ${workers} worker(s) = ${workers} process(es) (the primary serves as one); ratio against nginx; target with 2 workers ≤ 130 MB (124 MiB)`,
     });
     // a negative growth after load: the connections' allocations set off a GC that gave back heap grown under load
     const growth = (m: Memory) => m.perIdle.after - m.perIdle.before;
@@ -401,7 +420,7 @@ async function main() {
     };
     const idleRatio = (m: Memory, ref: Memory) =>
       growth(m) > 0 && growth(ref) > 0 ? ratio(growth(m), growth(ref)) : '- (a GC during the measurement)';
-    const idleHow = `RSS of the process tree before → with ${IDLE} connections open (one GET each), each once RSS held still; the median of ${IDLE_ROUNDS} rounds each; paas's per-address cap raised to ${IDLE * 4} for it; ratio on the fresh figures (after load a heap grown under load absorbs or even gives back memory, so only the fresh figure is a cost per connection)`;
+    const idleHow = `RSS of the process tree before → with ${IDLE} connections open (one GET each), each once RSS held still; fresh: one round on each of ${IDLE_ROUNDS} fresh instances, the median (a later round on one instance measures how much heap the round before left behind is reused); after load: the median of ${IDLE_ROUNDS} rounds on the loaded instance; paas's per-address cap raised to ${IDLE * 4} for it; ratio on the fresh figures (after load a heap grown under load absorbs or even gives back memory, so only the fresh figure is a cost per connection)`;
     res.add({
       figure: `memory per ${IDLE.toLocaleString('en')} idle keep-alive connections against the bare Node proxy, ${workers} worker(s)`,
       paas: `fresh ${idle(fresh.paas)}; after load ${idle(after.paas)}`,
