@@ -5,6 +5,7 @@ import type { RequestBody } from './request-body.js';
 import { markRequest } from './request-marks.js';
 import type { StallWatched } from '../routing/target-liveness.js';
 import type { Target } from '../routing/target.js';
+import { upstreamRequest } from '../upstream/upstream-request.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
 /** The request side the exchange serves: its current target, and a way to try another one. */
@@ -148,16 +149,7 @@ export class UpstreamExchange implements StallWatched {
   start(target: Target): void {
     const opts = this.pools.opts;
     const agent = this.pools.agent(target.origin);
-    const up = http.request({
-      host: target.host,
-      port: target.port,
-      method: this.req.method,
-      path: this.req.path,
-      headers: this.req.headers as unknown as http.OutgoingHttpHeaders,
-      agent,
-      insecureHTTPParser: true,
-      setHost: false,
-    });
+    const up = upstreamRequest(agent, target.host, target.port, this.req.method, this.req.path, this.req.headers);
     this.upstream = up;
     this.watching = !this.retried && this.idempotent();
     if (this.watching) this.watchedSince = Date.now();

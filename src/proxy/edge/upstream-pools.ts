@@ -1,7 +1,6 @@
-import type http from 'node:http';
 import type { Socket } from 'node:net';
 import { StallWatch, type StallWatched } from '../routing/target-liveness.js';
-import { UpstreamAgent } from './upstream-agent.js';
+import { UpstreamAgent } from '../upstream/upstream-agent.js';
 import { exchangeOn } from './request-marks.js';
 
 export interface UpstreamOptions {
@@ -46,7 +45,7 @@ export class UpstreamPools {
     this.opts = opts;
   }
 
-  agent(origin: string): http.Agent {
+  agent(origin: string): UpstreamAgent {
     let agent = this.agents.get(origin);
     if (agent === undefined) {
       agent = new UpstreamAgent({

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { UpstreamAgent } from '../../../../src/proxy/edge/upstream-agent.js';
+import { UpstreamAgent } from '../../../../src/proxy/upstream/upstream-agent.js';
 
 // A real Node server on loopback: `/hint/N` answers with `Keep-Alive: timeout=N`, `/slow` never answers.
 let server: http.Server;
