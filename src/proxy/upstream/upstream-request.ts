@@ -11,8 +11,8 @@ import type { UpstreamAgent } from './upstream-agent.js';
  * request (ClientRequest, then Agent.addRequest spreads it with the agent's own options), and V8
  * keeps those copies fast only while it sees one shape of options and one class of agent. Health
  * checks made with `http.get({ ..., agent: false })` fed every proxy process a second shape every
- * 100 ms, and the proxied requests paid for it: 1.5% more CPU a request (65.2 against 64.2 µs,
- * docs/benchmarks.md, session 14), most of it in `addRequest`'s spread.
+ * 100 ms, and the proxied requests paid for it: 1.5-2.7% more CPU a request in three of four A/Bs
+ * (none in the fourth; docs/benchmarks.md, session 14), most of it in `addRequest`'s spread.
  */
 export function upstreamRequest(
   agent: UpstreamAgent,
