@@ -253,20 +253,16 @@ function alternated(a: Side, b: Side, runs: number, seconds: number): { a: Measu
   return { a: out[0], b: out[1] };
 }
 
-/** Metrics and access log on against the same build with them off (PAAS_PROXY_METRICS=off), in the same run. */
-function metricsAb(on: Side, off: Side, runs: number, seconds: number): { on: WrkResult[]; off: WrkResult[] } {
-  const r = alternated(on, off, runs, seconds);
-  return { on: r.a, off: r.b };
-}
-
-function metricsFigure(res: Results, workers: number, ab: { on: WrkResult[]; off: WrkResult[] }, runs: number, seconds: number): void {
+/** Metrics and access log on (`ab.a`) against the same build with them off (PAAS_PROXY_METRICS=off, `ab.b`), alternated. */
+function metricsFigure(res: Results, workers: number, ab: { a: WrkResult[]; b: WrkResult[] }, runs: number, seconds: number): void {
+  const { a: on, b: off } = ab;
   const rps = (rs: WrkResult[]) => rs.map((r) => r.rps);
   const p99 = (rs: WrkResult[]) => rs.map((r) => r.p99);
   res.add({
     figure: `cost of request metrics and the access log, ${workers} worker(s)`,
-    paas: `metrics on ${fmtStats(rps(ab.on), 'req/s', 0)}, mean ${fmt(mean(rps(ab.on)))}; p99 ${fmtStats(p99(ab.on), 'ms', 2)}`,
-    reference: `same build with PAAS_PROXY_METRICS=off ${fmtStats(rps(ab.off), 'req/s', 0)}, mean ${fmt(mean(rps(ab.off)))}; p99 ${fmtStats(p99(ab.off), 'ms', 2)}`,
-    ratio: ratio(mean(rps(ab.on)), mean(rps(ab.off))),
+    paas: `metrics on ${fmtStats(rps(on), 'req/s', 0)}, mean ${fmt(mean(rps(on)))}; p99 ${fmtStats(p99(on), 'ms', 2)}`,
+    reference: `same build with PAAS_PROXY_METRICS=off ${fmtStats(rps(off), 'req/s', 0)}, mean ${fmt(mean(rps(off)))}; p99 ${fmtStats(p99(off), 'ms', 2)}`,
+    ratio: ratio(mean(rps(on)), mean(rps(off))),
     conditions: `${runs} runs each of wrk -t2 -c${CONNS} -d${seconds}s, alternated in pairs; ratio of the means; target ≥ 0.97x`,
   });
 }
@@ -285,7 +281,7 @@ async function metricsAbOnly(): Promise<void> {
     const off = await startPaas(workers, upstreamPort, true, false);
     wrk(on.port, 1);
     wrk(off.port, 1);
-    metricsFigure(res, workers, metricsAb(on, off, runs, seconds), runs, seconds);
+    metricsFigure(res, workers, alternated(on, off, runs, seconds), runs, seconds);
     await stop(on.child!);
     await stop(off.child!);
   }
@@ -352,7 +348,7 @@ async function main() {
     const paired = alternated(paas, bare, PAIR_RUNS, PAIR_SECONDS);
     // the limits' cost is a few percent at most, under the spread of 10 s runs: more, shorter runs, alternated pairwise
     const limits = alternated(paas, noLimits, LIMIT_RUNS, LIMIT_SECONDS);
-    const ab = metricsAb(paas, noMetrics, LIMIT_RUNS, LIMIT_SECONDS);
+    const ab = alternated(paas, noMetrics, LIMIT_RUNS, LIMIT_SECONDS);
     await sleep(1000);
     const after = { nginx: await memory(nginx), paas: await memory(paas), bare: await memory(bare) };
     if (workers === 1) swap = await swapBench(paas.sock!, upstreamPort);
@@ -374,6 +370,7 @@ async function main() {
         ? "bench/bare-node-proxy.cjs, http.createServer + a keep-alive http.Agent and nothing else, the ceiling of any proxy on Node's HTTP stack"
         : `bench/bare-node-proxy.cjs with ${workers} processes: the primary accepts, serves one lane and hands connections round-robin to the other ${workers - 1} over IPC, as paas does`;
     const [pp, pb] = [paired.a, paired.b];
+    const cpuOf = (rs: Measured[]) => rs.map((r) => r.cpu);
     const pairRatios = (f: (r: Measured) => number) => pp.map((r, i) => f(r) / f(pb[i]));
     const pairCond = `${plural(PAIR_RUNS, 'run')} each of wrk -t2 -c${CONNS} -d${PAIR_SECONDS}s, alternated in pairs (paas bare, bare paas, ...) right after the rotated runs, so each paas run has a bare one next to it in time`;
     res.add({
@@ -389,17 +386,9 @@ async function main() {
     });
     res.add({
       figure: `proxy CPU per request against the bare Node proxy, alternated pairs, ${workers} worker(s)`,
-      paas: `${fmtStats(
-        pp.map((r) => r.cpu),
-        'µs',
-        1,
-      )}, mean ${fmt(mean(pp.map((r) => r.cpu)), 1)}`,
-      reference: `bare Node proxy ${fmtStats(
-        pb.map((r) => r.cpu),
-        'µs',
-        1,
-      )}, mean ${fmt(mean(pb.map((r) => r.cpu)), 1)}`,
-      ratio: ratio(mean(pp.map((r) => r.cpu)), mean(pb.map((r) => r.cpu))),
+      paas: `${fmtStats(cpuOf(pp), 'µs', 1)}, mean ${fmt(mean(cpuOf(pp)), 1)}`,
+      reference: `bare Node proxy ${fmtStats(cpuOf(pb), 'µs', 1)}, mean ${fmt(mean(cpuOf(pb)), 1)}`,
+      ratio: ratio(mean(cpuOf(pp)), mean(cpuOf(pb))),
       conditions: `the same pairs; user + system CPU of the proxy processes (/proc) over the requests wrk counted; ratio of the means; the pairs' own ratios ${fmtStats(
         pairRatios((r) => r.cpu),
         'x',
