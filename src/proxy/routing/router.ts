@@ -3,6 +3,9 @@ import { normalizeHost } from './service-spec.js';
 import { Service } from './service.js';
 import type { Target } from './target.js';
 
+/** The most Host values kept in the alias cache below. */
+const MAX_ALIASES = 256;
+
 interface RetiredTargets {
   service: string;
   targets: Target[];
@@ -11,6 +14,12 @@ interface RetiredTargets {
 /** Host header -> service. Applying a route table is synchronous, so a swap is atomic for requests. */
 export class Router {
   private byHost = new Map<string, Service>();
+  /**
+   * Host values that route only once normalized (`app.example.com:8080`, another case), as the
+   * service they matched: the lowercasing and port cut once per value, not per request. Dropped
+   * with every route table.
+   */
+  private aliases = new Map<string, Service>();
   readonly services = new Map<string, Service>();
   version = -1;
   /** the body limit of services without their own (--proxy-max-body-size / PAAS_PROXY_BODY_LIMIT) */
@@ -23,7 +32,15 @@ export class Router {
   /** Finds the service for a raw Host header value (any case, with or without a port). */
   match(host: string | undefined): Service | undefined {
     if (host === undefined) return undefined;
-    return this.byHost.get(host) ?? this.byHost.get(normalizeHost(host));
+    const svc = this.byHost.get(host) ?? this.aliases.get(host);
+    if (svc !== undefined) return svc;
+    const found = this.byHost.get(normalizeHost(host));
+    if (found !== undefined) {
+      // a flood of variants (ports, cases) of a routed name starts the cache over, never grows it past the bound
+      if (this.aliases.size >= MAX_ALIASES) this.aliases.clear();
+      this.aliases.set(host, found);
+    }
+    return found;
   }
 
   /** Makes the router serve `table`; returns the targets each service no longer uses. */
@@ -54,6 +71,7 @@ export class Router {
       if (removed.length > 0) retired.push({ service: name, targets: removed });
     }
     this.byHost = byHost;
+    this.aliases = new Map();
     this.version = table.version;
     return retired;
   }

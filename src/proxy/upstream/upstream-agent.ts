@@ -5,6 +5,20 @@ import net from 'node:net';
 const IDLE_UNTIL = Symbol('idleUntil');
 type PooledSocket = net.Socket & { [IDLE_UNTIL]?: number; _httpMessage?: { res?: http.IncomingMessage } | null };
 
+/**
+ * The upstream's `Keep-Alive` header, read off the response's raw lines. Node builds a response's
+ * `headers` object only when something reads it, and nothing else on the proxy's path does: reading
+ * it here (as Node's own agent does) built an object of every header for one value, per response.
+ */
+export function keepAliveHint(raw: readonly string[] | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 10 && name.toLowerCase() === 'keep-alive') return raw[i + 1];
+  }
+  return undefined;
+}
+
 /** Node's margin below an upstream's announced keep-alive timeout (HTTP_AGENT_KEEP_ALIVE_TIMEOUT_BUFFER). */
 const HINT_MARGIN_MS = 1000;
 const HINT = /^timeout=(\d+)/;
@@ -43,7 +57,7 @@ export class UpstreamAgent extends http.Agent {
     socket.setKeepAlive(true, KEEPALIVE_PROBE_MS);
     socket.unref();
     let idle = this.pooledIdleMs;
-    const hint = socket._httpMessage?.res?.headers['keep-alive'];
+    const hint = keepAliveHint(socket._httpMessage?.res?.rawHeaders);
     if (typeof hint === 'string') {
       const secs = HINT.exec(hint)?.[1];
       if (secs !== undefined) {

@@ -54,6 +54,40 @@ describe('Router.match', () => {
     assert.equal(r.match('xapp.io'), undefined);
   });
 
+  test('a Host with a port or in another case follows every new table (no stale match)', () => {
+    const r = new Router();
+    r.apply(
+      table(
+        2,
+        { name: 'blue', hosts: ['app.io'], targets: ['127.0.0.1:3001'] },
+        { name: 'green', hosts: ['g.io'], targets: ['127.0.0.1:3002'] },
+      ),
+    );
+    for (let i = 0; i < 3; i++) assert.equal(r.match('APP.io:8080')?.name, 'blue');
+    r.apply(
+      table(
+        3,
+        { name: 'blue', hosts: ['b.io'], targets: ['127.0.0.1:3001'] },
+        { name: 'green', hosts: ['g.io', 'app.io'], targets: ['127.0.0.1:3002'] },
+      ),
+    );
+    assert.equal(r.match('APP.io:8080')?.name, 'green', 'the host moved with the table');
+    r.apply(table(4, { name: 'green', hosts: ['g.io'], targets: ['127.0.0.1:3002'] }));
+    assert.equal(r.match('APP.io:8080'), undefined, 'the host was dropped');
+  });
+
+  test('a flood of Host variants (every port, unknown names) routes right and keeps the cache bounded', () => {
+    const r = new Router();
+    r.apply(table(2, { name: 'web', hosts: ['app.io'], targets: ['127.0.0.1:3001'] }));
+    const aliases = () => (r as unknown as { aliases: Map<string, unknown> }).aliases.size;
+    for (let port = 1; port <= 5000; port++) {
+      assert.equal(r.match(`app.io:${port}`)?.name, 'web');
+      assert.equal(r.match(`x${port}.app.io:${port}`), undefined);
+    }
+    assert.ok(aliases() <= 256, `${aliases()} aliases kept`);
+    assert.equal(r.match('APP.IO:1')?.name, 'web');
+  });
+
   test('an IPv6 literal host matches with and without a port', () => {
     const r = new Router();
     r.apply(table(2, { name: 'v6', hosts: ['[::1]'], targets: ['[::1]:3001'] }));

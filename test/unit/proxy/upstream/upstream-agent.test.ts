@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { UpstreamAgent } from '../../../../src/proxy/upstream/upstream-agent.js';
+import { keepAliveHint, UpstreamAgent } from '../../../../src/proxy/upstream/upstream-agent.js';
 
 // A real Node server on loopback: `/hint/N` answers with `Keep-Alive: timeout=N`, `/slow` never answers.
 let server: http.Server;
@@ -11,6 +11,8 @@ before(async () => {
   server = http.createServer((req, res) => {
     if (req.url === '/slow') return;
     const hint = /^\/hint\/(\d+)$/.exec(req.url ?? '')?.[1];
+    const shout = /^\/HINT\/(\d+)$/.exec(req.url ?? '')?.[1];
+    if (shout) res.setHeader('KEEP-ALIVE', `timeout=${shout}`);
     res.writeHead(200, hint ? { 'keep-alive': `timeout=${hint}`, 'content-length': '2' } : { 'content-length': '2' });
     res.end('ok');
   });
@@ -63,6 +65,27 @@ test("the upstream's Keep-Alive hint shortens the idle time by Node's 1 s margin
   } finally {
     agent.destroy();
   }
+});
+
+test('the Keep-Alive hint is read in any case of the header name, and a response without one keeps the agent default', async () => {
+  const agent = new UpstreamAgent({ connections: 4, pooledIdleMs: 10_000, activeIdleMs: 60_000 });
+  try {
+    await get(agent, '/HINT/3');
+    await tick();
+    assert.equal(agent.sweep(Date.now() + 2_001), 0, 'KEEP-ALIVE: timeout=3 honoured');
+    await get(agent, '/');
+    await tick();
+    assert.equal(agent.sweep(Date.now() + 9_000), 1, 'no hint: the 10 s default');
+  } finally {
+    agent.destroy();
+  }
+});
+
+test('keepAliveHint reads the first Keep-Alive line of raw headers', () => {
+  assert.equal(keepAliveHint(['Content-Type', 'text/plain', 'Keep-Alive', 'timeout=5', 'keep-alive', 'timeout=1']), 'timeout=5');
+  assert.equal(keepAliveHint(['Connection', 'keep-alive', 'Content-Length', '2']), undefined);
+  assert.equal(keepAliveHint(['Keep-Alivex', 'timeout=5', 'Xeep-Alive', 'timeout=5']), undefined);
+  assert.equal(keepAliveHint(undefined), undefined);
 });
 
 test('a request whose connection stays silent past the active idle time fails with PAAS_TIMEOUT', async () => {
