@@ -5,6 +5,7 @@ import type { RequestBody } from './request-body.js';
 import { markRequest } from './request-marks.js';
 import type { StallWatched } from '../routing/target-liveness.js';
 import type { Target } from '../routing/target.js';
+import { rawHeader } from '../upstream/raw-headers.js';
 import { upstreamRequest } from '../upstream/upstream-request.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
@@ -73,10 +74,7 @@ export function responseHeaders(raw: string[]): string[] {
 export function withExtra(headers: string[], extra: readonly string[] | undefined): string[] {
   if (extra === undefined || extra.length === 0) return headers;
   for (let j = 0; j < extra.length; j += 2) {
-    const name = extra[j].toLowerCase();
-    let sent = false;
-    for (let i = 0; i < headers.length && !sent; i += 2) sent = headers[i].length === name.length && headers[i].toLowerCase() === name;
-    if (!sent) headers.push(extra[j], extra[j + 1]);
+    if (rawHeader(headers, extra[j].toLowerCase()) === undefined) headers.push(extra[j], extra[j + 1]);
   }
   return headers;
 }

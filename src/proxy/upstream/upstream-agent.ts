@@ -1,23 +1,10 @@
 import http from 'node:http';
 import net from 'node:net';
+import { rawHeader } from './raw-headers.js';
 
 /** When a kept-alive connection's idle time runs out (ms on Date.now()'s clock), set when it is freed. */
 const IDLE_UNTIL = Symbol('idleUntil');
 type PooledSocket = net.Socket & { [IDLE_UNTIL]?: number; _httpMessage?: { res?: http.IncomingMessage } | null };
-
-/**
- * The upstream's `Keep-Alive` header, read off the response's raw lines. Node builds a response's
- * `headers` object only when something reads it, and nothing else on the proxy's path does: reading
- * it here (as Node's own agent does) built an object of every header for one value, per response.
- */
-export function keepAliveHint(raw: readonly string[] | undefined): string | undefined {
-  if (raw === undefined) return undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === 10 && name.toLowerCase() === 'keep-alive') return raw[i + 1];
-  }
-  return undefined;
-}
 
 /** Node's margin below an upstream's announced keep-alive timeout (HTTP_AGENT_KEEP_ALIVE_TIMEOUT_BUFFER). */
 const HINT_MARGIN_MS = 1000;
@@ -57,7 +44,8 @@ export class UpstreamAgent extends http.Agent {
     socket.setKeepAlive(true, KEEPALIVE_PROBE_MS);
     socket.unref();
     let idle = this.pooledIdleMs;
-    const hint = keepAliveHint(socket._httpMessage?.res?.rawHeaders);
+    // off the raw lines: nothing else on the proxy's path reads `res.headers`, which Node would build for this one value
+    const hint = rawHeader(socket._httpMessage?.res?.rawHeaders, 'keep-alive');
     if (typeof hint === 'string') {
       const secs = HINT.exec(hint)?.[1];
       if (secs !== undefined) {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { keepAliveHint, UpstreamAgent } from '../../../../src/proxy/upstream/upstream-agent.js';
+import { rawHeader } from '../../../../src/proxy/upstream/raw-headers.js';
+import { UpstreamAgent } from '../../../../src/proxy/upstream/upstream-agent.js';
 
 // A real Node server on loopback: `/hint/N` answers with `Keep-Alive: timeout=N`, `/slow` never answers.
 let server: http.Server;
@@ -81,11 +82,11 @@ test('the Keep-Alive hint is read in any case of the header name, and a response
   }
 });
 
-test('keepAliveHint reads the first Keep-Alive line of raw headers', () => {
-  assert.equal(keepAliveHint(['Content-Type', 'text/plain', 'Keep-Alive', 'timeout=5', 'keep-alive', 'timeout=1']), 'timeout=5');
-  assert.equal(keepAliveHint(['Connection', 'keep-alive', 'Content-Length', '2']), undefined);
-  assert.equal(keepAliveHint(['Keep-Alivex', 'timeout=5', 'Xeep-Alive', 'timeout=5']), undefined);
-  assert.equal(keepAliveHint(undefined), undefined);
+test('rawHeader reads the first Keep-Alive line of raw headers', () => {
+  assert.equal(rawHeader(['Content-Type', 'text/plain', 'Keep-Alive', 'timeout=5', 'keep-alive', 'timeout=1'], 'keep-alive'), 'timeout=5');
+  assert.equal(rawHeader(['Connection', 'keep-alive', 'Content-Length', '2'], 'keep-alive'), undefined);
+  assert.equal(rawHeader(['Keep-Alivex', 'timeout=5', 'Xeep-Alive', 'timeout=5'], 'keep-alive'), undefined);
+  assert.equal(rawHeader(undefined, 'keep-alive'), undefined);
 });
 
 test('a request whose connection stays silent past the active idle time fails with PAAS_TIMEOUT', async () => {
